@@ -1,0 +1,143 @@
+import { z } from "zod";
+
+/**
+ * The wire format of every message on the Tidemark queue. One message carries
+ * one observation of one fact: a block header, one inbox event, or one reorg.
+ * Integers that can exceed 2^53 (gas, fees, wei) travel as decimal strings.
+ */
+export const SCHEMA_VERSION = 1;
+
+const hash = z.string().regex(/^0x[0-9a-f]{64}$/, "expected a 0x-prefixed 32-byte lowercase hex hash");
+const address = z.string().regex(/^0x[0-9a-f]{40}$/, "expected a 0x-prefixed 20-byte lowercase hex address");
+const uint = z.number().int().nonnegative();
+const decimal = z.string().regex(/^[0-9]+$/, "expected a non-negative decimal integer string");
+
+export const ChainSchema = z.enum(["l1", "l2"]);
+export type Chain = z.infer<typeof ChainSchema>;
+
+/** Where on L1 an inbox event was observed. The block hash makes the observation reorg-aware. */
+export const L1LocationSchema = z.object({
+  blockNumber: uint,
+  blockHash: hash,
+  timestamp: uint,
+  txHash: hash,
+  logIndex: uint,
+});
+export type L1Location = z.infer<typeof L1LocationSchema>;
+
+const headerFields = {
+  number: uint,
+  hash,
+  parentHash: hash,
+  timestamp: uint,
+  gasUsed: decimal,
+  gasLimit: decimal,
+  baseFeePerGas: decimal.nullable(),
+  txCount: uint,
+  /** The block's coinbase: on L2 this is the sequencer (proposer) that built it. */
+  miner: address,
+};
+
+export const L1HeaderEventSchema = z.object({
+  v: z.literal(SCHEMA_VERSION),
+  type: z.literal("l1_header"),
+  ...headerFields,
+});
+export const L2HeaderEventSchema = z.object({
+  v: z.literal(SCHEMA_VERSION),
+  type: z.literal("l2_header"),
+  ...headerFields,
+});
+
+export const BatchProposedEventSchema = z.object({
+  v: z.literal(SCHEMA_VERSION),
+  type: z.literal("batch_proposed"),
+  l1: L1LocationSchema,
+  batchId: uint,
+  proposer: address,
+  coinbase: address,
+  proposedAt: uint,
+  proposedIn: uint,
+  /** Block numbers of the batch are lastBlockId − blockCount + 1 … lastBlockId. */
+  lastBlockId: uint,
+  blockCount: uint,
+  lastBlockTimestamp: uint,
+  anchorBlockId: uint,
+  gasLimit: uint,
+  blobHashes: z.array(hash),
+  txListBytes: uint,
+});
+
+export const BatchProvedEventSchema = z.object({
+  v: z.literal(SCHEMA_VERSION),
+  type: z.literal("batches_proved"),
+  l1: L1LocationSchema,
+  batchId: uint,
+  verifier: address,
+  transition: z.object({ parentHash: hash, blockHash: hash, stateRoot: hash }),
+});
+
+export const BatchVerifiedEventSchema = z.object({
+  v: z.literal(SCHEMA_VERSION),
+  type: z.literal("batches_verified"),
+  l1: L1LocationSchema,
+  batchId: uint,
+  blockHash: hash,
+});
+
+export const ForcedInclusionProcessedEventSchema = z.object({
+  v: z.literal(SCHEMA_VERSION),
+  type: z.literal("forced_inclusion_processed"),
+  l1: L1LocationSchema,
+  blobHash: hash,
+  feeInGwei: decimal,
+  createdAtBatchId: uint,
+  blobByteOffset: uint,
+  blobByteSize: uint,
+  blobCreatedIn: uint,
+});
+
+export const ReorgEventSchema = z.object({
+  v: z.literal(SCHEMA_VERSION),
+  type: z.literal("reorg"),
+  chain: ChainSchema,
+  /** Highest block both the old and the new chain share. */
+  commonAncestor: z.object({ number: uint, hash }),
+  /** Number of blocks dropped from the old chain. */
+  depth: z.number().int().positive(),
+  orphaned: z.array(z.object({ number: uint, hash })).min(1),
+  /** Tip of the new canonical chain when the reorg was detected. */
+  newHead: z.object({ number: uint, hash }),
+  detectedAt: uint,
+});
+
+export const PipelineEventSchema = z.discriminatedUnion("type", [
+  L1HeaderEventSchema,
+  L2HeaderEventSchema,
+  BatchProposedEventSchema,
+  BatchProvedEventSchema,
+  BatchVerifiedEventSchema,
+  ForcedInclusionProcessedEventSchema,
+  ReorgEventSchema,
+]);
+
+export type L1HeaderEvent = z.infer<typeof L1HeaderEventSchema>;
+export type L2HeaderEvent = z.infer<typeof L2HeaderEventSchema>;
+export type HeaderEvent = L1HeaderEvent | L2HeaderEvent;
+export type BatchProposedEvent = z.infer<typeof BatchProposedEventSchema>;
+export type BatchProvedEvent = z.infer<typeof BatchProvedEventSchema>;
+export type BatchVerifiedEvent = z.infer<typeof BatchVerifiedEventSchema>;
+export type ForcedInclusionProcessedEvent = z.infer<typeof ForcedInclusionProcessedEventSchema>;
+export type ReorgEvent = z.infer<typeof ReorgEventSchema>;
+export type InboxEvent =
+  | BatchProposedEvent
+  | BatchProvedEvent
+  | BatchVerifiedEvent
+  | ForcedInclusionProcessedEvent;
+export type PipelineEvent = z.infer<typeof PipelineEventSchema>;
+export type EventType = PipelineEvent["type"];
+
+export const EVENT_TYPES: readonly EventType[] = PipelineEventSchema.options.map((o) => o.shape.type.value);
+
+/** SQS caps a message at 256 KiB; no valid Tidemark event comes near this. */
+export const MAX_MESSAGE_BYTES = 64 * 1024;

@@ -1,0 +1,77 @@
+import { createHash } from "node:crypto";
+import type { PipelineEvent } from "./events.js";
+
+/**
+ * The event key: the identity operators know from the self-hosted design.
+ * It names the fact, not where it was seen: an L1 reorg that re-includes the
+ * same transaction in another block keeps the key of a batch event.
+ */
+export function eventKey(event: PipelineEvent): string {
+  switch (event.type) {
+    case "l1_header":
+    case "l2_header":
+      return `${event.number}:${event.hash}-${event.type}`;
+    case "batch_proposed":
+    case "batches_proved":
+    case "batches_verified":
+      return `${event.batchId}:${event.l1.txHash}-${event.type}`;
+    case "forced_inclusion_processed":
+      return `${event.blobHash}-forced_inclusion_processed`;
+    case "reorg":
+      return `${event.chain}:${event.commonAncestor.number}:${orphanDigest(event.orphaned)}-reorg`;
+  }
+}
+
+/**
+ * The observation id: one fact seen in one block. The same block read twice
+ * gives the same id; a reorg that moves a transaction into another block gives
+ * a new one. It is the SQS MessageDeduplicationId (64 hex chars, under SQS's
+ * 128) and the DynamoDB idempotency key.
+ */
+export function observationId(event: PipelineEvent): string {
+  const key = eventKey(event);
+  const where =
+    "l1" in event ? `${event.l1.blockHash}#${event.l1.logIndex}` : event.type === "reorg" ? "" : event.hash;
+  return createHash("sha256").update(`${key}@${where}`).digest("hex");
+}
+
+/** The chain-position number used to spread events over message groups. */
+export function partitionNumber(event: PipelineEvent): number {
+  switch (event.type) {
+    case "l1_header":
+    case "l2_header":
+      return event.number;
+    case "batch_proposed":
+    case "batches_proved":
+    case "batches_verified":
+      return event.batchId;
+    case "forced_inclusion_processed":
+      return event.createdAtBatchId;
+    case "reorg":
+      return event.commonAncestor.number;
+  }
+}
+
+export function streamOf(event: PipelineEvent): string {
+  switch (event.type) {
+    case "l1_header":
+      return "l1";
+    case "l2_header":
+      return "l2";
+    case "reorg":
+      return `${event.chain}-reorg`;
+    default:
+      return "inbox";
+  }
+}
+
+/** MessageGroupId `{stream}:{n mod P}`: processing scales with partitions, so it must be order-insensitive. */
+export function messageGroupId(event: PipelineEvent, partitions: number): string {
+  return `${streamOf(event)}:${partitionNumber(event) % partitions}`;
+}
+
+function orphanDigest(orphaned: readonly { hash: string }[]): string {
+  const h = createHash("sha256");
+  for (const o of [...orphaned].map((x) => x.hash).sort()) h.update(o);
+  return h.digest("hex").slice(0, 16);
+}

@@ -1,0 +1,17 @@
+import { createServer } from "node:net";
+
+/** Ask the kernel for a free loopback port. Small race until the caller binds it; callers retry on EADDRINUSE. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => {
+        if (address && typeof address === "object") resolve(address.port);
+        else reject(new Error("could not allocate a loopback port"));
+      });
+    });
+  });
+}

@@ -1,0 +1,14 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    // Integration tests start real local parts (anvil, DynamoDB Local, SQS server); give them room.
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    pool: "forks",
+    // Two cores: more workers than that only makes the local parts fight for CPU.
+    maxWorkers: 2,
+    restoreMocks: true,
+  },
+});
