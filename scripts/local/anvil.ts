@@ -31,13 +31,25 @@ const require = createRequire(import.meta.url);
 export function anvilBinary(): string {
   const arch = ({ x64: "amd64", arm64: "arm64" } as Record<string, string>)[process.arch] ?? process.arch;
   const pkg = `@foundry-rs/anvil-${process.platform}-${arch}`;
-  return join(dirname(require.resolve(`${pkg}/package.json`)), "bin", process.platform === "win32" ? "anvil.exe" : "anvil");
+  return join(
+    dirname(require.resolve(`${pkg}/package.json`)),
+    "bin",
+    process.platform === "win32" ? "anvil.exe" : "anvil",
+  );
 }
 
 export async function startAnvil(options: AnvilOptions = {}): Promise<AnvilNode> {
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
-    const args = ["--host", "127.0.0.1", "--port", String(port), "--silent", "--chain-id", String(options.chainId ?? 31337)];
+    const args = [
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--silent",
+      "--chain-id",
+      String(options.chainId ?? 31337),
+    ];
     if (options.blockTime !== undefined) args.push("--block-time", String(options.blockTime));
     if (options.noMining) args.push("--no-mining");
     if (options.timestamp !== undefined) args.push("--timestamp", String(options.timestamp));
@@ -71,7 +83,8 @@ async function waitForRpc(url: string, child: ChildProcess): Promise<void> {
   });
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`anvil exited with code ${child.exitCode}: ${stderr.trim()}`);
+    if (child.exitCode !== null)
+      throw new Error(`anvil exited with code ${child.exitCode}: ${stderr.trim()}`);
     try {
       const res = await fetch(url, {
         method: "POST",

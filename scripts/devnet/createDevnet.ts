@@ -1,0 +1,638 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import {
+  type Address,
+  concatHex,
+  encodeDeployData,
+  encodeFunctionData,
+  getContractAddress,
+  type Hex,
+  keccak256,
+  parseGwei,
+  zeroHash,
+} from "viem";
+import { type HDAccount, mnemonicToAccount } from "viem/accounts";
+import { compileDevnetContracts } from "./compile.js";
+import { type BlockRef, type ChainMiner, createChainMiner, type MinedBlock } from "./createChainMiner.js";
+import { createPrng } from "./createPrng.js";
+import { DevnetError } from "./DevnetError.js";
+import { devnetInboxAbi, devnetInboxWrapperAbi } from "./devnetAbi.js";
+import { type DevnetKnobs, type ResolvedDevnetKnobs, resolveDevnetKnobs } from "./devnetKnobs.js";
+
+/*
+ * The story the driver tells, and the choices that keep it consistent:
+ *
+ * - One virtual chain clock drives both nodes: every block gets an explicit timestamp, so the
+ *   devnet runs as fast as the nodes mine, and `pacingMsPerL2Block` alone ties it to the wall clock.
+ * - Sequencers are dev accounts 0…n−1: an L2 block's coinbase is its sequencer, and a batch is
+ *   proposed on L1 by the sequencer of its last block. Account 5 proves and verifies; 9 deploys.
+ * - L2 reorgs only replace blocks that no batch covers yet (a preconfirmation reorg, the kind a
+ *   Taiko L2 sees). Proposed blocks are never touched, so every canonical L2 block ends up in exactly
+ *   one batch and a batch's transition hashes stay canonical. The dropped transactions are re-included
+ *   in the replacement blocks, which get new timestamps and re-drawn coinbases (hence new hashes).
+ * - L1 reorgs roll back recent blocks (never the deployment), mine one extra empty block, then
+ *   re-include every dropped transaction, same raw bytes, same hash, one block later than before. All
+ *   are re-included, in order, so nonces stay contiguous and the inbox replays into the same state:
+ *   the batch story is unchanged, only the L1 blocks (and proposedIn/proposedAt) that carry it move.
+ *   A re-included proposal keeps its anchorBlockHash, which may then name an orphaned L1 block: the
+ *   devnet inbox does not check anchors.
+ * - Every random choice comes from one seeded PRNG, drawn in an order that depends only on earlier
+ *   draws, so a seed replays the same story (block hashes differ, since genesis times differ).
+ */
+
+export interface CreateDevnetParameters {
+  /** JSON-RPC URL of the anvil node playing L1 (the inbox contracts are deployed here). */
+  readonly l1Url: string;
+  /** JSON-RPC URL of the anvil node playing the Taiko L2. */
+  readonly l2Url: string;
+  /** The same seed (and knobs) replays the same story. @default 1 */
+  readonly seed?: number | string;
+  readonly knobs?: Partial<DevnetKnobs>;
+}
+
+export interface DevnetAddresses {
+  readonly inbox: Address;
+  readonly wrapper: Address;
+  /** L1 block holding both deployments; the driver never reorgs it or anything before it. */
+  readonly deployedInL1Block: number;
+  /** First L2 block a batch covers (the L2 head at deployment + 1). */
+  readonly firstL2BlockId: number;
+}
+
+export interface DevnetRunParameters {
+  /** Stop after this many L2 blocks. */
+  readonly l2Blocks?: number;
+  /** Stop after this much wall-clock time. */
+  readonly durationMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface ReorgCounts {
+  readonly total: number;
+  /** Number of reorgs per depth (blocks dropped). */
+  readonly byDepth: Readonly<Record<number, number>>;
+}
+
+export interface DevnetStats {
+  /** Canonical blocks the driver mined after the deployment block. */
+  readonly l1Blocks: number;
+  /** Canonical L2 blocks the driver mined. */
+  readonly l2Blocks: number;
+  /** Transfers in canonical L2 blocks. */
+  readonly l2Txs: number;
+  readonly batchesProposed: number;
+  readonly batchesProved: number;
+  readonly batchesVerified: number;
+  readonly forcedInclusions: number;
+  /** Highest L2 block covered by a proposed batch. */
+  readonly lastProposedL2BlockId: number;
+  readonly reorgs: { readonly l1: ReorgCounts; readonly l2: ReorgCounts };
+  readonly orphanedBlocks: { readonly l1: number; readonly l2: number };
+  /** Transactions mined again, same hash, in a replacement block after a reorg. */
+  readonly reincludedTxs: { readonly l1: number; readonly l2: number };
+}
+
+/** A reorg the driver injected, as a watcher of the chain should come to see it. */
+export interface InjectedReorg {
+  readonly chain: "l1" | "l2";
+  readonly depth: number;
+  readonly commonAncestor: { readonly number: number; readonly hash: Hex };
+  readonly orphaned: readonly { readonly number: number; readonly hash: Hex }[];
+  readonly newHead: { readonly number: number; readonly hash: Hex };
+  readonly reincludedTxHashes: readonly Hex[];
+}
+
+export interface Devnet {
+  readonly seed: number | string;
+  readonly knobs: ResolvedDevnetKnobs;
+  /** Throws until `deploy()` has run. */
+  readonly inboxAddress: Address;
+  /** Throws until `deploy()` has run. */
+  readonly wrapperAddress: Address;
+  /** A snapshot of the counters. */
+  readonly stats: DevnetStats;
+  /** Every reorg injected so far, oldest first. */
+  readonly reorgs: readonly InjectedReorg[];
+  /** Takes control of both nodes' mining and deploys the inbox and wrapper on L1. Idempotent. */
+  deploy(): Promise<DevnetAddresses>;
+  /** Mines one new canonical L2 block, preceded by any L1 blocks due before it and by any reorg drawn. */
+  step(): Promise<void>;
+  /** Steps until a limit is reached, the signal aborts or `stop()` is called; resolves with the stats. */
+  run(parameters?: DevnetRunParameters): Promise<DevnetStats>;
+  /**
+   * Mines L1 blocks, without reorgs and without new L2 blocks, until every L2 block is proposed and
+   * every batch proved and verified: the quiet end of a story, for asserting "nothing lost".
+   */
+  settle(): Promise<DevnetStats>;
+  /** Ends a running `run()` after its current step; further calls are refused. Leaves the nodes running. */
+  stop(): Promise<void>;
+}
+
+const DEV_MNEMONIC = "test test test test test test test test test test test junk";
+const DEV_ACCOUNT_COUNT = 10;
+const PROVER = 5;
+const DEPLOYER = 9;
+/** Bounds how much backlog one L1 block clears, like a proposer limited by gas. */
+const MAX_PROPOSALS_PER_L1_BLOCK = 4;
+/** Taiko mainnet (Pacaya) base fee settings, carried in every BatchInfo. */
+const BASE_FEE_CONFIG = {
+  adjustmentQuotient: 8,
+  sharingPctg: 75,
+  gasIssuancePerSecond: 5_000_000,
+  minGasExcess: 1_344_899_430n,
+  maxGasIssuancePerBlock: 600_000_000,
+} as const;
+
+let devAccounts: readonly HDAccount[] | undefined;
+/** Anvil's default funded accounts, derived once per process (≈ 0.3 s). */
+function getDevAccounts(): readonly HDAccount[] {
+  devAccounts ??= Array.from({ length: DEV_ACCOUNT_COUNT }, (_, i) =>
+    mnemonicToAccount(DEV_MNEMONIC, { addressIndex: i }),
+  );
+  return devAccounts;
+}
+
+interface Chain {
+  readonly miner: ChainMiner;
+  chainId: number;
+  /** Next nonce per dev account; stays right across reorgs because every dropped tx is re-included. */
+  nonces: number[];
+  maxFeePerGas: bigint;
+  head: BlockRef;
+}
+
+interface L2Block extends MinedBlock {
+  readonly sequencer: number;
+}
+
+interface PendingBatch {
+  readonly id: number;
+  readonly transition: { readonly parentHash: Hex; readonly blockHash: Hex; readonly stateRoot: Hex };
+  /** Driver L1 tick (not block number: reorgs shift numbers) at which it gets proved / verified. */
+  readonly proveAt: number;
+  verifyAt?: number;
+}
+
+interface MutableReorgCounts {
+  total: number;
+  byDepth: Record<number, number>;
+}
+
+export function createDevnet(parameters: CreateDevnetParameters): Devnet {
+  const seed = parameters.seed ?? 1;
+  const knobs = resolveDevnetKnobs(parameters.knobs);
+  const rng = createPrng(seed);
+  const l1: Chain = blankChain(createChainMiner({ name: "l1", url: parameters.l1Url }));
+  const l2: Chain = blankChain(createChainMiner({ name: "l2", url: parameters.l2Url }));
+
+  let addresses: DevnetAddresses | undefined;
+  let nextL1Ts = 0;
+  let nextL2Ts = 0;
+  /** Count of L1 ticks; the unit of prove and verify delays. */
+  let l1Tick = 0;
+  /** L1 blocks after the deployment, newest last, at most l1ReorgMaxDepth: the reorgable window. */
+  let l1Recent: MinedBlock[] = [];
+  /** Invariant: the canonical L2 blocks after the last proposed one, oldest first — and only these may reorg. */
+  const l2Unproposed: L2Block[] = [];
+  /** Proposed, not yet verified, in batch id order. */
+  const pending: PendingBatch[] = [];
+  let nextBatchId = 1;
+  let targetBatchSize = rng.int(knobs.batchSize);
+  let settling = false;
+
+  const stats = {
+    l1Blocks: 0,
+    l2Blocks: 0,
+    l2Txs: 0,
+    batchesProposed: 0,
+    batchesProved: 0,
+    batchesVerified: 0,
+    forcedInclusions: 0,
+    lastProposedL2BlockId: 0,
+    reorgs: {
+      l1: { total: 0, byDepth: {} } as MutableReorgCounts,
+      l2: { total: 0, byDepth: {} } as MutableReorgCounts,
+    },
+    orphanedBlocks: { l1: 0, l2: 0 },
+    reincludedTxs: { l1: 0, l2: 0 },
+  };
+  const reorgs: InjectedReorg[] = [];
+
+  let stopped = false;
+  const stopController = new AbortController();
+  let running: Promise<unknown> | undefined;
+  // Steps never interleave: each one reads and extends the same two chains.
+  let tail: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
+    const result = tail.then(() => {
+      if (stopped) throw new DevnetError("the devnet was stopped");
+      return fn();
+    });
+    tail = result.catch(() => undefined);
+    return result;
+  };
+  const requireDeployed = (): DevnetAddresses => {
+    if (!addresses) throw new DevnetError("call deploy() before driving the devnet");
+    return addresses;
+  };
+
+  const sign = (
+    chain: Chain,
+    from: number,
+    tx: { to?: Address; data?: Hex; value?: bigint; gas: bigint },
+  ): Promise<Hex> => {
+    const account = getDevAccounts()[from];
+    const nonce = chain.nonces[from];
+    if (!account || nonce === undefined) throw new DevnetError(`no dev account ${from}`);
+    chain.nonces[from] = nonce + 1;
+    return account.signTransaction({
+      chainId: chain.chainId,
+      type: "eip1559",
+      nonce,
+      to: tx.to ?? null,
+      data: tx.data,
+      value: tx.value ?? 0n,
+      gas: tx.gas,
+      maxFeePerGas: chain.maxFeePerGas,
+      maxPriorityFeePerGas: parseGwei("0.1"),
+    });
+  };
+  const sequencerAddress = (i: number): Address => {
+    const account = getDevAccounts()[i];
+    if (!account) throw new DevnetError(`no dev account ${i}`);
+    return account.address;
+  };
+
+  const mineL1 = async (timestamp: number, rawTxs: readonly Hex[]): Promise<MinedBlock> => {
+    const block = await l1.miner.mine({ timestamp, rawTxs, requireSuccess: true });
+    l1.head = block;
+    l1Recent.push(block);
+    if (l1Recent.length > knobs.l1ReorgMaxDepth) l1Recent = l1Recent.slice(-knobs.l1ReorgMaxDepth);
+    return block;
+  };
+
+  const mineL2 = async (timestamp: number, sequencer: number, rawTxs: readonly Hex[]): Promise<L2Block> => {
+    const block = await l2.miner.mine({ timestamp, coinbase: sequencerAddress(sequencer), rawTxs });
+    l2.head = block;
+    const l2Block = { ...block, sequencer };
+    l2Unproposed.push(l2Block);
+    return l2Block;
+  };
+
+  const reorgL2 = async (depth: number): Promise<void> => {
+    const dropped = l2Unproposed.splice(-depth);
+    const ancestor = await l2.miner.rollback(depth);
+    let ts = ancestor.timestamp;
+    for (const old of dropped) {
+      // +1 s and a re-drawn coinbase: the replacement differs from the orphan at the same height.
+      ts = Math.max(ts + 1, old.timestamp + 1);
+      await mineL2(ts, rng.weighted(knobs.sequencerWeights), old.rawTxs);
+    }
+    record(
+      "l2",
+      depth,
+      ancestor,
+      dropped,
+      dropped.flatMap((b) => b.txHashes),
+    );
+  };
+
+  const reorgL1 = async (depth: number): Promise<void> => {
+    const dropped = l1Recent.splice(-depth);
+    const ancestor = await l1.miner.rollback(depth);
+    const first = dropped[0];
+    if (!first || ancestor.number !== first.number - 1) {
+      throw new DevnetError("l1 rollback did not land on the expected ancestor", {
+        context: { ancestor, depth },
+      });
+    }
+    // The extra empty block makes every re-included transaction land one block later than before.
+    let ts = Math.max(ancestor.timestamp + 1, first.timestamp + 1);
+    await mineL1(ts, []);
+    for (const old of dropped) {
+      ts = Math.max(ts + 1, old.timestamp + 1);
+      await mineL1(ts, old.rawTxs);
+    }
+    record(
+      "l1",
+      depth,
+      ancestor,
+      dropped,
+      dropped.flatMap((b) => b.txHashes),
+    );
+  };
+
+  const record = (
+    chain: "l1" | "l2",
+    depth: number,
+    ancestor: BlockRef,
+    dropped: readonly MinedBlock[],
+    reincludedTxHashes: Hex[],
+  ): void => {
+    const counts = stats.reorgs[chain];
+    counts.total++;
+    counts.byDepth[depth] = (counts.byDepth[depth] ?? 0) + 1;
+    stats.orphanedBlocks[chain] += dropped.length;
+    stats.reincludedTxs[chain] += reincludedTxHashes.length;
+    const head = chain === "l1" ? l1.head : l2.head;
+    reorgs.push({
+      chain,
+      depth,
+      commonAncestor: { number: ancestor.number, hash: ancestor.hash },
+      orphaned: dropped.map((b) => ({ number: b.number, hash: b.hash })),
+      newHead: { number: head.number, hash: head.hash },
+      reincludedTxHashes,
+    });
+  };
+
+  /** Signs the L1 transactions proposing the oldest `size` unproposed L2 blocks as the next batch. */
+  const proposeBatch = async (size: number): Promise<Hex[]> => {
+    const { inbox, wrapper } = requireDeployed();
+    const blocks = l2Unproposed.splice(0, size);
+    const last = blocks.at(-1);
+    if (!last) throw new DevnetError("cannot propose an empty batch");
+    const batchId = nextBatchId++;
+    const txs = blocks.flatMap((b) => b.rawTxs);
+    const txList: Hex = txs.length > 0 ? concatHex(txs) : "0x";
+    const info = {
+      txsHash: keccak256(txList),
+      blocks: blocks.map((b, i) => ({
+        numTransactions: b.txHashes.length,
+        // Seconds after the previous block of the batch (0 for the first), as Taiko encodes it.
+        timeShift: i === 0 ? 0 : Math.min(255, b.timestamp - (blocks[i - 1]?.timestamp ?? b.timestamp)),
+        signalSlots: [],
+      })),
+      blobHashes: [],
+      extraData: zeroHash,
+      coinbase: sequencerAddress(last.sequencer),
+      proposedIn: 0n, // set by the inbox from block.number
+      blobCreatedIn: 0n,
+      blobByteOffset: 0,
+      blobByteSize: 0,
+      gasLimit: Number(last.gasLimit),
+      lastBlockId: BigInt(last.number),
+      lastBlockTimestamp: BigInt(last.timestamp),
+      anchorBlockId: BigInt(l1.head.number),
+      anchorBlockHash: l1.head.hash,
+      baseFeeConfig: BASE_FEE_CONFIG,
+    };
+    const raws: Hex[] = [];
+    stats.batchesProposed++;
+    if (knobs.forcedInclusionEvery > 0 && stats.batchesProposed % knobs.forcedInclusionEvery === 0) {
+      // As on Taiko, the wrapper processes the forced inclusion just before the proposal it rides with.
+      const inclusion = {
+        blobHash: rng.bytes32(),
+        feeInGwei: BigInt(rng.int([1, 1000])),
+        createdAtBatchId: BigInt(batchId - 1),
+        blobByteOffset: 0,
+        blobByteSize: rng.int([1_000, 131_072]),
+        blobCreatedIn: BigInt(l1.head.number),
+      };
+      const data = encodeFunctionData({
+        abi: devnetInboxWrapperAbi,
+        functionName: "processForcedInclusion",
+        args: [inclusion],
+      });
+      raws.push(await sign(l1, last.sequencer, { to: wrapper, data, gas: 150_000n }));
+      stats.forcedInclusions++;
+    }
+    const data = encodeFunctionData({
+      abi: devnetInboxAbi,
+      functionName: "proposeBatch",
+      args: [info, txList],
+    });
+    const gas = BigInt(Math.min(16_000_000, 400_000 + 40_000 * blocks.length + 80 * (txList.length / 2)));
+    raws.push(await sign(l1, last.sequencer, { to: inbox, data, gas }));
+    pending.push({
+      id: batchId,
+      transition: { parentHash: last.parentHash, blockHash: last.hash, stateRoot: last.stateRoot },
+      proveAt: l1Tick + rng.int(knobs.proveDelayL1Blocks),
+    });
+    stats.lastProposedL2BlockId = last.number;
+    return raws;
+  };
+
+  const proveDue = async (): Promise<Hex[]> => {
+    const due = pending.filter((b) => b.verifyAt === undefined && b.proveAt <= l1Tick);
+    if (due.length === 0) return [];
+    for (const b of due) b.verifyAt = l1Tick + rng.int(knobs.verifyDelayL1Blocks);
+    stats.batchesProved += due.length;
+    const data = encodeFunctionData({
+      abi: devnetInboxAbi,
+      functionName: "proveBatches",
+      args: [due.map((b) => BigInt(b.id)), due.map((b) => b.transition)],
+    });
+    return [
+      await sign(l1, PROVER, {
+        to: requireDeployed().inbox,
+        data,
+        gas: BigInt(150_000 + 60_000 * due.length),
+      }),
+    ];
+  };
+
+  /** Verification runs in batch order: it stops at the first batch not yet proved or not yet due. */
+  const verifyDue = async (): Promise<Hex[]> => {
+    let last: PendingBatch | undefined;
+    let count = 0;
+    while (pending[0]?.verifyAt !== undefined && pending[0].verifyAt <= l1Tick) {
+      last = pending.shift();
+      count++;
+    }
+    if (!last) return [];
+    stats.batchesVerified += count;
+    const data = encodeFunctionData({
+      abi: devnetInboxAbi,
+      functionName: "verifyBatches",
+      args: [BigInt(last.id), last.transition.blockHash],
+    });
+    return [
+      await sign(l1, PROVER, { to: requireDeployed().inbox, data, gas: BigInt(80_000 + 5_000 * count) }),
+    ];
+  };
+
+  const tickL1 = async (timestamp: number): Promise<void> => {
+    l1Tick++;
+    if (!settling && rng.chance(knobs.l1ReorgProbability)) {
+      const depth = Math.min(rng.int([1, knobs.l1ReorgMaxDepth]), l1Recent.length);
+      if (depth > 0) await reorgL1(depth);
+    }
+    const raws: Hex[] = [];
+    for (let n = 0; n < MAX_PROPOSALS_PER_L1_BLOCK; n++) {
+      const size = settling ? Math.min(l2Unproposed.length, knobs.batchSize[1]) : targetBatchSize;
+      if (size === 0 || l2Unproposed.length < size) break;
+      raws.push(...(await proposeBatch(size)));
+      if (!settling) targetBatchSize = rng.int(knobs.batchSize);
+    }
+    raws.push(...(await proveDue()));
+    raws.push(...(await verifyDue()));
+    await mineL1(Math.max(timestamp, l1.head.timestamp + 1), raws);
+  };
+
+  const stepOnce = async (): Promise<void> => {
+    requireDeployed();
+    const ts = nextL2Ts;
+    // L1 blocks due by now come first, so a batch only ever covers L2 blocks older than its L1 block.
+    while (nextL1Ts <= ts) {
+      await tickL1(nextL1Ts);
+      nextL1Ts += knobs.l1BlockTimeSec;
+    }
+    if (rng.chance(knobs.l2ReorgProbability)) {
+      const depth = Math.min(rng.int([1, knobs.l2ReorgMaxDepth]), l2Unproposed.length);
+      if (depth > 0) await reorgL2(depth);
+    }
+    const sequencer = rng.weighted(knobs.sequencerWeights);
+    const count = rng.int(knobs.txPerBlock);
+    const raws: Hex[] = [];
+    for (let i = 0; i < count; i++) {
+      const from = rng.int([0, DEV_ACCOUNT_COUNT - 1]);
+      const to = getDevAccounts()[rng.int([0, DEV_ACCOUNT_COUNT - 1])]?.address;
+      const value = BigInt(rng.int([1, 1_000_000])) * 1_000_000_000n;
+      raws.push(await sign(l2, from, { to, value, gas: 21_000n }));
+    }
+    const block = await mineL2(Math.max(ts, l2.head.timestamp + 1), sequencer, raws);
+    stats.l2Txs += count;
+    nextL2Ts = block.timestamp + knobs.l2BlockTimeSec;
+  };
+
+  const refreshCounts = (): void => {
+    const a = addresses;
+    if (!a) return;
+    stats.l1Blocks = l1.head.number - a.deployedInL1Block;
+    stats.l2Blocks = l2.head.number - (a.firstL2BlockId - 1);
+  };
+
+  const deploy = (): Promise<DevnetAddresses> =>
+    exclusive(async () => {
+      if (addresses) return addresses;
+      const accounts = getDevAccounts();
+      const artifacts = await compileDevnetContracts();
+      for (const chain of [l1, l2]) {
+        await chain.miner.takeControl();
+        chain.chainId = await chain.miner.chainId();
+        chain.nonces = await Promise.all(accounts.map((a) => chain.miner.nonce(a.address)));
+        // Blocks stay far below target, so the base fee only falls: three times today's is ample.
+        chain.maxFeePerGas = 3n * (await chain.miner.baseFee()) + parseGwei("1");
+        chain.head = await chain.miner.head();
+      }
+      const clock = Math.max(l1.head.timestamp, l2.head.timestamp) + 1;
+      const deployer = accounts[DEPLOYER]?.address as Address;
+      const inbox = getContractAddress({ from: deployer, nonce: BigInt(l1.nonces[DEPLOYER] ?? 0) });
+      const inboxTx = await sign(l1, DEPLOYER, {
+        data: encodeDeployData({
+          abi: devnetInboxAbi,
+          bytecode: artifacts.inbox.bytecode,
+          args: [BigInt(l2.head.number)],
+        }),
+        gas: 3_000_000n,
+      });
+      const wrapper = getContractAddress({ from: deployer, nonce: BigInt(l1.nonces[DEPLOYER] ?? 0) });
+      const wrapperTx = await sign(l1, DEPLOYER, { data: artifacts.wrapper.bytecode, gas: 1_000_000n });
+      const block = await l1.miner.mine({
+        timestamp: clock,
+        rawTxs: [inboxTx, wrapperTx],
+        requireSuccess: true,
+      });
+      l1.head = block;
+      addresses = { inbox, wrapper, deployedInL1Block: block.number, firstL2BlockId: l2.head.number + 1 };
+      stats.lastProposedL2BlockId = l2.head.number;
+      nextL1Ts = clock + knobs.l1BlockTimeSec;
+      nextL2Ts = clock + knobs.l2BlockTimeSec;
+      return addresses;
+    });
+
+  const step = (): Promise<void> =>
+    exclusive(async () => {
+      await stepOnce();
+      refreshCounts();
+    });
+
+  const settle = (): Promise<DevnetStats> =>
+    exclusive(async () => {
+      requireDeployed();
+      settling = true;
+      try {
+        while (l2Unproposed.length > 0 || pending.length > 0) {
+          await tickL1(nextL1Ts);
+          nextL1Ts += knobs.l1BlockTimeSec;
+        }
+        // Keep L2 time from falling behind the L1 time just spent.
+        nextL2Ts = Math.max(nextL2Ts, nextL1Ts - knobs.l1BlockTimeSec + knobs.l2BlockTimeSec);
+      } finally {
+        settling = false;
+      }
+      refreshCounts();
+      return snapshot();
+    });
+
+  const run = async (runParameters: DevnetRunParameters = {}): Promise<DevnetStats> => {
+    const { l2Blocks, durationMs, signal } = runParameters;
+    if (stopped) throw new DevnetError("the devnet was stopped");
+    if (running) throw new DevnetError("run() is already running");
+    requireDeployed();
+    const abort = signal ? AbortSignal.any([signal, stopController.signal]) : stopController.signal;
+    const started = performance.now();
+    const loop = async (): Promise<void> => {
+      let done = 0;
+      const timeLeft = () =>
+        durationMs === undefined ? Number.POSITIVE_INFINITY : started + durationMs - performance.now();
+      while (!abort.aborted && (l2Blocks === undefined || done < l2Blocks) && timeLeft() > 0) {
+        await step();
+        done++;
+        if (knobs.pacingMsPerL2Block > 0) {
+          // Paced against the start, not the previous block, so slow steps do not accumulate drift.
+          const wait = Math.min(started + done * knobs.pacingMsPerL2Block - performance.now(), timeLeft());
+          if (wait > 0) await sleep(wait, undefined, { signal: abort }).catch(() => undefined);
+        }
+      }
+    };
+    running = loop();
+    try {
+      await running;
+    } finally {
+      running = undefined;
+    }
+    return snapshot();
+  };
+
+  const stop = async (): Promise<void> => {
+    stopController.abort();
+    const current = running;
+    if (current) await current.catch(() => undefined);
+    stopped = true;
+    await tail;
+  };
+
+  const snapshot = (): DevnetStats => structuredClone(stats);
+
+  return {
+    seed,
+    knobs,
+    get inboxAddress() {
+      return requireDeployed().inbox;
+    },
+    get wrapperAddress() {
+      return requireDeployed().wrapper;
+    },
+    get stats() {
+      return snapshot();
+    },
+    get reorgs() {
+      return [...reorgs];
+    },
+    deploy,
+    step,
+    run,
+    settle,
+    stop,
+  };
+}
+
+function blankChain(miner: ChainMiner): Chain {
+  return {
+    miner,
+    chainId: 0,
+    nonces: [],
+    maxFeePerGas: 0n,
+    head: { number: 0, hash: zeroHash, timestamp: 0 },
+  };
+}
