@@ -1,0 +1,214 @@
+// Local runs print a progress line and a report, not EMF records or JSON logs.
+process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
+process.env.POWERTOOLS_LOG_LEVEL ??= "SILENT";
+// The SDK versions are pinned in the lock file; Lambda itself runs Node 22.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
+import { parseArgs } from "node:util";
+import type { Address } from "viem";
+import { renderProgress, renderReport } from "./pipeline/renderReport.js";
+import { type LocalPipelineOptions, runLocalPipeline } from "./pipeline/runLocalPipeline.js";
+
+const USAGE = `Usage: npm start -- [options]
+
+Runs the whole Tidemark pipeline on this machine — two anvil nodes (L1 and a
+Taiko-like L2 driven by the devnet), DynamoDB Local, an SQS FIFO server and
+DuckDB — with the Lambda handlers' code, then verifies the sink against the chain.
+
+Run length
+  --duration <s>             seconds of block production (default 60)
+  --blocks <n>               stop after n L2 blocks instead
+Devnet
+  --seed <n>                 PRNG seed; the same seed replays the same story (default 1)
+  --reorg-probability <p>    chance per L2 block of an L2 reorg (default 0.02)
+  --reorg-depth <n>          deepest L2 reorg (default 3)
+  --l1-reorg-probability <p> chance per L1 block of an L1 reorg (default 0.03)
+  --l1-reorg-depth <n>       deepest L1 reorg (default 2)
+  --pacing <ms>              wall-clock ms per L2 block (default 150; 0 = as fast as possible)
+Fault injection
+  --duplicates <p>           chance each message is published again under a new dedup id (default 0.05)
+  --poison <n>               malformed messages to send; each must reach the DLQ (default 4)
+Real chains (no devnet is started)
+  --l1-rpc <url[,url…]>      L1 JSON-RPC URLs (fallback order)
+  --l2-rpc <url[,url…]>      L2 JSON-RPC URLs
+  --inbox <address>          the rollup inbox on L1
+  --inbox-wrapper <address>  the forced-inclusion wrapper on L1 (optional)
+  --l1-from <n>, --l2-from <n>  first blocks to ingest (default head − 50)
+  --confirmations <n>        blocks held back from the head (default 2)
+Other
+  --duckdb <path>            keep the DuckDB database at this path (default: a temp file)
+  --partitions <n>           SQS message groups per stream (default 16)
+  --json                     print the result as JSON instead of the report
+  -h, --help                 this text
+
+Exits 0 when the verification passes, 1 when it fails, 2 on a usage error.`;
+
+const OPTIONS = {
+  duration: { type: "string" },
+  blocks: { type: "string" },
+  seed: { type: "string" },
+  "reorg-probability": { type: "string" },
+  "reorg-depth": { type: "string" },
+  "l1-reorg-probability": { type: "string" },
+  "l1-reorg-depth": { type: "string" },
+  pacing: { type: "string" },
+  duplicates: { type: "string" },
+  poison: { type: "string" },
+  "l1-rpc": { type: "string" },
+  "l2-rpc": { type: "string" },
+  inbox: { type: "string" },
+  "inbox-wrapper": { type: "string" },
+  "l1-from": { type: "string" },
+  "l2-from": { type: "string" },
+  confirmations: { type: "string" },
+  duckdb: { type: "string" },
+  partitions: { type: "string" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+class UsageError extends Error {}
+
+function parseOptions(argv: string[]): (LocalPipelineOptions & { json: boolean }) | "help" {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (values.help) return "help";
+  const str = (name: string) => values[name] as string | undefined;
+  const num = (name: string, check: (n: number) => boolean, what: string): number | undefined => {
+    const raw = str(name);
+    if (raw === undefined) return undefined;
+    const n = Number(raw);
+    if (raw.trim() === "" || !Number.isFinite(n) || !check(n)) throw new UsageError(`--${name}: "${raw}" is not ${what}`);
+    return n;
+  };
+  const int = (name: string, min = 0) => num(name, (n) => Number.isInteger(n) && n >= min, `an integer ≥ ${min}`);
+  const prob = (name: string) => num(name, (n) => n >= 0 && n <= 1, "a probability between 0 and 1");
+  const address = (name: string): Address | undefined => {
+    const raw = str(name);
+    if (raw === undefined) return undefined;
+    if (!/^0x[0-9a-fA-F]{40}$/.test(raw)) throw new UsageError(`--${name}: "${raw}" is not a 20-byte hex address`);
+    return raw.toLowerCase() as Address;
+  };
+  const urls = (name: string): string[] | undefined => {
+    const raw = str(name);
+    if (raw === undefined) return undefined;
+    const list = raw.split(",").map((u) => u.trim()).filter(Boolean);
+    for (const u of list) {
+      try {
+        const url = new URL(u);
+        if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error();
+      } catch {
+        throw new UsageError(`--${name}: "${u}" is not an http(s) URL`);
+      }
+    }
+    if (list.length === 0) throw new UsageError(`--${name}: no URL given`);
+    return list;
+  };
+
+  const l1Rpc = urls("l1-rpc");
+  const l2Rpc = urls("l2-rpc");
+  const inbox = address("inbox");
+  const realChain = [l1Rpc, l2Rpc, inbox].filter((x) => x !== undefined).length;
+  if (realChain > 0 && realChain < 3) throw new UsageError("--l1-rpc, --l2-rpc and --inbox go together");
+  const devnetOnly = ["blocks", "seed", "reorg-probability", "reorg-depth", "l1-reorg-probability", "l1-reorg-depth", "pacing"];
+  if (realChain === 3) {
+    const given = devnetOnly.filter((o) => values[o] !== undefined);
+    if (given.length > 0) throw new UsageError(`${given.map((o) => `--${o}`).join(", ")} only apply to the devnet, not to real chains`);
+  }
+
+  const duration = num("duration", (n) => n > 0, "a positive number of seconds");
+  const knobs: NonNullable<LocalPipelineOptions["knobs"]> = {
+    ...defined("l2ReorgProbability", prob("reorg-probability")),
+    ...defined("l2ReorgMaxDepth", int("reorg-depth", 1)),
+    ...defined("l1ReorgProbability", prob("l1-reorg-probability")),
+    ...defined("l1ReorgMaxDepth", int("l1-reorg-depth", 1)),
+    ...defined("pacingMsPerL2Block", int("pacing")),
+  };
+  return {
+    json: values.json === true,
+    ...defined("durationMs", duration === undefined ? undefined : duration * 1000),
+    ...defined("l2Blocks", int("blocks", 1)),
+    ...defined("seed", int("seed")),
+    knobs,
+    ...defined("duplicateProbability", prob("duplicates")),
+    ...defined("poisonMessages", int("poison")),
+    ...defined("duckdbPath", str("duckdb")),
+    ...defined("partitions", int("partitions", 1)),
+    ...(realChain === 3
+      ? {
+          rpc: {
+            l1Urls: l1Rpc as string[],
+            l2Urls: l2Rpc as string[],
+            inbox: inbox as Address,
+            ...defined("inboxWrapper", address("inbox-wrapper")),
+            ...defined("l1From", int("l1-from")),
+            ...defined("l2From", int("l2-from")),
+            ...defined("confirmations", int("confirmations")),
+          },
+        }
+      : {}),
+  };
+}
+
+function defined<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+async function main(): Promise<number> {
+  let options: ReturnType<typeof parseOptions>;
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`error: ${error.message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (options === "help") {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+
+  // Ctrl-C ends block production early; the run still drains and verifies. A second Ctrl-C quits at once.
+  const abort = new AbortController();
+  process.once("SIGINT", () => {
+    process.stderr.write("\nstopping: draining the queue and verifying (Ctrl-C again to quit now)\n");
+    abort.abort();
+    process.once("SIGINT", () => process.exit(130));
+  });
+
+  const tty = process.stdout.isTTY === true;
+  let lastLine = 0;
+  const result = await runLocalPipeline({
+    ...options,
+    signal: abort.signal,
+    onProgress: options.json
+      ? undefined
+      : (p) => {
+          const line = renderProgress(p);
+          if (tty) process.stdout.write(`\r\x1b[2K${line}`);
+          else if (Date.now() - lastLine > 5_000) {
+            lastLine = Date.now();
+            process.stdout.write(`${line}\n`);
+          }
+        },
+  });
+  if (tty && !options.json) process.stdout.write("\n");
+  process.stdout.write(options.json ? `${JSON.stringify(result, bigintToString, 2)}\n` : renderReport(result));
+  return result.ok ? 0 : 1;
+}
+
+function bigintToString(_key: string, value: unknown) {
+  return typeof value === "bigint" ? value.toString() : value;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`\nnpm start failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);
