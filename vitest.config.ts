@@ -10,5 +10,7 @@ export default defineConfig({
     // Two cores: more workers than that only makes the local parts fight for CPU.
     maxWorkers: 2,
     restoreMocks: true,
+    // SDK versions are pinned by the lock file; Lambda runs Node 22. The warning only adds noise here.
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
   },
 });
