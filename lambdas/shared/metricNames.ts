@@ -27,6 +27,8 @@ export const IngestorMetric = {
   RpcErrors: "RpcErrors",
   /** eth_getLogs ranges split because a node refused their width. */
   LogRangeSplits: "LogRangeSplits",
+  /** Inbox logs that could not be decoded into a valid event and were skipped (logged with the reason). */
+  InboxLogsSkipped: "InboxLogsSkipped",
 } as const;
 
 export const ProcessorMetric = {
@@ -46,4 +48,25 @@ export const ProcessorMetric = {
   Throttles: "Throttles",
   /** Milliseconds from block timestamp to the row being written. */
   FreshnessMs: "FreshnessMs",
+} as const;
+
+/**
+ * Chain metrics, derived from the lifecycle the processor records (emitted by the processor,
+ * `service` dimension only). The CDK dashboard graphs them and two alarms rely on them:
+ * "no batch proposed for 10 min" (BatchesProposed missing) and "batch not proven within 3 h"
+ * (OldestUnprovenBatchAgeSeconds above 10 800).
+ */
+export const ChainMetric = {
+  /** Batch proposals applied for the first time (count). */
+  BatchesProposed: "BatchesProposed",
+  /** Seconds between consecutive L2 blocks (block timestamps). */
+  L2BlockIntervalSeconds: "L2BlockIntervalSeconds",
+  /** Seconds between consecutive batch proposals on L1. */
+  BatchPostingIntervalSeconds: "BatchPostingIntervalSeconds",
+  /** Seconds from a batch's proposal to its proof. */
+  BatchProveTimeSeconds: "BatchProveTimeSeconds",
+  /** Seconds from a batch's proposal to its verification. */
+  BatchVerifyTimeSeconds: "BatchVerifyTimeSeconds",
+  /** Age in seconds of the oldest proposed batch that has no proof yet (0 when none is pending). */
+  OldestUnprovenBatchAgeSeconds: "OldestUnprovenBatchAgeSeconds",
 } as const;

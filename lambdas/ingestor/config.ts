@@ -1,0 +1,195 @@
+import { z } from "zod";
+import { ConfigError } from "../shared/errors.js";
+import { type Chain, ChainSchema } from "../shared/events.js";
+
+/** RPC endpoints per chain; tried in order through viem's `fallback` transport. */
+export interface RpcUrls {
+  readonly l1: readonly string[];
+  readonly l2: readonly string[];
+}
+
+/** Where the RPC URLs come from: plain lists (local runs) or a Secrets Manager secret (deployed). */
+export type RpcSource =
+  | { readonly kind: "urls"; readonly urls: RpcUrls }
+  | { readonly kind: "secret"; readonly secretId: string };
+
+export interface IngestorConfig {
+  readonly queueUrl: string;
+  readonly stateTable: string;
+  /** Never log this object's `rpc.urls`: provider URLs often embed API keys. */
+  readonly rpc: RpcSource;
+  readonly inboxAddress: `0x${string}` | undefined;
+  /** ForcedInclusionProcessed is emitted by the wrapper, not the inbox. */
+  readonly inboxWrapperAddress: `0x${string}` | undefined;
+  /** First block to ingest when a chain has no cursor yet. */
+  readonly startBlock: Readonly<Record<Chain, number>>;
+  readonly partitions: number;
+  readonly maxBlocksPerRange: number;
+  readonly pollIntervalMs: number;
+  readonly timeReserveMs: number;
+  readonly leaseSeconds: number;
+  readonly recentHashes: number;
+  readonly confirmations: number;
+  readonly chains: readonly Chain[];
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Read and validate the environment once (cold start). Pure: the secret, if any,
+ * is resolved separately by `resolveRpcUrls`. Every problem names its variable.
+ */
+export function loadIngestorConfig(env: Env): IngestorConfig {
+  const chains = parseChains(env);
+  const inboxAddress = optionalAddress(env, "INBOX_ADDRESS");
+  if (chains.includes("l1") && inboxAddress === undefined) {
+    throw new ConfigError("INBOX_ADDRESS", "is required when CHAINS includes l1");
+  }
+  return {
+    queueUrl: requiredUrl(env, "QUEUE_URL"),
+    stateTable: required(env, "STATE_TABLE"),
+    rpc: parseRpcSource(env, chains),
+    inboxAddress,
+    inboxWrapperAddress: optionalAddress(env, "INBOX_WRAPPER_ADDRESS"),
+    startBlock: {
+      l1: integer(env, "L1_START_BLOCK", { default: 0, min: 0 }),
+      l2: integer(env, "L2_START_BLOCK", { default: 0, min: 0 }),
+    },
+    partitions: integer(env, "PARTITIONS", { default: 16, min: 1, max: 1000 }),
+    maxBlocksPerRange: integer(env, "MAX_BLOCKS_PER_RANGE", { default: 500, min: 1, max: 10_000 }),
+    pollIntervalMs: integer(env, "POLL_INTERVAL_MS", { default: 1000, min: 0 }),
+    timeReserveMs: integer(env, "TIME_RESERVE_MS", { default: 5000, min: 0 }),
+    leaseSeconds: integer(env, "LEASE_SECONDS", { default: 60, min: 5 }),
+    // Two hashes is the least that can find a common ancestor one block down.
+    recentHashes: integer(env, "RECENT_HASHES", { default: 256, min: 2, max: 4096 }),
+    confirmations: integer(env, "CONFIRMATIONS", { default: 0, min: 0 }),
+    chains,
+  };
+}
+
+const SecretSchema = z.object({
+  l1: z.array(z.string()).default([]),
+  l2: z.array(z.string()).default([]),
+});
+
+/**
+ * The RPC URLs for the configured chains: from the config itself, or from the
+ * secret `{"l1":[...],"l2":[...]}`. The secret's content never appears in an error.
+ */
+export async function resolveRpcUrls(
+  config: IngestorConfig,
+  fetchSecret: (secretId: string) => Promise<string | undefined>,
+): Promise<RpcUrls> {
+  if (config.rpc.kind === "urls") return config.rpc.urls;
+  const setting = "RPC_URLS_SECRET_ID";
+  const raw = await fetchSecret(config.rpc.secretId);
+  if (raw === undefined) throw new ConfigError(setting, "the secret has no string value");
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(setting, 'the secret is not JSON of the form {"l1":[urls],"l2":[urls]}');
+  }
+  const parsed = SecretSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new ConfigError(setting, 'the secret is not JSON of the form {"l1":[urls],"l2":[urls]}');
+  }
+  const urls = { l1: parsed.data.l1, l2: parsed.data.l2 };
+  for (const chain of config.chains) {
+    if (urls[chain].length === 0) throw new ConfigError(setting, `the secret lists no ${chain} URL`);
+    // Name the chain and position only: the URL itself may carry an API key.
+    urls[chain].forEach((url, i) => {
+      if (!isHttpUrl(url)) throw new ConfigError(setting, `${chain}[${i}] is not an http(s) URL`);
+    });
+  }
+  return urls;
+}
+
+function parseChains(env: Env): Chain[] {
+  const raw = env.CHAINS ?? "l1,l2";
+  const items = raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  if (items.length === 0) throw new ConfigError("CHAINS", "lists no chain (expected l1, l2 or l1,l2)");
+  const chains: Chain[] = [];
+  for (const item of items) {
+    const parsed = ChainSchema.safeParse(item);
+    if (!parsed.success) throw new ConfigError("CHAINS", `unknown chain "${item}" (expected l1 or l2)`);
+    if (!chains.includes(parsed.data)) chains.push(parsed.data);
+  }
+  return chains;
+}
+
+function parseRpcSource(env: Env, chains: readonly Chain[]): RpcSource {
+  const secretId = env.RPC_URLS_SECRET_ID?.trim();
+  const hasLists = Boolean(env.L1_RPC_URLS?.trim() || env.L2_RPC_URLS?.trim());
+  if (secretId && hasLists) {
+    throw new ConfigError(
+      "RPC_URLS_SECRET_ID",
+      "set either RPC_URLS_SECRET_ID or L1_RPC_URLS/L2_RPC_URLS, not both",
+    );
+  }
+  if (secretId) return { kind: "secret", secretId };
+  const urls = { l1: urlList(env, "L1_RPC_URLS"), l2: urlList(env, "L2_RPC_URLS") };
+  for (const chain of chains) {
+    const name = chain === "l1" ? "L1_RPC_URLS" : "L2_RPC_URLS";
+    if (urls[chain].length === 0) {
+      throw new ConfigError(name, `is required for chain ${chain} (or set RPC_URLS_SECRET_ID)`);
+    }
+  }
+  return { kind: "urls", urls };
+}
+
+function urlList(env: Env, name: string): string[] {
+  const urls = (env[name] ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  urls.forEach((url, i) => {
+    if (!isHttpUrl(url)) throw new ConfigError(name, `entry ${i} is not an http(s) URL`);
+  });
+  return urls;
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === "http:" || url.protocol === "https:";
+  } catch {
+    return false;
+  }
+}
+
+function required(env: Env, name: string): string {
+  const value = env[name]?.trim();
+  if (!value) throw new ConfigError(name, "is required");
+  return value;
+}
+
+function requiredUrl(env: Env, name: string): string {
+  const value = required(env, name);
+  if (!isHttpUrl(value)) throw new ConfigError(name, `"${value}" is not an http(s) URL`);
+  return value;
+}
+
+function optionalAddress(env: Env, name: string): `0x${string}` | undefined {
+  const value = env[name]?.trim();
+  if (!value) return undefined;
+  if (!/^0x[0-9a-fA-F]{40}$/.test(value))
+    throw new ConfigError(name, `"${value}" is not a 20-byte hex address`);
+  return value.toLowerCase() as `0x${string}`;
+}
+
+function integer(env: Env, name: string, rule: { default: number; min: number; max?: number }): number {
+  const raw = env[name]?.trim();
+  if (!raw) return rule.default;
+  if (!/^[0-9]+$/.test(raw)) throw new ConfigError(name, `"${raw}" is not a non-negative integer`);
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value)) throw new ConfigError(name, `"${raw}" is too large`);
+  if (value < rule.min) throw new ConfigError(name, `must be at least ${rule.min}, got ${value}`);
+  if (rule.max !== undefined && value > rule.max) {
+    throw new ConfigError(name, `must be at most ${rule.max}, got ${value}`);
+  }
+  return value;
+}

@@ -1,0 +1,203 @@
+import { randomUUID } from "node:crypto";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { Metrics } from "@aws-lambda-powertools/metrics";
+import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
+import { getSecret } from "@aws-lambda-powertools/parameters/secrets";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import middy from "@middy/core";
+import type { Context } from "aws-lambda";
+import { PermanentError, RetryableError } from "../shared/errors.js";
+import type { Chain } from "../shared/events.js";
+import { METRIC_NAMESPACE } from "../shared/metricNames.js";
+import { type ChainClient, createChainClient, getHead } from "./chainReader.js";
+import { type Env, type IngestorConfig, loadIngestorConfig, resolveRpcUrls } from "./config.js";
+import { type CursorStore, createDynamoCursorStore } from "./cursorStore.js";
+import { createIngestor, type IngestorReport } from "./ingestor.js";
+import { createPowertoolsMetricsSink } from "./observability.js";
+
+/** Everything an invocation needs besides logging and metrics; built once per container. */
+export interface IngestorRuntime {
+  readonly config: IngestorConfig;
+  readonly clients: Partial<Readonly<Record<Chain, ChainClient>>>;
+  readonly sqs: SQSClient;
+  readonly ddb?: DynamoDBClient;
+  /** Overrides the DynamoDB cursor store built from `ddb`. */
+  readonly cursorStore?: CursorStore;
+  /** Lease owner id of this container. */
+  readonly owner: string;
+}
+
+export interface IngestorHandlerDependencies {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** A ready runtime, or a loader run on the first invocation (cold start) and cached; a failed load is retried next time. */
+  readonly runtime: IngestorRuntime | (() => Promise<IngestorRuntime>);
+  /** @default Date.now */
+  readonly now?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export interface SmokeCheck {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+export interface SmokeReport {
+  readonly ok: boolean;
+  readonly checks: SmokeCheck[];
+}
+
+/** `{"smoke": true}` asks for a dry run; anything else (the EventBridge schedule) is a polling run. */
+export type IngestorEvent = { readonly smoke?: boolean } & Record<string, unknown>;
+
+export function createIngestorHandler(dependencies: IngestorHandlerDependencies) {
+  const { logger, metrics } = dependencies;
+  const now = dependencies.now ?? Date.now;
+  let loading: Promise<IngestorRuntime> | undefined;
+  const runtime = (): Promise<IngestorRuntime> => {
+    const source = dependencies.runtime;
+    if (typeof source !== "function") return Promise.resolve(source);
+    loading ??= source().catch((error: unknown) => {
+      loading = undefined;
+      throw error;
+    });
+    return loading;
+  };
+
+  const handle = async (event: IngestorEvent, context: Context): Promise<IngestorReport | SmokeReport> => {
+    if (event?.smoke === true) return smokeTest(runtime, logger);
+    const rt = await runtime();
+    const sink = createPowertoolsMetricsSink(metrics);
+    const ingestor = createIngestor({ ...rt, metrics: sink, logger, now, sleep: dependencies.sleep });
+    try {
+      const deadline = now() + context.getRemainingTimeInMillis() - rt.config.timeReserveMs;
+      const report = await ingestor.pollUntil(deadline);
+      logger.info("ingestor run finished", { report });
+      const failed = report.chains.filter((c) => c.status === "failed");
+      if (failed.length > 0) {
+        // Fail the invocation so the Lambda Errors alarm sees a chain that is stuck; progress made is kept.
+        const message = failed.map((c) => `${c.chain}: ${c.error?.name}: ${c.error?.message}`).join("; ");
+        throw failed.every((c) => c.error?.retryable)
+          ? new RetryableError(`ingestion failed: ${message}`, { context: { report } })
+          : new PermanentError(`ingestion failed: ${message}`, { context: { report } });
+      }
+      return report;
+    } finally {
+      sink.flush();
+    }
+  };
+
+  return middy<IngestorEvent, IngestorReport | SmokeReport, Error, Context>()
+    .use(injectLambdaContext(logger))
+    .use(logMetrics(metrics, { captureColdStartMetric: true }))
+    .handler(handle);
+}
+
+/** The dry run for the pre-traffic hook: every dependency reachable, nothing written. */
+async function smokeTest(runtime: () => Promise<IngestorRuntime>, logger: Logger): Promise<SmokeReport> {
+  let rt: IngestorRuntime;
+  try {
+    rt = await runtime();
+  } catch (error) {
+    const checks = [{ name: "config", ok: false, detail: messageOf(error) }];
+    logger.error("smoke test failed", { checks });
+    return { ok: false, checks };
+  }
+  const check = async (name: string, run: () => Promise<string>): Promise<SmokeCheck> => {
+    try {
+      return { name, ok: true, detail: await run() };
+    } catch (error) {
+      return { name, ok: false, detail: messageOf(error) };
+    }
+  };
+  const store =
+    rt.cursorStore ??
+    (rt.ddb
+      ? createDynamoCursorStore({
+          ddb: rt.ddb,
+          tableName: rt.config.stateTable,
+          leaseSeconds: rt.config.leaseSeconds,
+          recentHashes: rt.config.recentHashes,
+        })
+      : undefined);
+  const checks = await Promise.all([
+    Promise.resolve({ name: "config", ok: true, detail: `chains ${rt.config.chains.join(",")}` }),
+    ...rt.config.chains.map((chain) =>
+      check(`rpc:${chain}`, async () => {
+        const client = rt.clients[chain];
+        if (!client) throw new Error(`no RPC client for ${chain}`);
+        return `head ${(await getHead(client)).number}`;
+      }),
+    ),
+    ...rt.config.chains.map((chain) =>
+      check(`table:cursor#${chain}`, async () => {
+        if (!store) throw new Error("no cursor store configured");
+        const cursor = await store.read(chain);
+        return cursor.next === undefined ? "no cursor yet" : `next ${cursor.next}`;
+      }),
+    ),
+    check("queue", async () => {
+      const out = await rt.sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: rt.config.queueUrl, AttributeNames: ["FifoQueue"] }),
+      );
+      if (out.Attributes?.FifoQueue !== "true") throw new Error("the queue is not a FIFO queue");
+      return "FIFO queue readable";
+    }),
+  ]);
+  const report = { ok: checks.every((c) => c.ok), checks };
+  (report.ok ? logger.info : logger.error).call(logger, "smoke test finished", { checks });
+  return report;
+}
+
+export interface LoadIngestorRuntimeParameters {
+  readonly env: Env;
+  readonly sqs: SQSClient;
+  readonly ddb: DynamoDBClient;
+  /** @default Powertools `getSecret` (Secrets Manager, cached) */
+  readonly fetchSecret?: (secretId: string) => Promise<string | undefined>;
+  /** @default `<function version>:<random uuid>` */
+  readonly owner?: string;
+}
+
+/** Build the runtime from the environment: config, RPC URLs (secret resolved), one viem client per chain. */
+export async function loadIngestorRuntime(
+  parameters: LoadIngestorRuntimeParameters,
+): Promise<IngestorRuntime> {
+  const config = loadIngestorConfig(parameters.env);
+  const fetchSecret = parameters.fetchSecret ?? fetchSecretString;
+  const urls = await resolveRpcUrls(config, fetchSecret);
+  const clients: Partial<Record<Chain, ChainClient>> = {};
+  for (const chain of config.chains) clients[chain] = createChainClient({ urls: urls[chain] });
+  return {
+    config,
+    clients,
+    sqs: parameters.sqs,
+    ddb: parameters.ddb,
+    owner: parameters.owner ?? `${parameters.env.AWS_LAMBDA_FUNCTION_VERSION ?? "local"}:${randomUUID()}`,
+  };
+}
+
+async function fetchSecretString(secretId: string): Promise<string | undefined> {
+  const value = await getSecret(secretId, { maxAge: 3600 });
+  if (value === undefined) return undefined;
+  return typeof value === "string" ? value : new TextDecoder().decode(value as Uint8Array);
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+// Module scope: clients and instrumentation are built once per container; config on the first invocation.
+const logger = new Logger({ serviceName: "ingestor" });
+const metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName: "ingestor" });
+const sqs = new SQSClient({});
+const ddb = new DynamoDBClient({});
+
+export const handler = createIngestorHandler({
+  logger,
+  metrics,
+  runtime: () => loadIngestorRuntime({ env: process.env, sqs, ddb }),
+});

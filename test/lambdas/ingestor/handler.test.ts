@@ -1,0 +1,117 @@
+import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics } from "@aws-lambda-powertools/metrics";
+import { GetQueueAttributesCommand, SendMessageBatchCommand } from "@aws-sdk/client-sqs";
+import type { Context } from "aws-lambda";
+import { createClient, custom, type Hex, hexToNumber } from "viem";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  createIngestorHandler,
+  type IngestorRuntime,
+  type SmokeReport,
+} from "../../../lambdas/ingestor/handler.js";
+import type { IngestorReport } from "../../../lambdas/ingestor/ingestor.js";
+import { ConfigError } from "../../../lambdas/shared/errors.js";
+import { capturingSqs, createMemoryCursorStore, fakeChain, rpcBlock, testConfig } from "./helpers.js";
+
+const chain = fakeChain(4);
+const node = createClient({
+  transport: custom({
+    async request({ method, params }) {
+      const [tag] = params as [Hex | "latest"];
+      if (method === "eth_getBlockByNumber") {
+        const block = tag === "latest" ? chain.at(-1) : chain[hexToNumber(tag as Hex)];
+        return block ? rpcBlock(block) : null;
+      }
+      if (method === "eth_getLogs") return [];
+      throw new Error(`unexpected ${method}`);
+    },
+  }),
+});
+
+function context(remainingMs: number, clock: { now: number }): Context {
+  const end = clock.now + remainingMs;
+  return {
+    functionName: "tidemark-ingestor",
+    awsRequestId: "req-1",
+    getRemainingTimeInMillis: () => end - clock.now,
+  } as unknown as Context;
+}
+
+function setup(runtimeOverride?: () => Promise<IngestorRuntime>) {
+  const sqs = capturingSqs();
+  sqs.mock.on(GetQueueAttributesCommand).resolves({ Attributes: { FifoQueue: "true" } });
+  const store = createMemoryCursorStore();
+  const clock = { now: 1_700_000_000_000 };
+  const runtime: IngestorRuntime = {
+    config: testConfig({ CHAINS: "l1", TIME_RESERVE_MS: "5000" }),
+    clients: { l1: node },
+    sqs: sqs.sqs,
+    cursorStore: store,
+    owner: "me",
+  };
+  const handler = createIngestorHandler({
+    logger: new Logger({ serviceName: "ingestor", logLevel: "SILENT" }),
+    metrics: new Metrics({ namespace: "Tidemark", serviceName: "ingestor" }),
+    runtime: runtimeOverride ?? runtime,
+    now: () => clock.now,
+    sleep: async (ms) => {
+      clock.now += ms;
+    },
+  });
+  return { handler, sqs, store, clock };
+}
+
+describe("ingestor handler", () => {
+  let t: ReturnType<typeof setup> | undefined;
+  afterEach(() => t?.sqs.mock.reset());
+
+  it("answers a smoke event with a dry run that reaches every dependency and publishes nothing", async () => {
+    // Prepare
+    t = setup();
+
+    // Act
+    const report = (await t.handler({ smoke: true }, context(60_000, t.clock))) as SmokeReport;
+
+    // Assess
+    expect(report.ok).toBe(true);
+    expect(report.checks.map((c) => [c.name, c.ok])).toEqual([
+      ["config", true],
+      ["rpc:l1", true],
+      ["table:cursor#l1", true],
+      ["queue", true],
+    ]);
+    expect(report.checks[1]?.detail).toBe("head 3");
+    expect(t.sqs.mock.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
+    expect(t.store.peek("l1").lease).toBeUndefined();
+  });
+
+  it("fails the smoke test, naming the variable, when the configuration is bad", async () => {
+    // Prepare
+    t = setup(async () => {
+      throw new ConfigError("QUEUE_URL", "is required");
+    });
+
+    // Act
+    const report = (await t.handler({ smoke: true }, context(60_000, t.clock))) as SmokeReport;
+
+    // Assess
+    expect(report.ok).toBe(false);
+    expect(report.checks[0]).toMatchObject({ name: "config", ok: false });
+    expect(report.checks[0]?.detail).toContain("QUEUE_URL");
+  });
+
+  it("polls on a scheduled event until the time reserve is reached", async () => {
+    // Prepare
+    t = setup();
+    const ctx = context(30_000, t.clock);
+
+    // Act
+    const report = (await t.handler({ source: "aws.scheduler" }, ctx)) as IngestorReport;
+
+    // Assess
+    expect(report.chains).toMatchObject([{ chain: "l1", status: "ok", blocksIngested: 4, next: 4 }]);
+    expect(t.sqs.accepted).toHaveLength(4);
+    expect(ctx.getRemainingTimeInMillis()).toBeLessThanOrEqual(5000);
+    expect(ctx.getRemainingTimeInMillis()).toBeGreaterThanOrEqual(4000);
+  });
+});

@@ -1,0 +1,209 @@
+import { createClient, custom, type Hex, hexToNumber, numberToHex } from "viem";
+import { describe, expect, it } from "vitest";
+import { ingestChain } from "../../../lambdas/ingestor/ingestChain.js";
+import { ReorgTooDeepError, RpcError } from "../../../lambdas/shared/errors.js";
+import type { PipelineEvent, ReorgEvent } from "../../../lambdas/shared/events.js";
+import { IngestorMetric } from "../../../lambdas/shared/metricNames.js";
+import {
+  collectingLogger,
+  collectingMetrics,
+  createMemoryCursorStore,
+  type FakeBlock,
+  fakeChain,
+  INBOX,
+  rpcBlock,
+} from "./helpers.js";
+
+/** A node whose chain the test can swap, as a reorg does. */
+function fakeNode(initial: FakeBlock[]) {
+  const node = { chain: initial, logs: [] as unknown[] };
+  const client = createClient({
+    transport: custom(
+      {
+        async request({ method, params }) {
+          const [tag] = params as [Hex | "latest"];
+          if (method === "eth_getBlockByNumber") {
+            const block = tag === "latest" ? node.chain.at(-1) : node.chain[hexToNumber(tag as Hex)];
+            return block ? rpcBlock(block) : null;
+          }
+          if (method === "eth_getLogs") return node.logs;
+          throw new Error(`unexpected ${method}`);
+        },
+      },
+      { retryCount: 0 },
+    ),
+  });
+  return { node, client };
+}
+
+function setup(chain: FakeBlock[], options: { recentHashes?: number; inbox?: boolean } = {}) {
+  const { node, client } = fakeNode(chain);
+  const store = createMemoryCursorStore({ recentHashes: options.recentHashes });
+  const metrics = collectingMetrics();
+  const published: PipelineEvent[][] = [];
+  let failPublish = false;
+  const poll = async () => {
+    const cursor = await store.acquireLease("l1", "me", 0);
+    return ingestChain({
+      chain: "l1",
+      client,
+      store,
+      owner: "me",
+      cursor,
+      settings: {
+        startBlock: 0,
+        maxBlocksPerRange: 100,
+        confirmations: 0,
+        inboxAddresses: options.inbox ? [INBOX] : [],
+      },
+      publish: async (events) => {
+        if (failPublish) throw new RpcError("queue unavailable");
+        published.push([...events]);
+      },
+      metrics: metrics.sink,
+      logger: collectingLogger().logger,
+      now: () => 1_700_000_000_000,
+    });
+  };
+  return {
+    node,
+    store,
+    metrics,
+    published,
+    poll,
+    failPublishing: (fail: boolean) => {
+      failPublish = fail;
+    },
+  };
+}
+
+const numbersOf = (events: readonly PipelineEvent[]) =>
+  events.flatMap((e) => (e.type === "l1_header" ? [[e.number, e.hash]] : []));
+
+describe("ingestChain", () => {
+  it("publishes the new headers, then advances the cursor; caught up, it publishes nothing", async () => {
+    // Prepare
+    const chain = fakeChain(10);
+    const t = setup(chain);
+
+    // Act
+    const first = await t.poll();
+    const second = await t.poll();
+
+    // Assess
+    expect(t.published).toHaveLength(1);
+    expect(numbersOf(t.published[0] ?? [])).toEqual(chain.map((b) => [b.number, b.hash]));
+    expect(first).toMatchObject({ blocks: 10, caughtUp: true, head: 9 });
+    expect(second).toMatchObject({ blocks: 0, caughtUp: true });
+    expect(t.store.peek("l1").next).toBe(10);
+    expect(t.metrics.total(IngestorMetric.BlocksIngested, "l1")).toBe(10);
+  });
+
+  it("walks back to the common ancestor on a reorg, publishes it, then the new canonical blocks", async () => {
+    // Prepare: blocks 0..9 ingested, then the chain forks after block 6 and grows to 11
+    const old = fakeChain(10);
+    const t = setup(old);
+    await t.poll();
+    const fork = fakeChain(12, "fork", old.slice(0, 7));
+    t.node.chain = fork;
+
+    // Act
+    const result = await t.poll();
+
+    // Assess
+    const events = t.published[1] ?? [];
+    const reorg = events[0] as ReorgEvent;
+    expect(reorg).toMatchObject({
+      type: "reorg",
+      chain: "l1",
+      depth: 3,
+      commonAncestor: { number: 6, hash: old[6]?.hash },
+      orphaned: old.slice(7).map((b) => ({ number: b.number, hash: b.hash })),
+      newHead: { number: 11, hash: fork[11]?.hash },
+    });
+    expect(numbersOf(events)).toEqual(fork.slice(7).map((b) => [b.number, b.hash]));
+    expect(result.reorg?.depth).toBe(3);
+    expect(t.store.peek("l1").next).toBe(12);
+    expect(t.store.peek("l1").recent.at(-1)).toEqual({ number: 11, hash: fork[11]?.hash });
+    expect(t.metrics.total(IngestorMetric.ReorgDepth, "l1")).toBe(3);
+  });
+
+  it("detects a reorg onto a shorter chain while caught up", async () => {
+    // Prepare
+    const old = fakeChain(10);
+    const t = setup(old);
+    await t.poll();
+    t.node.chain = fakeChain(8, "short", old.slice(0, 6));
+
+    // Act
+    await t.poll();
+
+    // Assess
+    const events = t.published[1] ?? [];
+    expect(events[0]).toMatchObject({ type: "reorg", depth: 4, commonAncestor: { number: 5 } });
+    expect(numbersOf(events).map(([n]) => n)).toEqual([6, 7]);
+    expect(t.store.peek("l1").next).toBe(8);
+  });
+
+  it("refuses a reorg deeper than the remembered hashes, publishing nothing", async () => {
+    // Prepare
+    const old = fakeChain(10);
+    const t = setup(old, { recentHashes: 3 });
+    await t.poll();
+    t.node.chain = fakeChain(12, "deep", old.slice(0, 3));
+
+    // Act
+    const error = await t.poll().catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(ReorgTooDeepError);
+    expect(t.published).toHaveLength(1);
+    expect(t.store.peek("l1").next).toBe(10);
+  });
+
+  it("does not move the cursor when publishing fails, and republishes the same range next time", async () => {
+    // Prepare
+    const chain = fakeChain(5);
+    const t = setup(chain);
+    t.failPublishing(true);
+
+    // Act
+    const error = await t.poll().catch((e: unknown) => e);
+    const cursorAfterFailure = t.store.peek("l1").next;
+    t.failPublishing(false);
+    await t.poll();
+
+    // Assess
+    expect(error).toBeInstanceOf(RpcError);
+    expect(cursorAfterFailure).toBeUndefined();
+    expect(numbersOf(t.published[0] ?? []).map(([n]) => n)).toEqual([0, 1, 2, 3, 4]);
+    expect(t.store.peek("l1").next).toBe(5);
+  });
+
+  it("rejects logs from a block hash other than the header just read (the chain moved between reads)", async () => {
+    // Prepare
+    const chain = fakeChain(5);
+    const t = setup(chain, { inbox: true });
+    t.node.logs = [
+      {
+        address: INBOX,
+        topics: [`0x${"ee".repeat(32)}`],
+        data: "0x",
+        blockNumber: numberToHex(3),
+        blockHash: `0x${"99".repeat(32)}`,
+        transactionHash: `0x${"01".repeat(32)}`,
+        logIndex: "0x0",
+        transactionIndex: "0x0",
+        removed: false,
+      },
+    ];
+
+    // Act
+    const error = await t.poll().catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(RpcError);
+    expect(t.published).toHaveLength(0);
+    expect(t.store.peek("l1").next).toBeUndefined();
+  });
+});

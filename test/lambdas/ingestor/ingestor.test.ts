@@ -1,0 +1,161 @@
+import { createClient, custom, type Hex, hexToNumber } from "viem";
+import { afterEach, describe, expect, it } from "vitest";
+import { createIngestor } from "../../../lambdas/ingestor/ingestor.js";
+import type { Chain } from "../../../lambdas/shared/events.js";
+import { IngestorMetric } from "../../../lambdas/shared/metricNames.js";
+import {
+  capturingSqs,
+  collectingLogger,
+  collectingMetrics,
+  createMemoryCursorStore,
+  type FakeBlock,
+  fakeChain,
+  rpcBlock,
+  testConfig,
+} from "./helpers.js";
+
+function fakeNode(chain: FakeBlock[], options: { down?: boolean } = {}) {
+  return createClient({
+    transport: custom(
+      {
+        async request({ method, params }) {
+          if (options.down) throw new Error("connect ECONNREFUSED");
+          const [tag] = params as [Hex | "latest"];
+          if (method === "eth_getBlockByNumber") {
+            const block = tag === "latest" ? chain.at(-1) : chain[hexToNumber(tag as Hex)];
+            return block ? rpcBlock(block) : null;
+          }
+          if (method === "eth_getLogs") return [];
+          throw new Error(`unexpected ${method}`);
+        },
+      },
+      { retryCount: 0 },
+    ),
+  });
+}
+
+function setup(options: { l1?: FakeBlock[]; l2?: FakeBlock[]; l1Down?: boolean } = {}) {
+  const l1 = options.l1 ?? fakeChain(3, "l1");
+  const l2 = options.l2 ?? fakeChain(5, "l2");
+  const clock = { now: 1_700_000_000_000 };
+  const sleeps: number[] = [];
+  const onSleep: (() => void)[] = [];
+  const sqs = capturingSqs();
+  const store = createMemoryCursorStore();
+  const metrics = collectingMetrics();
+  const ingestor = createIngestor({
+    clients: { l1: fakeNode(l1, { down: options.l1Down }), l2: fakeNode(l2) },
+    cursorStore: store,
+    sqs: sqs.sqs,
+    config: testConfig({ POLL_INTERVAL_MS: "1000" }),
+    metrics: metrics.sink,
+    logger: collectingLogger().logger,
+    owner: "me",
+    now: () => clock.now,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+      clock.now += ms;
+      onSleep.shift()?.();
+    },
+  });
+  return { ingestor, sqs, store, metrics, clock, sleeps, onSleep, l1, l2 };
+}
+
+const headersOf = (t: ReturnType<typeof setup>, chain: Chain) =>
+  t.sqs.events().flatMap((e) => (e.type === `${chain}_header` && "number" in e ? [e.number] : []));
+
+describe("createIngestor", () => {
+  let t: ReturnType<typeof setup> | undefined;
+  afterEach(() => t?.sqs.mock.reset());
+
+  it("runOnce ingests every configured chain and gives the leases back", async () => {
+    // Prepare
+    t = setup();
+
+    // Act
+    const report = await t.ingestor.runOnce();
+
+    // Assess
+    expect(report.chains).toMatchObject([
+      { chain: "l1", status: "ok", blocksIngested: 3, next: 3 },
+      { chain: "l2", status: "ok", blocksIngested: 5, next: 5 },
+    ]);
+    expect(headersOf(t, "l1")).toEqual([0, 1, 2]);
+    expect(headersOf(t, "l2")).toEqual([0, 1, 2, 3, 4]);
+    expect(t.store.peek("l1").lease).toBeUndefined();
+    expect(t.store.peek("l2").lease).toBeUndefined();
+  });
+
+  it("skips a chain whose lease another ingestor holds, and still ingests the other", async () => {
+    // Prepare
+    t = setup();
+    await t.store.acquireLease("l1", "other", t.clock.now);
+
+    // Act
+    const report = await t.ingestor.runOnce();
+
+    // Assess
+    expect(report.chains.map((c) => c.status)).toEqual(["lease-held", "ok"]);
+    expect(headersOf(t, "l1")).toEqual([]);
+    expect(headersOf(t, "l2")).toHaveLength(5);
+    expect(t.metrics.total(IngestorMetric.LeaseContention, "l1")).toBe(1);
+    expect(t.store.peek("l1").lease?.owner).toBe("other");
+  });
+
+  it("pollUntil keeps polling until the deadline, picking up blocks mined meanwhile", async () => {
+    // Prepare: a new L2 block appears during the first and the third wait
+    t = setup();
+    const grow = () => t?.l2.push(...fakeChain(t.l2.length + 1, "l2", t.l2).slice(t.l2.length));
+    t.onSleep.push(grow, () => {}, grow);
+    const deadline = t.clock.now + 5_500;
+
+    // Act
+    const report = await t.ingestor.pollUntil(deadline);
+
+    // Assess
+    expect(headersOf(t, "l2")).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(report.chains.find((c) => c.chain === "l2")).toMatchObject({
+      status: "ok",
+      blocksIngested: 7,
+      next: 7,
+    });
+    expect(t.clock.now).toBeGreaterThanOrEqual(deadline);
+    expect(t.sleeps.every((ms) => ms <= 1000)).toBe(true);
+  });
+
+  it("reports a chain whose node is down as failed (retryable) without stopping the other", async () => {
+    // Prepare
+    t = setup({ l1Down: true });
+
+    // Act
+    const report = await t.ingestor.runOnce();
+
+    // Assess
+    expect(report.chains[0]).toMatchObject({
+      chain: "l1",
+      status: "failed",
+      error: { name: "RpcError", retryable: true },
+    });
+    expect(report.chains[1]).toMatchObject({ chain: "l2", status: "ok", blocksIngested: 5 });
+    expect(t.metrics.total(IngestorMetric.RpcErrors, "l1")).toBe(1);
+  });
+
+  it("retries taking the lease after the state table failed, within the same run", async () => {
+    // Prepare
+    t = setup();
+    const acquire = t.store.acquireLease;
+    let failures = 1;
+    t.store.acquireLease = async (chain, owner, nowMs) => {
+      if (chain === "l2" && failures-- > 0)
+        throw Object.assign(new Error("service unavailable"), { name: "InternalServerError" });
+      return acquire(chain, owner, nowMs);
+    };
+
+    // Act
+    const report = await t.ingestor.pollUntil(t.clock.now + 2_500);
+
+    // Assess
+    expect(report.chains[1]).toMatchObject({ chain: "l2", status: "ok", blocksIngested: 5, next: 5 });
+    expect(headersOf(t, "l2")).toEqual([0, 1, 2, 3, 4]);
+  });
+});
