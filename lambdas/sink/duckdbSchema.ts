@@ -1,0 +1,66 @@
+import { CANONICAL_VIEWS, canonicalViewSelect } from "./canonicalViews.js";
+import {
+  type ColumnKind,
+  columnsOf,
+  NULLABLE_COLUMNS,
+  PRIMARY_KEYS,
+  TABLE_COLUMNS,
+  TABLE_NAMES,
+} from "./rows.js";
+
+/** DuckDB's physical type for each column kind: gas and fees need 128 bits (ClickHouse UInt128). */
+export const DUCKDB_TYPES: { readonly [K in ColumnKind]: string } = {
+  int: "BIGINT",
+  bigint: "HUGEINT",
+  text: "VARCHAR",
+};
+
+export interface Migration {
+  readonly version: number;
+  readonly description: string;
+  /** Each statement is itself idempotent (IF NOT EXISTS / OR REPLACE): a half-applied migration can rerun. */
+  readonly statements: readonly string[];
+}
+
+export const MIGRATIONS_TABLE = "tidemark_schema_migrations";
+
+function createTable(table: (typeof TABLE_NAMES)[number]): string {
+  const kinds = TABLE_COLUMNS[table] as Record<string, ColumnKind>;
+  const columns = columnsOf(table).map(
+    (c) => `${c} ${DUCKDB_TYPES[kinds[c] as ColumnKind]}${NULLABLE_COLUMNS.has(c) ? "" : " NOT NULL"}`,
+  );
+  columns.push("inserted_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp");
+  return `CREATE TABLE IF NOT EXISTS ${table} (${columns.join(", ")}, PRIMARY KEY (${PRIMARY_KEYS[table].join(", ")}))`;
+}
+
+/**
+ * Ordered schema migrations. A schema change is a new entry (ALTER TABLE …
+ * ADD COLUMN IF NOT EXISTS …); an applied entry is never edited, because
+ * existing databases will not run it again. `verifySchema` catches drift.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: "tables, primary keys and canonical views",
+    statements: [
+      ...TABLE_NAMES.map(createTable),
+      ...CANONICAL_VIEWS.map((v) => `CREATE OR REPLACE VIEW ${v.view} AS ${canonicalViewSelect(v)}`),
+    ],
+  },
+];
+
+export const CREATE_MIGRATIONS_TABLE =
+  `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (version INTEGER PRIMARY KEY, description VARCHAR NOT NULL, ` +
+  "applied_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)";
+
+/** Expected columns per table (name → DuckDB type), to compare with information_schema. */
+export function expectedColumns(): Map<string, Map<string, string>> {
+  const out = new Map<string, Map<string, string>>();
+  for (const table of TABLE_NAMES) {
+    const kinds = TABLE_COLUMNS[table] as Record<string, ColumnKind>;
+    const cols = new Map(columnsOf(table).map((c) => [c, DUCKDB_TYPES[kinds[c] as ColumnKind]]));
+    cols.set("inserted_at", "TIMESTAMP WITH TIME ZONE");
+    out.set(table, cols);
+  }
+  return out;
+}
