@@ -1,0 +1,323 @@
+import type {
+  BatchExecuteStatementCommandInput,
+  BatchStatementResponse,
+  DynamoDBClient,
+} from "@aws-sdk/client-dynamodb";
+import type { Context, SQSRecord } from "aws-lambda";
+import { loadProcessorConfig, type ProcessorConfig } from "../../../lambdas/processor/config.js";
+import type { ProcessorLogger, ProcessorMetrics } from "../../../lambdas/processor/processBatch.js";
+import { SinkUnavailableError } from "../../../lambdas/shared/errors.js";
+import type {
+  BatchProposedEvent,
+  BatchProvedEvent,
+  BatchVerifiedEvent,
+  ForcedInclusionProcessedEvent,
+  L1HeaderEvent,
+  L1Location,
+  L2HeaderEvent,
+  PipelineEvent,
+} from "../../../lambdas/shared/events.js";
+import { messageGroupId, observationId } from "../../../lambdas/shared/keys.js";
+import type { Sink, SinkRecord } from "../../../lambdas/sink/Sink.js";
+
+export const DLQ_URL = "http://127.0.0.1:9324/000000000000/tidemark-events-dlq.fifo";
+
+/** A config as the handler would load it from the environment. */
+export function testConfig(env: Record<string, string> = {}): ProcessorConfig {
+  return loadProcessorConfig({
+    IDEMPOTENCY_TABLE: "tidemark-idempotency",
+    STATE_TABLE: "tidemark-state",
+    DLQ_URL,
+    SINK: "duckdb",
+    DUCKDB_PATH: ":memory:",
+    ...env,
+  });
+}
+
+// ── Event factories ────────────────────────────────────────────────────────────────────────────
+
+/** A deterministic 32-byte hash from a label, readable in failures. */
+export function hash(label: string): string {
+  let hex = "";
+  for (const ch of label) hex += ch.charCodeAt(0).toString(16).padStart(2, "0");
+  return `0x${hex.padEnd(64, "0").slice(0, 64)}`;
+}
+
+const address = (n: number): string => `0x${n.toString(16).padStart(40, "0")}`;
+
+export function l1Header(n: number): L1HeaderEvent {
+  return {
+    v: 1,
+    type: "l1_header",
+    number: n,
+    hash: hash(`l1:${n}`),
+    parentHash: hash(`l1:${n - 1}`),
+    timestamp: 1_700_000_000 + n * 12,
+    gasUsed: "15000000",
+    gasLimit: "30000000",
+    baseFeePerGas: "1000000000",
+    txCount: 100,
+    miner: address(1),
+  };
+}
+
+export function l2Header(n: number): L2HeaderEvent {
+  return { ...l1Header(n), type: "l2_header", hash: hash(`l2:${n}`), parentHash: hash(`l2:${n - 1}`) };
+}
+
+export function at(blockNumber: number): L1Location {
+  return {
+    blockNumber,
+    blockHash: hash(`l1:${blockNumber}`),
+    timestamp: 1_700_000_000 + blockNumber * 12,
+    txHash: hash(`tx:${blockNumber}`),
+    logIndex: 0,
+  };
+}
+
+export function proposed(batchId: number, l1: L1Location = at(100 + batchId)): BatchProposedEvent {
+  return {
+    v: 1,
+    type: "batch_proposed",
+    l1,
+    batchId,
+    proposer: address(0xb),
+    coinbase: address(0xc),
+    proposedAt: l1.timestamp,
+    proposedIn: l1.blockNumber - 1,
+    lastBlockId: batchId * 3 + 2,
+    blockCount: 3,
+    lastBlockTimestamp: l1.timestamp - 1,
+    anchorBlockId: l1.blockNumber - 2,
+    gasLimit: 240_000_000,
+    blobHashes: [hash(`blob:${batchId}`)],
+    txListBytes: 1000,
+  };
+}
+
+export function proved(batchId: number, l1: L1Location = at(200 + batchId)): BatchProvedEvent {
+  return {
+    v: 1,
+    type: "batches_proved",
+    l1,
+    batchId,
+    verifier: address(0xd),
+    transition: {
+      parentHash: hash(`p:${batchId}`),
+      blockHash: hash(`b:${batchId}`),
+      stateRoot: hash(`s:${batchId}`),
+    },
+  };
+}
+
+export function verified(batchId: number, l1: L1Location = at(300 + batchId)): BatchVerifiedEvent {
+  return { v: 1, type: "batches_verified", l1, batchId, blockHash: hash(`b:${batchId}`) };
+}
+
+export function forcedInclusion(
+  createdAtBatchId: number,
+  l1: L1Location = at(400 + createdAtBatchId),
+): ForcedInclusionProcessedEvent {
+  return {
+    v: 1,
+    type: "forced_inclusion_processed",
+    l1,
+    blobHash: hash(`fi:${createdAtBatchId}`),
+    feeInGwei: "1000",
+    createdAtBatchId,
+    blobByteOffset: 0,
+    blobByteSize: 4096,
+    blobCreatedIn: l1.blockNumber - 1,
+  };
+}
+
+// ── SQS records ────────────────────────────────────────────────────────────────────────────────
+
+let nextMessageId = 0;
+
+export interface RecordOptions {
+  /** @default messageGroupId(event, 16), or "poison:0" for a raw body */
+  readonly group?: string;
+  readonly messageId?: string;
+  /** @default observationId(event); `null` for none (a standard queue). */
+  readonly dedupId?: string | null;
+}
+
+/** The record the Lambda SQS event source would deliver for a published event. */
+export function sqsRecord(event: PipelineEvent, options: RecordOptions = {}): SQSRecord {
+  return rawRecord(JSON.stringify(event), {
+    group: options.group ?? messageGroupId(event, 16),
+    dedupId: options.dedupId === undefined ? observationId(event) : options.dedupId,
+    ...(options.messageId === undefined ? {} : { messageId: options.messageId }),
+  });
+}
+
+/** A record with any body, e.g. poison. */
+export function rawRecord(body: string, options: RecordOptions = {}): SQSRecord {
+  const messageId = options.messageId ?? `msg-${++nextMessageId}`;
+  const dedupId = options.dedupId === undefined ? messageId : options.dedupId;
+  return {
+    messageId,
+    receiptHandle: `rh-${messageId}`,
+    body,
+    attributes: {
+      ApproximateReceiveCount: "1",
+      SentTimestamp: "1700000000000",
+      SenderId: "AIDAEXAMPLE",
+      ApproximateFirstReceiveTimestamp: "1700000000001",
+      SequenceNumber: String(nextMessageId),
+      MessageGroupId: options.group ?? "poison:0",
+      ...(dedupId === null ? {} : { MessageDeduplicationId: dedupId }),
+    },
+    messageAttributes: {},
+    md5OfBody: "",
+    eventSource: "aws:sqs",
+    eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:tidemark-events.fifo",
+    awsRegion: "us-east-1",
+  };
+}
+
+/** A Lambda context as the runtime passes it (30 s left: shorter than the default claim lease). */
+export function lambdaContext(awsRequestId = "req-1"): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: "tidemark-processor",
+    functionVersion: "1",
+    invokedFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:tidemark-processor:live",
+    memoryLimitInMB: "512",
+    awsRequestId,
+    logGroupName: "/aws/lambda/tidemark-processor",
+    logStreamName: "stream",
+    getRemainingTimeInMillis: () => 30_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+export const failedIds = (response: { batchItemFailures: { itemIdentifier: string }[] }): string[] =>
+  response.batchItemFailures.map((f) => f.itemIdentifier);
+
+// ── Test doubles for the processor's other dependencies ───────────────────────────────────────
+
+/** An in-memory Sink, idempotent by observation like the real adapters, that fails on demand. */
+export class MemorySink implements Sink {
+  readonly rows = new Map<string, SinkRecord>();
+  /** Every write call, in order, as the observation ids it carried. */
+  readonly writes: string[][] = [];
+  private failures: Error[] = [];
+  private rejects = new Map<string, Error>();
+
+  /** The next write(s) throw these errors, one per call. */
+  failNext(...errors: Error[]): this {
+    this.failures.push(...(errors.length > 0 ? errors : [new SinkUnavailableError("sink is down")]));
+    return this;
+  }
+
+  /** Any write carrying this observation throws `error` (bad input the sink can never store). */
+  reject(observation: string, error: Error): this {
+    this.rejects.set(observation, error);
+    return this;
+  }
+
+  async write(records: readonly SinkRecord[]): Promise<void> {
+    this.writes.push(records.map((r) => r.observationId));
+    const failure = this.failures.shift();
+    if (failure) throw failure;
+    const rejected = records.find((r) => this.rejects.has(r.observationId));
+    if (rejected) throw this.rejects.get(rejected.observationId);
+    for (const r of records) this.rows.set(r.observationId, r);
+  }
+
+  async close(): Promise<void> {}
+
+  /** Keys of the stored rows. */
+  keys(): string[] {
+    return [...this.rows.values()].map((r) => r.key).sort();
+  }
+}
+
+/** Metrics that remember every value added, by name. */
+export function recordingMetrics(): ProcessorMetrics & { total(name: string): number } {
+  const values = new Map<string, number[]>();
+  return {
+    addMetric(name: string, _unit: unknown, value: number) {
+      values.set(name, [...(values.get(name) ?? []), value]);
+    },
+    total: (name: string) => (values.get(name) ?? []).reduce((a, b) => a + b, 0),
+  } as ProcessorMetrics & { total(name: string): number };
+}
+
+export const silentLogger: ProcessorLogger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+} as unknown as ProcessorLogger;
+
+/** Count the commands a client sends (one per round trip; the SDK's own retries are not counted). */
+export function countRoundTrips(client: DynamoDBClient): { count(): number; reset(): void; stop(): void } {
+  let count = 0;
+  const name = `countRoundTrips-${++counters}`;
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      count++;
+      return next(args);
+    },
+    { step: "initialize", name },
+  );
+  return {
+    count: () => count,
+    reset: () => {
+      count = 0;
+    },
+    stop: () => {
+      client.middlewareStack.remove(name);
+    },
+  };
+}
+let counters = 0;
+
+// ── Faking BatchExecuteStatement at the SDK boundary ──────────────────────────────────────────
+
+export type StatementKind = "claim" | "retake" | "complete" | "release";
+
+export interface FakeStatement {
+  readonly kind: StatementKind;
+  readonly id: string;
+}
+
+/** What the idempotency store's PartiQL statement is, and which observation it names. */
+export function readStatement(statement: {
+  Statement?: string;
+  Parameters?: { S?: string }[];
+}): FakeStatement {
+  const text = statement.Statement ?? "";
+  const p = statement.Parameters ?? [];
+  if (text.startsWith("INSERT")) return { kind: "claim", id: p[0]?.S ?? "" };
+  if (text.startsWith("DELETE")) return { kind: "release", id: p[0]?.S ?? "" };
+  if (text.includes("REMOVE")) return { kind: "complete", id: p[2]?.S ?? "" };
+  return { kind: "retake", id: p[5]?.S ?? "" };
+}
+
+/** A BatchExecuteStatement fake answering each statement with `respond` (default: success). */
+export function statementResponder(
+  respond: (s: FakeStatement) => BatchStatementResponse | undefined = () => undefined,
+) {
+  return (input: BatchExecuteStatementCommandInput) => ({
+    Responses: (input.Statements ?? []).map(
+      (s) => respond(readStatement(s)) ?? { TableName: "tidemark-idempotency" },
+    ),
+  });
+}
+
+/** The item DynamoDB returns with a failed condition (ALL_OLD). */
+export function existingItem(id: string, status: "IN_PROGRESS" | "COMPLETED", claimExpiresAt = 0) {
+  return {
+    id: { S: id },
+    status: { S: status },
+    owner: { S: "someone-else" },
+    eventKey: { S: "k" },
+    claimExpiresAt: { N: String(claimExpiresAt) },
+  };
+}

@@ -1,0 +1,115 @@
+import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ClaimRequest, createIdempotencyStore } from "../../../lambdas/processor/idempotencyStore.js";
+import { ClaimHeldError } from "../../../lambdas/shared/errors.js";
+import { type DynamoDbLocal, startDynamoDbLocal } from "../../../scripts/local/dynamoDbLocal.js";
+import { localAwsConfig } from "../../../scripts/local/localAwsConfig.js";
+import { provisionTables } from "../../../scripts/local/provision.js";
+import { countRoundTrips } from "./helpers.js";
+
+// Integration: the PartiQL statements and their conditions against the real DynamoDB Local.
+let local: DynamoDbLocal;
+let ddb: DynamoDBClient;
+let tableName: string;
+
+beforeAll(async () => {
+  local = await startDynamoDbLocal();
+  ddb = new DynamoDBClient(localAwsConfig(local.endpoint));
+  ({ idempotencyTable: tableName } = await provisionTables({ ddb }));
+});
+
+afterAll(async () => {
+  ddb?.destroy();
+  await local?.stop();
+});
+
+// The injected clock starts at the real time: DynamoDB Local deletes items whose TTL has passed.
+const T0 = Math.floor(Date.now() / 1000) * 1000;
+let n = 0;
+const request = (): ClaimRequest => ({ observationId: `obs-${++n}`, eventKey: `${n}:0xabc-l1_header` });
+const store = (now: number, claimTimeoutSeconds = 60) =>
+  createIdempotencyStore({ ddb, tableName, claimTimeoutSeconds, ttlDays: 30, now: () => now });
+
+async function item(id: string) {
+  const { Item } = await ddb.send(new GetItemCommand({ TableName: tableName, Key: { id: { S: id } } }));
+  return Item;
+}
+
+describe("createIdempotencyStore against DynamoDB Local", () => {
+  it("claims a new observation, completes it with a TTL, and then reports it as a duplicate", async () => {
+    // Prepare
+    const r = request();
+
+    // Act
+    const [claimed] = await store(T0).claim([r], "worker-a");
+    const [completed] = claimed?.status === "claimed" ? await store(T0).complete([claimed.claim]) : [];
+    const [again] = await store(T0 + 1000).claim([r], "worker-b");
+
+    // Assess
+    expect(claimed).toMatchObject({ status: "claimed", retaken: false });
+    expect(completed).toEqual({ status: "completed" });
+    expect(again).toMatchObject({
+      status: "duplicate",
+      existing: { status: "COMPLETED", owner: "worker-a" },
+    });
+    const stored = await item(r.observationId);
+    expect(stored?.status?.S).toBe("COMPLETED");
+    expect(stored?.eventKey?.S).toBe(r.eventKey);
+    expect(Number(stored?.ttl?.N)).toBe(T0 / 1000 + 30 * 86_400);
+    expect(stored?.claimExpiresAt).toBeUndefined();
+  });
+
+  it("settles new, completed, live and expired observations of one batch in at most two round trips", async () => {
+    // Prepare
+    const [fresh, done, live, crashed] = [request(), request(), request(), request()] as const;
+    const [doneClaim] = await store(T0).claim([done], "earlier");
+    if (doneClaim?.status === "claimed") await store(T0).complete([doneClaim.claim]);
+    await store(T0, 60).claim([live], "other-worker");
+    await store(T0 - 120_000, 60).claim([crashed], "crashed-worker"); // never completed: its lease ran out at T0 - 60 s
+    const trips = countRoundTrips(ddb);
+
+    // Act
+    const outcomes = await store(T0).claim([fresh, done, live, crashed], "me");
+    trips.stop();
+
+    // Assess
+    expect(trips.count()).toBeLessThanOrEqual(2);
+    expect(outcomes.map((o) => o.status)).toEqual(["claimed", "duplicate", "failed", "claimed"]);
+    expect(outcomes[2]?.status === "failed" && outcomes[2].error).toBeInstanceOf(ClaimHeldError);
+    expect(outcomes[3]).toMatchObject({ status: "claimed", retaken: true });
+    expect((await item(crashed.observationId))?.owner?.S).toBe("me");
+  });
+
+  it("does not let a worker whose claim was taken over complete or release it", async () => {
+    // Prepare
+    const r = request();
+    const [slow] = await store(T0, 1).claim([r], "slow-worker");
+    const [taker] = await store(T0 + 5_000, 1).claim([r], "taker");
+
+    // Act
+    const lost = slow?.status === "claimed" ? await store(T0 + 6_000).complete([slow.claim]) : [];
+    const released = slow?.status === "claimed" ? await store(T0 + 6_000).release([slow.claim]) : -1;
+
+    // Assess
+    expect(taker).toMatchObject({ status: "claimed", retaken: true });
+    expect(lost).toEqual([
+      { status: "lost", current: expect.objectContaining({ owner: "taker", status: "IN_PROGRESS" }) },
+    ]);
+    expect(released).toBe(0);
+    expect((await item(r.observationId))?.owner?.S).toBe("taker");
+  });
+
+  it("releases a claim so the retry claims it afresh without waiting for the lease", async () => {
+    // Prepare
+    const r = request();
+    const [first] = await store(T0, 120).claim([r], "failed-worker");
+
+    // Act
+    const released = first?.status === "claimed" ? await store(T0).release([first.claim]) : 0;
+    const [retry] = await store(T0 + 1_000, 120).claim([r], "retry-worker");
+
+    // Assess
+    expect(released).toBe(1);
+    expect(retry).toMatchObject({ status: "claimed", retaken: false, claim: { owner: "retry-worker" } });
+  });
+});
