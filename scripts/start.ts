@@ -82,21 +82,27 @@ function parseOptions(argv: string[]): (LocalPipelineOptions & { json: boolean }
     const raw = str(name);
     if (raw === undefined) return undefined;
     const n = Number(raw);
-    if (raw.trim() === "" || !Number.isFinite(n) || !check(n)) throw new UsageError(`--${name}: "${raw}" is not ${what}`);
+    if (raw.trim() === "" || !Number.isFinite(n) || !check(n))
+      throw new UsageError(`--${name}: "${raw}" is not ${what}`);
     return n;
   };
-  const int = (name: string, min = 0) => num(name, (n) => Number.isInteger(n) && n >= min, `an integer ≥ ${min}`);
+  const int = (name: string, min = 0) =>
+    num(name, (n) => Number.isInteger(n) && n >= min, `an integer ≥ ${min}`);
   const prob = (name: string) => num(name, (n) => n >= 0 && n <= 1, "a probability between 0 and 1");
   const address = (name: string): Address | undefined => {
     const raw = str(name);
     if (raw === undefined) return undefined;
-    if (!/^0x[0-9a-fA-F]{40}$/.test(raw)) throw new UsageError(`--${name}: "${raw}" is not a 20-byte hex address`);
+    if (!/^0x[0-9a-fA-F]{40}$/.test(raw))
+      throw new UsageError(`--${name}: "${raw}" is not a 20-byte hex address`);
     return raw.toLowerCase() as Address;
   };
   const urls = (name: string): string[] | undefined => {
     const raw = str(name);
     if (raw === undefined) return undefined;
-    const list = raw.split(",").map((u) => u.trim()).filter(Boolean);
+    const list = raw
+      .split(",")
+      .map((u) => u.trim())
+      .filter(Boolean);
     for (const u of list) {
       try {
         const url = new URL(u);
@@ -114,10 +120,21 @@ function parseOptions(argv: string[]): (LocalPipelineOptions & { json: boolean }
   const inbox = address("inbox");
   const realChain = [l1Rpc, l2Rpc, inbox].filter((x) => x !== undefined).length;
   if (realChain > 0 && realChain < 3) throw new UsageError("--l1-rpc, --l2-rpc and --inbox go together");
-  const devnetOnly = ["blocks", "seed", "reorg-probability", "reorg-depth", "l1-reorg-probability", "l1-reorg-depth", "pacing"];
+  const devnetOnly = [
+    "blocks",
+    "seed",
+    "reorg-probability",
+    "reorg-depth",
+    "l1-reorg-probability",
+    "l1-reorg-depth",
+    "pacing",
+  ];
   if (realChain === 3) {
     const given = devnetOnly.filter((o) => values[o] !== undefined);
-    if (given.length > 0) throw new UsageError(`${given.map((o) => `--${o}`).join(", ")} only apply to the devnet, not to real chains`);
+    if (given.length > 0)
+      throw new UsageError(
+        `${given.map((o) => `--${o}`).join(", ")} only apply to the devnet, not to real chains`,
+      );
   }
 
   const duration = num("duration", (n) => n > 0, "a positive number of seconds");
@@ -197,7 +214,9 @@ async function main(): Promise<number> {
         },
   });
   if (tty && !options.json) process.stdout.write("\n");
-  process.stdout.write(options.json ? `${JSON.stringify(result, bigintToString, 2)}\n` : renderReport(result));
+  process.stdout.write(
+    options.json ? `${JSON.stringify(result, bigintToString, 2)}\n` : renderReport(result),
+  );
   return result.ok ? 0 : 1;
 }
 

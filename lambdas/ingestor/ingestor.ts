@@ -124,13 +124,16 @@ export function createIngestor(parameters: CreateIngestorParameters): Ingestor {
     state.error = describe(error);
     if (contention) {
       // Not a failure: another ingestor is working this chain (a deployment overlap, a slow run).
+      // Stay active: keep asking for the lease each poll interval and take over when the other
+      // run releases it or it expires, so freshness does not wait for the next schedule tick.
+      if (state.status !== "lease-held") {
+        metrics.record(IngestorMetric.LeaseContention, 1, state.chain);
+        logger.info("another ingestor holds the lease; waiting to take over", {
+          chain: state.chain,
+          reason: state.error.message,
+        });
+      }
       state.status = "lease-held";
-      state.active = false;
-      metrics.record(IngestorMetric.LeaseContention, 1, state.chain);
-      logger.info("another ingestor holds the lease; standing down", {
-        chain: state.chain,
-        reason: state.error.message,
-      });
       return;
     }
     state.status = "failed";

@@ -18,7 +18,10 @@ export function renderProgress(p: Progress): string {
 /** The report printed at the end of `npm start`. */
 export function renderReport(r: LocalPipelineResult): string {
   const out: string[] = [];
-  out.push("", `Verification against the canonical chain (L1 #${r.ranges.l1.from}–#${r.ranges.l1.to}, L2 #${r.ranges.l2.from}–#${r.ranges.l2.to})`);
+  out.push(
+    "",
+    `Verification against the canonical chain (L1 #${r.ranges.l1.from}–#${r.ranges.l1.to}, L2 #${r.ranges.l2.from}–#${r.ranges.l2.to})`,
+  );
   out.push(
     table(
       ["table", "in sink", "on chain", "missing", "not canonical", "duplicates", ""],
@@ -39,7 +42,10 @@ export function renderReport(r: LocalPipelineResult): string {
       ["not canonical", t.unexpected],
       ["duplicate", t.duplicates],
     ] as const) {
-      if (list.length > 0) out.push(`  ${t.table}: ${what}: ${list.slice(0, 5).join(", ")}${list.length > 5 ? ` … (${list.length})` : ""}`);
+      if (list.length > 0)
+        out.push(
+          `  ${t.table}: ${what}: ${list.slice(0, 5).join(", ")}${list.length > 5 ? ` … (${list.length})` : ""}`,
+        );
     }
   }
   for (const chain of ["l1", "l2"] as const) {
@@ -53,7 +59,7 @@ export function renderReport(r: LocalPipelineResult): string {
   out.push(
     "",
     "Pipeline",
-    `  ingestor invocations ${c.ingestorInvocations} (stood down for the lease ${c.leaseStandDowns} times)`,
+    `  ingestor invocations ${c.ingestorInvocations} (${c.leaseStandDowns} chain runs ended waiting on the other invocation's lease)`,
     `  published: ${c.publishedHeaders} headers, ${c.publishedInboxEvents} inbox events, ${c.publishedReorgs} reorgs; ${c.duplicatesPublished} duplicates injected`,
     `  processed ${c.processed}, duplicates dropped ${c.duplicatesDropped}, retried ${c.retried}, dead-lettered ${c.deadLettered}`,
     `  DLQ: ${r.dlq.count} message(s) of ${c.poisonSent} poison sent${
@@ -92,7 +98,9 @@ export function renderReport(r: LocalPipelineResult): string {
       .join(", ")})`,
   );
   out.push(
-    r.ok ? "VERIFIED: nothing lost, nothing duplicated, orphans marked, poison contained." : `FAILED:\n${r.problems.map((p) => `  - ${p}`).join("\n")}`,
+    r.ok
+      ? "VERIFIED: nothing lost, nothing duplicated, orphans marked, poison contained."
+      : `FAILED:\n${r.problems.map((p) => `  - ${p}`).join("\n")}`,
     "",
   );
   return out.join("\n");
@@ -105,6 +113,7 @@ function dur(s: DurationStats): string {
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) => `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ")}`;
+  const line = (cells: string[]) =>
+    `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ")}`;
   return [line(header), ...rows.map(line)].join("\n");
 }

@@ -4,13 +4,17 @@ import {
   GetQueueAttributesCommand,
   type Message,
   ReceiveMessageCommand,
-  SendMessageBatchCommand,
+  type SendMessageBatchCommand,
   SendMessageCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { type Address, createPublicClient, http } from "viem";
-import { createIngestorHandler, type IngestorEvent, loadIngestorRuntime } from "../../lambdas/ingestor/handler.js";
+import {
+  createIngestorHandler,
+  type IngestorEvent,
+  loadIngestorRuntime,
+} from "../../lambdas/ingestor/handler.js";
 import type { IngestorReport } from "../../lambdas/ingestor/ingestor.js";
 import { loadProcessorConfig } from "../../lambdas/processor/config.js";
 import { createProcessorHandler } from "../../lambdas/processor/createProcessorHandler.js";
@@ -153,7 +157,12 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
       l2From = options.rpc.l2From ?? Math.max(0, Number(await l2.getBlockNumber()) - confirmations - 50);
     } else {
       const tDeploy = Date.now();
-      devnet = createDevnet({ l1Url: l1Urls[0] as string, l2Url: l2Urls[0] as string, seed: options.seed ?? 1, knobs: options.knobs });
+      devnet = createDevnet({
+        l1Url: l1Urls[0] as string,
+        l2Url: l2Urls[0] as string,
+        seed: options.seed ?? 1,
+        knobs: options.knobs,
+      });
       const addresses = await devnet.deploy();
       inbox = addresses.inbox;
       wrapper = addresses.wrapper;
@@ -230,10 +239,17 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
       }),
     );
     const invocations = { count: 0, leaseStandDowns: 0 };
-    const heads = { l1: undefined as number | undefined, l2: undefined as number | undefined, next: { l1: 0, l2: 0 } };
+    const heads = {
+      l1: undefined as number | undefined,
+      l2: undefined as number | undefined,
+      next: { l1: 0, l2: 0 },
+    };
     const invokeIngestor = async (budgetMs: number): Promise<IngestorReport> => {
       const handler = ingestors[invocations.count++ % ingestors.length] as (typeof ingestors)[number];
-      const result = (await handler({} as IngestorEvent, lambdaContext("tidemark-ingestor", budgetMs))) as IngestorReport;
+      const result = (await handler(
+        {} as IngestorEvent,
+        lambdaContext("tidemark-ingestor", budgetMs),
+      )) as IngestorReport;
       for (const chain of result.chains) {
         if (chain.status === "lease-held") invocations.leaseStandDowns++;
         if (chain.head !== undefined) heads[chain.chain] = chain.head;
@@ -378,7 +394,8 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
     const unexpectedDlq = dlq.messages.filter((m) => !poisonIds.has(m.sourceMessageId ?? ""));
     if (unexpectedDlq.length > 0) problems.push(`${unexpectedDlq.length} non-poison message(s) in the DLQ`);
     const missingPoison = poisonSent.filter((id) => !dlq.messages.some((m) => m.sourceMessageId === id));
-    if (missingPoison.length > 0) problems.push(`${missingPoison.length} poison message(s) did not reach the DLQ`);
+    if (missingPoison.length > 0)
+      problems.push(`${missingPoison.length} poison message(s) did not reach the DLQ`);
     const withoutReason = dlq.messages.filter((m) => !m.errorType || !m.errorMessage);
     if (withoutReason.length > 0) problems.push(`${withoutReason.length} DLQ message(s) carry no reason`);
     if (counters.duplicatesDropped < counters.duplicatesPublished) {
@@ -405,7 +422,12 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
 type SendEntry = NonNullable<ConstructorParameters<typeof SendMessageBatchCommand>[0]["Entries"]>[number];
 
 /** Re-send a message under a new deduplication id: to SQS it is new, only DynamoDB idempotency can drop it. */
-async function replayLater(sqs: SQSClient, queueUrl: string, entry: SendEntry, delayMs: number): Promise<void> {
+async function replayLater(
+  sqs: SQSClient,
+  queueUrl: string,
+  entry: SendEntry,
+  delayMs: number,
+): Promise<void> {
   await sleep(delayMs);
   await sqs.send(
     new SendMessageCommand({
@@ -474,7 +496,8 @@ async function inspectDlq(
     errorMessage: m.MessageAttributes?.errorMessage?.StringValue,
   }));
   const byErrorType: Record<string, number> = {};
-  for (const m of messages) byErrorType[m.errorType ?? "(none)"] = (byErrorType[m.errorType ?? "(none)"] ?? 0) + 1;
+  for (const m of messages)
+    byErrorType[m.errorType ?? "(none)"] = (byErrorType[m.errorType ?? "(none)"] ?? 0) + 1;
   return { messages, byErrorType };
 }
 

@@ -1,4 +1,12 @@
-import { type Address, createPublicClient, type Hex, http, type Log, parseEventLogs, type PublicClient } from "viem";
+import {
+  type Address,
+  createPublicClient,
+  type Hex,
+  http,
+  type Log,
+  type PublicClient,
+  parseEventLogs,
+} from "viem";
 import type { Chain } from "../../lambdas/shared/events.js";
 import { inboxAbi } from "../../lambdas/shared/inboxAbi.js";
 
@@ -35,7 +43,10 @@ export interface VerifyReport {
   readonly ok: boolean;
   readonly tables: readonly TableCheck[];
   /** Block hashes once ingested and now off the canonical chain: all must be in orphaned_blocks. */
-  readonly orphans: Record<Chain, { readonly offChain: number; readonly marked: number; readonly unmarked: readonly string[] }>;
+  readonly orphans: Record<
+    Chain,
+    { readonly offChain: number; readonly marked: number; readonly unmarked: readonly string[] }
+  >;
 }
 
 export async function verifyAgainstChain(p: VerifyParameters): Promise<VerifyReport> {
@@ -44,7 +55,11 @@ export async function verifyAgainstChain(p: VerifyParameters): Promise<VerifyRep
   const [l1Hashes, l2Hashes, logs] = await Promise.all([
     canonicalHashes(l1, p.l1Range),
     canonicalHashes(l2, p.l2Range),
-    l1.getLogs({ address: [...p.inboxAddresses], fromBlock: BigInt(p.l1Range.from), toBlock: BigInt(p.l1Range.to) }),
+    l1.getLogs({
+      address: [...p.inboxAddresses],
+      fromBlock: BigInt(p.l1Range.from),
+      toBlock: BigInt(p.l1Range.to),
+    }),
   ]);
   const expectedInbox = expectedInboxRows(logs as Log[]);
 
@@ -69,10 +84,15 @@ export async function verifyAgainstChain(p: VerifyParameters): Promise<VerifyRep
 }
 
 function rpc(url: string): PublicClient {
-  return createPublicClient({ transport: http(url, { batch: { batchSize: 200 }, retryCount: 3 }) }) as PublicClient;
+  return createPublicClient({
+    transport: http(url, { batch: { batchSize: 200 }, retryCount: 3 }),
+  }) as PublicClient;
 }
 
-async function canonicalHashes(client: PublicClient, range: { from: number; to: number }): Promise<Map<number, Hex>> {
+async function canonicalHashes(
+  client: PublicClient,
+  range: { from: number; to: number },
+): Promise<Map<number, Hex>> {
   const numbers = Array.from({ length: Math.max(0, range.to - range.from + 1) }, (_, i) => range.from + i);
   const blocks = await Promise.all(numbers.map((n) => client.getBlock({ blockNumber: BigInt(n) })));
   return new Map(blocks.map((b) => [Number(b.number), b.hash as Hex]));
@@ -99,14 +119,20 @@ function expectedInboxRows(logs: Log[]): Record<string, ExpectedRow[]> {
         out.batches?.push({ key: `${log.args.meta.batchId}:${tx}-batch_proposed`, ...at });
         break;
       case "BatchesProved":
-        for (const id of log.args.batchIds) out.proved_batches?.push({ key: `${id}:${tx}-batches_proved`, ...at });
+        for (const id of log.args.batchIds)
+          out.proved_batches?.push({ key: `${id}:${tx}-batches_proved`, ...at });
         break;
       case "BatchesVerified":
         out.verified_batches?.push({ key: `${log.args.batchId}:${tx}-batches_verified`, ...at });
         break;
       case "ForcedInclusionProcessed": {
-        const blobHash = (log.args as unknown as readonly [{ blobHash: Hex }])[0]?.blobHash ?? (log.args as { blobHash?: Hex }).blobHash;
-        out.forced_inclusion_processed?.push({ key: `${String(blobHash).toLowerCase()}-forced_inclusion_processed`, ...at });
+        const blobHash =
+          (log.args as unknown as readonly [{ blobHash: Hex }])[0]?.blobHash ??
+          (log.args as { blobHash?: Hex }).blobHash;
+        out.forced_inclusion_processed?.push({
+          key: `${String(blobHash).toLowerCase()}-forced_inclusion_processed`,
+          ...at,
+        });
         break;
       }
     }
@@ -150,7 +176,11 @@ async function checkKeyed(
   const rows = await query<{ k: string; h: string }>(
     `SELECT event_key AS k, l1_block_hash AS h FROM canonical_${table} WHERE l1_block_number BETWEEN ${range.from} AND ${range.to}`,
   );
-  return compareSets(table, expected.map((e) => `${e.key}@${e.l1BlockHash}`), rows.map((r) => `${r.k}@${r.h}`));
+  return compareSets(
+    table,
+    expected.map((e) => `${e.key}@${e.l1BlockHash}`),
+    rows.map((r) => `${r.k}@${r.h}`),
+  );
 }
 
 /** batch_blocks: one row per L2 block of each canonical batch, numbered lastBlockId − n + 1 … lastBlockId. */
@@ -164,12 +194,17 @@ async function checkBatchBlocks(
   for (const log of parseEventLogs({ abi: inboxAbi, logs, eventName: "BatchProposed" })) {
     const last = Number(log.args.info.lastBlockId);
     const count = log.args.info.blocks.length;
-    for (let n = last - count + 1; n <= last; n++) expected.push(`${log.args.meta.batchId}:${n}@${(log.blockHash as string).toLowerCase()}`);
+    for (let n = last - count + 1; n <= last; n++)
+      expected.push(`${log.args.meta.batchId}:${n}@${(log.blockHash as string).toLowerCase()}`);
   }
   const rows = await query<{ b: number | bigint; n: number | bigint; h: string }>(
     `SELECT batch_id AS b, l2_block_number AS n, l1_block_hash AS h FROM canonical_batch_blocks WHERE l1_block_number BETWEEN ${range.from} AND ${range.to}`,
   );
-  return compareSets("batch_blocks", expected, rows.map((r) => `${Number(r.b)}:${Number(r.n)}@${r.h}`));
+  return compareSets(
+    "batch_blocks",
+    expected,
+    rows.map((r) => `${Number(r.b)}:${Number(r.n)}@${r.h}`),
+  );
 }
 
 function compareSets(table: string, expected: readonly string[], actual: readonly string[]): TableCheck {
@@ -198,7 +233,9 @@ async function checkOrphans(
     `SELECT ${numberColumn} AS n, block_hash AS h FROM ${table} WHERE ${numberColumn} BETWEEN ${range.from} AND ${range.to}`,
   );
   const marked = new Set(
-    (await query<{ h: string }>(`SELECT block_hash AS h FROM orphaned_blocks WHERE chain = '${chain}'`)).map((r) => r.h),
+    (await query<{ h: string }>(`SELECT block_hash AS h FROM orphaned_blocks WHERE chain = '${chain}'`)).map(
+      (r) => r.h,
+    ),
   );
   const offChain = all.filter((r) => canonical.get(Number(r.n))?.toLowerCase() !== r.h);
   return {

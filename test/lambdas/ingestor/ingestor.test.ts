@@ -102,6 +102,29 @@ describe("createIngestor", () => {
     expect(t.store.peek("l1").lease?.owner).toBe("other");
   });
 
+  it("waits for a held lease and takes the chain over once the other run releases it", async () => {
+    // Prepare: another ingestor holds L1 and releases it during our second wait (a blue-green overlap)
+    t = setup();
+    await t.store.acquireLease("l1", "other", t.clock.now);
+    t.onSleep.push(
+      () => {},
+      () => void t?.store.release("l1", "other"),
+    );
+    const deadline = t.clock.now + 5_500;
+
+    // Act
+    const report = await t.ingestor.pollUntil(deadline);
+
+    // Assess: L1 was ingested by us after the takeover; contention was counted once, not per poll
+    expect(report.chains.find((c) => c.chain === "l1")).toMatchObject({
+      status: "ok",
+      blocksIngested: 3,
+      next: 3,
+    });
+    expect(headersOf(t, "l1")).toEqual([0, 1, 2]);
+    expect(t.metrics.total(IngestorMetric.LeaseContention, "l1")).toBe(1);
+  });
+
   it("pollUntil keeps polling until the deadline, picking up blocks mined meanwhile", async () => {
     // Prepare: a new L2 block appears during the first and the third wait
     t = setup();
