@@ -67,7 +67,9 @@ describe("observationId", () => {
   });
 
   it("differs between two headers at one height", () => {
-    expect(observationId(l2Header())).not.toBe(observationId(l2Header({ hash: h("f") } as Partial<PipelineEvent>)));
+    expect(observationId(l2Header())).not.toBe(
+      observationId(l2Header({ hash: h("f") } as Partial<PipelineEvent>)),
+    );
   });
 });
 

@@ -23,7 +23,12 @@ describe("runLocalPipeline (end to end on the local parts)", () => {
   it("holds every canonical header and inbox event exactly once", () => {
     expect(result.problems).toEqual([]);
     for (const table of result.verification.tables) {
-      expect({ table: table.table, missing: table.missing, unexpected: table.unexpected, duplicates: table.duplicates }).toEqual({
+      expect({
+        table: table.table,
+        missing: table.missing,
+        unexpected: table.unexpected,
+        duplicates: table.duplicates,
+      }).toEqual({
         table: table.table,
         missing: [],
         unexpected: [],
@@ -51,7 +56,11 @@ describe("runLocalPipeline (end to end on the local parts)", () => {
 
   it("dead-letters each poison message once, with its reason, and nothing else", () => {
     expect(result.dlq.count).toBe(4);
-    expect(result.dlq.byErrorType).toEqual({ InvalidMessageError: 2, UnknownEventTypeError: 1, MessageTooLargeError: 1 });
+    expect(result.dlq.byErrorType).toEqual({
+      InvalidMessageError: 2,
+      UnknownEventTypeError: 1,
+      MessageTooLargeError: 1,
+    });
     expect(result.counters.deadLettered).toBe(4);
   });
 
