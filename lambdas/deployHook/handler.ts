@@ -1,0 +1,26 @@
+import { Logger } from "@aws-lambda-powertools/logger";
+import { CodeDeployClient } from "@aws-sdk/client-codedeploy";
+import { LambdaClient } from "@aws-sdk/client-lambda";
+import type { Context } from "aws-lambda";
+import {
+  type LifecycleHookEvent,
+  type PreTrafficHookOutcome,
+  runPreTrafficHook,
+} from "./runPreTrafficHook.js";
+
+// Leaves time to report the status after the last smoke attempt.
+const REPORT_RESERVE_MS = 10_000;
+
+// Module scope: clients are built once per container.
+const logger = new Logger({ serviceName: "deployHook" });
+const codeDeploy = new CodeDeployClient({});
+const lambda = new LambdaClient({});
+
+export const handler = async (event: LifecycleHookEvent, context: Context): Promise<PreTrafficHookOutcome> =>
+  runPreTrafficHook({
+    event,
+    codeDeploy,
+    lambda,
+    logger,
+    deadline: Date.now() + context.getRemainingTimeInMillis() - REPORT_RESERVE_MS,
+  });

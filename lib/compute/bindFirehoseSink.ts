@@ -1,0 +1,22 @@
+import { Stack } from "aws-cdk-lib";
+import * as iam from "aws-cdk-lib/aws-iam";
+import type * as lambda from "aws-cdk-lib/aws-lambda";
+
+/**
+ * Points a function's columnar sink at a Data Firehose stream (SINK=firehose,
+ * FIREHOSE_STREAM_NAME) and lets it put records into that stream only. The stream and its
+ * Iceberg destination are managed outside Tidemark; only its name is needed.
+ */
+export const bindFirehoseSink = (fn: lambda.Function, streamName: string): void => {
+  fn.addEnvironment("SINK", "firehose");
+  fn.addEnvironment("FIREHOSE_STREAM_NAME", streamName);
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      // DescribeDeliveryStream lets the smoke test check the stream is ACTIVE without writing.
+      actions: ["firehose:PutRecordBatch", "firehose:PutRecord", "firehose:DescribeDeliveryStream"],
+      resources: [
+        Stack.of(fn).formatArn({ service: "firehose", resource: "deliverystream", resourceName: streamName }),
+      ],
+    }),
+  );
+};

@@ -1,0 +1,116 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Validations } from "aws-cdk-lib";
+import { AwsSolutionsChecks } from "cdk-nag";
+import { beforeAll, describe, expect, it } from "vitest";
+import { STAGE_NAMES, type StageName } from "../../../lib/config/stageConfig.js";
+import { type SynthesizedStage, stableTemplate, synthStage, type TemplateResource } from "../synthStage.js";
+
+type Resource = TemplateResource;
+
+const stages = {} as Record<StageName, SynthesizedStage>;
+
+// Bundling and template validation are slow: each stage is synthesized once for the whole file,
+// with cdk-nag and cfn-guard registered as in `cdk synth` (an unacknowledged finding throws here).
+beforeAll(() => {
+  for (const stage of STAGE_NAMES) stages[stage] = synthStage(stage, {}, { validate: true });
+});
+
+const ofType = (stage: StageName, type: string): Resource[] =>
+  [stages[stage].stateful, stages[stage].service].flatMap((t) =>
+    Object.values(t.toJSON().Resources as Record<string, Resource>).filter((r) => r.Type === type),
+  );
+
+describe("addTidemarkStacks", () => {
+  it("names the two stacks of a stage after it", () => {
+    // Assess
+    expect(stages.prod.stacks.stateful.stackName).toBe("Tidemark-prod-Stateful");
+    expect(stages.prod.stacks.service.stackName).toBe("Tidemark-prod-Service");
+    expect(stages.prod.stacks.service.dependencies).toContain(stages.prod.stacks.stateful);
+  });
+
+  it.each([
+    ["dev", "CodeDeployDefault.LambdaAllAtOnce"],
+    ["staging", "CodeDeployDefault.LambdaLinear10PercentEvery1Minute"],
+    ["prod", "CodeDeployDefault.LambdaCanary10Percent5Minutes"],
+  ] as const)("shifts %s traffic with %s", (stage, config) => {
+    // Assess
+    const groups = ofType(stage, "AWS::CodeDeploy::DeploymentGroup");
+    expect(groups.map((g) => g.Properties.DeploymentConfigName)).toEqual([config, config]);
+  });
+
+  it.each([
+    ["dev", "Delete", false, false],
+    ["staging", "Retain", false, false],
+    ["prod", "Retain", true, true],
+  ] as const)(
+    "removes %s data with policy %s, deletion protection %s",
+    (stage, policy, protection, termination) => {
+      // Assess
+      const stateful = [
+        ...ofType(stage, "AWS::DynamoDB::Table"),
+        ...ofType(stage, "AWS::SQS::Queue"),
+        ...ofType(stage, "AWS::S3::Bucket"),
+        ...ofType(stage, "AWS::Logs::LogGroup"),
+      ];
+      expect(stateful.length).toBe(2 + 3 + 2 + 3);
+      for (const resource of stateful) expect(resource.DeletionPolicy).toBe(policy);
+      for (const table of ofType(stage, "AWS::DynamoDB::Table")) {
+        expect(table.Properties.DeletionProtectionEnabled).toBe(protection);
+      }
+      expect(stages[stage].stacks.stateful.terminationProtection).toBe(termination);
+    },
+  );
+
+  it.each(STAGE_NAMES)("reads the %s RPC secret by its stage name", (stage) => {
+    // Assess
+    const ingestor = ofType(stage, "AWS::Lambda::Function").find(
+      (f) => f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME === "ingestor",
+    );
+    expect(ingestor?.Properties.Environment.Variables.RPC_URLS_SECRET_ID).toBe(`tidemark/${stage}/rpc-urls`);
+  });
+
+  it.each(STAGE_NAMES)("synthesizes %s with no unacknowledged cfn-guard or cdk-nag finding", (stage) => {
+    // Assess
+    const report = JSON.parse(
+      readFileSync(join(stages[stage].app.outdir, "validation-report.json"), "utf8"),
+    ) as { pluginReports: { pluginName: string; conclusion: string; violations: unknown[] }[] };
+    // A plugin with nothing to report (cdk-nag filters its own acknowledgments) may be left out of the file.
+    expect(report.pluginReports.map((r) => r.pluginName)).toContain("cdk-validator-cfnguard");
+    for (const plugin of report.pluginReports) {
+      expect([plugin.pluginName, plugin.conclusion, plugin.violations]).toEqual([
+        plugin.pluginName,
+        "success",
+        [],
+      ]);
+    }
+  });
+
+  it.each(STAGE_NAMES)("passes cdk-nag AwsSolutions for %s with every acknowledgment justified", (stage) => {
+    // Act
+    const report = new AwsSolutionsChecks().validateScope(stages[stage].app);
+
+    // Assess
+    expect(
+      report.violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath)}`),
+    ).toEqual([]);
+    const acknowledgments = stages[stage].app.node
+      .findAll()
+      .flatMap((c) => c.node.metadata)
+      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((m) => Object.entries(m.data as Record<string, string>));
+    expect(acknowledgments.length).toBeGreaterThan(0);
+    for (const [id, reason] of acknowledgments) {
+      expect(id).toMatch(/^((Annotation::)?AwsSolutions-|cdk-validator-cfnguard::)/i);
+      expect(reason.length).toBeGreaterThan(40);
+    }
+  });
+
+  it.each(STAGE_NAMES)("matches the %s snapshot", (stage) => {
+    // Assess
+    expect({
+      stateful: stableTemplate(stages[stage].stateful),
+      service: stableTemplate(stages[stage].service),
+    }).toMatchSnapshot();
+  });
+});

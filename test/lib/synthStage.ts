@@ -1,0 +1,70 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { App } from "aws-cdk-lib";
+import { Template } from "aws-cdk-lib/assertions";
+import { type StageName, stageConfigFromContext } from "../../lib/config/stageConfig.js";
+import { addTidemarkStacks, type TidemarkStacks } from "../../lib/stacks/addTidemarkStacks.js";
+import { addTidemarkValidations } from "../../lib/tidemarkValidations.js";
+
+/** The context of cdk.json, so tests synthesize with the same feature flags as `cdk synth`. */
+export const cdkJsonContext = (): Record<string, unknown> =>
+  JSON.parse(readFileSync(fileURLToPath(new URL("../../cdk.json", import.meta.url)), "utf8")).context;
+
+/** A tiny handler stands in for the real ones: the templates do not depend on handler code. */
+export const FIXTURE_HANDLER = fileURLToPath(new URL("./fixtures/handler.ts", import.meta.url));
+export const FIXTURE_ENTRIES = {
+  ingestor: FIXTURE_HANDLER,
+  processor: FIXTURE_HANDLER,
+  deployHook: FIXTURE_HANDLER,
+};
+
+export interface SynthesizedStage {
+  readonly app: App;
+  readonly stacks: TidemarkStacks;
+  readonly stateful: Template;
+  readonly service: Template;
+}
+
+/**
+ * Synthesizes one stage the way bin/tidemark.ts does (bundling is slow: call once per file).
+ * With `validate`, cdk-nag and cfn-guard run as in `cdk synth` and any finding throws here.
+ */
+export const synthStage = (
+  stage: StageName,
+  context: Record<string, unknown> = {},
+  options: { validate?: boolean } = {},
+): SynthesizedStage => {
+  const app = new App({ context: { ...cdkJsonContext(), stage, ...context } });
+  const config = stageConfigFromContext({ stage, alarmEmail: context.alarmEmail });
+  const stacks = addTidemarkStacks(app, config, { entries: FIXTURE_ENTRIES });
+  if (options.validate) {
+    addTidemarkValidations(app);
+    app.synth();
+  }
+  return {
+    app,
+    stacks,
+    stateful: Template.fromStack(stacks.stateful),
+    service: Template.fromStack(stacks.service),
+  };
+};
+
+/** A template with what changes on every build (asset hashes, version ids) masked out. */
+export const stableTemplate = (template: Template): unknown =>
+  JSON.parse(
+    JSON.stringify(template.toJSON())
+      .replace(/[0-9a-f]{64}/g, "<asset-hash>")
+      .replace(/CurrentVersion[0-9A-F]{8}[0-9a-f]{32}/g, "CurrentVersion<hash>"),
+  );
+
+/** Template JSON has no static type; the tests navigate it by property path. */
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation template JSON, read by path in assertions.
+export type Json = any;
+
+/** One resource of a synthesized template. */
+export interface TemplateResource {
+  readonly Type: string;
+  readonly Properties: Record<string, Json>;
+  readonly DeletionPolicy?: string;
+  readonly UpdatePolicy?: Json;
+}
