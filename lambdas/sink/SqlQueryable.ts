@@ -1,11 +1,16 @@
 /** A value bound to a `$1`-style query parameter. */
 export type QueryParam = string | number | bigint | boolean | null;
 
+/** The SQL a queryable sink speaks; readers that need dialect-specific SQL (chain metrics) pick by it. */
+export type SqlDialect = "duckdb" | "clickhouse";
+
 /**
  * Read access to a sink that speaks SQL over the Tidemark tables and canonical
- * views (DuckDB today). Metrics and summaries depend on this, not on an adapter.
+ * views (DuckDB, ClickHouse). Metrics and summaries depend on this, not on an adapter.
  */
 export interface SqlQueryable {
+  /** Absent means DuckDB (the embedded default). */
+  readonly dialect?: SqlDialect;
   /** Rows as plain objects; integer columns may come back as bigint, so cast in SQL where a number is wanted. */
   query<T = Record<string, unknown>>(sql: string, params?: readonly QueryParam[]): Promise<T[]>;
 }

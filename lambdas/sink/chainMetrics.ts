@@ -1,5 +1,6 @@
 import type { Chain } from "../shared/events.js";
-import type { SqlQueryable } from "./SqlQueryable.js";
+import { CLICKHOUSE_CHAIN_METRIC_QUERIES } from "./clickhouseChainMetricQueries.js";
+import type { SqlDialect, SqlQueryable } from "./SqlQueryable.js";
 
 /** Summary of a set of durations in seconds; statistics are null when there are no samples. */
 export interface DurationStats {
@@ -102,6 +103,43 @@ const FORCED = `
   SELECT count(DISTINCT event_key)::INTEGER AS n FROM canonical_forced_inclusion_processed
   WHERE processed_at >= $1 AND processed_at < $2`;
 
+/**
+ * One SQL statement per metric, with the window bound as $1 (since, inclusive)
+ * and $2 (until, exclusive). Stats queries return one row (samples, avg, p50,
+ * p95; statistics null when there are no samples); the others the columns
+ * computeChainMetrics reads below. Each dialect has its own set.
+ */
+export interface ChainMetricQueries {
+  readonly l2Cadence: string;
+  readonly batchCadence: string;
+  readonly proveTime: string;
+  readonly verifyTime: string;
+  /** blocks, txs, span */
+  readonly l2Totals: string;
+  /** sequencer, blocks — most blocks first */
+  readonly sequencers: string;
+  /** chain, count, max_depth, avg_depth */
+  readonly reorgs: string;
+  /** n */
+  readonly forcedInclusions: string;
+}
+
+export const DUCKDB_CHAIN_METRIC_QUERIES: ChainMetricQueries = {
+  l2Cadence: L2_CADENCE,
+  batchCadence: BATCH_CADENCE,
+  proveTime: PROVE_TIME,
+  verifyTime: VERIFY_TIME,
+  l2Totals: L2_TOTALS,
+  sequencers: SEQUENCERS,
+  reorgs: REORGS,
+  forcedInclusions: FORCED,
+};
+
+const QUERIES: { readonly [D in SqlDialect]: ChainMetricQueries } = {
+  duckdb: DUCKDB_CHAIN_METRIC_QUERIES,
+  clickhouse: CLICKHOUSE_CHAIN_METRIC_QUERIES,
+};
+
 interface StatsRow {
   samples: number;
   avg: number | null;
@@ -115,26 +153,29 @@ export async function computeChainMetrics(
   window: ChainMetricsWindow = {},
 ): Promise<ChainMetrics> {
   const range = [window.since ?? 0, window.until ?? Number.MAX_SAFE_INTEGER];
+  const q = QUERIES[db.dialect ?? "duckdb"];
   const stats = async (sql: string): Promise<DurationStats> => {
     const [row] = await db.query<StatsRow>(sql, range);
     return row ?? { samples: 0, avg: null, p50: null, p95: null };
   };
   // Sequential on purpose: one connection answers one query at a time anyway.
-  const l2BlockCadence = await stats(L2_CADENCE);
-  const batchPostingCadence = await stats(BATCH_CADENCE);
-  const proveTime = await stats(PROVE_TIME);
-  const verifyTime = await stats(VERIFY_TIME);
-  const [totals] = await db.query<{ blocks: number; txs: number; span: number | null }>(L2_TOTALS, range);
+  const l2BlockCadence = await stats(q.l2Cadence);
+  const batchPostingCadence = await stats(q.batchCadence);
+  const proveTime = await stats(q.proveTime);
+  const verifyTime = await stats(q.verifyTime);
+  const [totals] = await db.query<{ blocks: number; txs: number; span: number | null }>(q.l2Totals, range);
   const blocks = totals?.blocks ?? 0;
   const txs = totals?.txs ?? 0;
   const span = totals?.span ?? 0;
-  const sequencers = (await db.query<{ sequencer: string; blocks: number }>(SEQUENCERS, range)).map((s) => ({
-    sequencer: s.sequencer,
-    blocks: s.blocks,
-    share: s.blocks / blocks,
-  }));
+  const sequencers = (await db.query<{ sequencer: string; blocks: number }>(q.sequencers, range)).map(
+    (s) => ({
+      sequencer: s.sequencer,
+      blocks: s.blocks,
+      share: s.blocks / blocks,
+    }),
+  );
   const reorgRows = await db.query<{ chain: Chain; count: number; max_depth: number; avg_depth: number }>(
-    REORGS,
+    q.reorgs,
     range,
   );
   const reorgs = (["l1", "l2"] as const).map((chain): ReorgStats => {
@@ -143,7 +184,7 @@ export async function computeChainMetrics(
       ? { chain, count: 0, maxDepth: null, avgDepth: null }
       : { chain, count: r.count, maxDepth: r.max_depth, avgDepth: r.avg_depth };
   });
-  const [forced] = await db.query<{ n: number }>(FORCED, range);
+  const [forced] = await db.query<{ n: number }>(q.forcedInclusions, range);
   return {
     l2BlockCadence,
     batchPostingCadence,

@@ -1,4 +1,5 @@
 import { FirehoseClient, PutRecordBatchCommand } from "@aws-sdk/client-firehose";
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConfigError } from "../../../lambdas/shared/errors.js";
@@ -57,5 +58,70 @@ describe("createSinkFromEnv", () => {
     expect(firehose.commandCalls(PutRecordBatchCommand)[0]?.args[0].input.DeliveryStreamName).toBe(
       "tidemark-rows",
     );
+  });
+});
+
+describe("readSinkConfig (clickhouse)", () => {
+  it("reads the URL, database and credentials, and names the variable that is wrong", () => {
+    expect(
+      readSinkConfig({
+        SINK: "clickhouse",
+        CLICKHOUSE_URL: "https://ch.internal:8443",
+        CLICKHOUSE_DATABASE: "chain",
+        CLICKHOUSE_USER: "tidemark",
+        CLICKHOUSE_PASSWORD: "s3cret",
+      }),
+    ).toEqual({
+      kind: "clickhouse",
+      url: "https://ch.internal:8443",
+      database: "chain",
+      databaseFromEnv: true,
+      username: "tidemark",
+      password: "s3cret",
+    });
+    expect(readSinkConfig({ SINK: "clickhouse", CLICKHOUSE_SECRET_ID: "tidemark/clickhouse" })).toMatchObject(
+      {
+        secretId: "tidemark/clickhouse",
+        database: "tidemark",
+      },
+    );
+    const setting = (env: Record<string, string>) => {
+      try {
+        readSinkConfig(env);
+        return undefined;
+      } catch (error) {
+        return (error as ConfigError).setting;
+      }
+    };
+    expect(setting({ SINK: "clickhouse" })).toBe("CLICKHOUSE_URL");
+    expect(setting({ SINK: "clickhouse", CLICKHOUSE_URL: "ch.internal:8123" })).toBe("CLICKHOUSE_URL");
+    expect(
+      setting({ SINK: "clickhouse", CLICKHOUSE_URL: "http://h:8123", CLICKHOUSE_DATABASE: "x; DROP" }),
+    ).toBe("CLICKHOUSE_DATABASE");
+    expect(setting({ SINK: "clickhouse", CLICKHOUSE_URL: "http://h:8123", CLICKHOUSE_SECRET_ID: "s" })).toBe(
+      "CLICKHOUSE_SECRET_ID",
+    );
+  });
+});
+
+describe("createSinkFromEnv (clickhouse)", () => {
+  const secrets = mockClient(SecretsManagerClient);
+  afterEach(() => secrets.reset());
+
+  it("reads the connection from the Secrets Manager secret and fails as a ConfigError on a secret without url", async () => {
+    // Prepare: the secret points at a closed port, so opening fails after the secret was read and used
+    secrets
+      .on(GetSecretValueCommand, { SecretId: "good" })
+      .resolves({ SecretString: JSON.stringify({ url: "http://127.0.0.1:9", username: "u", password: "p" }) })
+      .on(GetSecretValueCommand, { SecretId: "bad" })
+      .resolves({ SecretString: JSON.stringify({ username: "u" }) });
+    const client = new SecretsManagerClient({ region: "eu-west-1" });
+    // Act / Assess
+    await expect(
+      createSinkFromEnv({ SINK: "clickhouse", CLICKHOUSE_SECRET_ID: "good" }, { secretsClient: client }),
+    ).rejects.toThrow(/127\.0\.0\.1:9/);
+    await expect(
+      createSinkFromEnv({ SINK: "clickhouse", CLICKHOUSE_SECRET_ID: "bad" }, { secretsClient: client }),
+    ).rejects.toMatchObject({ setting: "CLICKHOUSE_SECRET_ID" });
   });
 });

@@ -1,0 +1,100 @@
+import { CANONICAL_VIEWS, type CanonicalView } from "./canonicalViews.js";
+import {
+  type ColumnKind,
+  columnsOf,
+  NULLABLE_COLUMNS,
+  PRIMARY_KEYS,
+  TABLE_COLUMNS,
+  TABLE_NAMES,
+  type TableName,
+} from "./rows.js";
+
+/**
+ * ClickHouse's physical type per column kind. Gas and fees are Decimal(38, 0)
+ * rather than (U)Int128, which 18.16 lacks: exact integers below 10^38, about
+ * 2^126 — far above any gas × base fee a chain can produce.
+ */
+export const CLICKHOUSE_TYPES: { readonly [K in ColumnKind]: string } = {
+  int: "Int64",
+  bigint: "Decimal(38, 0)",
+  text: "String",
+};
+
+/** The largest magnitude a Decimal(38, 0) column holds, plus one. */
+export const CLICKHOUSE_DECIMAL_LIMIT = 10n ** 38n;
+
+export const CLICKHOUSE_MIGRATIONS_TABLE = "tidemark_schema_migrations";
+
+export interface ClickHouseMigration {
+  readonly version: number;
+  readonly description: string;
+  /** Each statement is itself idempotent (IF NOT EXISTS): a half-applied migration, or two cold starts at once, can rerun it. */
+  readonly statements: (database: string) => readonly string[];
+}
+
+const typeOf = (table: TableName, column: string): string => {
+  const kind = (TABLE_COLUMNS[table] as Record<string, ColumnKind>)[column] as ColumnKind;
+  const type = CLICKHOUSE_TYPES[kind];
+  return NULLABLE_COLUMNS.has(column) ? `Nullable(${type})` : type;
+};
+
+/**
+ * ReplacingMergeTree ordered by the rows.ts primary key: rows with the same key
+ * (a retried or re-batched write) collapse into one when parts merge, and
+ * readers that must not see the not-yet-merged copies read with FINAL.
+ */
+function createTable(database: string, table: TableName): string {
+  const columns = columnsOf(table).map((c) => `${c} ${typeOf(table, c)}`);
+  columns.push("inserted_at DateTime DEFAULT now()");
+  return (
+    `CREATE TABLE IF NOT EXISTS ${database}.${table} (${columns.join(", ")}) ` +
+    `ENGINE = ReplacingMergeTree ORDER BY (${PRIMARY_KEYS[table].join(", ")})`
+  );
+}
+
+/**
+ * The canonical view in ClickHouse SQL: FINAL collapses duplicates not merged
+ * yet; NOT IN replaces the correlated NOT EXISTS, which 18.16 cannot run.
+ * Tables are qualified: a view's unqualified names would resolve against the
+ * reader's database, not the view's.
+ */
+export function clickhouseCanonicalViewSelect(database: string, v: CanonicalView): string {
+  return (
+    `SELECT * FROM ${database}.${v.table} FINAL WHERE ${v.hashColumn} NOT IN ` +
+    `(SELECT block_hash FROM ${database}.orphaned_blocks WHERE chain = '${v.chain}')`
+  );
+}
+
+/**
+ * Ordered migrations. A schema change is a new entry; an applied entry is never
+ * edited (servers that ran it will not run it again). `expectedClickHouseColumns`
+ * lets the sink catch drift at start.
+ */
+export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
+  {
+    version: 1,
+    description: "tables (ReplacingMergeTree by primary key) and canonical views",
+    statements: (database) => [
+      ...TABLE_NAMES.map((t) => createTable(database, t)),
+      ...CANONICAL_VIEWS.map(
+        (v) =>
+          `CREATE VIEW IF NOT EXISTS ${database}.${v.view} AS ${clickhouseCanonicalViewSelect(database, v)}`,
+      ),
+    ],
+  },
+];
+
+export const createClickHouseMigrationsTable = (database: string): string =>
+  `CREATE TABLE IF NOT EXISTS ${database}.${CLICKHOUSE_MIGRATIONS_TABLE} ` +
+  "(version UInt32, description String, applied_at DateTime DEFAULT now()) ENGINE = ReplacingMergeTree ORDER BY version";
+
+/** Expected columns per table (name → ClickHouse type as system.columns prints it). */
+export function expectedClickHouseColumns(): Map<string, Map<string, string>> {
+  const out = new Map<string, Map<string, string>>();
+  for (const table of TABLE_NAMES) {
+    const cols = new Map(columnsOf(table).map((c) => [c, typeOf(table, c)]));
+    cols.set("inserted_at", "DateTime");
+    out.set(table, cols);
+  }
+  return out;
+}

@@ -1,0 +1,283 @@
+import { createHash } from "node:crypto";
+import {
+  InvalidMessageError,
+  PermanentError,
+  SinkUnavailableError,
+  TidemarkError,
+} from "../shared/errors.js";
+import { type ClickHouseConnection, type ClickHouseHttp, createClickHouseHttp } from "./clickhouseHttp.js";
+import {
+  CLICKHOUSE_DECIMAL_LIMIT,
+  CLICKHOUSE_MIGRATIONS,
+  CLICKHOUSE_MIGRATIONS_TABLE,
+  createClickHouseMigrationsTable,
+  expectedClickHouseColumns,
+} from "./clickhouseSchema.js";
+import { bindParams, parseTsvWithNamesAndTypes, sqlLiteral, tsvValue } from "./clickhouseSql.js";
+import {
+  type ColumnKind,
+  type ColumnValue,
+  columnsOf,
+  PRIMARY_KEYS,
+  rowsByTable,
+  TABLE_COLUMNS,
+  TABLE_NAMES,
+  type TableName,
+} from "./rows.js";
+import type { Sink } from "./Sink.js";
+import type { QueryParam, SqlQueryable } from "./SqlQueryable.js";
+
+export interface CreateClickHouseSinkParameters extends ClickHouseConnection {
+  /** Created when missing. A name of letters, digits and underscores. */
+  readonly database: string;
+  /** Rows kept in the per-table insert deduplication log, where the server has one (not 18.16). @default 1000 */
+  readonly deduplicationWindow?: number;
+}
+
+export interface ClickHouseSink extends Sink, SqlQueryable {
+  readonly dialect: "clickhouse";
+  readonly database: string;
+  /** Runs one statement in the sink's database; `$n` are bound as escaped literals. Rows as plain objects (Int64 / Decimal(P, 0) → bigint). */
+  query<T = Record<string, unknown>>(sql: string, params?: readonly QueryParam[]): Promise<T[]>;
+  /** Dry-run check for the smoke test: the server answers and the schema is in place. Writes nothing. */
+  check(): Promise<{ ok: boolean; detail: string }>;
+}
+
+/** What this server can do beyond 18.16, found by asking it rather than by parsing versions. */
+interface ServerFeatures {
+  readonly version: string;
+  /** The `insert_deduplication_token` query setting (ClickHouse ≥ 22.2). */
+  readonly deduplicationToken: boolean;
+  /** The `non_replicated_deduplication_window` MergeTree setting, without which non-replicated tables ignore the token. */
+  readonly nonReplicatedDeduplication: boolean;
+}
+
+const DATABASE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const RETURNS_ROWS = /^\(*\s*(SELECT|WITH|SHOW|DESC|DESCRIBE|EXISTS|EXPLAIN)\b/i;
+
+/**
+ * The ClickHouse sink, for teams that already run ClickHouse.
+ *
+ * Idempotency has two layers. The one correctness rests on: every table is a
+ * ReplacingMergeTree ordered by the rows.ts primary key and every reader goes
+ * through FINAL (the canonical views do), so a row written twice — retried,
+ * re-batched, reordered — is seen once. The optimization, where the server
+ * supports it: each insert carries a deduplication token derived from its
+ * observation ids, so a retried identical insert stores nothing at all.
+ *
+ * A write resolves only after every table's insert has been answered 200 with
+ * `wait_end_of_query=1`, i.e. after the data is in parts and readable. Inserts
+ * of one write are not atomic across tables; a failed write is retried whole,
+ * which the keys above make harmless.
+ */
+export async function createClickHouseSink(params: CreateClickHouseSinkParameters): Promise<ClickHouseSink> {
+  const { database } = params;
+  if (!DATABASE_NAME.test(database)) {
+    throw new PermanentError(`"${database}" is not a ClickHouse database name (letters, digits, _)`, {
+      context: { database },
+    });
+  }
+  const http = createClickHouseHttp(params);
+  const where = { url: params.url, database };
+  let features: ServerFeatures;
+  try {
+    features = await detectFeatures(http);
+    await migrate(http, database, features, params.deduplicationWindow ?? 1000);
+    await verifySchema(http, database);
+  } catch (error) {
+    throw asSinkError(error, `cannot open ClickHouse database ${database} at ${params.url}`, where);
+  }
+
+  let closed = false;
+  const ensureOpen = () => {
+    if (closed) throw new SinkUnavailableError("ClickHouse sink is closed", { context: where });
+  };
+
+  const query = async <T>(sql: string, values: readonly QueryParam[] = []): Promise<T[]> => {
+    ensureOpen();
+    const bound = bindParams(sql, values);
+    try {
+      const statement = bound.trim().replace(/;$/, "");
+      // Only statements that return rows take a FORMAT clause; DDL (RENAME, ALTER, …) returns none.
+      if (!RETURNS_ROWS.test(statement)) {
+        await http.exec(statement, { database });
+        return [];
+      }
+      const text = await http.exec(`${statement}\nFORMAT TabSeparatedWithNamesAndTypes`, { database });
+      return parseTsvWithNamesAndTypes(text) as T[];
+    } catch (error) {
+      throw asSinkError(error, "ClickHouse query failed", { ...where, sql: bound.slice(0, 200) });
+    }
+  };
+
+  return {
+    dialect: "clickhouse",
+    database,
+
+    async write(records) {
+      ensureOpen();
+      // Rows are built and checked before any insert: bad input fails as itself (permanent), not as an outage.
+      const byTable = rowsByTable(records);
+      for (const [table, rows] of byTable) checkDecimals(table, rows);
+      for (const [table, rows] of byTable) {
+        const unique = uniqueByKey(table, rows);
+        const settings: Record<string, string> = features.deduplicationToken
+          ? { insert_deduplication_token: deduplicationToken(table, unique) }
+          : {};
+        const columns = columnsOf(table);
+        const data = unique
+          .map((row) => `${columns.map((c) => tsvValue(row[c] ?? null)).join("\t")}\n`)
+          .join("");
+        try {
+          await http.exec(`INSERT INTO ${database}.${table} (${columns.join(", ")}) FORMAT TabSeparated`, {
+            data,
+            settings,
+          });
+        } catch (error) {
+          throw asSinkError(error, `ClickHouse insert into ${table} failed`, {
+            ...where,
+            table,
+            rows: unique.length,
+            records: records.length,
+          });
+        }
+      }
+    },
+
+    query,
+
+    async check() {
+      try {
+        ensureOpen();
+        const [row] = await query<{ v: number }>(
+          `SELECT toUInt32(max(version)) AS v FROM ${CLICKHOUSE_MIGRATIONS_TABLE}`,
+        );
+        return {
+          ok: true,
+          detail: `ClickHouse ${features.version} ${database} schema version ${String(row?.v)}`,
+        };
+      } catch (error) {
+        return { ok: false, detail: error instanceof Error ? error.message : String(error) };
+      }
+    },
+
+    async close() {
+      // Nothing to release: fetch holds no session; later calls fail as closed.
+      closed = true;
+    },
+  };
+}
+
+async function detectFeatures(http: ClickHouseHttp): Promise<ServerFeatures> {
+  const text = await http.exec(
+    "SELECT version() AS version, " +
+      "(SELECT count() FROM system.settings WHERE name = 'insert_deduplication_token') AS token, " +
+      "(SELECT count() FROM system.merge_tree_settings WHERE name = 'non_replicated_deduplication_window') AS dedup_window " +
+      "FORMAT TabSeparatedWithNamesAndTypes",
+  );
+  const [row] = parseTsvWithNamesAndTypes(text);
+  const nonReplicatedDeduplication = BigInt(String(row?.dedup_window ?? 0)) > 0n;
+  return {
+    version: String(row?.version ?? "unknown"),
+    // The token alone does nothing on a non-replicated table without the window: use both or neither.
+    deduplicationToken: BigInt(String(row?.token ?? 0)) > 0n && nonReplicatedDeduplication,
+    nonReplicatedDeduplication,
+  };
+}
+
+async function migrate(
+  http: ClickHouseHttp,
+  database: string,
+  features: ServerFeatures,
+  deduplicationWindow: number,
+): Promise<void> {
+  await http.exec(`CREATE DATABASE IF NOT EXISTS ${database}`);
+  await http.exec(createClickHouseMigrationsTable(database));
+  const applied = new Set(
+    parseTsvWithNamesAndTypes(
+      await http.exec(
+        `SELECT DISTINCT version FROM ${database}.${CLICKHOUSE_MIGRATIONS_TABLE} FORMAT TabSeparatedWithNamesAndTypes`,
+      ),
+    ).map((r) => Number(r.version)),
+  );
+  for (const m of CLICKHOUSE_MIGRATIONS) {
+    if (applied.has(m.version)) continue;
+    for (const statement of m.statements(database)) await http.exec(statement);
+    // Recorded last: a migration interrupted before this line reruns, which its IF NOT EXISTS statements allow.
+    await http.exec(
+      `INSERT INTO ${database}.${CLICKHOUSE_MIGRATIONS_TABLE} (version, description) VALUES ` +
+        `(${sqlLiteral(m.version)}, ${sqlLiteral(m.description)})`,
+    );
+  }
+  if (features.nonReplicatedDeduplication) {
+    // Not a numbered migration: it depends on the server, which can be upgraded under existing tables.
+    for (const table of TABLE_NAMES) {
+      await http.exec(
+        `ALTER TABLE ${database}.${table} MODIFY SETTING non_replicated_deduplication_window = ${Math.max(1, Math.trunc(deduplicationWindow))}`,
+      );
+    }
+  }
+}
+
+/** Fails fast when the database was made by a different schema (a migration missing or edited). */
+async function verifySchema(http: ClickHouseHttp, database: string): Promise<void> {
+  const actual = parseTsvWithNamesAndTypes(
+    await http.exec(
+      `SELECT table, name, type FROM system.columns WHERE database = ${sqlLiteral(database)} FORMAT TabSeparatedWithNamesAndTypes`,
+    ),
+  );
+  const problems: string[] = [];
+  for (const [table, columns] of expectedClickHouseColumns()) {
+    for (const [column, type] of columns) {
+      const found = actual.find((r) => r.table === table && r.name === column);
+      if (found === undefined) problems.push(`${table}.${column} missing`);
+      else if (found.type !== type)
+        problems.push(`${table}.${column} is ${String(found.type)}, expected ${type}`);
+    }
+  }
+  if (problems.length > 0) throw new Error(`schema drift: ${problems.join("; ")}`);
+}
+
+/** Decimal(38, 0) would reject the whole insert as a server error; name the value as the bad input it is. */
+function checkDecimals(table: TableName, rows: readonly Record<string, ColumnValue>[]): void {
+  const kinds = TABLE_COLUMNS[table] as Record<string, ColumnKind>;
+  const wide = columnsOf(table).filter((c) => kinds[c] === "bigint");
+  for (const row of rows) {
+    for (const column of wide) {
+      const v = row[column];
+      if (typeof v === "bigint" && (v >= CLICKHOUSE_DECIMAL_LIMIT || v <= -CLICKHOUSE_DECIMAL_LIMIT)) {
+        throw new InvalidMessageError(`${table}.${column} = ${v} does not fit ClickHouse Decimal(38, 0)`, {
+          context: { table, column, observationId: row.observation_id },
+        });
+      }
+    }
+  }
+}
+
+/** One row per primary key within a batch (the same record twice in one batch is one row). */
+function uniqueByKey(
+  table: TableName,
+  rows: readonly Record<string, ColumnValue>[],
+): Record<string, ColumnValue>[] {
+  const key = PRIMARY_KEYS[table] as readonly string[];
+  const seen = new Map<string, Record<string, ColumnValue>>();
+  for (const row of rows) seen.set(key.map((k) => String(row[k])).join("\u0000"), row);
+  return [...seen.values()];
+}
+
+/**
+ * The same set of observations always yields the same rows, so the token is a
+ * hash of the table and the sorted, distinct observation ids: a retried insert
+ * of the same set is dropped by the server; any other set is a new insert.
+ */
+function deduplicationToken(table: TableName, rows: readonly Record<string, ColumnValue>[]): string {
+  const ids = [...new Set(rows.map((r) => String(r.observation_id)))].sort();
+  return createHash("sha256").update(table).update("\n").update(ids.join("\n")).digest("hex");
+}
+
+function asSinkError(error: unknown, what: string, context: Record<string, unknown>): Error {
+  // Our own typed errors already say whether to retry.
+  if (error instanceof TidemarkError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new SinkUnavailableError(`${what}: ${message}`, { cause: error, context });
+}

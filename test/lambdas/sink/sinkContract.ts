@@ -1,0 +1,216 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { SinkUnavailableError } from "../../../lambdas/shared/errors.js";
+import { canonicalViewOf } from "../../../lambdas/sink/canonicalViews.js";
+import { PRIMARY_KEYS, rowsOf, TABLE_NAMES, type TableName } from "../../../lambdas/sink/rows.js";
+import type { Sink, SinkRecord } from "../../../lambdas/sink/Sink.js";
+import {
+  at,
+  forcedInclusion,
+  hash,
+  l1Header,
+  l2Header,
+  proposed,
+  proved,
+  record,
+  reorg,
+  verified,
+} from "./helpers.js";
+
+/**
+ * What the contract needs from an adapter under test: the sink, a way to read
+ * back what its readers would see, and a way to make its store fail.
+ */
+export interface SinkContractHarness {
+  readonly sink: Sink;
+  /**
+   * The rows readers see in a table's canonical view (the table itself for
+   * reorgs and orphaned_blocks), each as its primary key (PRIMARY_KEYS values
+   * joined by "|"), sorted. Duplicates must show as repeated entries.
+   */
+  canonicalRows(table: TableName): Promise<string[]>;
+  /** Makes writes touching verified_batches fail the way the store fails; resolves with a function that heals it. */
+  breakStore(): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+/** A row's identity in the contract: its primary key values joined. */
+export const rowIdentity = (table: TableName, row: Readonly<Record<string, unknown>>): string =>
+  PRIMARY_KEYS[table].map((k) => String(row[k])).join("|");
+
+/**
+ * The reference semantics every adapter must match: rows upserted by primary
+ * key, then each canonical view dropping rows whose block hash an orphan mark
+ * of the same chain names. Used for expected values, and by adapters whose store
+ * is not queryable here (Firehose: the delivered records folded as the Iceberg
+ * tables' unique keys and the Athena views would).
+ */
+export function foldCanonical(
+  rows: readonly { readonly table: TableName; readonly row: Readonly<Record<string, unknown>> }[],
+): Map<TableName, string[]> {
+  const byKey = new Map<TableName, Map<string, Readonly<Record<string, unknown>>>>();
+  for (const t of TABLE_NAMES) byKey.set(t, new Map());
+  for (const { table, row } of rows) byKey.get(table)?.set(rowIdentity(table, row), row);
+  const orphaned = new Set(
+    [...(byKey.get("orphaned_blocks")?.values() ?? [])].map((o) => `${o.chain}:${o.block_hash}`),
+  );
+  const out = new Map<TableName, string[]>();
+  for (const table of TABLE_NAMES) {
+    const view = canonicalViewOf(table);
+    const kept = [...(byKey.get(table)?.entries() ?? [])].filter(
+      ([, row]) => view === undefined || !orphaned.has(`${view.chain}:${String(row[view.hashColumn])}`),
+    );
+    out.set(table, kept.map(([k]) => k).sort());
+  }
+  return out;
+}
+
+const expectedOf = (records: readonly SinkRecord[]) =>
+  foldCanonical(records.flatMap(rowsOf).map(({ table, row }) => ({ table, row: { ...row } })));
+
+/** For SQL adapters: canonicalRows over their query function (`from` names where a table's rows are read). */
+export function sqlCanonicalRows(
+  query: (sql: string) => Promise<Record<string, unknown>[]>,
+  from: (table: TableName) => string = (table) => canonicalViewOf(table)?.view ?? table,
+): (table: TableName) => Promise<string[]> {
+  return async (table) => {
+    const rows = await query(`SELECT ${PRIMARY_KEYS[table].join(", ")} FROM ${from(table)}`);
+    return rows.map((r) => rowIdentity(table, r)).sort();
+  };
+}
+
+/** One record of every event type, an L2 reorg among them. */
+const mixed = (): SinkRecord[] => [
+  record(l1Header(10)),
+  record(l2Header(5)),
+  record(l2Header(3)),
+  record(proposed(1, at(10))),
+  record(proved(1, at(11))),
+  record(verified(1, at(12))),
+  record(forcedInclusion("a", at(12, { logIndex: 1 }))),
+  record(reorg("l2", 3, 4)),
+  record(l1Header(11)),
+];
+
+async function readAll(h: SinkContractHarness): Promise<Map<TableName, string[]>> {
+  const out = new Map<TableName, string[]>();
+  for (const t of TABLE_NAMES) out.set(t, await h.canonicalRows(t));
+  return out;
+}
+
+/**
+ * The sink contract (DESIGN.md "Columnar sink"): every adapter must pass it.
+ * `makeSink` builds a fresh, empty store per test.
+ */
+export function describeSinkContract(
+  name: string,
+  makeSink: () => Promise<SinkContractHarness>,
+  options: { readonly skip?: boolean } = {},
+): void {
+  describe.skipIf(options.skip === true)(`sink contract: ${name}`, () => {
+    const open: SinkContractHarness[] = [];
+    afterEach(async () => {
+      for (const h of open.splice(0)) await h.close();
+    });
+    const harness = async () => {
+      const h = await makeSink();
+      open.push(h);
+      return h;
+    };
+
+    it("leaves one row each however the same records are batched, ordered and raced", async () => {
+      // Prepare
+      const h = await harness();
+      const records = mixed();
+      const reversed = [...records].reverse();
+      // Act: all at once; reversed in threes; one by one; a batch holding a record twice; three racing writers
+      await h.sink.write(records);
+      for (let i = 0; i < reversed.length; i += 3) await h.sink.write(reversed.slice(i, i + 3));
+      for (const r of records) await h.sink.write([r]);
+      await h.sink.write([records[3], records[3], records[7]].flatMap((r) => (r ? [r] : [])));
+      await Promise.all([h.sink.write(records), h.sink.write(reversed), h.sink.write(records.slice(2, 6))]);
+      // Assess
+      const actual = await readAll(h);
+      expect(actual).toEqual(expectedOf(records));
+      expect(actual.get("batch_blocks")).toHaveLength(3);
+      expect(actual.get("l2_head_events")).toEqual([hash("l2:5")]);
+    });
+
+    it("excludes a reorg's orphans from the canonical views, whichever arrives first, and shows the new chain", async () => {
+      // Prepare: L2 1–5 then 4–5 replaced; L1 block 20 (holding inbox logs) replaced, its proposal re-included in 21
+      const h = await harness();
+      const oldChain = [1, 2, 3, 4, 5].map((n) => record(l2Header(n)));
+      const newChain = [4, 5].map((n) =>
+        record(l2Header(n, { hash: hash(`l2alt:${n}`), parentHash: hash(n === 4 ? "l2:3" : "l2alt:4") })),
+      );
+      const movedTx = { txHash: hash("tx:moved") };
+      const inOrphan = [
+        record(l1Header(20)),
+        record(proposed(4, at(20, movedTx))),
+        record(proved(3, at(20, { logIndex: 1 }))),
+        record(verified(3, at(20, { logIndex: 2 }))),
+        record(forcedInclusion("b", at(20, { logIndex: 3 }))),
+      ];
+      const reincluded = record(proposed(4, at(21, movedTx)));
+      // Act: the L2 reorg after its orphans, the L1 reorg before some of its orphans
+      await h.sink.write([...oldChain, record(reorg("l2", 4, 5))]);
+      await h.sink.write([record(reorg("l1", 20, 20)), ...inOrphan.slice(0, 2)]);
+      await h.sink.write([...newChain, ...inOrphan.slice(2), reincluded, record(l1Header(21))]);
+      // Assess
+      const actual = await readAll(h);
+      expect(actual.get("l2_head_events")).toEqual(
+        [hash("l2:1"), hash("l2:2"), hash("l2:3"), hash("l2alt:4"), hash("l2alt:5")].sort(),
+      );
+      expect(actual.get("l1_head_events")).toEqual([hash("l1:21")]);
+      expect(actual.get("batches")).toEqual([reincluded.observationId]);
+      expect(actual.get("batch_blocks")).toEqual([12, 13, 14].map((n) => `${reincluded.observationId}|${n}`));
+      for (const t of ["proved_batches", "verified_batches", "forced_inclusion_processed"] as const) {
+        expect({ t, rows: actual.get(t) }).toEqual({ t, rows: [] });
+      }
+      expect(actual.get("orphaned_blocks")).toHaveLength(3);
+      expect(actual).toEqual(
+        expectedOf([
+          ...oldChain,
+          ...newChain,
+          ...inOrphan,
+          reincluded,
+          record(l1Header(21)),
+          record(reorg("l2", 4, 5)),
+          record(reorg("l1", 20, 20)),
+        ]),
+      );
+    });
+
+    it("surfaces a failed write as a retryable SinkUnavailableError; the retry after recovery stores each row once", async () => {
+      // Prepare
+      const h = await harness();
+      const batch = [
+        record(l1Header(1)),
+        record(l2Header(1)),
+        record(proposed(1, at(1))),
+        record(verified(1, at(2))),
+      ];
+      const heal = await h.breakStore();
+      // Act
+      const failed = h.sink.write(batch);
+      // Assess
+      await expect(failed).rejects.toBeInstanceOf(SinkUnavailableError);
+      await expect(failed).rejects.toMatchObject({ retryable: true });
+      // Act: the store recovers; the processor retries the same records
+      await heal();
+      await h.sink.write(batch);
+      // Assess
+      expect(await readAll(h)).toEqual(expectedOf(batch));
+    });
+
+    it("acknowledges a write only once its rows are readable", async () => {
+      // Prepare
+      const h = await harness();
+      // Act / Assess: each write, once resolved, is visible at once — no flush, no wait
+      for (let n = 1; n <= 5; n++) {
+        await h.sink.write([record(l2Header(n)), record(proposed(n, at(n)))]);
+        expect(await h.canonicalRows("l2_head_events")).toHaveLength(n);
+        expect(await h.canonicalRows("batch_blocks")).toHaveLength(3 * n);
+      }
+    });
+  });
+}
