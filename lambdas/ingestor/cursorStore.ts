@@ -29,6 +29,12 @@ export interface Cursor {
   readonly next: number | undefined;
   readonly recent: readonly RecentBlock[];
   readonly lease: Lease | undefined;
+  /**
+   * Blocks published past `next` by an attempt that has not advanced the cursor (it crashed or lost its
+   * lease after publishing). Any of them the chain no longer holds must be orphaned by the next poll:
+   * no cursor remembers them otherwise, and a reorg of them would go unnoticed.
+   */
+  readonly pending?: readonly RecentBlock[];
 }
 
 export interface CursorAdvance {
@@ -37,6 +43,11 @@ export interface CursorAdvance {
   readonly next: number;
   /** The canonical blocks ending at `next - 1`; the store keeps the last RECENT_HASHES of them. */
   readonly recent: readonly RecentBlock[];
+}
+
+export interface PendingBlocks {
+  readonly expectedNext: number | undefined;
+  readonly pending: readonly RecentBlock[];
 }
 
 /** The cursor's persistence, behind an interface so tests may use an in-memory fake. */
@@ -48,6 +59,11 @@ export interface CursorStore {
   renewLease(chain: Chain, owner: string, nowMs: number): Promise<Cursor>;
   /** Move the cursor (and extend the lease). Throws CursorConflictError unless we hold the lease and `next` is as expected. */
   advance(chain: Chain, owner: string, update: CursorAdvance, nowMs: number): Promise<Cursor>;
+  /**
+   * Record the blocks about to be published past `next` (merged with any still pending). Throws
+   * CursorConflictError unless we hold the lease and `next` is as expected. `advance` clears them.
+   */
+  markPending(chain: Chain, owner: string, update: PendingBlocks, nowMs: number): Promise<Cursor>;
   /** Give the lease up; a lease already lost is not an error. */
   release(chain: Chain, owner: string): Promise<void>;
 }
@@ -57,6 +73,8 @@ export interface CreateDynamoCursorStoreParameters {
   readonly tableName: string;
   readonly leaseSeconds: number;
   readonly recentHashes: number;
+  /** The item key per chain. A backfill keeps its own cursor beside the live one. @default cursorKey */
+  readonly key?: (chain: Chain) => string;
 }
 
 export const cursorKey = (chain: Chain): string => `cursor#${chain}`;
@@ -69,6 +87,7 @@ const NAMES = {
   "#expires": "leaseExpiresAt",
   "#updated": "updatedAt",
 };
+const PENDING = "pendingBlocks";
 
 /**
  * The cursor as the `cursor#<chain>` item of the state table. The recent hashes
@@ -77,6 +96,7 @@ const NAMES = {
  */
 export function createDynamoCursorStore(parameters: CreateDynamoCursorStoreParameters): CursorStore {
   const { ddb, tableName, leaseSeconds, recentHashes } = parameters;
+  const keyOf = parameters.key ?? cursorKey;
   const leaseMs = leaseSeconds * 1000;
 
   const update = async (
@@ -86,7 +106,7 @@ export function createDynamoCursorStore(parameters: CreateDynamoCursorStoreParam
     const out = await ddb.send(
       new UpdateItemCommand({
         TableName: tableName,
-        Key: { pk: { S: cursorKey(chain) } },
+        Key: { pk: { S: keyOf(chain) } },
         ReturnValues: "ALL_NEW",
         ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         ...input,
@@ -115,7 +135,7 @@ export function createDynamoCursorStore(parameters: CreateDynamoCursorStoreParam
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const held = fromItem(error.Item).lease;
       throw new LeaseHeldError(
-        `${cursorKey(chain)} is leased to ${held?.owner ?? "another ingestor"} until ${held ? new Date(held.expiresAt).toISOString() : "unknown"}`,
+        `${keyOf(chain)} is leased to ${held?.owner ?? "another ingestor"} until ${held ? new Date(held.expiresAt).toISOString() : "unknown"}`,
         { cause: error, context: { chain, holder: held?.owner, expiresAt: held?.expiresAt } },
       );
     }
@@ -126,7 +146,7 @@ export function createDynamoCursorStore(parameters: CreateDynamoCursorStoreParam
       const out = await ddb.send(
         new GetItemCommand({
           TableName: tableName,
-          Key: { pk: { S: cursorKey(chain) } },
+          Key: { pk: { S: keyOf(chain) } },
           ConsistentRead: true,
         }),
       );
@@ -145,9 +165,9 @@ export function createDynamoCursorStore(parameters: CreateDynamoCursorStoreParam
       try {
         return await update(chain, {
           UpdateExpression:
-            "SET #next = :next, #recentFrom = :from, #recentHashes = :hashes, #expires = :expires, #updated = :now",
+            "SET #next = :next, #recentFrom = :from, #recentHashes = :hashes, #expires = :expires, #updated = :now REMOVE #pending",
           ConditionExpression: `#owner = :owner AND ${expected}`,
-          ExpressionAttributeNames: NAMES,
+          ExpressionAttributeNames: { ...NAMES, "#pending": PENDING },
           ExpressionAttributeValues: {
             ":owner": { S: owner },
             ":next": { N: String(next) },
@@ -162,7 +182,39 @@ export function createDynamoCursorStore(parameters: CreateDynamoCursorStoreParam
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
         const found = fromItem(error.Item);
         throw new CursorConflictError(
-          `${cursorKey(chain)} moved under us: expected next ${expectedNext ?? "(none)"} held by ${owner}, found next ${found.next ?? "(none)"} held by ${found.lease?.owner ?? "nobody"}`,
+          `${keyOf(chain)} moved under us: expected next ${expectedNext ?? "(none)"} held by ${owner}, found next ${found.next ?? "(none)"} held by ${found.lease?.owner ?? "nobody"}`,
+          {
+            cause: error,
+            context: { chain, expectedNext, found: { next: found.next, holder: found.lease?.owner } },
+          },
+        );
+      }
+    },
+
+    async markPending(chain, owner, { expectedNext, pending }, nowMs) {
+      const expected = expectedNext === undefined ? "attribute_not_exists(#next)" : "#next = :expected";
+      try {
+        return await update(chain, {
+          UpdateExpression: "SET #pending = :pending, #updated = :now",
+          ConditionExpression: `#owner = :owner AND ${expected}`,
+          ExpressionAttributeNames: {
+            "#pending": PENDING,
+            "#owner": NAMES["#owner"],
+            "#next": NAMES["#next"],
+            "#updated": NAMES["#updated"],
+          },
+          ExpressionAttributeValues: {
+            ":owner": { S: owner },
+            ":pending": { S: JSON.stringify(pending.map((b) => [b.number, b.hash])) },
+            ":now": { N: String(nowMs) },
+            ...(expectedNext === undefined ? {} : { ":expected": { N: String(expectedNext) } }),
+          },
+        });
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        const found = fromItem(error.Item);
+        throw new CursorConflictError(
+          `${keyOf(chain)} moved under us before publishing: expected next ${expectedNext ?? "(none)"} held by ${owner}, found next ${found.next ?? "(none)"} held by ${found.lease?.owner ?? "nobody"}`,
           {
             cause: error,
             context: { chain, expectedNext, found: { next: found.next, holder: found.lease?.owner } },
@@ -176,7 +228,7 @@ export function createDynamoCursorStore(parameters: CreateDynamoCursorStoreParam
         await ddb.send(
           new UpdateItemCommand({
             TableName: tableName,
-            Key: { pk: { S: cursorKey(chain) } },
+            Key: { pk: { S: keyOf(chain) } },
             UpdateExpression: "REMOVE #owner, #expires",
             ConditionExpression: "#owner = :owner",
             ExpressionAttributeNames: { "#owner": NAMES["#owner"], "#expires": NAMES["#expires"] },
@@ -219,9 +271,13 @@ function fromItem(item: Record<string, AttributeValue> | undefined): Cursor {
   }
   const owner = item.leaseOwner?.S;
   const expires = item.leaseExpiresAt?.N;
+  const pending = item[PENDING]?.S
+    ? (JSON.parse(item[PENDING].S) as [number, Hex][]).map(([number, hash]) => ({ number, hash }))
+    : [];
   return {
     next,
     recent,
+    ...(pending.length > 0 ? { pending } : {}),
     lease: owner !== undefined && expires !== undefined ? { owner, expiresAt: Number(expires) } : undefined,
   };
 }

@@ -8,6 +8,7 @@ import {
   type ReorgEvent,
   SCHEMA_VERSION,
 } from "../shared/events.js";
+import { FaultPoint, faultPoint } from "../shared/faultPoints.js";
 import { IngestorMetric } from "../shared/metricNames.js";
 import {
   type BlockHeader,
@@ -108,16 +109,52 @@ export async function ingestChain(parameters: IngestChainParameters): Promise<In
   }
   assertLinked(chain, base.recent.at(-1), headers);
 
+  // Blocks an interrupted attempt published past the cursor that the chain has since replaced: no
+  // cursor remembers them, so they are orphaned here or never (found by the chaos suite).
+  const stale = await stalePending(client, cursor.pending ?? [], headers);
+  if (stale.length > 0) {
+    const orphaned = uniqueBlocks([...((reorg?.orphaned ?? []) as RecentBlock[]), ...stale]);
+    reorg = {
+      v: SCHEMA_VERSION,
+      type: "reorg",
+      chain,
+      commonAncestor: reorg?.commonAncestor ?? (await ancestorBelow(client, base, headers)),
+      depth: orphaned.length,
+      orphaned,
+      newHead: { number: latest.number, hash: latest.hash },
+      detectedAt: Math.floor(parameters.now() / 1000),
+    };
+    logger.warn("blocks published by an interrupted attempt were reorged out", { chain, stale });
+  }
+
   const inbox = await readInboxEvents(parameters, headers);
   const headerEvents = headers.map((h) => toHeaderEvent(chain, h));
   const events: PipelineEvent[] = [...(reorg ? [reorg] : []), ...headerEvents, ...inbox];
 
+  faultPoint(FaultPoint.IngestorAfterFetch, { chain });
   if (events.length === 0) {
     metrics.record(IngestorMetric.IngestLagBlocks, Math.max(0, head - (base.next - 1)), chain);
     return { cursor, head, blocks: 0, inboxEvents: 0, reorg, caughtUp: true };
   }
 
+  // Invariant: every block is recorded as pending before it is published past the cursor, so a reorg
+  // of it is caught even when this attempt dies (or loses its lease) before advancing.
+  if (headers.length > 0 || stale.length > 0) {
+    await parameters.store.markPending(
+      chain,
+      parameters.owner,
+      {
+        expectedNext: cursor.next,
+        pending: uniqueBlocks([
+          ...(cursor.pending ?? []),
+          ...headers.map((h) => ({ number: h.number, hash: h.hash })),
+        ]),
+      },
+      parameters.now(),
+    );
+  }
   await parameters.publish(events);
+  faultPoint(FaultPoint.IngestorAfterPublish, { chain });
   // Invariant: the cursor moves only after the range is published. A crash in between
   // republishes the range next time, and the deduplication ids make that harmless.
   const next = headers.length > 0 ? to + 1 : base.next;
@@ -238,6 +275,45 @@ function toHeaderEvent(chain: Chain, header: BlockHeader): HeaderEvent {
     throw new RpcError(`${chain} block ${header.number} is not a valid header: ${checked.error.message}`);
   }
   return event;
+}
+
+/** Pending blocks whose number the chain now fills with another block (or with none). */
+async function stalePending(
+  client: ChainClient,
+  pending: readonly RecentBlock[],
+  headers: readonly BlockHeader[],
+): Promise<RecentBlock[]> {
+  if (pending.length === 0) return [];
+  const current = new Map<number, Hex | undefined>(headers.map((h) => [h.number, h.hash]));
+  const unknown = [...new Set(pending.map((b) => b.number).filter((n) => !current.has(n)))];
+  if (unknown.length > 0) {
+    const fetched = await getHeadersByNumber(client, { numbers: unknown });
+    unknown.forEach((n, i) => {
+      current.set(n, fetched[i]?.hash);
+    });
+  }
+  return pending.filter((b) => current.get(b.number) !== b.hash);
+}
+
+/** The canonical block just below the range: the cursor's last one, or read from the chain. */
+async function ancestorBelow(
+  client: ChainClient,
+  base: { next: number; recent: readonly RecentBlock[] },
+  headers: readonly BlockHeader[],
+): Promise<RecentBlock> {
+  const last = base.recent.at(-1);
+  if (last) return last;
+  const number = Math.max(0, base.next - 1);
+  const first = headers[0];
+  if (first && first.number === number + 1) return { number, hash: first.parentHash };
+  const [below] = await getHeadersByNumber(client, { numbers: [number] });
+  if (!below) throw new RpcError(`block ${number} is not available on the node`);
+  return { number, hash: below.hash };
+}
+
+function uniqueBlocks(blocks: readonly RecentBlock[]): RecentBlock[] {
+  const seen = new Set<string>();
+  return blocks.filter((b) => !seen.has(b.hash) && seen.add(b.hash) !== undefined);
 }
 
 function range(from: number, to: number): number[] {

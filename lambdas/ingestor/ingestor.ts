@@ -3,6 +3,7 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Hex } from "viem";
 import { CursorConflictError, LeaseHeldError, RpcError, TidemarkError } from "../shared/errors.js";
 import type { Chain, PipelineEvent } from "../shared/events.js";
+import { isInjectedCrash } from "../shared/faultPoints.js";
 import { IngestorMetric } from "../shared/metricNames.js";
 import type { ChainClient } from "./chainReader.js";
 import type { IngestorConfig } from "./config.js";
@@ -138,6 +139,7 @@ export function createIngestor(parameters: CreateIngestorParameters): Ingestor {
     }
     state.status = "failed";
     if (!state.error.retryable) state.active = false;
+    metrics.record(IngestorMetric.PollFailures, 1, state.chain);
     if (error instanceof RpcError) {
       metrics.record(IngestorMetric.RpcErrors, 1, state.chain);
     }
@@ -184,6 +186,8 @@ export function createIngestor(parameters: CreateIngestorParameters): Ingestor {
       state.error = undefined;
       return !result.caughtUp;
     } catch (error) {
+      // A simulated runtime death: nothing after it may run (no failure report, no lease release).
+      if (isInjectedCrash(error)) throw error;
       standDownOrFail(state, error);
       // Re-read the cursor (with the lease) next time: a write that failed ambiguously may have landed.
       state.cursor = undefined;

@@ -5,6 +5,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import { RetryableError } from "../shared/errors.js";
 import type { PipelineEvent } from "../shared/events.js";
+import { FaultPoint, faultPoint } from "../shared/faultPoints.js";
 import { eventKey, messageGroupId, observationId } from "../shared/keys.js";
 
 /** SQS limits for SendMessageBatch. */
@@ -115,6 +116,7 @@ async function sendRound(sqs: SQSClient, queueUrl: string, pending: readonly Pen
       const failed = batch.find((p) => p.index === index);
       if (failed) blocked.add(failed.group);
     }
+    if (remaining.length > 0) faultPoint(FaultPoint.IngestorMidPublish, { unsent: remaining.length });
   }
   const left = new Set(remaining);
   return { failures, unsent: pending.filter((p) => failures.has(p.index) || left.has(p)) };

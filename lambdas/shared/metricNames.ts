@@ -29,6 +29,11 @@ export const IngestorMetric = {
   LogRangeSplits: "LogRangeSplits",
   /** Inbox logs that could not be decoded into a valid event and were skipped (logged with the reason). */
   InboxLogsSkipped: "InboxLogsSkipped",
+  /**
+   * Polls that failed for any reason but lease contention (RPC, DynamoDB or SQS errors and throttles,
+   * after their retries), dimension `chain`. The cursor did not move; the next poll retries the range.
+   */
+  PollFailures: "PollFailures",
 } as const;
 
 export const ProcessorMetric = {

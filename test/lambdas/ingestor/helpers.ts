@@ -64,6 +64,13 @@ export function createMemoryCursorStore(options: { leaseSeconds?: number; recent
       assertContiguous(kept, next);
       return put(chain, { next, recent: kept, lease: { owner, expiresAt: nowMs + leaseMs } });
     },
+    markPending: async (chain, owner, { expectedNext, pending }) => {
+      const current = get(chain);
+      if (current.lease?.owner !== owner || current.next !== expectedNext) {
+        throw new CursorConflictError(`${cursorKey(chain)} moved`, { context: { chain } });
+      }
+      return put(chain, { ...current, pending });
+    },
     release: async (chain, owner) => {
       const current = get(chain);
       if (current.lease?.owner === owner) put(chain, { ...current, lease: undefined });

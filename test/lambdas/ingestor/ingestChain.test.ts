@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ingestChain } from "../../../lambdas/ingestor/ingestChain.js";
 import { ReorgTooDeepError, RpcError } from "../../../lambdas/shared/errors.js";
 import type { PipelineEvent, ReorgEvent } from "../../../lambdas/shared/events.js";
+import { FaultPoint, InjectedCrash, installFaultHook } from "../../../lambdas/shared/faultPoints.js";
 import { IngestorMetric } from "../../../lambdas/shared/metricNames.js";
 import {
   collectingLogger,
@@ -97,6 +98,40 @@ describe("ingestChain", () => {
     expect(second).toMatchObject({ blocks: 0, caughtUp: true });
     expect(t.store.peek("l1").next).toBe(10);
     expect(t.metrics.total(IngestorMetric.BlocksIngested, "l1")).toBe(10);
+  });
+
+  it("orphans blocks published by an attempt that died before advancing, once the chain replaces them", async () => {
+    // Prepare: blocks 0..4 ingested; 5..9 published, then the runtime dies before the cursor moves
+    const old = fakeChain(10);
+    const t = setup(old.slice(0, 5));
+    await t.poll();
+    t.node.chain = old;
+    const uninstall = installFaultHook((point) => {
+      if (point === FaultPoint.IngestorAfterPublish) throw new InjectedCrash(point);
+    });
+    await expect(t.poll()).rejects.toBeInstanceOf(InjectedCrash);
+    uninstall();
+    expect(t.store.peek("l1").next).toBe(5);
+    // The chain forks after block 6: the published 7..9 are gone, and no cursor ever held them.
+    const fork = fakeChain(12, "fork", old.slice(0, 7));
+    t.node.chain = fork;
+
+    // Act
+    await t.poll();
+
+    // Assess
+    const events = t.published[2] ?? [];
+    const reorg = events[0] as ReorgEvent;
+    expect(reorg).toMatchObject({
+      type: "reorg",
+      chain: "l1",
+      depth: 3,
+      commonAncestor: { number: 4, hash: old[4]?.hash },
+    });
+    expect(reorg.orphaned).toEqual(old.slice(7).map((b) => ({ number: b.number, hash: b.hash })));
+    expect(numbersOf(events)).toEqual(fork.slice(5).map((b) => [b.number, b.hash]));
+    expect(t.store.peek("l1")).toMatchObject({ next: 12 });
+    expect(t.store.peek("l1").pending ?? []).toEqual([]);
   });
 
   it("walks back to the common ancestor on a reorg, publishes it, then the new canonical blocks", async () => {
