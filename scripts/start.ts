@@ -35,8 +35,14 @@ Real chains (no devnet is started)
   --inbox-wrapper <address>  the forced-inclusion wrapper on L1 (optional)
   --l1-from <n>, --l2-from <n>  first blocks to ingest (default head − 50)
   --confirmations <n>        blocks held back from the head (default 2)
-Other
+Sink
+  --sink <duckdb|clickhouse> where the processor writes and the report reads (default duckdb)
   --duckdb <path>            keep the DuckDB database at this path (default: a temp file)
+  --clickhouse-url <url>     ClickHouse HTTP interface (implies --sink clickhouse); user and password
+                             from CLICKHOUSE_USER / CLICKHOUSE_PASSWORD. Without it, --sink clickhouse
+                             starts a throwaway local clickhouse-server (must be installed)
+  --clickhouse-database <db> database to write (default: a fresh tidemark_run_<time> on a given URL)
+Other
   --partitions <n>           SQS message groups per stream (default 16)
   --json                     print the result as JSON instead of the report
   -h, --help                 this text
@@ -62,6 +68,9 @@ const OPTIONS = {
   "l2-from": { type: "string" },
   confirmations: { type: "string" },
   duckdb: { type: "string" },
+  sink: { type: "string" },
+  "clickhouse-url": { type: "string" },
+  "clickhouse-database": { type: "string" },
   partitions: { type: "string" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
@@ -137,6 +146,25 @@ function parseOptions(argv: string[]): (LocalPipelineOptions & { json: boolean }
       );
   }
 
+  const sinkKind = str("sink") ?? (str("clickhouse-url") !== undefined ? "clickhouse" : "duckdb");
+  if (sinkKind !== "duckdb" && sinkKind !== "clickhouse")
+    throw new UsageError(`--sink: "${sinkKind}" is not duckdb or clickhouse`);
+  if (
+    sinkKind === "duckdb" &&
+    (str("clickhouse-url") !== undefined || str("clickhouse-database") !== undefined)
+  ) {
+    throw new UsageError("--clickhouse-url and --clickhouse-database need --sink clickhouse");
+  }
+  if (sinkKind === "clickhouse" && str("duckdb") !== undefined)
+    throw new UsageError("--duckdb needs --sink duckdb");
+  const clickhouseUrl = urls("clickhouse-url")?.[0];
+  const clickhouseDatabase = str("clickhouse-database");
+  if (clickhouseDatabase !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(clickhouseDatabase)) {
+    throw new UsageError(
+      `--clickhouse-database: "${clickhouseDatabase}" is not a database name (letters, digits, _)`,
+    );
+  }
+
   const duration = num("duration", (n) => n > 0, "a positive number of seconds");
   const knobs: NonNullable<LocalPipelineOptions["knobs"]> = {
     ...defined("l2ReorgProbability", prob("reorg-probability")),
@@ -154,6 +182,16 @@ function parseOptions(argv: string[]): (LocalPipelineOptions & { json: boolean }
     ...defined("duplicateProbability", prob("duplicates")),
     ...defined("poisonMessages", int("poison")),
     ...defined("duckdbPath", str("duckdb")),
+    ...(sinkKind === "clickhouse"
+      ? {
+          clickhouse: {
+            ...defined("url", clickhouseUrl),
+            ...defined("database", clickhouseDatabase),
+            ...defined("username", process.env.CLICKHOUSE_USER || undefined),
+            ...defined("password", process.env.CLICKHOUSE_PASSWORD || undefined),
+          },
+        }
+      : {}),
     ...defined("partitions", int("partitions", 1)),
     ...(realChain === 3
       ? {
@@ -217,6 +255,7 @@ async function main(): Promise<number> {
   process.stdout.write(
     options.json ? `${JSON.stringify(result, bigintToString, 2)}\n` : renderReport(result),
   );
+  if (!options.json) process.stdout.write(`Sink: ${result.sink}\n`);
   return result.ok ? 0 : 1;
 }
 

@@ -2,8 +2,6 @@ import { randomUUID } from "node:crypto";
 import { Logger } from "@aws-lambda-powertools/logger";
 import {
   GetQueueAttributesCommand,
-  type Message,
-  ReceiveMessageCommand,
   type SendMessageBatchCommand,
   SendMessageCommand,
   SQSClient,
@@ -18,16 +16,22 @@ import {
 import type { IngestorReport } from "../../lambdas/ingestor/ingestor.js";
 import { loadProcessorConfig } from "../../lambdas/processor/config.js";
 import { createProcessorHandler } from "../../lambdas/processor/createProcessorHandler.js";
-import { MAX_MESSAGE_BYTES } from "../../lambdas/shared/events.js";
 import { ProcessorMetric } from "../../lambdas/shared/metricNames.js";
 import { type ChainMetrics, computeChainMetrics } from "../../lambdas/sink/chainMetrics.js";
-import { createDuckDbSink, type DuckDbSink } from "../../lambdas/sink/duckdbSink.js";
+import { createClickHouseSink } from "../../lambdas/sink/clickhouseSink.js";
+import { createDuckDbSink } from "../../lambdas/sink/duckdbSink.js";
+import type { Sink } from "../../lambdas/sink/Sink.js";
+import type { SqlQueryable } from "../../lambdas/sink/SqlQueryable.js";
 import { createDevnet, type Devnet, type DevnetStats } from "../devnet/createDevnet.js";
 import type { DevnetKnobs } from "../devnet/devnetKnobs.js";
+import { startClickHouse } from "../local/clickhouseServer.js";
 import { createEventSourcePoller } from "../local/eventSourcePoller.js";
 import { localAwsConfig } from "../local/localAwsConfig.js";
 import { type LocalParts, startLocalParts } from "../local/localParts.js";
 import { CountingMetrics } from "./countingMetrics.js";
+import { inspectDlq } from "./inspectDlq.js";
+import { lambdaContext } from "./lambdaContext.js";
+import { sendPoison } from "./sendPoison.js";
 import { type VerifyReport, verifyAgainstChain } from "./verifyAgainstChain.js";
 
 /** Real chains to watch instead of the devnet. */
@@ -41,6 +45,15 @@ export interface RpcTarget {
   readonly l2From?: number;
   /** Blocks held back from the head. @default 2 */
   readonly confirmations?: number;
+}
+
+export interface ClickHouseTarget {
+  /** HTTP interface, e.g. http://127.0.0.1:8123. @default a local server started for the run and removed after it */
+  readonly url?: string;
+  /** @default "tidemark" on a local server; a fresh `tidemark_run_<time>` on a given url, so earlier runs cannot fail this one's verification */
+  readonly database?: string;
+  readonly username?: string;
+  readonly password?: string;
 }
 
 export interface LocalPipelineOptions {
@@ -59,6 +72,8 @@ export interface LocalPipelineOptions {
   readonly poisonMessages?: number;
   /** Keep the DuckDB file here. @default a temp file removed at the end */
   readonly duckdbPath?: string;
+  /** Write to ClickHouse instead of DuckDB; without a url, a throwaway local server is started (clickhouse-server must be installed). */
+  readonly clickhouse?: ClickHouseTarget;
   /** @default 16 */
   readonly partitions?: number;
   /** Length of one ingestor invocation; a new one starts every `scheduleEveryMs`, so consecutive ones overlap (a blue-green shift, a slow run). @default 8_000 */
@@ -104,6 +119,8 @@ export interface LocalPipelineResult {
   readonly dlq: { readonly count: number; readonly byErrorType: Readonly<Record<string, number>> };
   readonly ranges: { readonly l1: { from: number; to: number }; readonly l2: { from: number; to: number } };
   readonly timingsMs: Readonly<Record<string, number>>;
+  /** Where the rows went: "duckdb <path>" or "clickhouse <url> database <name>". */
+  readonly sink: string;
 }
 
 const LOCAL_POLL_INTERVAL_MS = 250;
@@ -171,6 +188,13 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
       mark("deployDevnet", tDeploy);
     }
 
+    // The sink is opened here, once: DuckDB is single-writer per process, and the report reads it.
+    const {
+      sink,
+      env: sinkEnv,
+      description: sinkDescription,
+    } = await openSink(options, parts.duckdbPath, cleanup);
+
     const env: Record<string, string> = {
       ...parts.env(),
       L1_RPC_URLS: l1Urls.join(","),
@@ -184,14 +208,9 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
       TIME_RESERVE_MS: "500",
       LEASE_SECONDS: String(LOCAL_LEASE_S),
       CONFIRMATIONS: String(options.rpc?.confirmations ?? (options.rpc ? 2 : 0)),
-      SINK: "duckdb",
-      DUCKDB_PATH: parts.duckdbPath,
+      ...sinkEnv,
       CLAIM_TIMEOUT_SECONDS: String(LOCAL_CLAIM_TIMEOUT_S),
     };
-
-    // The sink is opened here, once: DuckDB is single-writer per process, and the report reads it.
-    const sink = await createDuckDbSink({ path: parts.duckdbPath });
-    cleanup.unshift(() => sink.close());
 
     const queueUrl = must(parts.resources.queueUrl, "queue");
     const dlqUrl = must(parts.resources.dlqUrl, "dlq");
@@ -413,10 +432,55 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
       dlq: { count: dlq.messages.length, byErrorType: dlq.byErrorType },
       ranges,
       timingsMs: timings,
+      sink: sinkDescription,
     };
   } finally {
     for (const step of cleanup) await step().catch(() => undefined);
   }
+}
+
+/** The run's sink (DuckDB, or ClickHouse when asked for), the processor settings naming it, and a description for the report. */
+async function openSink(
+  options: LocalPipelineOptions,
+  duckdbPath: string,
+  cleanup: (() => Promise<unknown>)[],
+): Promise<{ sink: Sink & SqlQueryable; env: Record<string, string>; description: string }> {
+  if (options.clickhouse === undefined) {
+    const sink = await createDuckDbSink({ path: duckdbPath });
+    cleanup.unshift(() => sink.close());
+    return { sink, env: { SINK: "duckdb", DUCKDB_PATH: duckdbPath }, description: `duckdb ${duckdbPath}` };
+  }
+  const target = options.clickhouse;
+  let url = target.url;
+  if (url === undefined) {
+    const server = await startClickHouse();
+    cleanup.push(() => server.stop());
+    url = server.url;
+  }
+  const database =
+    target.database ??
+    (target.url === undefined
+      ? "tidemark"
+      : `tidemark_run_${new Date().toISOString().replace(/\D/g, "").slice(0, 14)}`);
+  const sink = await createClickHouseSink({
+    url,
+    database,
+    ...(target.username !== undefined ? { username: target.username } : {}),
+    ...(target.password !== undefined ? { password: target.password } : {}),
+  });
+  cleanup.unshift(() => sink.close());
+  const env: Record<string, string> = {
+    SINK: "clickhouse",
+    CLICKHOUSE_URL: url,
+    CLICKHOUSE_DATABASE: database,
+  };
+  if (target.username !== undefined) env.CLICKHOUSE_USER = target.username;
+  if (target.password !== undefined) env.CLICKHOUSE_PASSWORD = target.password;
+  return {
+    sink,
+    env,
+    description: `clickhouse ${url} database ${database}${target.url === undefined ? " (local server, removed after the run)" : ""}`,
+  };
 }
 
 type SendEntry = NonNullable<ConstructorParameters<typeof SendMessageBatchCommand>[0]["Entries"]>[number];
@@ -438,67 +502,6 @@ async function replayLater(
       MessageAttributes: entry.MessageAttributes,
     }),
   );
-}
-
-/** One of each kind of malformed input, in turn; returns the SQS message ids sent. */
-async function sendPoison(sqs: SQSClient, queueUrl: string, count: number): Promise<string[]> {
-  const bodies = [
-    "this is not JSON {",
-    JSON.stringify({ v: 1, type: "l3_header", number: 1 }),
-    JSON.stringify({ v: 1, type: "l2_header", number: -5, hash: "0x1234" }),
-    JSON.stringify({ v: 1, type: "l2_header", padding: "x".repeat(MAX_MESSAGE_BYTES + 1) }),
-  ];
-  const ids: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const out = await sqs.send(
-      new SendMessageCommand({
-        QueueUrl: queueUrl,
-        MessageBody: bodies[i % bodies.length] as string,
-        // A real stream's group: the events behind it must keep flowing.
-        MessageGroupId: `l2:${i % 16}`,
-        MessageDeduplicationId: `poison-${randomUUID()}`,
-      }),
-    );
-    if (out.MessageId) ids.push(out.MessageId);
-  }
-  return ids;
-}
-
-interface DlqMessage {
-  readonly sourceMessageId: string | undefined;
-  readonly errorType: string | undefined;
-  readonly errorMessage: string | undefined;
-}
-
-/** Reads the DLQ without consuming it (messages become visible again for `tidemark dlq`). */
-async function inspectDlq(
-  sqs: SQSClient,
-  dlqUrl: string,
-): Promise<{ messages: DlqMessage[]; byErrorType: Record<string, number> }> {
-  const seen = new Map<string, Message>();
-  for (let empty = 0; empty < 2; ) {
-    const out = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: dlqUrl,
-        MaxNumberOfMessages: 10,
-        VisibilityTimeout: 30,
-        WaitTimeSeconds: 0,
-        MessageAttributeNames: ["All"],
-      }),
-    );
-    const fresh = (out.Messages ?? []).filter((m) => m.MessageId && !seen.has(m.MessageId));
-    for (const m of fresh) seen.set(m.MessageId as string, m);
-    empty = fresh.length === 0 ? empty + 1 : 0;
-  }
-  const messages = [...seen.values()].map((m) => ({
-    sourceMessageId: m.MessageAttributes?.sourceMessageId?.StringValue,
-    errorType: m.MessageAttributes?.errorType?.StringValue,
-    errorMessage: m.MessageAttributes?.errorMessage?.StringValue,
-  }));
-  const byErrorType: Record<string, number> = {};
-  for (const m of messages)
-    byErrorType[m.errorType ?? "(none)"] = (byErrorType[m.errorType ?? "(none)"] ?? 0) + 1;
-  return { messages, byErrorType };
 }
 
 function createProgress(p: {
@@ -551,25 +554,6 @@ function createProgress(p: {
         dlq: depth.dlq,
       });
     },
-  };
-}
-
-/** A Lambda-like context whose remaining time counts down from `budgetMs`. */
-function lambdaContext(functionName: string, budgetMs: number): Context {
-  const deadline = Date.now() + budgetMs;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: "$LATEST",
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}:live`,
-    memoryLimitInMB: "512",
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: "local",
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
   };
 }
 

@@ -230,7 +230,8 @@ async function checkOrphans(
   range: { from: number; to: number },
 ): Promise<VerifyReport["orphans"][Chain]> {
   const all = await query<{ n: number | bigint; h: string }>(
-    `SELECT ${numberColumn} AS n, block_hash AS h FROM ${table} WHERE ${numberColumn} BETWEEN ${range.from} AND ${range.to}`,
+    // DISTINCT: a raw ClickHouse table may still hold a row twice until its parts merge.
+    `SELECT DISTINCT ${numberColumn} AS n, block_hash AS h FROM ${table} WHERE ${numberColumn} BETWEEN ${range.from} AND ${range.to}`,
   );
   const marked = new Set(
     (await query<{ h: string }>(`SELECT block_hash AS h FROM orphaned_blocks WHERE chain = '${chain}'`)).map(
