@@ -1,0 +1,169 @@
+import { parseArgs } from "node:util";
+
+/** Exit codes every subcommand uses, so that scripts can branch on them. */
+export const EXIT = {
+  /** Done; healthy; nothing found. */
+  ok: 0,
+  /** Ran, and found something a person must look at (verify findings, unhealthy, a failed step). */
+  findings: 1,
+  /** The command line is wrong: usage is printed. */
+  usage: 2,
+  /** The target cannot be reached or resolved (no local stack, no stack outputs, no credentials). */
+  target: 3,
+} as const;
+
+/** A mistake on the command line: printed with the subcommand's usage, exit 2. */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+}
+
+/** The target (local stack or deployed stage) cannot be found or reached: exit 3. */
+export class TargetError extends Error {
+  override readonly name = "TargetError";
+}
+
+export interface CliIo {
+  readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+  /** Aborted on Ctrl-C: long work stops at a safe point (backfill keeps its cursor). */
+  readonly signal?: AbortSignal;
+}
+
+export type OptionSpec = Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }>;
+
+/** Options every subcommand takes. */
+export const TARGET_OPTIONS = {
+  stage: { type: "string" },
+  local: { type: "boolean" },
+  "env-file": { type: "string" },
+  "stack-outputs": { type: "string" },
+  region: { type: "string" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const satisfies OptionSpec;
+
+export const TARGET_USAGE = `Target (every subcommand)
+  --local                   the local stack started by \`tidemark local\` (default without --stage)
+  --env-file <path>         its environment file (default: $TIDEMARK_ENV_FILE, else the one \`tidemark local\` writes)
+  --stage <name>            a deployed stage: names from the CloudFormation outputs of Tidemark-<name>-*
+  --stack-outputs <file>    those outputs, as written by \`cdk deploy --outputs-file\` (default ./cdk-outputs.json)
+  --region <region>         AWS region (default: from the stack outputs, else AWS_REGION)
+  --json                    print the result as JSON on stdout (progress and messages go to stderr)
+  -h, --help                this text
+
+Exit codes: 0 ok, 1 findings / unhealthy / failed, 2 usage error, 3 target not found or unreachable.`;
+
+export interface ParsedCommand {
+  readonly values: Record<string, string | boolean | string[] | undefined>;
+  readonly positionals: string[];
+}
+
+/** node:util parseArgs with its errors turned into UsageError (a typo never shows a stack trace). */
+export function parseCommand(
+  argv: readonly string[],
+  options: OptionSpec,
+  maxPositionals = 0,
+): ParsedCommand {
+  let parsed: ParsedCommand;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: { ...TARGET_OPTIONS, ...options },
+      strict: true,
+      allowPositionals: true,
+    }) as ParsedCommand;
+  } catch (error) {
+    throw new UsageError((error as Error).message.replace(/\. To specify a positional.*$/s, "."));
+  }
+  if (parsed.values.help !== true && parsed.positionals.length > maxPositionals) {
+    throw new UsageError(`unexpected argument "${parsed.positionals[maxPositionals]}"`);
+  }
+  if (parsed.values.local === true && parsed.values.stage !== undefined) {
+    throw new UsageError("--local and --stage exclude each other");
+  }
+  return parsed;
+}
+
+export function stringOption(values: ParsedCommand["values"], name: string): string | undefined {
+  const v = values[name];
+  return typeof v === "string" ? v : undefined;
+}
+
+export function intOption(
+  values: ParsedCommand["values"],
+  name: string,
+  { min = 0, required = false }: { min?: number; required?: boolean } = {},
+): number | undefined {
+  const raw = stringOption(values, name);
+  if (raw === undefined) {
+    if (required) throw new UsageError(`--${name} is required`);
+    return undefined;
+  }
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(Number(raw)) || Number(raw) < min) {
+    throw new UsageError(`--${name}: "${raw}" is not an integer ≥ ${min}`);
+  }
+  return Number(raw);
+}
+
+export function numberOption(
+  values: ParsedCommand["values"],
+  name: string,
+  min: number,
+  max: number,
+): number | undefined {
+  const raw = stringOption(values, name);
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(n) || n < min || n > max) {
+    throw new UsageError(`--${name}: "${raw}" is not a number from ${min} to ${max}`);
+  }
+  return n;
+}
+
+export function choiceOption<T extends string>(
+  values: ParsedCommand["values"],
+  name: string,
+  choices: readonly T[],
+  required = false,
+): T | undefined {
+  const raw = stringOption(values, name);
+  if (raw === undefined) {
+    if (required) throw new UsageError(`--${name} is required (${choices.join(" or ")})`);
+    return undefined;
+  }
+  if (!choices.includes(raw as T))
+    throw new UsageError(`--${name}: "${raw}" is not one of ${choices.join(", ")}`);
+  return raw as T;
+}
+
+/** Print a result: JSON on stdout with --json, else the human text. */
+export function emit(io: CliIo, json: boolean, result: unknown, human: string): void {
+  io.stdout.write(
+    json ? `${JSON.stringify(result, bigintSafe, 2)}\n` : human.endsWith("\n") ? human : `${human}\n`,
+  );
+}
+
+function bigintSafe(_key: string, value: unknown): unknown {
+  return typeof value === "bigint" ? value.toString() : value;
+}
+
+/** A plain text table. */
+export function table(rows: readonly (readonly (string | number | undefined)[])[]): string {
+  const cells = rows.map((r) => r.map((c) => (c === undefined ? "-" : String(c))));
+  const widths: number[] = [];
+  for (const r of cells) {
+    r.forEach((c, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, c.length);
+    });
+  }
+  return cells
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}

@@ -1,0 +1,124 @@
+import { type Finding, verifySink } from "../../ops/verifySink.js";
+import {
+  EXIT,
+  emit,
+  intOption,
+  parseCommand,
+  stringOption,
+  TARGET_USAGE,
+  TargetError,
+  table,
+  UsageError,
+} from "../cliSupport.js";
+import { resolveTarget } from "../resolveTarget.js";
+import type { Command } from "./command.js";
+
+const USAGE = `Usage: tidemark verify [--from <n> --to <n>] [--l2-from <n> --l2-to <n>] [options]
+
+Checks the sink against the chain itself (read back over RPC, independent of the ingestor's code):
+gaps in block numbers, missing or duplicated rows, rows still counted as canonical that a reorg
+orphaned, and batches proposed but never proved past the threshold. Prints each finding with the
+command that repairs it; exits 1 on any finding.
+
+Options
+  --from <n>, --to <n>          L1 blocks to check (default: all the sink holds)
+  --l2-from <n>, --l2-to <n>    L2 blocks to check (default: all the sink holds)
+  --unproven-after <minutes>    a batch without proof after this much chain time is a finding (default 180)
+  --duckdb <path>               read this DuckDB file (when no process holds it)
+  --sink-url <url>              read through a sink query server (default: SINK_QUERY_URL of the local stack)
+
+${TARGET_USAGE}`;
+
+export const verifyCommand: Command = {
+  name: "verify",
+  summary: "check the sink against the chain: gaps, duplicates, orphans, unproven batches",
+  usage: USAGE,
+  async run(argv, io) {
+    const parsed = parseCommand(argv, {
+      from: { type: "string" },
+      to: { type: "string" },
+      "l2-from": { type: "string" },
+      "l2-to": { type: "string" },
+      "unproven-after": { type: "string" },
+      duckdb: { type: "string" },
+      "sink-url": { type: "string" },
+    });
+    const { values } = parsed;
+    if (values.help) {
+      io.stdout.write(`${USAGE}\n`);
+      return EXIT.ok;
+    }
+    const range = (a: string, b: string) => {
+      const from = intOption(values, a);
+      const to = intOption(values, b);
+      if ((from === undefined) !== (to === undefined)) throw new UsageError(`--${a} and --${b} go together`);
+      if (from !== undefined && to !== undefined && to < from)
+        throw new UsageError(`--${b} ${to} is below --${a} ${from}`);
+      return from === undefined || to === undefined ? undefined : { from, to };
+    };
+    const l1Range = range("from", "to");
+    const l2Range = range("l2-from", "l2-to");
+    const unprovenMinutes = intOption(values, "unproven-after", { min: 1 }) ?? 180;
+    const target = resolveTarget(parsed, io);
+    const sink = await target.sink({
+      duckdb: stringOption(values, "duckdb"),
+      sinkUrl: stringOption(values, "sink-url"),
+    });
+    if (!sink) {
+      throw new TargetError(
+        target.kind === "stage"
+          ? "no SQL access to the deployed sink: pass --duckdb <file> (a DuckDB copy, e.g. of the Iceberg tables exported from Athena) or --sink-url <url>"
+          : "no sink to read: the local stack sets SINK_QUERY_URL; or pass --duckdb <file>",
+      );
+    }
+    const urls = await target.rpcUrls();
+    const l1Url = urls.l1[0];
+    const l2Url = urls.l2[0];
+    if (!l1Url || !l2Url) throw new TargetError("verify reads both chains: set L1_RPC_URLS and L2_RPC_URLS");
+    try {
+      const json = values.json === true;
+      if (!json) io.stderr.write(`verifying ${target.label} against the chain...\n`);
+      const report = await verifySink({
+        sink,
+        l1Url,
+        l2Url,
+        inboxAddresses: (await target.ingestorSettings()).inboxAddresses,
+        l1Range,
+        l2Range,
+        unprovenAfterSeconds: unprovenMinutes * 60,
+      });
+      const checked = report.chain.tables.map((t) => [
+        t.table,
+        t.expected,
+        t.sinkRows,
+        t.missing.length,
+        t.duplicates.length,
+        t.unexpected.length,
+      ]);
+      const human = [
+        `sink vs chain — L1 ${report.ranges.l1.from}..${report.ranges.l1.to}, L2 ${report.ranges.l2.from}..${report.ranges.l2.to}`,
+        table([["table", "chain", "sink", "missing", "duplicate", "wrongly canonical"], ...checked]),
+        `orphaned blocks marked: l1 ${report.chain.orphans.l1.marked}/${report.chain.orphans.l1.offChain}, l2 ${report.chain.orphans.l2.marked}/${report.chain.orphans.l2.offChain}`,
+        "",
+        report.ok
+          ? "OK: no gaps, no duplicates, every orphan marked, no batch unproven past the threshold."
+          : renderFindings(report.findings),
+      ].join("\n");
+      emit(io, json, { target: target.label, ...report }, human);
+      return report.ok ? EXIT.ok : EXIT.findings;
+    } finally {
+      await sink.close?.();
+    }
+  },
+};
+
+function renderFindings(findings: readonly Finding[]): string {
+  const lines = [`FAILED: ${findings.length} finding(s)`];
+  for (const f of findings) {
+    lines.push(
+      `- ${f.kind} in ${f.table}: ${f.count}${f.examples.length > 0 ? ` (e.g. ${f.examples.slice(0, 3).join(", ")})` : ""}`,
+    );
+    if (f.action) lines.push(`  → ${f.action}`);
+  }
+  return lines.join("\n");
+}
