@@ -6,7 +6,8 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSBatchResponse, SQSRecord } from "aws-lambda";
 import { PermanentError, RetryableError, SinkUnavailableError, ThrottledError } from "../shared/errors.js";
 import type { PipelineEvent } from "../shared/events.js";
-import { ChainMetric, ProcessorMetric } from "../shared/metricNames.js";
+import { FaultPoint, faultPoint } from "../shared/faultPoints.js";
+import { ProcessorMetric } from "../shared/metricNames.js";
 import type { Sink, SinkRecord } from "../sink/Sink.js";
 import type { ProcessorConfig } from "./config.js";
 import { type Claim, createIdempotencyStore } from "./idempotencyStore.js";
@@ -77,7 +78,8 @@ export function createBatchProcessor(parameters: CreateBatchProcessorParameters)
     ttlDays: config.idempotencyTtlDays,
     now,
   });
-  const lifecycle = createLifecycleStore({ ddb, tableName: config.stateTable });
+  // The lifecycle writes emit the chain metrics (BatchesProposed, prove/verify time, cadences), once per batch.
+  const lifecycle = createLifecycleStore({ ddb, tableName: config.stateTable, metrics });
   let leaseChecked = false;
 
   async function process(
@@ -153,6 +155,7 @@ export function createBatchProcessor(parameters: CreateBatchProcessorParameters)
       });
     }
     holdBackFifo(slots);
+    faultPoint(FaultPoint.ProcessorAfterClaim, { records: slots.length });
 
     const deadLetter = async (poison: readonly Slot[]) => {
       if (poison.length === 0) return;
@@ -185,6 +188,7 @@ export function createBatchProcessor(parameters: CreateBatchProcessorParameters)
       }
     }
     holdBackFifo(slots);
+    if (toApply.length > 0) faultPoint(FaultPoint.ProcessorAfterSink, { records: slots.length });
     await deadLetter(slots.filter((s) => s.poison && s.claim && s.state === "pending"));
     holdBackFifo(slots);
 
@@ -226,6 +230,8 @@ export function createBatchProcessor(parameters: CreateBatchProcessorParameters)
         }
       });
     }
+
+    if (applied.length > 0) faultPoint(FaultPoint.ProcessorAfterComplete, { records: slots.length });
 
     for (const slot of slots) {
       if (slot.state !== "pending") continue;
@@ -329,13 +335,6 @@ export function createBatchProcessor(parameters: CreateBatchProcessorParameters)
     metrics.addMetric(ProcessorMetric.ExpiredClaimsRetaken, MetricUnit.Count, counts.retaken);
     metrics.addMetric(ProcessorMetric.SinkErrors, MetricUnit.Count, counts.sinkErrors);
     metrics.addMetric(ProcessorMetric.Throttles, MetricUnit.Count, counts.throttles);
-    const proposals = slots.filter(
-      (s) => s.outcome === "processed" && s.valid?.event.type === "batch_proposed",
-    );
-    // Only when there are some: the "no batch proposed for 10 min" alarm treats missing data as breaching.
-    if (proposals.length > 0) {
-      metrics.addMetric(ChainMetric.BatchesProposed, MetricUnit.Count, proposals.length);
-    }
     const at = now();
     for (const slot of slots) {
       if (slot.outcome !== "processed" || !slot.valid) continue;

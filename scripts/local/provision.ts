@@ -1,8 +1,12 @@
 import {
+  type AttributeDefinition,
   CreateTableCommand,
+  DescribeTableCommand,
   DescribeTimeToLiveCommand,
   type DynamoDBClient,
+  type GlobalSecondaryIndex,
   ResourceInUseException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from "@aws-sdk/client-dynamodb";
 import {
@@ -14,6 +18,7 @@ import {
   SetQueueAttributesCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
+import { UNPROVEN_INDEX } from "../../lambdas/processor/lifecycleStore.js";
 
 /** Resource names of the shared runtime contract (BRIEF): the deployed stack uses the same ones. */
 export interface LocalResourceNames {
@@ -78,11 +83,27 @@ export async function provisionLocal(
   return { ...tables, ...queues };
 }
 
-/** State table (`pk`) and idempotency table (`id`), on demand, TTL on `ttl`. */
+/** The state table's sparse index of unproven batches, as lib/stateful/PipelineTables.ts declares it. */
+const UNPROVEN_GSI: { readonly index: GlobalSecondaryIndex; readonly attributes: AttributeDefinition[] } = {
+  index: {
+    IndexName: UNPROVEN_INDEX.indexName,
+    KeySchema: [
+      { AttributeName: UNPROVEN_INDEX.partitionKey, KeyType: "HASH" },
+      { AttributeName: UNPROVEN_INDEX.sortKey, KeyType: "RANGE" },
+    ],
+    Projection: { ProjectionType: "INCLUDE", NonKeyAttributes: [...UNPROVEN_INDEX.projected] },
+  },
+  attributes: [
+    { AttributeName: UNPROVEN_INDEX.partitionKey, AttributeType: "S" },
+    { AttributeName: UNPROVEN_INDEX.sortKey, AttributeType: "N" },
+  ],
+};
+
+/** State table (`pk`, with the unproven-batch index) and idempotency table (`id`), on demand, TTL on `ttl`. */
 export async function provisionTables({ ddb, names }: ProvisionTablesParameters): Promise<ProvisionedTables> {
   const { stateTable, idempotencyTable } = { ...DEFAULT_LOCAL_RESOURCE_NAMES, ...names };
   await Promise.all([
-    createTableWithTtl(ddb, stateTable, "pk"),
+    createTableWithTtl(ddb, stateTable, "pk", UNPROVEN_GSI),
     createTableWithTtl(ddb, idempotencyTable, "id"),
   ]);
   return { stateTable, idempotencyTable };
@@ -114,18 +135,40 @@ export async function provisionQueues({
   return { queueUrl: main.url, queueArn: main.arn, dlqUrl: dlq.url, dlqArn: dlq.arn };
 }
 
-async function createTableWithTtl(ddb: DynamoDBClient, tableName: string, key: string): Promise<void> {
+async function createTableWithTtl(
+  ddb: DynamoDBClient,
+  tableName: string,
+  key: string,
+  gsi?: typeof UNPROVEN_GSI,
+): Promise<void> {
+  const attributes: AttributeDefinition[] = [
+    { AttributeName: key, AttributeType: "S" },
+    ...(gsi?.attributes ?? []),
+  ];
   try {
     await ddb.send(
       new CreateTableCommand({
         TableName: tableName,
         BillingMode: "PAY_PER_REQUEST",
-        AttributeDefinitions: [{ AttributeName: key, AttributeType: "S" }],
+        AttributeDefinitions: attributes,
         KeySchema: [{ AttributeName: key, KeyType: "HASH" }],
+        ...(gsi ? { GlobalSecondaryIndexes: [gsi.index] } : {}),
       }),
     );
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
+    // A table from before the index existed: add it, keeping the items.
+    const { Table } = await ddb.send(new DescribeTableCommand({ TableName: tableName }));
+    const has = (Table?.GlobalSecondaryIndexes ?? []).some((i) => i.IndexName === gsi?.index.IndexName);
+    if (gsi && !has) {
+      await ddb.send(
+        new UpdateTableCommand({
+          TableName: tableName,
+          AttributeDefinitions: attributes,
+          GlobalSecondaryIndexUpdates: [{ Create: gsi.index }],
+        }),
+      );
+    }
   }
   const { TimeToLiveDescription } = await ddb.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
   // UpdateTimeToLive rejects enabling TTL that is already enabled, so only ask when it is not.

@@ -255,14 +255,23 @@ export const silentLogger: ProcessorLogger = {
   error: () => undefined,
 } as unknown as ProcessorLogger;
 
-/** Count the commands a client sends (one per round trip; the SDK's own retries are not counted). */
+/**
+ * Count the round trips a client makes: commands sent while others are in flight share one (the
+ * latency the processor pays); the SDK's own retries are not counted.
+ */
 export function countRoundTrips(client: DynamoDBClient): { count(): number; reset(): void; stop(): void } {
   let count = 0;
+  let inFlight = 0;
   const name = `countRoundTrips-${++counters}`;
   client.middlewareStack.add(
     (next) => async (args) => {
-      count++;
-      return next(args);
+      if (inFlight === 0) count++;
+      inFlight++;
+      try {
+        return await next(args);
+      } finally {
+        inFlight--;
+      }
     },
     { step: "initialize", name },
   );

@@ -1,0 +1,87 @@
+import { Metrics } from "@aws-lambda-powertools/metrics";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { Context } from "aws-lambda";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { createChainMetricsHandler } from "../../../lambdas/chainMetrics/createChainMetricsHandler.js";
+import { oldestUnprovenBatch } from "../../../lambdas/chainMetrics/oldestUnprovenBatch.js";
+import { createLifecycleStore, type LifecycleStore } from "../../../lambdas/processor/lifecycleStore.js";
+import { ChainMetric } from "../../../lambdas/shared/metricNames.js";
+import { type DynamoDbLocal, startDynamoDbLocal } from "../../../scripts/local/dynamoDbLocal.js";
+import { localAwsConfig } from "../../../scripts/local/localAwsConfig.js";
+import { provisionTables } from "../../../scripts/local/provision.js";
+
+let local: DynamoDbLocal;
+let ddb: DynamoDBClient;
+let tableName: string;
+let store: LifecycleStore;
+
+const NOW_S = 1_800_000_000;
+const HOUR = 3600;
+
+beforeAll(async () => {
+  local = await startDynamoDbLocal();
+  ddb = new DynamoDBClient(localAwsConfig(local.endpoint));
+  ({ stateTable: tableName } = await provisionTables({ ddb }));
+  store = createLifecycleStore({ ddb, tableName });
+});
+
+afterAll(async () => {
+  ddb?.destroy();
+  await local?.stop();
+});
+
+const propose = (batchId: number, at: number) =>
+  store.record([{ batchId, step: "proposedAt", at, l2: { lastBlockTimestamp: at - 1, blockCount: 2 } }]);
+const prove = (batchId: number, at: number) => store.record([{ batchId, step: "provedAt", at }]);
+const oldest = () => oldestUnprovenBatch(ddb, { tableName, now: NOW_S * 1000, pageSize: 1 });
+
+describe("oldestUnprovenBatch", () => {
+  it("reports 0 when nothing is pending, then the oldest unproven batch as proofs arrive", async () => {
+    // Prepare: batch 9's proof lands before its proposal (out-of-order partitions): a stale index entry.
+    await prove(9, NOW_S - 4 * HOUR);
+    await propose(9, NOW_S - 5 * HOUR);
+    const none = await oldest();
+    await propose(10, NOW_S - 4 * HOUR);
+    await propose(11, NOW_S - HOUR);
+
+    // Act
+    const first = await oldest();
+    await prove(10, NOW_S - HOUR);
+    const second = await oldest();
+    await prove(11, NOW_S);
+    const third = await oldest();
+
+    // Assess
+    expect(none).toEqual({ ageSeconds: 0, staleCleared: 1 });
+    expect(first).toEqual({ ageSeconds: 4 * HOUR, batchId: 10, staleCleared: 0 });
+    expect(second).toEqual({ ageSeconds: HOUR, batchId: 11, staleCleared: 0 });
+    expect(third).toEqual({ ageSeconds: 0, staleCleared: 0 });
+  });
+});
+
+describe("createChainMetricsHandler", () => {
+  it("emits OldestUnprovenBatchAgeSeconds on every run, and answers the smoke test without writing", async () => {
+    // Prepare
+    await propose(20, NOW_S - 2 * HOUR);
+    const metrics = new Metrics({ namespace: "Tidemark", serviceName: "chainMetrics" });
+    const added = vi.spyOn(metrics, "addMetric");
+    // Nothing printed: the test reads what was added, not the EMF line.
+    vi.spyOn(metrics, "publishStoredMetrics").mockImplementation(() => metrics);
+    const handler = createChainMetricsHandler({
+      config: { stateTable: tableName },
+      ddb,
+      metrics,
+      now: () => NOW_S * 1000,
+    });
+    const context = { awsRequestId: "r1", functionName: "chainMetrics" } as unknown as Context;
+
+    // Act
+    const report = await handler({ source: "schedule" }, context);
+    const smoke = await handler({ smoke: true }, context);
+
+    // Assess
+    expect(report).toMatchObject({ oldestUnprovenBatchAgeSeconds: 2 * HOUR, oldestUnprovenBatchId: 20 });
+    expect(added).toHaveBeenCalledWith(ChainMetric.OldestUnprovenBatchAgeSeconds, "Seconds", 2 * HOUR);
+    expect(smoke).toMatchObject({ ok: true });
+  });
+});
