@@ -2,7 +2,7 @@ import { fileURLToPath } from "node:url";
 import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import type * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as codedeploy from "aws-cdk-lib/aws-codedeploy";
-import type * as lambda from "aws-cdk-lib/aws-lambda";
+import * as lambda from "aws-cdk-lib/aws-lambda";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type * as s3 from "aws-cdk-lib/aws-s3";
@@ -23,10 +23,11 @@ import {
   PipelineAlarms,
 } from "./monitoring/PipelineAlarms.js";
 import { PipelineDashboard } from "./monitoring/PipelineDashboard.js";
+import type { FirehoseIcebergSink } from "./sink/FirehoseIcebergSink.js";
 import { EVENT_QUEUE_DEFAULTS, eventQueueProblems } from "./stateful/EventQueue.js";
 import { TidemarkStorage, type TidemarkTables } from "./TidemarkStorage.js";
 
-/** Handler modules of the three functions (each exports `handler`). */
+/** Handler modules of the functions (each exports `handler`). */
 export interface TidemarkEntries {
   /** @default lambdas/ingestor/handler.ts */
   readonly ingestor?: string;
@@ -34,6 +35,8 @@ export interface TidemarkEntries {
   readonly processor?: string;
   /** @default lambdas/deployHook/handler.ts */
   readonly deployHook?: string;
+  /** @default lambdas/chainMetrics/handler.ts */
+  readonly chainMetrics?: string;
 }
 
 export interface TidemarkProps {
@@ -67,7 +70,12 @@ export interface TidemarkProps {
   readonly startBlocks?: { readonly l1?: number; readonly l2?: number };
   /** Message group partitions per stream. @default 16 */
   readonly partitions?: number;
-  /** Data Firehose stream the processor writes to (its Iceberg destination is set up outside). @default "<namePrefix>-sink" */
+  /**
+   * An existing Data Firehose stream for the processor to write to, its Iceberg destination set up
+   * outside Tidemark. When given, the sink of the storage is not used (and not created, when this
+   * construct creates the storage).
+   * @default - the storage's FirehoseIcebergSink (stream "<namePrefix>-sink", Glue tables, Athena workgroup)
+   */
   readonly firehoseStreamName?: string;
   /** Traffic shifting for both functions. @default LambdaDeploymentConfig.CANARY_10PERCENT_5MINUTES */
   readonly deploymentConfig?: codedeploy.ILambdaDeploymentConfig;
@@ -102,6 +110,8 @@ export const SERVICE_NAMES = {
   ingestor: "ingestor",
   processor: "processor",
   deployHook: "deployHook",
+  // lambdas/chainMetrics/createChainMetricsHandler.ts CHAIN_METRICS_SERVICE
+  chainMetrics: "chainMetrics",
 } as const;
 
 const CLAIM_TIMEOUT_MULTIPLE = 4;
@@ -157,6 +167,7 @@ export const resolveTidemarkProps = (props: TidemarkProps): Resolved => {
       ingestor: given.entries?.ingestor ?? handlerPath("ingestor"),
       processor: given.entries?.processor ?? handlerPath("processor"),
       deployHook: given.entries?.deployHook ?? handlerPath("deployHook"),
+      chainMetrics: given.entries?.chainMetrics ?? handlerPath("chainMetrics"),
     },
     alarmThresholds: {
       ...DEFAULT_ALARM_THRESHOLDS,
@@ -272,6 +283,7 @@ export interface TidemarkFunctions {
   readonly ingestor: lambda.Function;
   readonly processor: lambda.Function;
   readonly deployHook: lambda.Function;
+  readonly chainMetrics: lambda.Function;
 }
 
 /** The `live` aliases everything invokes. */
@@ -299,6 +311,10 @@ export class Tidemark extends Construct {
   readonly topic: sns.ITopic;
   readonly alarms: PipelineAlarms;
   readonly dashboard: cloudwatch.Dashboard;
+  /** The Firehose → Iceberg sink, unless `firehoseStreamName` named an external stream. */
+  readonly sink?: FirehoseIcebergSink;
+  /** Ticks the chain-metrics function (OldestUnprovenBatchAgeSeconds) every minute. */
+  readonly chainMetricsSchedule: IngestorSchedule;
 
   constructor(scope: Construct, id: string, props: TidemarkProps = {}) {
     super(scope, id);
@@ -314,6 +330,8 @@ export class Tidemark extends Construct {
         removalPolicy: p.removalPolicy,
         deletionProtection: p.deletionProtection,
         namePrefix: p.namePrefix,
+        // An external stream replaces the sink this construct would create.
+        firehoseSink: props.firehoseStreamName === undefined,
       });
     this.queue = this.storage.queue;
     this.deadLetterQueue = this.storage.deadLetterQueue;
@@ -364,7 +382,22 @@ export class Tidemark extends Construct {
     this.storage.eventQueue.bindDeadLetterWriter(processor.fn);
     this.storage.pipelineTables.bindState(processor.fn);
     this.storage.pipelineTables.bindIdempotency(processor.fn);
-    bindFirehoseSink(processor.fn, p.firehoseStreamName);
+    this.sink = props.firehoseStreamName === undefined ? this.storage.firehoseSink : undefined;
+    if (this.sink) this.sink.bindWriter(processor.fn);
+    else bindFirehoseSink(processor.fn, p.firehoseStreamName);
+
+    // Gauges need a clock, not events: a scheduled function reads the unproven-batch index each minute.
+    const chainMetrics = new PipelineFunction(this, "ChainMetrics", {
+      ...common,
+      entry: p.entries.chainMetrics,
+      description: "Tidemark chain metrics: age of the oldest proposed batch without proof, every minute",
+      serviceName: services.chainMetrics,
+      timeout: Duration.seconds(30),
+      memorySize: 256,
+      // One run at a time is plenty; it never competes with the pipeline for concurrency.
+      reservedConcurrentExecutions: 1,
+    });
+    this.storage.pipelineTables.bindUnprovenIndexReader(chainMetrics.fn);
 
     // The hook may wait out an ingestor run that holds the reserved concurrency before its smoke test gets in.
     const hookTimeout = Duration.seconds(
@@ -378,7 +411,12 @@ export class Tidemark extends Construct {
       timeout: hookTimeout,
       memorySize: 256,
     });
-    this.functions = { ingestor: ingestor.fn, processor: processor.fn, deployHook: deployHook.fn };
+    this.functions = {
+      ingestor: ingestor.fn,
+      processor: processor.fn,
+      deployHook: deployHook.fn,
+      chainMetrics: chainMetrics.fn,
+    };
 
     const application = new codedeploy.LambdaApplication(this, "Deployments");
     const blueGreen = (name: string, fn: lambda.Function) =>
@@ -396,6 +434,18 @@ export class Tidemark extends Construct {
 
     // A tick that waits behind a running ingestor is worthless once the next tick is due: no retries, short age.
     this.aliases.ingestor.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.seconds(60) });
+    // No CodeDeploy shift for it: a bad version costs a missing datapoint, which the alarm shows anyway.
+    const chainMetricsLive = new lambda.Alias(this, "ChainMetricsLive", {
+      aliasName: "live",
+      version: chainMetrics.fn.currentVersion,
+    });
+    this.chainMetricsSchedule = new IngestorSchedule(this, "ChainMetricsSchedule", {
+      target: chainMetricsLive,
+      rate: Duration.minutes(1),
+      retryAttempts: 0,
+      removalPolicy: p.removalPolicy,
+      description: "Starts the Tidemark chain-metrics function",
+    });
     this.schedule = new IngestorSchedule(this, "Schedule", {
       target: this.aliases.ingestor,
       rate: p.scheduleRate,
@@ -417,6 +467,7 @@ export class Tidemark extends Construct {
     const metrics = new PipelineMetrics({
       ingestorService: services.ingestor,
       processorService: services.processor,
+      chainMetricsService: services.chainMetrics,
       ingestor: this.aliases.ingestor,
       processor: this.aliases.processor,
       queue: this.queue,

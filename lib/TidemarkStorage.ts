@@ -3,6 +3,7 @@ import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import type * as s3 from "aws-cdk-lib/aws-s3";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import { FirehoseIcebergSink } from "./sink/FirehoseIcebergSink.js";
 import { EventQueue } from "./stateful/EventQueue.js";
 import { PipelineTables } from "./stateful/PipelineTables.js";
 import { SinkBucket } from "./stateful/SinkBucket.js";
@@ -23,6 +24,13 @@ export interface TidemarkStorageProps {
   readonly deletionProtection?: boolean;
   /** Prefix of the queue names. @default "tidemark" (queues `tidemark-events.fifo`, `tidemark-events-dlq.fifo`) */
   readonly namePrefix?: string;
+  /**
+   * Create the Firehose → Iceberg sink (stream `<namePrefix>-sink`, Glue database `<namePrefix>` with
+   * `-` as `_`, Athena workgroup) over the sink bucket. Turn off when the processor writes to a stream
+   * managed elsewhere (Tidemark's `firehoseStreamName`).
+   * @default true
+   */
+  readonly firehoseSink?: boolean;
 }
 
 /** The pipeline's stateful resources: what must survive a redeploy. */
@@ -33,7 +41,7 @@ export interface TidemarkTables {
 
 /**
  * Everything of Tidemark that holds data: the FIFO queue and its DLQ, the state and
- * idempotency tables, and the sink's bucket. Put it in its own (protected) stack and hand it
+ * idempotency tables, the sink's bucket and its Iceberg tables (with the Firehose stream feeding them). Put it in its own (protected) stack and hand it
  * to `Tidemark` through `storage`.
  */
 export class TidemarkStorage extends Construct {
@@ -44,6 +52,8 @@ export class TidemarkStorage extends Construct {
   readonly deadLetterQueue: sqs.Queue;
   readonly tables: TidemarkTables;
   readonly bucket: s3.Bucket;
+  /** The AWS-native columnar sink, unless `firehoseSink` was false. */
+  readonly firehoseSink?: FirehoseIcebergSink;
 
   constructor(scope: Construct, id: string, props: TidemarkStorageProps) {
     super(scope, id);
@@ -68,5 +78,14 @@ export class TidemarkStorage extends Construct {
       idempotency: this.pipelineTables.idempotencyTable,
     };
     this.bucket = this.sinkBucket.bucket;
+    if (props.firehoseSink !== false) {
+      // Beside its bucket: the Glue tables are data too, and the Firehose role's grants stay in one stack.
+      this.firehoseSink = new FirehoseIcebergSink(this, "FirehoseSink", {
+        bucket: this.bucket,
+        deliveryStreamName: `${prefix}-sink`,
+        databaseName: prefix.toLowerCase().replace(/-/g, "_"),
+        removalPolicy: props.removalPolicy,
+      });
+    }
   }
 }

@@ -17,6 +17,8 @@ export interface PipelineMetricsProps {
   readonly ingestorService: string;
   /** POWERTOOLS_SERVICE_NAME of the processor. */
   readonly processorService: string;
+  /** POWERTOOLS_SERVICE_NAME of the scheduled chain-metrics function (OldestUnprovenBatchAgeSeconds). */
+  readonly chainMetricsService: string;
   readonly ingestor: lambda.IFunction;
   readonly processor: lambda.IFunction;
   readonly queue: sqs.IQueue;
@@ -108,7 +110,7 @@ export class PipelineMetrics {
     return this.processorMetric(ProcessorMetric.FreshnessMs, "p90");
   }
 
-  // Chain (emitted by the processor)
+  // Chain (emitted by the processor's lifecycle writes, once per batch)
   batchesProposed(): cloudwatch.Metric {
     return this.processorMetric(ChainMetric.BatchesProposed);
   }
@@ -124,8 +126,10 @@ export class PipelineMetrics {
   batchVerifyTime(): cloudwatch.Metric {
     return this.processorMetric(ChainMetric.BatchVerifyTimeSeconds, "Average");
   }
+  /** A gauge, so the scheduled chain-metrics function emits it (an event-driven one stops when events do). */
   oldestUnprovenBatchAge(): cloudwatch.Metric {
-    return this.processorMetric(ChainMetric.OldestUnprovenBatchAgeSeconds, "Maximum");
+    const name = ChainMetric.OldestUnprovenBatchAgeSeconds;
+    return this.custom(this.props.chainMetricsService, name, "Maximum", {}, name);
   }
 
   // Queues

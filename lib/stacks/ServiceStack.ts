@@ -1,7 +1,8 @@
-import { Stack, type StackProps } from "aws-cdk-lib";
+import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
+import { CfnEventSourceMapping } from "aws-cdk-lib/aws-lambda";
 import type { Construct } from "constructs";
 import type { StageConfig } from "../config/stageConfig.js";
-import { Tidemark, type TidemarkEntries } from "../Tidemark.js";
+import { TIDEMARK_DEFAULTS, Tidemark, type TidemarkEntries } from "../Tidemark.js";
 import type { TidemarkStorage } from "../TidemarkStorage.js";
 
 export interface ServiceStackProps extends StackProps {
@@ -34,5 +35,26 @@ export class ServiceStack extends Stack {
       startBlocks: config.startBlocks,
       entries: props.entries,
     });
+    const t = this.tidemark;
+    const mapping = t.aliases.processor.node
+      .findAll()
+      .find((c): c is CfnEventSourceMapping => c instanceof CfnEventSourceMapping);
+    // Read by `tidemark --stage <stage>` from `cdk deploy --outputs-file`: the CLI never guesses a name.
+    const outputs: Record<string, string | undefined> = {
+      IngestorFunctionName: t.functions.ingestor.functionName,
+      ProcessorFunctionName: t.functions.processor.functionName,
+      LiveAliasName: t.aliases.processor.aliasName,
+      ProcessorEventSourceMappingId: mapping?.ref,
+      DeploymentApplicationName: t.deployments.processor.deploymentGroup.application.applicationName,
+      IngestorDeploymentGroupName: t.deployments.ingestor.deploymentGroup.deploymentGroupName,
+      ProcessorDeploymentGroupName: t.deployments.processor.deploymentGroup.deploymentGroupName,
+      AlarmNamePrefix: `${TIDEMARK_DEFAULTS.namePrefix}-`,
+      DashboardName: t.dashboard.dashboardName,
+      ScheduleName: t.schedule.schedule.scheduleName,
+      RpcUrlsSecretName: config.rpcUrlsSecretName,
+    };
+    for (const [key, value] of Object.entries(outputs)) {
+      if (value !== undefined) new CfnOutput(this, key, { value });
+    }
   }
 }

@@ -1,4 +1,4 @@
-import { Stack, type StackProps } from "aws-cdk-lib";
+import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import type { StageConfig } from "../config/stageConfig.js";
 import { TIDEMARK_DEFAULTS } from "../Tidemark.js";
@@ -20,5 +20,16 @@ export class StatefulStack extends Stack {
       removalPolicy: config.removalPolicy,
       deletionProtection: config.deletionProtection,
     });
+    // Read by `tidemark --stage <stage>` from `cdk deploy --outputs-file`: the CLI never guesses a name.
+    const outputs: Record<string, string> = {
+      QueueUrl: this.storage.queue.queueUrl,
+      QueueArn: this.storage.queue.queueArn,
+      DeadLetterQueueUrl: this.storage.deadLetterQueue.queueUrl,
+      DeadLetterQueueArn: this.storage.deadLetterQueue.queueArn,
+      StateTableName: this.storage.tables.state.tableName,
+      IdempotencyTableName: this.storage.tables.idempotency.tableName,
+      SinkBucketName: this.storage.bucket.bucketName,
+    };
+    for (const [key, value] of Object.entries(outputs)) new CfnOutput(this, key, { value });
   }
 }

@@ -1,7 +1,9 @@
 import { RemovalPolicy } from "aws-cdk-lib";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
+import * as iam from "aws-cdk-lib/aws-iam";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import { Construct } from "constructs";
+import { UNPROVEN_INDEX } from "../../lambdas/processor/lifecycleStore.js";
 
 export interface PipelineTablesProps {
   /** @default RemovalPolicy.RETAIN */
@@ -10,6 +12,20 @@ export interface PipelineTablesProps {
   readonly deletionProtection?: boolean;
 }
 
+/** What grantReadWriteData allows, minus the stream reads (the state table has no stream). */
+const STATE_ITEM_ACTIONS = [
+  "dynamodb:BatchGetItem",
+  "dynamodb:Query",
+  "dynamodb:GetItem",
+  "dynamodb:Scan",
+  "dynamodb:ConditionCheckItem",
+  "dynamodb:BatchWriteItem",
+  "dynamodb:PutItem",
+  "dynamodb:UpdateItem",
+  "dynamodb:DeleteItem",
+  "dynamodb:DescribeTable",
+] as const;
+
 export const PIPELINE_TABLES_DEFAULTS = {
   removalPolicy: RemovalPolicy.RETAIN,
   deletionProtection: true,
@@ -17,7 +33,7 @@ export const PIPELINE_TABLES_DEFAULTS = {
 
 /**
  * The two DynamoDB tables of the runtime contract: the state table (cursors, leases, batch
- * lifecycle; key `pk`) and the idempotency table (one item per observation id; key `id`).
+ * lifecycle; key `pk`; sparse index `unproven` of proposed batches without proof) and the idempotency table (one item per observation id; key `id`).
  * Both expire items through the `ttl` attribute (epoch seconds).
  */
 export class PipelineTables extends Construct {
@@ -38,6 +54,14 @@ export class PipelineTables extends Construct {
       ...common,
       partitionKey: { name: "pk", type: dynamodb.AttributeType.STRING },
     });
+    // Sparse: only proposed, unproven batches carry the key, so reading the oldest is one small Query.
+    this.stateTable.addGlobalSecondaryIndex({
+      indexName: UNPROVEN_INDEX.indexName,
+      partitionKey: { name: UNPROVEN_INDEX.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: UNPROVEN_INDEX.sortKey, type: dynamodb.AttributeType.NUMBER },
+      projectionType: dynamodb.ProjectionType.INCLUDE,
+      nonKeyAttributes: [...UNPROVEN_INDEX.projected],
+    });
     this.idempotencyTable = new dynamodb.Table(this, "IdempotencyTable", {
       ...common,
       partitionKey: { name: "id", type: dynamodb.AttributeType.STRING },
@@ -47,7 +71,30 @@ export class PipelineTables extends Construct {
   /** Passes STATE_TABLE and grants item reads and writes on it (cursor, lease, lifecycle). */
   bindState(fn: lambda.Function): void {
     fn.addEnvironment("STATE_TABLE", this.stateTable.tableName);
-    this.stateTable.grantReadWriteData(fn);
+    // The table only: grantReadWriteData would add `index/*`, which the ingestor and processor never read.
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ actions: [...STATE_ITEM_ACTIONS], resources: [this.stateTable.tableArn] }),
+    );
+  }
+
+  /**
+   * Passes STATE_TABLE to the chain-metrics function and lets it query the unproven-batch index, clear
+   * stale index entries (UpdateItem) and describe the table for its smoke test — nothing else.
+   */
+  bindUnprovenIndexReader(fn: lambda.Function): void {
+    fn.addEnvironment("STATE_TABLE", this.stateTable.tableName);
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ["dynamodb:Query"],
+        resources: [`${this.stateTable.tableArn}/index/${UNPROVEN_INDEX.indexName}`],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ["dynamodb:UpdateItem", "dynamodb:DescribeTable"],
+        resources: [this.stateTable.tableArn],
+      }),
+    );
   }
 
   /** Passes IDEMPOTENCY_TABLE and grants item reads and writes on it (claims and completions). */

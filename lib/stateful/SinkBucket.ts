@@ -53,7 +53,11 @@ export class SinkBucket extends Construct {
       serverAccessLogsBucket: this.accessLogBucket,
       serverAccessLogsPrefix: "sink/",
       // Iceberg rewrites data files on compaction; old versions only cost money after a while.
-      lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(30) }],
+      lifecycleRules: [
+        { noncurrentVersionExpiration: Duration.days(30) },
+        // Athena query results (the FirehoseIcebergSink workgroup) are scratch: re-run the query instead.
+        { prefix: "athena-results/", expiration: Duration.days(30) },
+      ],
     });
     for (const bucket of [this.accessLogBucket, this.bucket]) {
       acknowledgeGuardRule(

@@ -239,7 +239,10 @@ describe("Tidemark blue-green deployments", () => {
 describe("Tidemark triggers", () => {
   it("ticks the ingestor's live alias every minute, with retries and its own encrypted DLQ", () => {
     // Assess
-    const schedule = Object.values(resources).find((r) => r.Type === "AWS::Scheduler::Schedule") as Resource;
+    const schedule = Object.values(resources).find(
+      (r) =>
+        r.Type === "AWS::Scheduler::Schedule" && r.Properties.Description === "Starts the Tidemark ingestor",
+    ) as Resource;
     expect(schedule.Properties.ScheduleExpression).toBe("rate(1 minute)");
     expect(schedule.Properties.Target.Arn).toEqual({ Ref: ids().ingestorAlias });
     expect(schedule.Properties.Target.RetryPolicy).toEqual({
@@ -249,6 +252,34 @@ describe("Tidemark triggers", () => {
     const dlq = resources[schedule.Properties.Target.DeadLetterConfig.Arn["Fn::GetAtt"][0]] as Resource;
     expect(dlq.Type).toBe("AWS::SQS::Queue");
     expect(dlq.Properties.SqsManagedSseEnabled).toBe(true);
+  });
+
+  it("ticks the chain-metrics function's live alias every minute; it may only query the unproven index", () => {
+    // Assess
+    const t = prod.stacks.service.tidemark;
+    const id = logicalId(t.functions.chainMetrics);
+    expect(env(id)).toMatchObject({
+      POWERTOOLS_SERVICE_NAME: "chainMetrics",
+      STATE_TABLE: expect.anything(),
+    });
+    const schedule = Object.values(resources).find(
+      (r) =>
+        r.Type === "AWS::Scheduler::Schedule" &&
+        r.Properties.Description === "Starts the Tidemark chain-metrics function",
+    ) as Resource;
+    expect(schedule.Properties.ScheduleExpression).toBe("rate(1 minute)");
+    const alias = resources[schedule.Properties.Target.Arn.Ref] as Resource;
+    expect(alias.Properties).toMatchObject({ Name: "live", FunctionName: { Ref: id } });
+    const role = fn(id).Properties.Role["Fn::GetAtt"][0];
+    const statements = Object.values(resources)
+      .filter((r) => r.Type === "AWS::IAM::Policy" && r.Properties.Roles.some((x: Json) => x.Ref === role))
+      .flatMap((r) => r.Properties.PolicyDocument.Statement as Json[]);
+    const dynamo = statements.filter((st) => JSON.stringify(st.Action).includes("dynamodb:"));
+    expect(dynamo.map((st) => st.Action)).toEqual([
+      "dynamodb:Query",
+      ["dynamodb:DescribeTable", "dynamodb:UpdateItem"],
+    ]);
+    expect(JSON.stringify(dynamo[0].Resource)).toContain("/index/unproven");
   });
 
   it("drops stale async ticks instead of queueing them behind a running ingestor", () => {
@@ -343,9 +374,11 @@ describe("Tidemark monitoring", () => {
   it("alarms on a batch unproven for 3 hours and on ingest lag per chain", () => {
     // Assess
     const alarms = alarmsNamed();
+    // The gauge comes from the scheduled chain-metrics function: its service is the dimension.
     expect(watched(alarms["batch-not-proven"])).toMatchObject({
       MetricName: "OldestUnprovenBatchAgeSeconds",
       Stat: "Maximum",
+      Dimensions: [{ Name: "service", Value: "chainMetrics" }],
     });
     expect(alarms["batch-not-proven"]?.Properties).toMatchObject({
       Threshold: 10_800,
@@ -577,7 +610,7 @@ describe("Tidemark props", () => {
 
     // Assess
     expect(tidemark.queue).toBe(tidemark.storage.queue);
-    expect(Object.keys(tidemark.functions)).toEqual(["ingestor", "processor", "deployHook"]);
+    expect(Object.keys(tidemark.functions)).toEqual(["ingestor", "processor", "deployHook", "chainMetrics"]);
     expect(Object.keys(tidemark.aliases)).toEqual(["ingestor", "processor"]);
     template.hasResourceProperties("AWS::SQS::Queue", {
       QueueName: "mark-events.fifo",

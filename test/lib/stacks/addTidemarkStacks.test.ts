@@ -52,8 +52,11 @@ describe("addTidemarkStacks", () => {
         ...ofType(stage, "AWS::SQS::Queue"),
         ...ofType(stage, "AWS::S3::Bucket"),
         ...ofType(stage, "AWS::Logs::LogGroup"),
+        ...ofType(stage, "AWS::Glue::Database"),
+        ...ofType(stage, "AWS::Glue::Table"),
       ];
-      expect(stateful.length).toBe(2 + 3 + 2 + 3);
+      // Queues: events, DLQ and one tick DLQ per schedule; logs: 4 functions and the Firehose delivery.
+      expect(stateful.length).toBe(2 + 4 + 2 + 5 + 1 + 9);
       for (const resource of stateful) expect(resource.DeletionPolicy).toBe(policy);
       for (const table of ofType(stage, "AWS::DynamoDB::Table")) {
         expect(table.Properties.DeletionProtectionEnabled).toBe(protection);

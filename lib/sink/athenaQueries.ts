@@ -1,0 +1,84 @@
+import { CANONICAL_VIEWS, canonicalViewSelect } from "../../lambdas/sink/canonicalViews.js";
+
+/** One saved Athena query: a name operators find in the console and the SQL it runs. */
+export interface AthenaQuery {
+  readonly name: string;
+  readonly description: string;
+  readonly sql: string;
+}
+
+/** The window the saved metric queries look at: the last day, by each fact's own chain time. */
+const SINCE = "CAST(to_unixtime(current_timestamp) AS BIGINT) - 86400";
+
+const STATS = (x: string) =>
+  `count(${x}) AS samples, avg(${x}) AS avg_s, approx_percentile(${x}, 0.5) AS p50_s, approx_percentile(${x}, 0.95) AS p95_s`;
+
+/**
+ * Saved queries over the Iceberg tables, in Athena's (Trino) dialect: first the canonical views (run
+ * once; they exclude every row whose block a recorded reorg orphaned), then the chain metrics of the
+ * last 24 h, each over those views so that no orphaned row is counted. The same definitions as
+ * lambdas/sink/chainMetrics.ts, so Athena and `npm start` agree.
+ */
+export const ATHENA_QUERIES: readonly AthenaQuery[] = [
+  ...CANONICAL_VIEWS.map(
+    (v): AthenaQuery => ({
+      name: `create view ${v.view}`,
+      description: `Creates ${v.view}: ${v.table} without the rows of blocks orphaned by a reorg. Run once.`,
+      sql: `CREATE OR REPLACE VIEW ${v.view} AS ${canonicalViewSelect(v)}`,
+    }),
+  ),
+  {
+    name: "L2 block cadence (24 h)",
+    description: "Seconds between consecutive canonical L2 blocks: count, average, p50, p95.",
+    sql: `WITH b AS (SELECT l2_block_number AS n, block_ts AS ts FROM canonical_l2_head_events WHERE block_ts >= ${SINCE}),
+d AS (SELECT ts - lag(ts) OVER (ORDER BY n) AS dt, n - lag(n) OVER (ORDER BY n) AS dn FROM b)
+SELECT ${STATS("dt")} FROM d WHERE dn = 1`,
+  },
+  {
+    name: "Batch posting cadence (24 h)",
+    description: "Seconds between the proposals of consecutive canonical batches.",
+    sql: `WITH p AS (SELECT batch_id, min(proposed_at) AS t FROM canonical_batches WHERE proposed_at >= ${SINCE} GROUP BY batch_id),
+d AS (SELECT t - lag(t) OVER (ORDER BY batch_id) AS dt, batch_id - lag(batch_id) OVER (ORDER BY batch_id) AS dn FROM p)
+SELECT ${STATS("dt")} FROM d WHERE dn = 1`,
+  },
+  {
+    name: "Prove time (24 h)",
+    description: "Seconds from a batch's proposal to its first canonical proof (L1 block timestamps).",
+    sql: `WITH p AS (SELECT batch_id, min(proposed_at) AS proposed_at FROM canonical_batches GROUP BY batch_id),
+f AS (SELECT batch_id, min(proved_at) AS proved_at FROM canonical_proved_batches GROUP BY batch_id)
+SELECT ${STATS("f.proved_at - p.proposed_at")} FROM f JOIN p ON f.batch_id = p.batch_id WHERE f.proved_at >= ${SINCE}`,
+  },
+  {
+    name: "Verify time (24 h)",
+    description:
+      "Seconds from a batch's first proof to the first verification covering it (BatchesVerified(k) verifies every batch up to k).",
+    sql: `WITH f AS (SELECT batch_id, min(proved_at) AS proved_at FROM canonical_proved_batches GROUP BY batch_id),
+v AS (SELECT f.batch_id, f.proved_at, min(c.verified_at) AS verified_at
+      FROM f JOIN canonical_verified_batches AS c ON c.batch_id >= f.batch_id GROUP BY f.batch_id, f.proved_at)
+SELECT ${STATS("verified_at - proved_at")} FROM v WHERE verified_at >= ${SINCE}`,
+  },
+  {
+    name: "L2 throughput (24 h)",
+    description: "Canonical L2 blocks, transactions and transactions per second.",
+    sql: `SELECT count(*) AS blocks, coalesce(sum(sum_tx), 0) AS txs,
+CASE WHEN max(block_ts) > min(block_ts) THEN CAST(sum(sum_tx) AS DOUBLE) / (max(block_ts) - min(block_ts)) END AS tps
+FROM canonical_l2_head_events WHERE block_ts >= ${SINCE}`,
+  },
+  {
+    name: "Sequencer distribution (24 h)",
+    description: "Canonical L2 blocks per sequencer and their share.",
+    sql: `SELECT sequencer, count(*) AS blocks, CAST(count(*) AS DOUBLE) / sum(count(*)) OVER () AS share
+FROM canonical_l2_head_events WHERE block_ts >= ${SINCE} GROUP BY sequencer ORDER BY blocks DESC, sequencer`,
+  },
+  {
+    name: "Reorgs (24 h)",
+    description: "Reorgs per chain: count, maximum and average depth.",
+    sql: `SELECT chain, count(*) AS reorgs, max(depth) AS max_depth, avg(depth) AS avg_depth
+FROM reorgs WHERE detected_at >= ${SINCE} GROUP BY chain ORDER BY chain`,
+  },
+  {
+    name: "Forced inclusions (24 h)",
+    description: "Forced inclusions processed on canonical L1 blocks.",
+    sql: `SELECT count(DISTINCT event_key) AS forced_inclusions FROM canonical_forced_inclusion_processed WHERE processed_at >= ${SINCE}`,
+  },
+];
