@@ -71,7 +71,11 @@ export function createIngestorHandler(dependencies: IngestorHandlerDependencies)
     if (event?.smoke === true) return smokeTest(runtime, logger);
     const rt = await runtime();
     const sink = createPowertoolsMetricsSink(metrics);
-    const ingestor = createIngestor({ ...rt, metrics: sink, logger, now, sleep: dependencies.sleep });
+    // The lease owner is this invocation, not only this container: two runs that share an owner would
+    // pass each other's lease conditions (chaos seed 18), so the lease must never depend on Lambda
+    // running one invocation per container. A crashed run's lease expires, and the next run takes over.
+    const owner = `${rt.owner}/${context.awsRequestId}`;
+    const ingestor = createIngestor({ ...rt, owner, metrics: sink, logger, now, sleep: dependencies.sleep });
     try {
       const deadline = now() + context.getRemainingTimeInMillis() - rt.config.timeReserveMs;
       const report = await ingestor.pollUntil(deadline);

@@ -115,3 +115,50 @@ describe("ingestor handler", () => {
     expect(ctx.getRemainingTimeInMillis()).toBeGreaterThanOrEqual(4000);
   });
 });
+
+describe("ingestor handler lease ownership", () => {
+  it("gives each invocation its own lease owner, so two runs in one container cannot both hold a chain", async () => {
+    // Prepare: one container (one runtime, one owner id); its first run parks in a poll wait
+    const sqs = capturingSqs();
+    const store = createMemoryCursorStore();
+    const clock = { now: 1_700_000_000_000 };
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let parked = false;
+    const handler = createIngestorHandler({
+      logger: new Logger({ serviceName: "ingestor", logLevel: "SILENT" }),
+      metrics: new Metrics({ namespace: "Tidemark", serviceName: "ingestor" }),
+      runtime: {
+        config: testConfig({ CHAINS: "l1", TIME_RESERVE_MS: "0", LEASE_SECONDS: "60" }),
+        clients: { l1: node },
+        sqs: sqs.sqs,
+        cursorStore: store,
+        owner: "container-1",
+      },
+      now: () => clock.now,
+      sleep: async (ms) => {
+        if (!parked) {
+          parked = true;
+          await gate;
+        }
+        clock.now += ms;
+      },
+    });
+    const invocation = (id: string, remainingMs: number) =>
+      ({ ...context(remainingMs, clock), awsRequestId: id }) as Context;
+    const first = handler({}, invocation("req-1", 30_000)) as Promise<IngestorReport>;
+    while (!parked) await new Promise((r) => setImmediate(r));
+
+    // Act: a second, overlapping invocation of the same container
+    const second = (await handler({}, invocation("req-2", 3_000))) as IngestorReport;
+    release();
+    const firstReport = await first;
+
+    // Assess: the first run holds L1; the second waited on its lease instead of sharing it
+    expect(firstReport.chains[0]).toMatchObject({ chain: "l1", status: "ok", blocksIngested: 4 });
+    expect(second.chains[0]).toMatchObject({ chain: "l1", status: "lease-held", blocksIngested: 0 });
+    sqs.mock.reset();
+  });
+});
