@@ -1,8 +1,4 @@
-// Local runs print a progress line and a report, not EMF records or JSON logs.
-process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
-process.env.POWERTOOLS_LOG_LEVEL ??= "SILENT";
-// The SDK versions are pinned in the lock file; Lambda itself runs Node 22.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+import "./quietLocalRun.js";
 
 import { parseArgs } from "node:util";
 import type { Address } from "viem";

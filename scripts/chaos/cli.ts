@@ -1,9 +1,4 @@
-// A chaos run prints a line per seed and a summary, not EMF records, JSON logs or the SDK's Node 20 notice
-// (versions are pinned by the lock file; Lambda runs Node 22).
-process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
-process.env.POWERTOOLS_LOG_LEVEL ??= "SILENT";
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-
+import "../quietLocalRun.js";
 import { parseArgs } from "node:util";
 import { describeSchedule, runChaosSeed } from "./runChaosSeed.js";
 
