@@ -1,0 +1,80 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface RpcCounts {
+  /** HTTP requests received and answered. */
+  readonly httpRequests: number;
+  readonly httpResponses: number;
+  /** JSON-RPC calls: one per element of a batch, one for a single call. */
+  readonly rpcCalls: number;
+  readonly byMethod: Readonly<Record<string, number>>;
+}
+
+export interface CountingRpcProxy {
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  counts(): RpcCounts;
+  reset(): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * A loopback JSON-RPC proxy in front of a node that counts what passes: HTTP requests, JSON-RPC
+ * calls (batch elements counted one by one) and calls by method. Bodies are forwarded untouched.
+ */
+export async function startCountingRpcProxy(target: string): Promise<CountingRpcProxy> {
+  let httpRequests = 0;
+  let httpResponses = 0;
+  let rpcCalls = 0;
+  let byMethod = new Map<string, number>();
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      httpRequests++;
+      const body = Buffer.concat(chunks);
+      try {
+        const parsed = JSON.parse(body.toString("utf8")) as { method?: string } | { method?: string }[];
+        for (const call of Array.isArray(parsed) ? parsed : [parsed]) {
+          rpcCalls++;
+          const method = call.method ?? "?";
+          byMethod.set(method, (byMethod.get(method) ?? 0) + 1);
+        }
+      } catch {
+        // not JSON: forwarded all the same, the node answers the error
+      }
+      fetch(target, { method: "POST", headers: { "content-type": "application/json" }, body })
+        .then(async (upstream) => {
+          const text = await upstream.text();
+          res.writeHead(upstream.status, { "content-type": "application/json" });
+          res.end(text, () => {
+            httpResponses++;
+          });
+        })
+        .catch((error: unknown) => {
+          res.writeHead(502, { "content-type": "text/plain" });
+          res.end(String(error), () => {
+            httpResponses++;
+          });
+        });
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    counts: () => ({ httpRequests, httpResponses, rpcCalls, byMethod: Object.fromEntries(byMethod) }),
+    reset() {
+      httpRequests = 0;
+      httpResponses = 0;
+      rpcCalls = 0;
+      byMethod = new Map();
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,308 @@
+import { writeFile } from "node:fs/promises";
+import { availableParallelism, cpus, platform } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { type BundleBenchResult, runBundleBench } from "./bundleBench.js";
+import { type E2eBenchResult, runE2eBench } from "./e2eBench.js";
+import { type IngestBenchResult, runIngestBench } from "./ingestBench.js";
+import { type Goal, type ProcessorBenchResult, runProcessorBench } from "./processorBench.js";
+
+export const PARTS = ["processor", "ingest", "bundles", "e2e"] as const;
+export type Part = (typeof PARTS)[number];
+
+export interface AccountingCheck {
+  readonly part: Part;
+  readonly check: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+export interface BenchResults {
+  readonly generatedAt: string;
+  readonly quick: boolean;
+  readonly machine: {
+    readonly node: string;
+    readonly platform: string;
+    readonly cpu: string;
+    readonly cores: number;
+  };
+  readonly durationSeconds: number;
+  readonly parts: {
+    processor?: ProcessorBenchResult;
+    ingest?: IngestBenchResult;
+    bundles?: BundleBenchResult;
+    e2e?: E2eBenchResult;
+  };
+  readonly goals: readonly (Goal & { readonly part: Part })[];
+  readonly accounting: readonly AccountingCheck[];
+}
+
+const HELP = `npm run bench [-- options]
+
+Tidemark measured side by side with what users would pick instead, in one run.
+
+  --only <parts>   comma-separated: ${PARTS.join(", ")} (default: all)
+  --quick          a small version (seconds, not minutes); Ponder is not run
+  --out <file>     where to write the results (default bench/results.json)
+  --help
+`;
+
+export async function runBench(options: {
+  only: readonly Part[];
+  quick: boolean;
+  log: (line: string) => void;
+}) {
+  const { quick, log } = options;
+  const t0 = Date.now();
+  const parts: BenchResults["parts"] = {};
+  const runs = quick ? 1 : 3;
+  const failures: { part: Part; error: string }[] = [];
+  for (const part of options.only) {
+    log(`▶ ${part}${quick ? " (quick)" : ""}`);
+    try {
+      await runPart(part);
+    } catch (error) {
+      // One part failing must not lose the others' figures; the failure is in the results and fails the run.
+      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      log(`  ${part} failed: ${message}`);
+      failures.push({ part, error: message });
+    }
+  }
+  async function runPart(part: Part): Promise<void> {
+    if (part === "processor") {
+      parts.processor = await runProcessorBench({
+        runs,
+        batches: quick ? 4 : 50,
+        concurrencies: [1, 4],
+        log,
+      });
+    } else if (part === "ingest") {
+      parts.ingest = await runIngestBench({
+        blocks: quick ? 300 : 10_000,
+        runs,
+        naiveBlocks: quick ? 100 : 2_000,
+        realtimeBlocks: quick ? 10 : 200,
+        ponder: quick ? "skipped in --quick (it installs and starts a separate app)" : true,
+        log,
+      });
+    } else if (part === "bundles") {
+      parts.bundles = await runBundleBench({ coldStarts: quick ? 2 : 7, log });
+    } else {
+      parts.e2e = await runE2eBench({
+        runs,
+        l2Blocks: quick ? 30 : 2_000,
+        pacingMsPerL2Block: 20,
+        log,
+      });
+    }
+  }
+  const goals = [
+    ...(parts.processor?.goals ?? []).map((g) => ({ ...g, part: "processor" as const })),
+    ...(parts.ingest?.goals ?? []).map((g) => ({ ...g, part: "ingest" as const })),
+    ...(parts.bundles?.goals ?? []).map((g) => ({ ...g, part: "bundles" as const })),
+    ...(parts.e2e?.goals ?? []).map((g) => ({ ...g, part: "e2e" as const })),
+  ];
+  const cpu = cpus()[0]?.model ?? "unknown";
+  const results: BenchResults = {
+    generatedAt: new Date().toISOString(),
+    quick,
+    machine: {
+      node: process.version,
+      platform: `${platform()} ${process.arch}`,
+      cpu,
+      cores: availableParallelism(),
+    },
+    durationSeconds: (Date.now() - t0) / 1000,
+    parts,
+    goals,
+    accounting: [
+      ...accountingChecks(parts),
+      ...failures.map((f) => ({
+        part: f.part,
+        check: "the part ran to the end",
+        ok: false,
+        detail: f.error.slice(0, 2000),
+      })),
+    ],
+  };
+  return results;
+}
+
+/** What must add up whatever the speed: every record, request and row accounted for. */
+export function accountingChecks(parts: BenchResults["parts"]): AccountingCheck[] {
+  const checks: AccountingCheck[] = [];
+  const check = (part: Part, name: string, ok: boolean, detail: string) =>
+    checks.push({ part, check: name, ok, detail });
+  if (parts.processor) {
+    for (const c of parts.processor.cells) {
+      const a = c.accounting;
+      const id = `${c.variant} ${c.phase} ×${c.concurrency}`;
+      check(
+        "processor",
+        `${id}: every record sent is acknowledged`,
+        a.recordsAcknowledged === a.recordsSent && a.recordsFailed === 0,
+        `${a.recordsAcknowledged}/${a.recordsSent} acknowledged, ${a.recordsFailed} failed`,
+      );
+      if (a.handlerCounted !== undefined) {
+        check(
+          "processor",
+          `${id}: the handler counted every record (processed + duplicates)`,
+          a.handlerCounted === a.recordsSent,
+          `${a.handlerCounted}/${a.recordsSent}`,
+        );
+      }
+    }
+    const s = parts.processor.sink;
+    check(
+      "processor",
+      "sink rows = distinct records sent",
+      s.rowsFound === s.rowsExpected,
+      `${s.rowsFound} rows, ${s.rowsExpected} expected`,
+    );
+  }
+  if (parts.ingest) {
+    const { chain } = parts.ingest;
+    for (const c of parts.ingest.cells) {
+      if (c.status !== "ok") continue;
+      for (const [i, s] of (c.samples ?? []).entries()) {
+        const id = `${c.variant} run ${i + 1}`;
+        check(
+          "ingest",
+          `${id}: requests counted = requests served`,
+          s.httpRequests === s.httpResponses,
+          `${s.httpRequests} counted, ${s.httpResponses} served`,
+        );
+        if (c.variant === "anvil-ceiling") continue;
+        const expectHeaders =
+          c.variant === "naive" || c.variant === "tidemark-realtime" ? s.blocks : chain.blocks;
+        // Ponder leaves the block at endBlock unindexed (see ponderRunner): one short is its complete.
+        const slack = c.variant === "ponder" ? 1 : 0;
+        const within = (got: number, want: number) => got <= want && got >= want - slack;
+        check(
+          "ingest",
+          `${id}: one header per block`,
+          within(s.produced.headers, expectHeaders),
+          `${s.produced.headers}/${expectHeaders}`,
+        );
+        if (
+          ["tidemark-backfill", "tidemark-fetch-decode", "ranged-reference", "ponder"].includes(c.variant)
+        ) {
+          check(
+            "ingest",
+            `${id}: every inbox event decoded`,
+            within(s.produced.inboxEvents, chain.eventBlocks),
+            `${s.produced.inboxEvents}/${chain.eventBlocks}`,
+          );
+        }
+        if (s.produced.queued !== undefined) {
+          const sent = s.produced.headers + s.produced.inboxEvents;
+          check(
+            "ingest",
+            `${id}: messages in the queue = events published`,
+            s.produced.queued === sent,
+            `${s.produced.queued} queued, ${sent} published`,
+          );
+        }
+      }
+    }
+  }
+  if (parts.bundles) {
+    for (const c of parts.bundles.cells) {
+      check(
+        "bundles",
+        `${c.fn}: bundle built and loaded in a fresh process`,
+        c.bytes > 0 && c.initMs.runs.length > 0,
+        `${c.bytes} bytes, ${c.initMs.runs.length} cold starts`,
+      );
+    }
+  }
+  if (parts.e2e) {
+    for (const [i, s] of parts.e2e.samples.entries()) {
+      check(
+        "e2e",
+        `run ${i + 1}: the sink matches the chain (verifyAgainstChain)`,
+        s.ok,
+        s.ok ? "verified" : s.problems.join("; "),
+      );
+      check(
+        "e2e",
+        `run ${i + 1}: every header row is timed (all but the blocks mined before the run)`,
+        s.unmatchedDuringRun === 0 && s.matched + s.unmatchedBeforeRun === s.headerRows,
+        `${s.matched} timed + ${s.unmatchedBeforeRun} before the run = ${s.headerRows} rows; ${s.unmatchedDuringRun} untimed during the run`,
+      );
+      check(
+        "e2e",
+        `run ${i + 1}: processed + dropped duplicates + dead-lettered = published + duplicates + poison`,
+        s.counters.processed + s.counters.duplicatesDropped + s.counters.deadLettered ===
+          s.counters.publishedHeaders +
+            s.counters.publishedInboxEvents +
+            s.counters.publishedReorgs +
+            s.counters.duplicatesPublished +
+            s.counters.poisonSent,
+        JSON.stringify(s.counters),
+      );
+    }
+  }
+  return checks;
+}
+
+export function renderResults(results: BenchResults): string {
+  const out: string[] = [];
+  const { parts } = results;
+  for (const table of [parts.processor?.table, parts.ingest?.table, parts.bundles?.table, parts.e2e?.table]) {
+    if (table) out.push(table, "");
+  }
+  const failed = results.accounting.filter((c) => !c.ok);
+  out.push(
+    `Accounting: ${results.accounting.length - failed.length}/${results.accounting.length} checks add up`,
+  );
+  for (const c of failed) out.push(`  FAILED  [${c.part}] ${c.check}: ${c.detail}`);
+  out.push(
+    `${results.machine.platform}, ${results.machine.cpu} × ${results.machine.cores}, node ${results.machine.node}; ${results.durationSeconds.toFixed(0)} s${results.quick ? " (--quick: 1 run each, small sizes)" : "; each figure the median of 3 runs (min–max)"}`,
+  );
+  return out.join("\n");
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      only: { type: "string" },
+      quick: { type: "boolean", default: false },
+      out: { type: "string" },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const only = (values.only
+    ?.split(",")
+    .map((s) => s.trim())
+    .filter(Boolean) ?? [...PARTS]) as Part[];
+  const unknown = only.filter((p) => !PARTS.includes(p));
+  if (unknown.length > 0) {
+    process.stderr.write(`unknown part(s): ${unknown.join(", ")}\n\n${HELP}`);
+    process.exitCode = 2;
+    return;
+  }
+  const out = resolve(values.out ?? join(dirname(fileURLToPath(import.meta.url)), "results.json"));
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const results = await runBench({ only, quick: values.quick ?? false, log });
+  await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(`${renderResults(results)}\nresults: ${out}\n`);
+  if (results.accounting.some((c) => !c.ok)) process.exitCode = 1;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().then(
+    () => process.exit(),
+    (error: unknown) => {
+      process.stderr.write(
+        `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
+      process.exit(1);
+    },
+  );
+}
