@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -6,9 +5,7 @@ import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { encodeAbiParameters, encodeEventTopics, type Hex, keccak256, toHex } from "viem";
 import { inboxAbi } from "../lambdas/shared/inboxAbi.js";
-import { type AnvilNode, anvilBinary, killAndWait, startAnvil } from "../scripts/local/anvil.js";
-import { freePort } from "../scripts/local/freePort.js";
-import { registerChild } from "../scripts/local/processRegistry.js";
+import { type AnvilNode, startAnvil } from "../scripts/local/anvil.js";
 
 /**
  * A minimal log emitter (18 bytes of EVM): calldata = topic0 ‖ data; it emits LOG1(topic0, data).
@@ -58,7 +55,9 @@ export async function buildBenchChain(blocks: number, every = 10): Promise<Bench
   const cacheFile = join(tmpdir(), `tidemark-bench-chain-${cacheKey}.state.json`);
   const cached = existsSync(cacheFile);
   // A large state is loaded at start-up (--load-state): anvil_loadState refuses big request bodies.
-  const anvil = cached ? await startAnvilWithState(cacheFile) : await startAnvil({ chainId: 31337 });
+  const anvil = await startAnvil(
+    cached ? { chainId: 31337, loadState: cacheFile, readyTimeoutMs: 60_000 } : { chainId: 31337 },
+  );
   let id = 0;
   const rpc = async <T>(method: string, params: unknown[] = []): Promise<T> => {
     const res = await fetch(anvil.url, {
@@ -127,54 +126,4 @@ export async function buildBenchChain(blocks: number, every = 10): Promise<Bench
     stop: () => anvil.stop(),
   };
   return chain;
-}
-
-/** anvil started on a saved state (blocks, logs and accounts), on a free loopback port. */
-async function startAnvilWithState(stateFile: string): Promise<AnvilNode> {
-  for (let attempt = 0; ; attempt++) {
-    const port = await freePort();
-    const child = spawn(
-      anvilBinary(),
-      [
-        "--host",
-        "127.0.0.1",
-        "--port",
-        String(port),
-        "--silent",
-        "--chain-id",
-        "31337",
-        "--load-state",
-        stateFile,
-      ],
-      { stdio: ["ignore", "ignore", "pipe"] },
-    );
-    const unregister = registerChild(child);
-    const url = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline && child.exitCode === null) {
-      const ok = await fetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-      }).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ok) {
-        return {
-          url,
-          port,
-          process: child,
-          stop: async () => {
-            unregister();
-            await killAndWait(child);
-          },
-        };
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    unregister();
-    child.kill("SIGKILL");
-    if (attempt >= 2) throw new Error(`anvil did not start with the saved state ${stateFile}`);
-  }
 }

@@ -12,7 +12,8 @@ import type { Sink } from "../lambdas/sink/Sink.js";
 import { startDynamoDbLocal } from "../scripts/local/dynamoDbLocal.js";
 import { localAwsConfig } from "../scripts/local/localAwsConfig.js";
 import { provisionTables } from "../scripts/local/provision.js";
-import { benchContext, benchMetrics, silentLogger } from "./benchContext.js";
+import { lambdaContext } from "../scripts/pipeline/lambdaContext.js";
+import { benchMetrics, silentLogger } from "./benchContext.js";
 import {
   createDdbAccounting,
   type DdbAccounting,
@@ -243,7 +244,7 @@ function buildInstance(
   if (p.variant === "powertools") {
     const handler = createPowertoolsBaseline({ ddb, tableName: names.idempotencyTable, sink });
     return {
-      invoke: (records) => handler(event(records), benchContext("powertools-processor")),
+      invoke: (records) => handler(event(records), lambdaContext("powertools-processor", 30_000)),
       counted: () => undefined,
       destroy: () => ddb.destroy(),
     };
@@ -267,7 +268,7 @@ function buildInstance(
   });
   return {
     invoke: async (records) =>
-      (await handler(event(records), benchContext("tidemark-processor"))) as SQSBatchResponse,
+      (await handler(event(records), lambdaContext("tidemark-processor", 30_000))) as SQSBatchResponse,
     counted: () =>
       metrics.total(ProcessorMetric.RecordsProcessed) + metrics.total(ProcessorMetric.DuplicatesDropped),
     destroy: () => {

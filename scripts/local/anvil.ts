@@ -13,6 +13,10 @@ export interface AnvilOptions {
   readonly noMining?: boolean;
   /** Genesis timestamp (seconds); block timestamps then advance from here. */
   readonly timestamp?: number;
+  /** Start from a state file saved with `--dump-state` (blocks, logs, accounts). */
+  readonly loadState?: string;
+  /** How long to wait for the node to answer; a large saved state takes longer to load. @default 15_000 */
+  readonly readyTimeoutMs?: number;
 }
 
 export interface AnvilNode {
@@ -53,11 +57,12 @@ export async function startAnvil(options: AnvilOptions = {}): Promise<AnvilNode>
     if (options.blockTime !== undefined) args.push("--block-time", String(options.blockTime));
     if (options.noMining) args.push("--no-mining");
     if (options.timestamp !== undefined) args.push("--timestamp", String(options.timestamp));
+    if (options.loadState !== undefined) args.push("--load-state", options.loadState);
     const child = spawn(anvilBinary(), args, { stdio: ["ignore", "ignore", "pipe"] });
     const unregister = registerChild(child);
     const url = `http://127.0.0.1:${port}`;
     try {
-      await waitForRpc(url, child);
+      await waitForRpc(url, child, options.readyTimeoutMs ?? 15_000);
     } catch (error) {
       unregister();
       child.kill("SIGKILL");
@@ -76,12 +81,12 @@ export async function startAnvil(options: AnvilOptions = {}): Promise<AnvilNode>
   }
 }
 
-async function waitForRpc(url: string, child: ChildProcess): Promise<void> {
+async function waitForRpc(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
   let stderr = "";
   child.stderr?.on("data", (d) => {
     stderr += String(d);
   });
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null)
       throw new Error(`anvil exited with code ${child.exitCode}: ${stderr.trim()}`);
@@ -97,7 +102,7 @@ async function waitForRpc(url: string, child: ChildProcess): Promise<void> {
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`anvil at ${url} did not answer within 15 s: ${stderr.trim()}`);
+  throw new Error(`anvil at ${url} did not answer within ${timeoutMs / 1000} s: ${stderr.trim()}`);
 }
 
 export function killAndWait(child: ChildProcess, graceMs = 3000): Promise<void> {

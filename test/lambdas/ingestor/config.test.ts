@@ -52,6 +52,7 @@ describe("loadIngestorConfig", () => {
     ["PARTITIONS", { PARTITIONS: "sixteen" }],
     ["PARTITIONS", { PARTITIONS: "0" }],
     ["MAX_BLOCKS_PER_RANGE", { MAX_BLOCKS_PER_RANGE: "-5" }],
+    ["MAX_BLOCKS_PER_RANGE", { MAX_BLOCKS_PER_RANGE: "10000" }],
     ["RECENT_HASHES", { RECENT_HASHES: "1" }],
     ["L1_START_BLOCK", { L1_START_BLOCK: "1.5" }],
     ["CHAINS", { CHAINS: "l1,l3" }],
