@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { ConfigError } from "../shared/errors.js";
 import { type Chain, ChainSchema } from "../shared/events.js";
 
@@ -70,8 +70,8 @@ export function loadIngestorConfig(env: Env): IngestorConfig {
 }
 
 const SecretSchema = z.object({
-  l1: z.array(z.string()).default([]),
-  l2: z.array(z.string()).default([]),
+  l1: z._default(z.array(z.string()), []),
+  l2: z._default(z.array(z.string()), []),
 });
 
 /**

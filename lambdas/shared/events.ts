@@ -1,4 +1,10 @@
-import { z } from "zod";
+import * as z from "zod/mini";
+import en from "zod/v4/locales/en.js";
+
+// zod/mini instead of classic zod: the same validation, tree-shaken to the checks used here, which keeps
+// each Lambda bundle ~430 KB smaller (bench: bundles). Mini ships without messages; English is loaded
+// once so a DLQ reason reads "expected number, received string" rather than "Invalid input".
+z.config(en());
 
 /**
  * The wire format of every message on the Tidemark queue. One message carries
@@ -7,10 +13,14 @@ import { z } from "zod";
  */
 export const SCHEMA_VERSION = 1;
 
-const hash = z.string().regex(/^0x[0-9a-f]{64}$/, "expected a 0x-prefixed 32-byte lowercase hex hash");
-const address = z.string().regex(/^0x[0-9a-f]{40}$/, "expected a 0x-prefixed 20-byte lowercase hex address");
-const uint = z.number().int().nonnegative();
-const decimal = z.string().regex(/^[0-9]+$/, "expected a non-negative decimal integer string");
+const hash = z
+  .string()
+  .check(z.regex(/^0x[0-9a-f]{64}$/, "expected a 0x-prefixed 32-byte lowercase hex hash"));
+const address = z
+  .string()
+  .check(z.regex(/^0x[0-9a-f]{40}$/, "expected a 0x-prefixed 20-byte lowercase hex address"));
+const uint = z.int().check(z.nonnegative());
+const decimal = z.string().check(z.regex(/^[0-9]+$/, "expected a non-negative decimal integer string"));
 
 export const ChainSchema = z.enum(["l1", "l2"]);
 export type Chain = z.infer<typeof ChainSchema>;
@@ -32,7 +42,7 @@ const headerFields = {
   timestamp: uint,
   gasUsed: decimal,
   gasLimit: decimal,
-  baseFeePerGas: decimal.nullable(),
+  baseFeePerGas: z.nullable(decimal),
   txCount: uint,
   /** The block's coinbase: on L2 this is the sequencer (proposer) that built it. */
   miner: address,
@@ -104,8 +114,8 @@ export const ReorgEventSchema = z.object({
   /** Highest block both the old and the new chain share. */
   commonAncestor: z.object({ number: uint, hash }),
   /** Number of blocks dropped from the old chain. */
-  depth: z.number().int().positive(),
-  orphaned: z.array(z.object({ number: uint, hash })).min(1),
+  depth: z.int().check(z.positive()),
+  orphaned: z.array(z.object({ number: uint, hash })).check(z.minLength(1)),
   /** Tip of the new canonical chain when the reorg was detected. */
   newHead: z.object({ number: uint, hash }),
   detectedAt: uint,
@@ -137,7 +147,9 @@ export type InboxEvent =
 export type PipelineEvent = z.infer<typeof PipelineEventSchema>;
 export type EventType = PipelineEvent["type"];
 
-export const EVENT_TYPES: readonly EventType[] = PipelineEventSchema.options.map((o) => o.shape.type.value);
+export const EVENT_TYPES: readonly EventType[] = PipelineEventSchema.def.options.flatMap(
+  (o) => o.shape.type.def.values,
+);
 
 /** SQS caps a message at 256 KiB; no valid Tidemark event comes near this. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
