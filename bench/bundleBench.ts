@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { build, type Metafile } from "esbuild";
+import { LAMBDA_BUNDLE_ALIASES, LAMBDA_EXTERNAL_MODULES } from "../lib/compute/lambdaBundling.js";
 import type { Goal } from "./processorBench.js";
 import { type Figure, figure, formatNumber, renderTable, showFigure } from "./stats.js";
 
@@ -81,7 +82,7 @@ const FUNCTIONS: { fn: BundleCell["fn"]; entry: string; env: Record<string, stri
 
 /** What lib/compute/PipelineFunction.ts gives NodejsFunction's bundling. */
 const SETTINGS =
-  "esbuild bundle, platform node, format cjs, target node22, minify, sourcemap (external), mainFields module,main, external @duckdb/node-api, AWS SDK bundled";
+  "esbuild bundle, platform node, format cjs, target node22, minify, sourcemap (external), mainFields module,main, external @duckdb/node-api, AWS SDK bundled with the Lambda-only credential chain";
 
 /** A fresh node process loads the bundle as Lambda's runtime would, and reports its timings. */
 const PROBE = `const t0 = performance.now();
@@ -114,7 +115,8 @@ export async function runBundleBench(options: BundleBenchOptions): Promise<Bundl
         sourcemap: true,
         sourcesContent: false,
         mainFields: ["module", "main"],
-        external: ["@duckdb/node-api"],
+        external: [...LAMBDA_EXTERNAL_MODULES],
+        alias: { ...LAMBDA_BUNDLE_ALIASES },
         outfile,
         metafile: true,
         logLevel: "silent",

@@ -6,6 +6,7 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 import { METRIC_NAMESPACE } from "../../lambdas/shared/metricNames.js";
 import { acknowledgeGuardRule } from "../tidemarkValidations.js";
+import { LAMBDA_BUNDLE_ALIASES, LAMBDA_EXTERNAL_MODULES } from "./lambdaBundling.js";
 
 export interface PipelineFunctionProps {
   /** Path of the handler module (it exports `handler`). */
@@ -91,8 +92,10 @@ export class PipelineFunction extends Construct {
         mainFields: ["module", "main"],
         // The SDK is bundled so the versions in package-lock.json are the ones that run.
         bundleAwsSDK: true,
-        // DuckDB is the local sink (a native module); the Lambda sink is Firehose.
-        externalModules: ["@duckdb/node-api"],
+        externalModules: [...LAMBDA_EXTERNAL_MODULES],
+        esbuildArgs: {
+          "--alias": Object.entries(LAMBDA_BUNDLE_ALIASES).map(([from, to]) => `${from}=${to}`),
+        },
       },
     });
     acknowledgeGuardRule(
