@@ -36,7 +36,10 @@ for (let seed = first; seed < first + seeds; seed++) {
   events += r.eventsChecked;
   console.log(
     `seed ${seed}: ${r.ok ? "ok  " : "FAIL"} ${(r.durationMs / 1000).toFixed(1)} s, ${faults} faults, ${r.eventsChecked} events checked, ` +
-      `${r.counters.processed ?? 0} processed, ${r.counters.duplicatesDropped ?? 0} duplicates dropped, ${r.counters.redriven ?? 0} redriven`,
+      `${r.counters.processed ?? 0} processed, ${r.counters.duplicatesDropped ?? 0} duplicates dropped, ${r.counters.redriven ?? 0} redriven` +
+      ` (${Object.entries(r.phaseSeconds)
+        .map(([phase, s]) => `${phase} ${s.toFixed(1)}`)
+        .join(", ")})`,
   );
   if (r.ok) passed++;
   else {

@@ -30,8 +30,21 @@ export interface EventSourcePollerStats {
   readonly failed: number;
 }
 
+/**
+ * The handler ran past the function timeout. Lambda would freeze it; the local poller cannot, so the
+ * invocation goes on in the background while its records are redelivered, as after a real timeout.
+ */
+export class HandlerTimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`handler timed out after ${timeoutMs} ms (the local poller cannot freeze it)`);
+    this.name = "HandlerTimeoutError";
+  }
+}
+
 export interface BatchOutcome {
   readonly messageIds: readonly string[];
+  /** The messages deleted after this invocation (its acknowledgements). */
+  readonly deletedIds: readonly string[];
   readonly succeeded: number;
   readonly failed: number;
   /** Set when the whole batch failed: what the handler threw, or why its response was rejected. */
@@ -181,12 +194,13 @@ export function createEventSourcePoller(parameters: CreateEventSourcePollerParam
       failedIds = new Set(records.map((r) => r.messageId));
     }
     const done = records.filter((r) => !failedIds.has(r.messageId));
-    const deleted = await deleteRecords(done);
-    stats.succeeded += deleted;
+    const deletedIds = await deleteRecords(done);
+    stats.succeeded += deletedIds.length;
     stats.failed += records.length - done.length;
     onBatch?.({
       messageIds: records.map((r) => r.messageId),
-      succeeded: deleted,
+      deletedIds,
+      succeeded: deletedIds.length,
       failed: records.length - done.length,
       ...(batchError === undefined ? {} : { error: batchError }),
     });
@@ -197,11 +211,7 @@ export function createEventSourcePoller(parameters: CreateEventSourcePollerParam
     const context = lambdaContext(functionName, awsRegion, deadline);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(new Error(`handler timed out after ${timeoutMs} ms (the local poller cannot freeze it)`)),
-        timeoutMs,
-      );
+      timer = setTimeout(() => reject(new HandlerTimeoutError(timeoutMs)), timeoutMs);
     });
     try {
       return await Promise.race([handler({ Records: records }, context), timeout]);
@@ -210,8 +220,9 @@ export function createEventSourcePoller(parameters: CreateEventSourcePollerParam
     }
   }
 
-  async function deleteRecords(records: SQSRecord[]): Promise<number> {
-    if (records.length === 0) return 0;
+  /** Deletes the records; returns the message ids SQS confirmed deleted. */
+  async function deleteRecords(records: SQSRecord[]): Promise<string[]> {
+    if (records.length === 0) return [];
     try {
       const out = await sqs.send(
         new DeleteMessageBatchCommand({
@@ -222,10 +233,10 @@ export function createEventSourcePoller(parameters: CreateEventSourcePollerParam
       // An undeleted record is redelivered later: the handler's idempotency has to absorb that.
       if (out.Failed?.length)
         onError(new Error(`DeleteMessageBatch failed for ${JSON.stringify(out.Failed)}`));
-      return out.Successful?.length ?? 0;
+      return (out.Successful ?? []).map((entry) => records[Number(entry.Id)]?.messageId ?? String(entry.Id));
     } catch (error) {
       onError(error);
-      return 0;
+      return [];
     }
   }
 
