@@ -29,6 +29,7 @@ export interface DdbAccounting {
   writeUnits: number;
   /** Write units DynamoDB (Local) itself reported via ReturnConsumedCapacity, where it does. */
   reportedWriteUnits: number;
+  /** Read units by DynamoDB's pricing rule: 1 per strongly consistent item read ≤ 4 KB, 0.5 eventually consistent. */
   readUnits: number;
   /** Write statements/requests that failed their condition (charged by DynamoDB, not reported back). */
   conditionFailures: number;
@@ -93,6 +94,7 @@ export function instrumentDdbClient(client: DynamoDBClient, accounting: DdbAccou
       }
       accounting.requests.set(command, (accounting.requests.get(command) ?? 0) + 1);
       accounting.writeUnits += pricedWriteUnits(command, args.input);
+      accounting.readUnits += pricedReadUnits(command, args.input);
       const started = performance.now();
       try {
         const result = await next(args);
@@ -104,7 +106,6 @@ export function instrumentDdbClient(client: DynamoDBClient, accounting: DdbAccou
         for (const c of Array.isArray(capacities) ? capacities : capacities ? [capacities] : []) {
           if (WRITE_COMMANDS.has(command))
             accounting.reportedWriteUnits += c.WriteCapacityUnits ?? c.CapacityUnits ?? 0;
-          else accounting.readUnits += c.ReadCapacityUnits ?? c.CapacityUnits ?? 0;
         }
         if (Array.isArray(output.Responses)) {
           for (const r of output.Responses) {
@@ -169,6 +170,36 @@ function pricedWriteUnits(command: string, input: unknown): number {
     case "BatchWriteItemCommand":
       return Object.values(i.RequestItems ?? {}).reduce(
         (sum, reqs) => sum + reqs.reduce((s: number, r) => s + units(r), 0),
+        0,
+      );
+    default:
+      return 0;
+  }
+}
+
+/** Every item read here is far below 4 KB: one unit per consistent read, half for an eventual one. */
+function pricedReadUnits(command: string, input: unknown): number {
+  const i = input as {
+    ConsistentRead?: boolean;
+    Statement?: string;
+    Statements?: { Statement?: string; ConsistentRead?: boolean }[];
+    RequestItems?: Record<string, { Keys?: unknown[]; ConsistentRead?: boolean }>;
+  };
+  const isRead = (statement: string | undefined) => /^\s*SELECT\b/i.test(statement ?? "");
+  const unit = (consistent: boolean | undefined) => (consistent ? 1 : 0.5);
+  switch (command) {
+    case "GetItemCommand":
+      return unit(i.ConsistentRead);
+    case "ExecuteStatementCommand":
+      return isRead(i.Statement) ? unit(i.ConsistentRead) : 0;
+    case "BatchExecuteStatementCommand":
+      return (i.Statements ?? []).reduce(
+        (sum, st) => sum + (isRead(st.Statement) ? unit(st.ConsistentRead) : 0),
+        0,
+      );
+    case "BatchGetItemCommand":
+      return Object.values(i.RequestItems ?? {}).reduce(
+        (sum, r) => sum + (r.Keys?.length ?? 0) * unit(r.ConsistentRead),
         0,
       );
     default:

@@ -66,6 +66,7 @@ export interface ProcessorCell {
   readonly ddbRequestsPerBatch: Figure;
   readonly ddbRequestsPerRecordByCommand: Record<string, number>;
   readonly writeUnitsPerRecord: Figure;
+  readonly readUnitsPerRecord: Figure;
   /** What DynamoDB Local reported through ReturnConsumedCapacity (it does so for single-item commands only). */
   readonly reportedWriteUnitsPerRecord: Figure;
   readonly accounting: {
@@ -359,6 +360,7 @@ function toCell(key: string, list: readonly PhaseSample[]): ProcessorCell {
     ddbRequestsPerBatch: per((s) => (s.ddb.totalRequests / s.recordsSent) * RECORDS_PER_BATCH),
     ddbRequestsPerRecordByCommand: byCommand,
     writeUnitsPerRecord: per((s) => s.ddb.writeUnits / s.recordsSent),
+    readUnitsPerRecord: per((s) => s.ddb.readUnits / s.recordsSent),
     reportedWriteUnitsPerRecord: per((s) => s.ddb.reportedWriteUnits / s.recordsSent),
     accounting: {
       recordsSent: sum((s) => s.recordsSent),
@@ -381,6 +383,8 @@ function processorGoals(cells: readonly ProcessorCell[]): Goal[] {
   const roundTrips = t?.ddbRequestsPerBatch.median;
   const tw = t?.writeUnitsPerRecord.median;
   const pw = p?.writeUnitsPerRecord.median;
+  const trw = find(cells, "tidemark", "replay", 1)?.writeUnitsPerRecord.median;
+  const prw = find(cells, "powertools", "replay", 1)?.writeUnitsPerRecord.median;
   return [
     {
       goal: "records/s ≥ 3× Powertools (new records, 1 instance)",
@@ -396,6 +400,11 @@ function processorGoals(cells: readonly ProcessorCell[]): Goal[] {
       goal: "write units per record ≤ Powertools (new records)",
       met: tw === undefined || pw === undefined ? undefined : tw <= pw,
       measured: tw === undefined || pw === undefined ? "—" : `${tw.toFixed(2)} vs ${pw.toFixed(2)}`,
+    },
+    {
+      goal: "write units per record ≤ Powertools (replayed duplicates)",
+      met: trw === undefined || prw === undefined ? undefined : trw <= prw,
+      measured: trw === undefined || prw === undefined ? "—" : `${trw.toFixed(2)} vs ${prw.toFixed(2)}`,
     },
   ];
 }
@@ -415,6 +424,7 @@ function renderProcessorTable(cells: readonly ProcessorCell[], goals: readonly G
       "DDB req/rec",
       "DDB req by command (per rec)",
       "WCU/rec",
+      "RCU/rec",
       "CPU µs/rec",
     ],
   ];
@@ -439,6 +449,7 @@ function renderProcessorTable(cells: readonly ProcessorCell[], goals: readonly G
         .map(([k, v]) => `${k.replace(/Command$/, "")} ${v.toFixed(2)}`)
         .join(", "),
       showFigure(c.writeUnitsPerRecord, 2),
+      showFigure(c.readUnitsPerRecord, 2),
       showFigure(c.cpuUsPerRecord),
     ]);
   }
@@ -450,7 +461,7 @@ function renderProcessorTable(cells: readonly ProcessorCell[], goals: readonly G
       "1. Processor vs Powertools (SqsFifoPartialProcessorAsync + makeIdempotent), DynamoDB Local, DuckDB sink",
       rows,
     ),
-    "   WCU: DynamoDB pricing (1 per item write ≤ 1 KB, failed conditions included), counted per request.",
+    "   WCU / RCU: DynamoDB pricing (1 WCU per item write ≤ 1 KB, failed conditions included; 1 RCU per consistent read ≤ 4 KB), counted per request.",
     ...goalLines,
   ].join("\n");
 }

@@ -10,7 +10,7 @@ import { statementError, toRetryableError } from "./toRetryableError.js";
 
 /**
  * The claim / complete protocol of the idempotency table, batched: one BatchExecuteStatement round
- * trip claims a whole SQS batch, one completes it. PartiQL statements carry their own conditions and
+ * trip claims a whole SQS batch, one completes it (a batch with replays adds one consistent read). PartiQL statements carry their own conditions and
  * report per statement, so one conflicting record never fails the others, and each costs the write
  * units of a plain conditional PutItem/UpdateItem (TransactWriteItems would cost twice that).
  *
@@ -85,6 +85,7 @@ export function createIdempotencyStore(parameters: CreateIdempotencyStoreParamet
   const retakeClaim = `UPDATE ${table} SET "status" = ? SET "claimExpiresAt" = ? SET "owner" = ? SET "eventKey" = ? SET "ttl" = ? WHERE "id" = ? AND "status" = ? AND "claimExpiresAt" < ?`;
   const completeClaim = `UPDATE ${table} SET "status" = ? SET "ttl" = ? REMOVE "claimExpiresAt" WHERE "id" = ? AND "owner" = ?`;
   const releaseClaim = `DELETE FROM ${table} WHERE "id" = ? AND "owner" = ? AND "status" = ?`;
+  const readClaim = `SELECT * FROM ${table} WHERE "id" = ?`;
 
   async function claim(requests: readonly ClaimRequest[], owner: string): Promise<ClaimOutcome[]> {
     const at = now();
@@ -113,21 +114,48 @@ export function createIdempotencyStore(parameters: CreateIdempotencyStoreParamet
       })),
       "claim",
     );
+    const toRead: number[] = [];
     const toRetake: number[] = [];
     inserted.forEach((result, i) => {
       const request = requests[i] as ClaimRequest;
       if (result.kind === "ok") outcomes[i] = { status: "claimed", claim: claimOf(request), retaken: false };
       else if (result.kind === "error") outcomes[i] = { status: "failed", error: result.error };
+      else if (result.item === undefined) toRead.push(i);
       else {
-        // The item exists. DynamoDB may or may not return it for a failed INSERT: decide now when it does.
-        const existing = result.item && parseRecord(result.item);
+        const existing = parseRecord(result.item);
         const decided = existing && classifyExisting(existing, at, request);
         if (decided) outcomes[i] = decided;
         else toRetake.push(i);
       }
     });
 
-    // Round trip 2, only for existing items that may hold an expired claim.
+    // Round trip 2, only for existing items the failed INSERT did not return (DynamoDB Local never
+    // does): read them, consistently. A read costs no write units, so a replayed duplicate costs one
+    // write unit (the failed INSERT), not two as when a conditional UPDATE was used to find out.
+    if (toRead.length > 0) {
+      const read = await execute(
+        ddb,
+        toRead.map((i) => ({
+          Statement: readClaim,
+          Parameters: [s((requests[i] as ClaimRequest).observationId)],
+          ConsistentRead: true,
+        })),
+        "read claim",
+      );
+      read.forEach((result, j) => {
+        const i = toRead[j] as number;
+        const request = requests[i] as ClaimRequest;
+        if (result.kind === "error") outcomes[i] = { status: "failed", error: result.error };
+        else {
+          const existing = result.kind === "ok" && result.item ? parseRecord(result.item) : undefined;
+          const decided = existing ? classifyExisting(existing, at, request) : changedMeanwhile(request);
+          if (decided) outcomes[i] = decided;
+          else toRetake.push(i);
+        }
+      });
+    }
+
+    // Round trip 3, only for existing items holding an expired claim (a crashed worker's).
     if (toRetake.length > 0) {
       const retaken = await execute(
         ddb,
@@ -157,13 +185,7 @@ export function createIdempotencyStore(parameters: CreateIdempotencyStoreParamet
         else if (result.kind === "error") outcomes[i] = { status: "failed", error: result.error };
         else {
           const existing = result.item && parseRecord(result.item);
-          outcomes[i] = (existing && classifyExisting(existing, at, request)) ?? {
-            status: "failed",
-            // Gone between the two round trips (released or expired by TTL): the retry will insert it.
-            error: new ClaimHeldError(`claim on ${request.observationId} changed while being retaken`, {
-              context: { observationId: request.observationId, eventKey: request.eventKey },
-            }),
-          };
+          outcomes[i] = (existing && classifyExisting(existing, at, request)) ?? changedMeanwhile(request);
         }
       });
     }
@@ -204,6 +226,16 @@ export function createIdempotencyStore(parameters: CreateIdempotencyStoreParamet
   return { claim, complete, release };
 }
 
+/** Gone or changed between two round trips (released, or expired by TTL): the retry will insert it. */
+function changedMeanwhile(request: ClaimRequest): ClaimOutcome {
+  return {
+    status: "failed",
+    error: new ClaimHeldError(`claim on ${request.observationId} changed while being claimed`, {
+      context: { observationId: request.observationId, eventKey: request.eventKey },
+    }),
+  };
+}
+
 /** What an existing item means for a new claim, or undefined when only the retake condition can tell. */
 function classifyExisting(
   existing: IdempotencyRecord,
@@ -221,7 +253,8 @@ function classifyExisting(
 }
 
 type StatementResult =
-  | { readonly kind: "ok" }
+  /** `item`: what a SELECT found. */
+  | { readonly kind: "ok"; readonly item?: Record<string, AttributeValue> }
   /** The item exists / the condition failed; `item` is the old item when DynamoDB returned it. */
   | { readonly kind: "conflict"; readonly item?: Record<string, AttributeValue> }
   | { readonly kind: "error"; readonly error: RetryableError };
@@ -254,7 +287,7 @@ function toResult(response: BatchStatementResponse | undefined, what: string): S
   if (response === undefined)
     return { kind: "error", error: statementError({ Code: "MissingResponse" }, what) };
   const error = response.Error;
-  if (error === undefined) return { kind: "ok" };
+  if (error === undefined) return response.Item ? { kind: "ok", item: response.Item } : { kind: "ok" };
   if (error.Code === "ConditionalCheckFailed" || error.Code === "DuplicateItem") {
     return error.Item ? { kind: "conflict", item: error.Item } : { kind: "conflict" };
   }

@@ -289,7 +289,7 @@ let counters = 0;
 
 // ── Faking BatchExecuteStatement at the SDK boundary ──────────────────────────────────────────
 
-export type StatementKind = "claim" | "retake" | "complete" | "release";
+export type StatementKind = "claim" | "read" | "retake" | "complete" | "release";
 
 export interface FakeStatement {
   readonly kind: StatementKind;
@@ -304,6 +304,7 @@ export function readStatement(statement: {
   const text = statement.Statement ?? "";
   const p = statement.Parameters ?? [];
   if (text.startsWith("INSERT")) return { kind: "claim", id: p[0]?.S ?? "" };
+  if (text.startsWith("SELECT")) return { kind: "read", id: p[0]?.S ?? "" };
   if (text.startsWith("DELETE")) return { kind: "release", id: p[0]?.S ?? "" };
   if (text.includes("REMOVE")) return { kind: "complete", id: p[2]?.S ?? "" };
   return { kind: "retake", id: p[5]?.S ?? "" };

@@ -59,7 +59,7 @@ describe("createIdempotencyStore against DynamoDB Local", () => {
     expect(stored?.claimExpiresAt).toBeUndefined();
   });
 
-  it("settles new, completed, live and expired observations of one batch in at most two round trips", async () => {
+  it("settles new, completed, live and expired observations of one batch in at most three round trips", async () => {
     // Prepare
     const [fresh, done, live, crashed] = [request(), request(), request(), request()] as const;
     const [doneClaim] = await store(T0).claim([done], "earlier");
@@ -73,11 +73,38 @@ describe("createIdempotencyStore against DynamoDB Local", () => {
     trips.stop();
 
     // Assess
-    expect(trips.count()).toBeLessThanOrEqual(2);
+    // Insert all; read the existing ones (DynamoDB Local returns no item for a failed INSERT); retake the expired one.
+    expect(trips.count()).toBeLessThanOrEqual(3);
     expect(outcomes.map((o) => o.status)).toEqual(["claimed", "duplicate", "failed", "claimed"]);
     expect(outcomes[2]?.status === "failed" && outcomes[2].error).toBeInstanceOf(ClaimHeldError);
     expect(outcomes[3]).toMatchObject({ status: "claimed", retaken: true });
     expect((await item(crashed.observationId))?.owner?.S).toBe("me");
+  });
+
+  it("settles a batch of replayed duplicates with one write per record and no retake statement", async () => {
+    // Prepare
+    const replays = Array.from({ length: 10 }, request);
+    const claimed = await store(T0).claim(replays, "first");
+    await store(T0).complete(claimed.flatMap((o) => (o.status === "claimed" ? [o.claim] : [])));
+    const statements: string[] = [];
+    ddb.middlewareStack.add(
+      (next) => async (args) => {
+        const input = args.input as { Statements?: { Statement?: string }[] };
+        for (const st of input.Statements ?? []) statements.push(st.Statement?.split(" ")[0] ?? "");
+        return next(args);
+      },
+      { step: "initialize", name: "recordStatements" },
+    );
+
+    // Act
+    const outcomes = await store(T0 + 1_000).claim(replays, "replayer");
+    ddb.middlewareStack.remove("recordStatements");
+
+    // Assess: ten failed INSERTs (a write unit each) and ten reads; no conditional UPDATE to find out.
+    expect(outcomes.every((o) => o.status === "duplicate")).toBe(true);
+    expect(statements.filter((st) => st === "INSERT")).toHaveLength(10);
+    expect(statements.filter((st) => st === "SELECT")).toHaveLength(10);
+    expect(statements.filter((st) => st === "UPDATE")).toHaveLength(0);
   });
 
   it("does not let a worker whose claim was taken over complete or release it", async () => {

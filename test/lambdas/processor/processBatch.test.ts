@@ -182,7 +182,7 @@ describe("createBatchProcessor", () => {
   });
 
   it("acknowledges duplicates of completed observations without applying them", async () => {
-    // Prepare: one duplicate is recognised from the failed INSERT, the other only by the retake attempt.
+    // Prepare: one duplicate is recognised from the failed INSERT, the other (no item returned) by reading it.
     const [fresh, seenA, seenB] = [l2Header(1), l2Header(2), l2Header(3)];
     ddbMock.on(BatchExecuteStatementCommand).callsFake(
       statementResponder((s) => {
@@ -190,9 +190,7 @@ describe("createBatchProcessor", () => {
           return { Error: { Code: "DuplicateItem", Item: existingItem(s.id, "COMPLETED") } };
         }
         if (s.id === observationId(seenB) && s.kind === "claim") return { Error: { Code: "DuplicateItem" } };
-        if (s.id === observationId(seenB) && s.kind === "retake") {
-          return { Error: { Code: "ConditionalCheckFailed", Item: existingItem(s.id, "COMPLETED") } };
-        }
+        if (s.id === observationId(seenB) && s.kind === "read") return { Item: existingItem(s.id, "COMPLETED") };
         return undefined;
       }),
     );
@@ -208,6 +206,7 @@ describe("createBatchProcessor", () => {
     expect(failedIds(response)).toEqual([]);
     expect(sink.writes).toEqual([[observationId(fresh)]]);
     expect(statements("complete")).toEqual([observationId(fresh)]);
+    expect(statements("retake")).toEqual([]);
     expect(metrics.total(ProcessorMetric.DuplicatesDropped)).toBe(2);
   });
 
