@@ -14,6 +14,7 @@ import {
   type Transport,
 } from "viem";
 import { RpcError } from "../shared/errors.js";
+import { createJsonRpcBatch, type JsonRpcBatch } from "./jsonRpcBatch.js";
 
 /**
  * Chain reads in viem's action style: every function takes the client first.
@@ -65,11 +66,30 @@ export function createChainClient(parameters: CreateChainClientParameters): Chai
   const transports = urls.map((url) =>
     http(url, { batch: { batchSize }, timeout: timeoutMs, onFetchRequest: parameters.onFetchRequest }),
   );
-  return createClient({
+  const client = createClient({
     // viem's retry doubles the delay each attempt: 250, 500, 1000 ms.
     transport: fallback(transports, { retryCount, retryDelay: retryDelayMs }),
   });
+  headerBatches.set(
+    client,
+    createJsonRpcBatch({
+      urls,
+      batchSize,
+      retryCount,
+      retryDelayMs,
+      timeoutMs,
+      onFetchRequest: parameters.onFetchRequest,
+    }),
+  );
+  return client;
 }
+
+/**
+ * The hand-built batch path of each client made by createChainClient, for headers (see jsonRpcBatch.ts).
+ * A client made elsewhere (a test's custom transport, the backfill's capped head) has none and asks
+ * viem for each header.
+ */
+const headerBatches = new WeakMap<ChainClient, JsonRpcBatch>();
 
 export type GetHeadReturnType = BlockHeader;
 
@@ -86,15 +106,20 @@ export interface GetHeadersByNumberParameters {
   readonly numbers: readonly number[];
 }
 
-/** Headers by number, `null` where the chain has no such block. All calls are issued at once, so viem batches them. */
+/** Headers by number, `null` where the chain has no such block, in JSON-RPC batches of `batchSize`. */
 export async function getHeadersByNumber(
   client: ChainClient,
   { numbers }: GetHeadersByNumberParameters,
 ): Promise<(BlockHeader | null)[]> {
+  const batch = headerBatches.get(client);
   const blocks = await rpc("block headers", () =>
-    Promise.all(
-      numbers.map((n) => client.request({ method: "eth_getBlockByNumber", params: [numberToHex(n), false] })),
-    ),
+    batch
+      ? batch(numbers.map((n) => ({ method: "eth_getBlockByNumber", params: [numberToHex(n), false] })))
+      : Promise.all(
+          numbers.map((n) =>
+            client.request({ method: "eth_getBlockByNumber", params: [numberToHex(n), false] }),
+          ),
+        ),
   );
   return blocks.map((block, i) => {
     if (!block) return null;
