@@ -12,6 +12,15 @@ export interface PipelineTablesProps {
   readonly deletionProtection?: boolean;
 }
 
+/** lambdas/processor/idempotencyStore.ts: INSERT, SELECT, UPDATE and DELETE statements; the smoke test's DescribeTable. */
+const IDEMPOTENCY_ACTIONS = [
+  "dynamodb:PartiQLInsert",
+  "dynamodb:PartiQLSelect",
+  "dynamodb:PartiQLUpdate",
+  "dynamodb:PartiQLDelete",
+  "dynamodb:DescribeTable",
+] as const;
+
 /** What grantReadWriteData allows, minus the stream reads (the state table has no stream). */
 const STATE_ITEM_ACTIONS = [
   "dynamodb:BatchGetItem",
@@ -97,9 +106,18 @@ export class PipelineTables extends Construct {
     );
   }
 
-  /** Passes IDEMPOTENCY_TABLE and grants item reads and writes on it (claims and completions). */
+  /**
+   * Passes IDEMPOTENCY_TABLE and grants what the processor runs on it: PartiQL claims, reads,
+   * completions and releases (BatchExecuteStatement is authorized per statement kind, by the
+   * PartiQL actions, which grantReadWriteData does not include) and DescribeTable for its smoke test.
+   */
   bindIdempotency(fn: lambda.Function): void {
     fn.addEnvironment("IDEMPOTENCY_TABLE", this.idempotencyTable.tableName);
-    this.idempotencyTable.grantReadWriteData(fn);
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: [...IDEMPOTENCY_ACTIONS],
+        resources: [this.idempotencyTable.tableArn],
+      }),
+    );
   }
 }

@@ -117,6 +117,24 @@ describe("Tidemark functions", () => {
     expect(120).toBeLessThan(6 * 30);
   });
 
+  it("lets the processor run its PartiQL statements on the idempotency table (IAM authorizes them per kind)", () => {
+    // Assess: BatchExecuteStatement is authorized by the PartiQL actions, not PutItem/UpdateItem.
+    const role = fn(ids().processor).Properties.Role["Fn::GetAtt"][0];
+    const statements = Object.values(resources)
+      .filter((r) => r.Type === "AWS::IAM::Policy" && r.Properties.Roles.some((x: Json) => x.Ref === role))
+      .flatMap((r) => r.Properties.PolicyDocument.Statement as Json[]);
+    const partiql = statements.filter((st) => JSON.stringify(st.Action).includes("PartiQL"));
+    expect(partiql).toHaveLength(1);
+    expect([...(partiql[0].Action as string[])].sort()).toEqual([
+      "dynamodb:DescribeTable",
+      "dynamodb:PartiQLDelete",
+      "dynamodb:PartiQLInsert",
+      "dynamodb:PartiQLSelect",
+      "dynamodb:PartiQLUpdate",
+    ]);
+    expect(JSON.stringify(partiql[0].Resource)).toMatch(/IdempotencyTable/);
+  });
+
   it("lets the ingestor read exactly the RPC secret it is told about", () => {
     // Assess
     prod.service.hasResourceProperties("AWS::IAM::Policy", {
