@@ -10,9 +10,10 @@ import { statementError, toRetryableError } from "./toRetryableError.js";
 
 /**
  * The claim / complete protocol of the idempotency table, batched: one BatchExecuteStatement round
- * trip claims a whole SQS batch, one completes it (a batch with replays adds one consistent read). PartiQL statements carry their own conditions and
- * report per statement, so one conflicting record never fails the others, and each costs the write
- * units of a plain conditional PutItem/UpdateItem (TransactWriteItems would cost twice that).
+ * trip claims a whole SQS batch, one completes it (a batch with replays adds one consistent read).
+ * PartiQL statements carry their own conditions and report per statement, so one conflicting record
+ * never fails the others, and each costs the write units of a plain conditional PutItem/UpdateItem
+ * (TransactWriteItems would cost twice that).
  *
  * Item: { id: observationId, status, claimExpiresAt (epoch ms, while IN_PROGRESS), owner, eventKey, ttl (epoch s) }.
  */

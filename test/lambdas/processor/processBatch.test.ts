@@ -190,7 +190,8 @@ describe("createBatchProcessor", () => {
           return { Error: { Code: "DuplicateItem", Item: existingItem(s.id, "COMPLETED") } };
         }
         if (s.id === observationId(seenB) && s.kind === "claim") return { Error: { Code: "DuplicateItem" } };
-        if (s.id === observationId(seenB) && s.kind === "read") return { Item: existingItem(s.id, "COMPLETED") };
+        if (s.id === observationId(seenB) && s.kind === "read")
+          return { Item: existingItem(s.id, "COMPLETED") };
         return undefined;
       }),
     );
