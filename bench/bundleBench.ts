@@ -3,8 +3,12 @@ import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { build, type Metafile } from "esbuild";
-import { LAMBDA_BUNDLE_ALIASES, LAMBDA_EXTERNAL_MODULES } from "../lib/compute/lambdaBundling.js";
+import { build, type Format, type Metafile } from "esbuild";
+import {
+  LAMBDA_BUNDLE_ALIASES,
+  LAMBDA_BUNDLE_OUTPUT,
+  LAMBDA_EXTERNAL_MODULES,
+} from "../lib/compute/lambdaBundling.js";
 import type { Goal } from "./processorBench.js";
 import { type Figure, figure, formatNumber, renderTable, showFigure } from "./stats.js";
 
@@ -81,8 +85,16 @@ const FUNCTIONS: { fn: BundleCell["fn"]; entry: string; env: Record<string, stri
 ];
 
 /** What lib/compute/PipelineFunction.ts gives NodejsFunction's bundling. */
-const SETTINGS =
-  "esbuild bundle, platform node, format cjs, target node22, minify, sourcemap (external), mainFields module,main, external @duckdb/node-api, AWS SDK bundled with the Lambda-only credential chain";
+const SETTINGS = [
+  "esbuild bundle, platform node",
+  `format ${LAMBDA_BUNDLE_OUTPUT.format}`,
+  `target ${LAMBDA_BUNDLE_OUTPUT.target}`,
+  LAMBDA_BUNDLE_OUTPUT.minify ? "minify" : "no minify",
+  LAMBDA_BUNDLE_OUTPUT.sourceMap ? "sourcemap (external)" : "no sourcemap",
+  `mainFields ${LAMBDA_BUNDLE_OUTPUT.mainFields.join(",")}`,
+  `external ${LAMBDA_EXTERNAL_MODULES.join(",")}`,
+  "AWS SDK bundled with the Lambda-only credential chain",
+].join(", ");
 
 /** A fresh node process loads the bundle as Lambda's runtime would, and reports its timings. */
 const PROBE = `const t0 = performance.now();
@@ -109,12 +121,12 @@ export async function runBundleBench(options: BundleBenchOptions): Promise<Bundl
         entryPoints: [f.entry],
         bundle: true,
         platform: "node",
-        format: "cjs",
-        target: "node22",
-        minify: true,
-        sourcemap: true,
-        sourcesContent: false,
-        mainFields: ["module", "main"],
+        format: LAMBDA_BUNDLE_OUTPUT.format as Format,
+        target: LAMBDA_BUNDLE_OUTPUT.target,
+        minify: LAMBDA_BUNDLE_OUTPUT.minify,
+        sourcemap: LAMBDA_BUNDLE_OUTPUT.sourceMap,
+        sourcesContent: LAMBDA_BUNDLE_OUTPUT.sourcesContent,
+        mainFields: [...LAMBDA_BUNDLE_OUTPUT.mainFields],
         external: [...LAMBDA_EXTERNAL_MODULES],
         alias: { ...LAMBDA_BUNDLE_ALIASES },
         outfile,

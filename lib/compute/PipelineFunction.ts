@@ -6,7 +6,7 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 import { METRIC_NAMESPACE } from "../../lambdas/shared/metricNames.js";
 import { acknowledgeGuardRule } from "../tidemarkValidations.js";
-import { LAMBDA_BUNDLE_ALIASES, LAMBDA_EXTERNAL_MODULES } from "./lambdaBundling.js";
+import { LAMBDA_BUNDLE_ALIASES, LAMBDA_BUNDLE_OUTPUT, LAMBDA_EXTERNAL_MODULES } from "./lambdaBundling.js";
 
 export interface PipelineFunctionProps {
   /** Path of the handler module (it exports `handler`). */
@@ -81,15 +81,8 @@ export class PipelineFunction extends Construct {
       },
       bundling: {
         forceDockerBundling: false,
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        // CommonJS output on purpose: esbuild hoists an external module's import to the top of an ESM
-        // bundle, so the DuckDB adapter's import would run (and fail) at every cold start. In CommonJS
-        // it stays a lazy require() that only the duckdb sink ever reaches.
-        format: nodejs.OutputFormat.CJS,
-        target: "node22",
-        mainFields: ["module", "main"],
+        ...LAMBDA_BUNDLE_OUTPUT,
+        mainFields: [...LAMBDA_BUNDLE_OUTPUT.mainFields],
         // The SDK is bundled so the versions in package-lock.json are the ones that run.
         bundleAwsSDK: true,
         externalModules: [...LAMBDA_EXTERNAL_MODULES],

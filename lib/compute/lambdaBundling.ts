@@ -1,9 +1,25 @@
 import { fileURLToPath } from "node:url";
+import { OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 
 /**
  * Bundling choices shared by the CDK functions (PipelineFunction) and the bundle benchmark, so that
  * the bench measures exactly what `cdk deploy` ships.
  */
+
+/**
+ * esbuild output settings of every Lambda bundle.
+ * CommonJS on purpose: esbuild hoists an external module's import to the top of an ESM bundle, so the
+ * DuckDB adapter's import would run (and fail) at every cold start. In CommonJS it stays a lazy
+ * require() that only the duckdb sink ever reaches.
+ */
+export const LAMBDA_BUNDLE_OUTPUT = {
+  format: OutputFormat.CJS,
+  target: "node22",
+  minify: true,
+  sourceMap: true,
+  sourcesContent: false,
+  mainFields: ["module", "main"],
+} as const;
 
 /** Left out of the bundle. DuckDB is the local sink (a native module); the Lambda sink is Firehose. */
 export const LAMBDA_EXTERNAL_MODULES: readonly string[] = ["@duckdb/node-api"];
