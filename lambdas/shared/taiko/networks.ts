@@ -364,7 +364,10 @@ export interface LogSource {
   readonly fork: ForkName;
 }
 
-/** Every L1 contract to watch with the decoder for its logs (deduplicated: Unzen reuses the Shasta inbox). */
+/**
+ * Every L1 contract whose logs Tidemark decodes, with the decoder for them (deduplicated: Unzen
+ * reuses the Shasta inbox). The whitelists are not log sources: their operators are read by calls.
+ */
 export function logSources(network: TaikoNetwork): LogSource[] {
   const sources = new Map<Address, LogSource>();
   for (const spec of network.forks) {
