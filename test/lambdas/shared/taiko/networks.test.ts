@@ -26,16 +26,20 @@ function configError(fn: () => unknown): ConfigError {
 }
 
 describe("forkAt at the activation boundary", () => {
-  it.each([
-    [mainnet, 1_775_135_699, "pacaya"], // 2026-04-02 13:14:59 UTC
-    [mainnet, 1_775_135_700, "shasta"], // 13:15:00
-    [mainnet, 1_786_021_199, "shasta"],
-    [mainnet, 1_786_021_200, "unzen"], // 2026-08-06 13:00:00 UTC
-    [hoodi, 1_770_296_399, "pacaya"],
-    [hoodi, 1_770_296_400, "shasta"], // 2026-02-05 13:00:00 UTC
-    [hoodi, 1_781_787_600, "unzen"],
-    [mainnet, 0, "pacaya"],
-  ] as const)("%s.name at %i is %s", (network, timestamp, fork) => {
+  const boundaries = (
+    [
+      [mainnet, 1_775_135_699, "pacaya"], // 2026-04-02 13:14:59 UTC
+      [mainnet, 1_775_135_700, "shasta"], // 13:15:00
+      [mainnet, 1_786_021_199, "shasta"],
+      [mainnet, 1_786_021_200, "unzen"], // 2026-08-06 13:00:00 UTC
+      [hoodi, 1_770_296_399, "pacaya"],
+      [hoodi, 1_770_296_400, "shasta"], // 2026-02-05 13:00:00 UTC
+      [hoodi, 1_781_787_600, "unzen"],
+      [mainnet, 0, "pacaya"],
+    ] as const
+  ).map(([network, timestamp, fork]) => ({ network, name: network.name, timestamp, fork }));
+
+  it.each(boundaries)("$name at $timestamp is $fork", ({ network, timestamp, fork }) => {
     // Act
     const spec = forkAt(network, { timestamp });
 
