@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { PipelineEvent } from "./events.js";
+import { shastaEventKeyOf, shastaPartitionNumber } from "./shastaEventKeys.js";
 
 /**
  * The event key: the identity operators know from the self-hosted design.
@@ -19,6 +20,8 @@ export function eventKey(event: PipelineEvent): string {
       return `${event.blobHash}-forced_inclusion_processed`;
     case "reorg":
       return `${event.chain}:${event.commonAncestor.number}:${orphanDigest(event.orphaned)}-reorg`;
+    default:
+      return shastaEventKeyOf(event);
   }
 }
 
@@ -49,6 +52,8 @@ export function partitionNumber(event: PipelineEvent): number {
       return event.createdAtBatchId;
     case "reorg":
       return event.commonAncestor.number;
+    default:
+      return shastaPartitionNumber(event);
   }
 }
 
@@ -60,6 +65,9 @@ export function streamOf(event: PipelineEvent): string {
       return "l2";
     case "reorg":
       return `${event.chain}-reorg`;
+    // The L2 side's proposal link travels with the L2 headers, partitioned by the same block number.
+    case "shasta_proposal_block":
+      return "l2";
     default:
       return "inbox";
   }
