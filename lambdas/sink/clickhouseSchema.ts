@@ -8,6 +8,7 @@ import {
   TABLE_NAMES,
   type TableName,
 } from "./rows.js";
+import { isShastaTable } from "./shastaRows.js";
 
 /**
  * ClickHouse's physical type per column kind. Gas and fees are Decimal(38, 0)
@@ -74,9 +75,21 @@ export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
   {
     version: 1,
     description: "tables (ReplacingMergeTree by primary key) and canonical views",
+    // The Pacaya-era tables, exactly as this migration has always created them.
     statements: (database) => [
-      ...TABLE_NAMES.map((t) => createTable(database, t)),
-      ...CANONICAL_VIEWS.map(
+      ...TABLE_NAMES.filter((t) => !isShastaTable(t)).map((t) => createTable(database, t)),
+      ...CANONICAL_VIEWS.filter((v) => !isShastaTable(v.table)).map(
+        (v) =>
+          `CREATE VIEW IF NOT EXISTS ${database}.${v.view} AS ${clickhouseCanonicalViewSelect(database, v)}`,
+      ),
+    ],
+  },
+  {
+    version: 2,
+    description: "Shasta tables (ReplacingMergeTree by primary key) and their canonical views",
+    statements: (database) => [
+      ...TABLE_NAMES.filter(isShastaTable).map((t) => createTable(database, t)),
+      ...CANONICAL_VIEWS.filter((v) => isShastaTable(v.table)).map(
         (v) =>
           `CREATE VIEW IF NOT EXISTS ${database}.${v.view} AS ${clickhouseCanonicalViewSelect(database, v)}`,
       ),

@@ -7,6 +7,7 @@ import {
   TABLE_COLUMNS,
   TABLE_NAMES,
 } from "./rows.js";
+import { isShastaTable } from "./shastaRows.js";
 
 /** DuckDB's physical type for each column kind: gas and fees need 128 bits (ClickHouse UInt128). */
 export const DUCKDB_TYPES: { readonly [K in ColumnKind]: string } = {
@@ -42,9 +43,22 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     description: "tables, primary keys and canonical views",
+    // The Pacaya-era tables, exactly as this migration has always created them.
     statements: [
-      ...TABLE_NAMES.map(createTable),
-      ...CANONICAL_VIEWS.map((v) => `CREATE OR REPLACE VIEW ${v.view} AS ${canonicalViewSelect(v)}`),
+      ...TABLE_NAMES.filter((t) => !isShastaTable(t)).map(createTable),
+      ...CANONICAL_VIEWS.filter((v) => !isShastaTable(v.table)).map(
+        (v) => `CREATE OR REPLACE VIEW ${v.view} AS ${canonicalViewSelect(v)}`,
+      ),
+    ],
+  },
+  {
+    version: 2,
+    description: "Shasta tables (proposals, proofs, sources, L2 links, bonds, …) and their canonical views",
+    statements: [
+      ...TABLE_NAMES.filter(isShastaTable).map(createTable),
+      ...CANONICAL_VIEWS.filter((v) => isShastaTable(v.table)).map(
+        (v) => `CREATE OR REPLACE VIEW ${v.view} AS ${canonicalViewSelect(v)}`,
+      ),
     ],
   },
 ];
