@@ -14,6 +14,17 @@ import {
   reorg,
   verified,
 } from "./helpers.js";
+import {
+  everyBond,
+  shastaActivated,
+  shastaBond,
+  shastaProposalBlock,
+  shastaProposed,
+  shastaProved,
+  shastaSaved,
+  shastaStateRecovered,
+  shastaVoided,
+} from "./shastaHelpers.js";
 
 describe("rowsOf", () => {
   it("maps an L1 header to one l1_head_events row keyed by the record's ids", () => {
@@ -204,6 +215,16 @@ describe("rowsOf", () => {
       record(verified(1, at(3))),
       record(forcedInclusion("x", at(4))),
       record(reorg("l1", 2, 3)),
+      // Shasta: every event, every bond kind (nullable per-kind columns), the genesis proposal
+      record(shastaActivated(at(5))),
+      record(shastaProposed(0, at(5, { logIndex: 1 }), { sources: 0 })),
+      record(shastaProposed(1, at(6), { sources: 2, forced: 1 })),
+      record(shastaProved({ first: 1, firstNew: 1, last: 1 }, at(7))),
+      record(shastaStateRecovered(at(8))),
+      record(shastaVoided(at(8, { logIndex: 1 }))),
+      record(shastaSaved(at(9))),
+      ...everyBond().map((b, i) => record(shastaBond(b, at(10, { logIndex: i })))),
+      record(shastaProposalBlock(4, 1)),
     ];
     // Act
     const byTable = rowsByTable(records);
