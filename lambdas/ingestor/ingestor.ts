@@ -30,6 +30,11 @@ export interface CreateIngestorParameters {
   readonly sleep?: (ms: number) => Promise<void>;
   /** The chaos suite's crash points; absent in production. */
   readonly faults?: FaultInjector;
+  /**
+   * A backfill: read each listed chain only up to this block (inclusive) instead of following its
+   * head. The scheduled ingestor passes none; `tidemark backfill` passes its `--to`.
+   */
+  readonly toBlock?: Partial<Readonly<Record<Chain, number>>>;
 }
 
 export type ChainStatus =
@@ -94,6 +99,7 @@ export function createIngestor(parameters: CreateIngestorParameters): Ingestor {
 
   const publish = async (events: readonly PipelineEvent[]) => {
     await publishEvents(sqs, config.queueUrl, events, config.partitions, {
+      lanes: config.publishLanes,
       onRetry: (entries) => metrics.record(IngestorMetric.PublishEntriesRetried, entries),
       faults,
     });
@@ -173,6 +179,7 @@ export function createIngestor(parameters: CreateIngestorParameters): Ingestor {
           maxBlocksPerRange: config.maxBlocksPerRange,
           confirmations: config.confirmations,
           inboxAddresses: state.chain === "l1" ? inboxAddresses : [],
+          toBlock: parameters.toBlock?.[state.chain],
         },
         publish,
         metrics,

@@ -1,5 +1,6 @@
-import { createClient, custom, type Hex, hexToNumber, numberToHex } from "viem";
+import { custom, type Hex, hexToNumber, numberToHex } from "viem";
 import { describe, expect, it } from "vitest";
+import { createTransportChainClient } from "../../../lambdas/ingestor/chainReader.js";
 import { ingestChain } from "../../../lambdas/ingestor/ingestChain.js";
 import { ReorgTooDeepError, RpcError } from "../../../lambdas/shared/errors.js";
 import type { PipelineEvent, ReorgEvent } from "../../../lambdas/shared/events.js";
@@ -23,8 +24,8 @@ import {
 /** A node whose chain the test can swap, as a reorg does. */
 function fakeNode(initial: FakeBlock[]) {
   const node = { chain: initial, logs: [] as unknown[] };
-  const client = createClient({
-    transport: custom(
+  const client = createTransportChainClient(
+    custom(
       {
         async request({ method, params }) {
           const [tag] = params as [Hex | "latest"];
@@ -38,7 +39,7 @@ function fakeNode(initial: FakeBlock[]) {
       },
       { retryCount: 0 },
     ),
-  });
+  );
   return { node, client };
 }
 
