@@ -40,6 +40,7 @@ interface GroupQueue<E> {
  * - no two batches in flight share a group, and a group's next entry goes out only after its previous
  *   one was accepted;
  * - a refused entry blocks its group for the rest of the round.
+ * So the lanes in use are bounded by the groups with entries waiting: about groups / 10.
  * Resolves with the entries not accepted (refused, or held behind a refusal), in publish order.
  */
 export function sendInLanes<E extends LaneEntry>(parameters: SendInLanesParameters<E>): Promise<E[]> {
@@ -49,20 +50,25 @@ export function sendInLanes<E extends LaneEntry>(parameters: SendInLanesParamete
   const groups = queuesByGroup(parameters.entries);
   let unaccepted = parameters.entries.length;
 
-  /** The next batch: the head entries of free groups, earliest first, within the batch limits. */
-  const nextBatch = (): E[] => {
+  /**
+   * The next batch: the head entries of free groups, earliest first, within the batch limits. A batch
+   * that is not full waits while another is in flight: each request costs the same CPU whatever it
+   * holds (the SDK's work is per request), and the groups in flight come back to fill it.
+   */
+  const nextBatch = (running: number): E[] => {
     const heads: E[] = [];
     for (const queue of groups.values()) {
       const head = queue.entries[queue.head];
       if (head && !queue.busy && !queue.blocked) heads.push(head);
     }
     heads.sort((a, b) => a.index - b.index);
-    const [first = []] = chunk(heads, {
+    const [first = [], ...rest] = chunk(heads, {
       maxItems: parameters.maxItems,
       maxBytes: parameters.maxBytes,
       sizeOf: (e) => e.bytes,
     });
-    return first;
+    const full = first.length === parameters.maxItems || rest.length > 0;
+    return full || running === 0 ? first : [];
   };
 
   return new Promise<E[]>((resolve, reject) => {
@@ -82,7 +88,7 @@ export function sendInLanes<E extends LaneEntry>(parameters: SendInLanesParamete
     };
     const launch = () => {
       while (!stopped && running < lanes) {
-        const batch = nextBatch();
+        const batch = nextBatch(running);
         if (batch.length === 0) break;
         for (const entry of batch) (groups.get(entry.group) as GroupQueue<E>).busy = true;
         running++;

@@ -15,9 +15,10 @@ const MAX_ENTRIES = 10;
 const MAX_BATCH_BYTES = 256 * 1024;
 
 /**
- * Batches in flight at once (PUBLISH_LANES' default). A group has at most one entry in flight, so
- * lanes beyond ⌈groups in a range / 10⌉ + 1 only wait: a range holds 2–3 streams of PARTITIONS (16)
- * groups, which 4 lanes cover; more would only contend for the CPU each SDK request costs.
+ * Batches in flight at once (PUBLISH_LANES' default). A group has at most one entry in flight and a
+ * batch that is not full waits while another is in flight, so the lanes in use are about
+ * groups with entries waiting / 10: a range holds 2–3 streams of PARTITIONS (16) groups, which 4
+ * lanes cover. Raise it with PARTITIONS, never past what the groups can fill.
  */
 export const DEFAULT_PUBLISH_LANES = 4;
 
