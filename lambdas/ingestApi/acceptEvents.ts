@@ -175,7 +175,11 @@ function asDuplicate(outcome: SequenceOutcome | undefined): EventResult {
   const { eventId, sequence, acceptedAt } =
     outcome.status === "duplicate"
       ? outcome
-      : { eventId: outcome.record.eventId, sequence: outcome.record.sequence, acceptedAt: outcome.record.receipt.acceptedAt };
+      : {
+          eventId: outcome.record.eventId,
+          sequence: outcome.record.sequence,
+          acceptedAt: outcome.record.receipt.acceptedAt,
+        };
   return { status: "duplicate", eventId, sequence, acceptedAt, idempotentHit: true };
 }
 

@@ -60,7 +60,8 @@ const hashKey = (apiKey: string) => createHash("sha256").update(apiKey).digest()
 export function createApiKeys({ ddb, tableName, now = Date.now }: CreateApiKeysParameters): ApiKeys {
   const keys: ApiKeys = {
     async createKey({ name, streams, ratePerSecond = 50, burst = 100 }) {
-      if (streams.length === 0) throw new InvalidRequestError("a key needs at least one stream", { field: "streams" });
+      if (streams.length === 0)
+        throw new InvalidRequestError("a key needs at least one stream", { field: "streams" });
       for (const s of streams) {
         if (s !== "*" && !STREAM_PATTERN.test(s)) {
           throw new InvalidRequestError(`stream ${s} does not match ${STREAM_PATTERN}`, { field: "streams" });
@@ -71,7 +72,14 @@ export function createApiKeys({ ddb, tableName, now = Date.now }: CreateApiKeysP
       }
       const keyId = randomBytes(8).toString("hex");
       const apiKey = `tmk_${keyId}_${randomBytes(32).toString("base64url")}`;
-      const record: ApiKeyRecord = { keyId, name, streams: [...streams], ratePerSecond, burst, createdAt: new Date(now()).toISOString() };
+      const record: ApiKeyRecord = {
+        keyId,
+        name,
+        streams: [...streams],
+        ratePerSecond,
+        burst,
+        createdAt: new Date(now()).toISOString(),
+      };
       await ddb.send(
         new PutItemCommand({
           TableName: tableName,
@@ -124,7 +132,10 @@ export function createApiKeys({ ddb, tableName, now = Date.now }: CreateApiKeysP
 
     async authenticate(apiKey) {
       if (apiKey === undefined || apiKey === "") {
-        throw new UnauthorizedError("missing API key: send it as `Authorization: Bearer <key>` or `x-api-key`", { field: "authorization" });
+        throw new UnauthorizedError(
+          "missing API key: send it as `Authorization: Bearer <key>` or `x-api-key`",
+          { field: "authorization" },
+        );
       }
       const match = KEY_PATTERN.exec(apiKey);
       if (!match) throw new UnauthorizedError("malformed API key", { field: "authorization" });
@@ -137,7 +148,10 @@ export function createApiKeys({ ddb, tableName, now = Date.now }: CreateApiKeysP
         throw new UnauthorizedError("unknown API key", { field: "authorization" });
       }
       const record = fromItem(Item);
-      if (record.revokedAt) throw new UnauthorizedError(`API key ${record.keyId} was revoked at ${record.revokedAt}`, { field: "authorization" });
+      if (record.revokedAt)
+        throw new UnauthorizedError(`API key ${record.keyId} was revoked at ${record.revokedAt}`, {
+          field: "authorization",
+        });
       return record;
     },
   };

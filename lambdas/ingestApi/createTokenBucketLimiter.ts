@@ -18,7 +18,8 @@ export function createTokenBucketLimiter(now: () => number = Date.now): TokenBuc
     take(keyId, { ratePerSecond, burst }) {
       const t = now();
       if (t - lastSweep > 60_000) {
-        for (const [id, b] of buckets) if (b.tokens + ((t - b.at) / 1000) * ratePerSecond >= burst) buckets.delete(id);
+        for (const [id, b] of buckets)
+          if (b.tokens + ((t - b.at) / 1000) * ratePerSecond >= burst) buckets.delete(id);
         lastSweep = t;
       }
       const bucket = buckets.get(keyId) ?? { tokens: burst, at: t };

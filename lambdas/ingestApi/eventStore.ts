@@ -46,7 +46,11 @@ export function createEventStore({ ddb, tableName }: { ddb: DynamoDBClient; tabl
 
   const getByKey = async (key: { pk: string; sk: string }) => {
     const { Item } = await ddb.send(
-      new GetItemCommand({ TableName: tableName, Key: { pk: { S: key.pk }, sk: { S: key.sk } }, ConsistentRead: true }),
+      new GetItemCommand({
+        TableName: tableName,
+        Key: { pk: { S: key.pk }, sk: { S: key.sk } },
+        ConsistentRead: true,
+      }),
     );
     return Item;
   };

@@ -66,20 +66,21 @@ export const DEFAULT_INGEST_SETTINGS: IngestSettings = {
   sequenceAttempts: 60,
 };
 
-const INTEGER_BOUNDS: { readonly [K in Exclude<keyof IngestSettings, "defaultSchemaMode">]: [number, number] } =
-  {
-    maxBodyBytes: [1024, 100 * 1024 * 1024],
-    maxEventsPerBatch: [1, 100_000],
-    maxPayloadBytes: [1, 100 * 1024 * 1024],
-    claimCheckThresholdBytes: [0, 48 * 1024],
-    idempotencyTtlSeconds: [600, 10 * 365 * 86_400],
-    partitions: [1, 1024],
-    outboxGraceSeconds: [0, 86_400],
-    commitEveryEvents: [1, 1_000_000],
-    commitEverySeconds: [1, 86_400],
-    schemaCacheSeconds: [0, 3600],
-    sequenceAttempts: [1, 1000],
-  };
+const INTEGER_BOUNDS: {
+  readonly [K in Exclude<keyof IngestSettings, "defaultSchemaMode">]: [number, number];
+} = {
+  maxBodyBytes: [1024, 100 * 1024 * 1024],
+  maxEventsPerBatch: [1, 100_000],
+  maxPayloadBytes: [1, 100 * 1024 * 1024],
+  claimCheckThresholdBytes: [0, 48 * 1024],
+  idempotencyTtlSeconds: [600, 10 * 365 * 86_400],
+  partitions: [1, 1024],
+  outboxGraceSeconds: [0, 86_400],
+  commitEveryEvents: [1, 1_000_000],
+  commitEverySeconds: [1, 86_400],
+  schemaCacheSeconds: [0, 3600],
+  sequenceAttempts: [1, 1000],
+};
 
 /**
  * Defaults merged with overrides and then with the environment (when given), every value checked; the

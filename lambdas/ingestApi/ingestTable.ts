@@ -26,7 +26,11 @@ export const EVENT_ID_INDEX = { indexName: "eventId-index", partitionKey: "event
  * Sparse index of outbox records not yet on the queue: `outboxShard` and `outboxAt` are set by the
  * sequencing transaction and removed once the message is sent, so the sweeper reads only what is pending.
  */
-export const OUTBOX_INDEX = { indexName: "outbox-index", partitionKey: "outboxShard", sortKey: "outboxAt" } as const;
+export const OUTBOX_INDEX = {
+  indexName: "outbox-index",
+  partitionKey: "outboxShard",
+  sortKey: "outboxAt",
+} as const;
 
 /** Shards of the outbox index (spreads a burst of pending records over partitions). */
 export const OUTBOX_SHARDS = 4;

@@ -17,7 +17,9 @@ const NODE = Uint8Array.of(1);
 
 export function leafHash(body: ReceiptBody): Uint8Array {
   const { stream, sequence, eventId, payloadSha256, acceptedAt } = body;
-  return sha256(concatBytes(LEAF, utf8ToBytes(canonicalJson({ stream, sequence, eventId, payloadSha256, acceptedAt }))));
+  return sha256(
+    concatBytes(LEAF, utf8ToBytes(canonicalJson({ stream, sequence, eventId, payloadSha256, acceptedAt }))),
+  );
 }
 
 const nodeHash = (left: Uint8Array, right: Uint8Array) => sha256(concatBytes(NODE, left, right));
@@ -43,7 +45,8 @@ export function merkleRoot(leaves: readonly Uint8Array[]): string {
 
 /** RFC 6962 audit path of leaf `index`, bottom-up, as hex. */
 export function inclusionPath(leaves: readonly Uint8Array[], index: number): string[] {
-  if (!(index >= 0 && index < leaves.length)) throw new RangeError(`leaf ${index} is not in a tree of ${leaves.length}`);
+  if (!(index >= 0 && index < leaves.length))
+    throw new RangeError(`leaf ${index} is not in a tree of ${leaves.length}`);
   const path: Uint8Array[] = [];
   const walk = (part: readonly Uint8Array[], m: number): void => {
     if (part.length <= 1) return;

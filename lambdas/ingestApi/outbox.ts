@@ -128,7 +128,8 @@ export async function drainOutbox(parameters: DrainOutboxParameters): Promise<En
           Limit: limit - keys.length,
         }),
       );
-      for (const item of page.Items ?? []) keys.push({ pk: item.pk as AttributeValue, sk: item.sk as AttributeValue });
+      for (const item of page.Items ?? [])
+        keys.push({ pk: item.pk as AttributeValue, sk: item.sk as AttributeValue });
       start = keys.length < limit ? page.LastEvaluatedKey : undefined;
     } while (start);
   }

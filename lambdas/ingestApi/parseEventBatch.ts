@@ -1,5 +1,5 @@
-import { canonicalJson } from "./canonicalJson.js";
 import { EVENT_TYPE_PATTERN, MAX_CLIENT_EVENT_ID_LENGTH, STREAM_PATTERN } from "./apiEventMessage.js";
+import { canonicalJson } from "./canonicalJson.js";
 import { type IngestApiError, InvalidRequestError, LimitExceededError } from "./errors.js";
 import type { IngestSettings } from "./ingestSettings.js";
 
@@ -66,7 +66,10 @@ function parseEvent(raw: unknown, at: string, settings: IngestSettings): ParsedE
     return reject(`${at}.stream must be a string matching ${STREAM_PATTERN}`, `${at}.stream`);
   }
   if (typeof type !== "string" || !EVENT_TYPE_PATTERN.test(type)) {
-    return { ...reject(`${at}.type must be a string matching ${EVENT_TYPE_PATTERN}`, `${at}.type`), ...known };
+    return {
+      ...reject(`${at}.type must be a string matching ${EVENT_TYPE_PATTERN}`, `${at}.type`),
+      ...known,
+    };
   }
   if (
     typeof clientEventId !== "string" ||

@@ -8,8 +8,8 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { Ajv, type ValidateFunction } from "ajv";
 import { InvalidSchemaError, SchemaViolationError } from "./errors.js";
-import { ingestKeys } from "./ingestTable.js";
 import { SCHEMA_MODES, type SchemaMode } from "./ingestSettings.js";
+import { ingestKeys } from "./ingestTable.js";
 
 export interface StoredSchema {
   readonly eventType: string;
@@ -74,10 +74,13 @@ export function createSchemaRegistry(parameters: CreateSchemaRegistryParameters)
       try {
         validate = ajv.compile(stored.schema);
       } catch (error) {
-        throw new InvalidSchemaError(`schema of ${stored.eventType} does not compile: ${(error as Error).message}`, {
-          field,
-          cause: error,
-        });
+        throw new InvalidSchemaError(
+          `schema of ${stored.eventType} does not compile: ${(error as Error).message}`,
+          {
+            field,
+            cause: error,
+          },
+        );
       }
       compiled.set(stored.schemaSha256, validate);
     }
@@ -86,7 +89,11 @@ export function createSchemaRegistry(parameters: CreateSchemaRegistryParameters)
 
   const readSchema = async (eventType: string): Promise<StoredSchema | undefined> => {
     const { Item } = await ddb.send(
-      new GetItemCommand({ TableName: tableName, Key: keyOf(ingestKeys.schema(eventType)), ConsistentRead: true }),
+      new GetItemCommand({
+        TableName: tableName,
+        Key: keyOf(ingestKeys.schema(eventType)),
+        ConsistentRead: true,
+      }),
     );
     return Item ? fromItem(Item) : undefined;
   };
@@ -103,8 +110,18 @@ export function createSchemaRegistry(parameters: CreateSchemaRegistryParameters)
           TableName: tableName,
           Key: keyOf(ingestKeys.schema(eventType)),
           UpdateExpression: "SET #schema = :schema, #sha = :sha, #at = :at ADD #version :one",
-          ExpressionAttributeNames: { "#schema": "schema", "#sha": "schemaSha256", "#at": "updatedAt", "#version": "version" },
-          ExpressionAttributeValues: { ":schema": { S: schemaText }, ":sha": { S: schemaSha256 }, ":at": { S: updatedAt }, ":one": { N: "1" } },
+          ExpressionAttributeNames: {
+            "#schema": "schema",
+            "#sha": "schemaSha256",
+            "#at": "updatedAt",
+            "#version": "version",
+          },
+          ExpressionAttributeValues: {
+            ":schema": { S: schemaText },
+            ":sha": { S: schemaSha256 },
+            ":at": { S: updatedAt },
+            ":one": { N: "1" },
+          },
           ReturnValues: "ALL_NEW",
         }),
       );
@@ -135,14 +152,21 @@ export function createSchemaRegistry(parameters: CreateSchemaRegistryParameters)
         throw new InvalidSchemaError(`mode must be one of ${SCHEMA_MODES.join("|")}`, { field: "mode" });
       }
       await ddb.send(
-        new PutItemCommand({ TableName: tableName, Item: { ...keyOf(ingestKeys.mode(stream)), mode: { S: mode } } }),
+        new PutItemCommand({
+          TableName: tableName,
+          Item: { ...keyOf(ingestKeys.mode(stream)), mode: { S: mode } },
+        }),
       );
       cached.set(`mode:${stream}`, { value: mode, until: now() + cacheSeconds * 1000 });
     },
     getStreamMode: (stream) =>
       memo(`mode:${stream}`, async () => {
         const { Item } = await ddb.send(
-          new GetItemCommand({ TableName: tableName, Key: keyOf(ingestKeys.mode(stream)), ConsistentRead: true }),
+          new GetItemCommand({
+            TableName: tableName,
+            Key: keyOf(ingestKeys.mode(stream)),
+            ConsistentRead: true,
+          }),
         );
         const mode = Item?.mode?.S as SchemaMode | undefined;
         return mode && SCHEMA_MODES.includes(mode) ? mode : defaultMode;
@@ -161,7 +185,9 @@ export function createSchemaRegistry(parameters: CreateSchemaRegistryParameters)
       }
       const validate = compile(stored, field);
       if (validate(payload)) return { ok: true, mode, violations: [] };
-      const violations = (validate.errors ?? []).map((e) => `${field}.payload${e.instancePath} ${e.message ?? "is invalid"}`);
+      const violations = (validate.errors ?? []).map(
+        (e) => `${field}.payload${e.instancePath} ${e.message ?? "is invalid"}`,
+      );
       if (mode === "warn") return { ok: true, mode, violations };
       const error = new SchemaViolationError(
         `${field}.payload fails the schema of ${eventType} (v${stored.version}): ${violations.join("; ")}`,

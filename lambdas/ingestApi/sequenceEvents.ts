@@ -111,9 +111,21 @@ export async function sequenceEvents(
   return outcomes;
 }
 
-function toRecord(signer: ReceiptSigner, stream: string, sequence: number, r: SequenceRequest, at: number): OutboxRecord {
+function toRecord(
+  signer: ReceiptSigner,
+  stream: string,
+  sequence: number,
+  r: SequenceRequest,
+  at: number,
+): OutboxRecord {
   const receipt = signReceipt(
-    { stream, sequence, eventId: r.eventId, payloadSha256: r.payloadSha256, acceptedAt: new Date(at).toISOString() },
+    {
+      stream,
+      sequence,
+      eventId: r.eventId,
+      payloadSha256: r.payloadSha256,
+      acceptedAt: new Date(at).toISOString(),
+    },
     signer,
   );
   return {
@@ -234,7 +246,11 @@ async function readBack(
 async function readRecord(ddb: DynamoDBClient, tableName: string, stream: string, sequence: number) {
   const k = ingestKeys.event(stream, sequence);
   const { Item } = await ddb.send(
-    new GetItemCommand({ TableName: tableName, Key: { pk: { S: k.pk }, sk: { S: k.sk } }, ConsistentRead: true }),
+    new GetItemCommand({
+      TableName: tableName,
+      Key: { pk: { S: k.pk }, sk: { S: k.sk } },
+      ConsistentRead: true,
+    }),
   );
   return Item ? fromOutboxItem(Item) : undefined;
 }
@@ -242,7 +258,11 @@ async function readRecord(ddb: DynamoDBClient, tableName: string, stream: string
 async function readHead(ddb: DynamoDBClient, tableName: string, stream: string): Promise<number> {
   const k = ingestKeys.head(stream);
   const { Item } = await ddb.send(
-    new GetItemCommand({ TableName: tableName, Key: { pk: { S: k.pk }, sk: { S: k.sk } }, ConsistentRead: true }),
+    new GetItemCommand({
+      TableName: tableName,
+      Key: { pk: { S: k.pk }, sk: { S: k.sk } },
+      ConsistentRead: true,
+    }),
   );
   return Number(Item?.head?.N ?? "0");
 }
