@@ -164,7 +164,8 @@ describe("createIngestRoutes", () => {
     // Assess
     expect(statuses).toEqual([200, 200, 200, 429, 429]);
     expect(Number(limited?.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
-    expect(((await limited?.json()) as { error: { code: string } }).error.code).toBe("rate_limited");
+    const limitedBody = (await limited?.json()) as { error: { code: string } } | undefined;
+    expect(limitedBody?.error.code).toBe("rate_limited");
     expect(revoked.status).toBe(401);
     expect((await deps.keys.listKeys()).find((k) => k.keyId === record.keyId)?.revokedAt).toBeDefined();
   });
