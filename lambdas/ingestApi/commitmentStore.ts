@@ -44,76 +44,10 @@ export interface CreateCommitmentStoreParameters {
 }
 
 export function createCommitmentStore(parameters: CreateCommitmentStoreParameters): CommitmentStore {
-  const { ddb, tableName, events, signer, commitEveryEvents, commitEverySeconds } = parameters;
-  const now = parameters.now ?? Date.now;
-  const key = (k: { pk: string; sk: string }) => ({ pk: { S: k.pk }, sk: { S: k.sk } });
+  const { ddb, tableName, events } = parameters;
 
   const store: CommitmentStore = {
-    async commitDue(stream) {
-      const { Item } = await ddb.send(
-        new GetItemCommand({
-          TableName: tableName,
-          Key: key(ingestKeys.commitHead(stream)),
-          ConsistentRead: true,
-        }),
-      );
-      const last = Number(Item?.last?.N ?? "0");
-      const head = await events.head(stream);
-      if (head <= last) return undefined;
-      let to = Math.min(head, last + commitEveryEvents);
-      const range = await events.readRange(stream, last + 1, to);
-      // Invariant (ingestTable.ts): every sequence ≤ head has its event item, so the range is complete.
-      if (range.length !== to - last)
-        throw new Error(`invariant: ${stream} ${last + 1}…${to} has ${range.length} events`);
-      const oldest = Date.parse(range[0]?.receipt.acceptedAt ?? "");
-      if (to - last < commitEveryEvents && now() - oldest < commitEverySeconds * 1000) return undefined;
-      to = last + range.length;
-      const commitment = signCommitment(
-        {
-          stream,
-          fromSequence: last + 1,
-          toSequence: to,
-          root: merkleRoot(range.map((e) => leafHash(e.receipt))),
-          committedAt: new Date(now()).toISOString(),
-        },
-        signer,
-      );
-      try {
-        // The commitment and the commit head move together: two committers cannot both commit a range.
-        await ddb.send(
-          new TransactWriteItemsCommand({
-            TransactItems: [
-              {
-                Update: {
-                  TableName: tableName,
-                  Key: key(ingestKeys.commitHead(stream)),
-                  UpdateExpression: "SET #last = :to, committedAt = :at",
-                  ConditionExpression: last === 0 ? "attribute_not_exists(#last)" : "#last = :last",
-                  ExpressionAttributeNames: { "#last": "last" },
-                  ExpressionAttributeValues: {
-                    ":to": { N: String(to) },
-                    ":at": { S: commitment.committedAt },
-                    ...(last === 0 ? {} : { ":last": { N: String(last) } }),
-                  },
-                },
-              },
-              {
-                Put: {
-                  TableName: tableName,
-                  Item: { ...key(ingestKeys.commitment(stream, to)), ...toItem(commitment) },
-                  ConditionExpression: "attribute_not_exists(pk)",
-                },
-              },
-            ],
-          }),
-        );
-      } catch (error) {
-        if (error instanceof TransactionCanceledException) return undefined;
-        throw error;
-      }
-      parameters.faults?.hit(IngestFaultPoint.AfterCommit, { stream, to });
-      return commitment;
-    },
+    commitDue: (stream) => commitNext(parameters, stream),
 
     async commitmentFor(stream, sequence) {
       // Commitments are keyed by toSequence: the first one at or after `sequence` covers it, if any.
@@ -205,6 +139,83 @@ export function createCommitmentStore(parameters: CreateCommitmentStoreParameter
   };
   return store;
 }
+
+/**
+ * The stream's next commitment, if due. The commitment and the commit head move in one transaction,
+ * so two committers racing cannot both commit a range (the loser gets undefined).
+ */
+async function commitNext(
+  parameters: CreateCommitmentStoreParameters,
+  stream: string,
+): Promise<Commitment | undefined> {
+  const { ddb, tableName, events, signer, commitEveryEvents, commitEverySeconds } = parameters;
+  const now = parameters.now ?? Date.now;
+  const { Item } = await ddb.send(
+    new GetItemCommand({
+      TableName: tableName,
+      Key: key(ingestKeys.commitHead(stream)),
+      ConsistentRead: true,
+    }),
+  );
+  const last = Number(Item?.last?.N ?? "0");
+  const head = await events.head(stream);
+  if (head <= last) return undefined;
+  let to = Math.min(head, last + commitEveryEvents);
+  const range = await events.readRange(stream, last + 1, to);
+  // Invariant (ingestTable.ts): every sequence ≤ head has its event item, so the range is complete.
+  if (range.length !== to - last)
+    throw new Error(`invariant: ${stream} ${last + 1}…${to} has ${range.length} events`);
+  const oldest = Date.parse(range[0]?.receipt.acceptedAt ?? "");
+  if (to - last < commitEveryEvents && now() - oldest < commitEverySeconds * 1000) return undefined;
+  to = last + range.length;
+  const commitment = signCommitment(
+    {
+      stream,
+      fromSequence: last + 1,
+      toSequence: to,
+      root: merkleRoot(range.map((e) => leafHash(e.receipt))),
+      committedAt: new Date(now()).toISOString(),
+    },
+    signer,
+  );
+  try {
+    // The commitment and the commit head move together: two committers cannot both commit a range.
+    await ddb.send(
+      new TransactWriteItemsCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: tableName,
+              Key: key(ingestKeys.commitHead(stream)),
+              UpdateExpression: "SET #last = :to, committedAt = :at",
+              ConditionExpression: last === 0 ? "attribute_not_exists(#last)" : "#last = :last",
+              ExpressionAttributeNames: { "#last": "last" },
+              ExpressionAttributeValues: {
+                ":to": { N: String(to) },
+                ":at": { S: commitment.committedAt },
+                ...(last === 0 ? {} : { ":last": { N: String(last) } }),
+              },
+            },
+          },
+          {
+            Put: {
+              TableName: tableName,
+              Item: { ...key(ingestKeys.commitment(stream, to)), ...toItem(commitment) },
+              ConditionExpression: "attribute_not_exists(pk)",
+            },
+          },
+        ],
+      }),
+    );
+  } catch (error) {
+    if (error instanceof TransactionCanceledException) return undefined;
+    throw error;
+  }
+  parameters.faults?.hit(IngestFaultPoint.AfterCommit, { stream, to });
+  return commitment;
+}
+
+const key = (k: { pk: string; sk: string }) => ({ pk: { S: k.pk }, sk: { S: k.sk } });
 
 function toItem(c: Commitment): Record<string, AttributeValue> {
   return {

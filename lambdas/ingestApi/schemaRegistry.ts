@@ -60,11 +60,13 @@ export function createSchemaRegistry(parameters: CreateSchemaRegistryParameters)
   const compiled = new Map<string, ValidateFunction>();
   const cached = new Map<string, { value: unknown; until: number }>();
 
-  const memo = async <T>(key: string, load: () => Promise<T>): Promise<T> => {
+  // The promise is cached, not the value: a batch of 1,000 events of one type costs one read, not 1,000.
+  const memo = <T>(key: string, load: () => Promise<T>): Promise<T> => {
     const hit = cached.get(key);
-    if (hit && hit.until > now()) return hit.value as T;
-    const value = await load();
+    if (hit && hit.until > now()) return hit.value as Promise<T>;
+    const value = load();
     cached.set(key, { value, until: now() + cacheSeconds * 1000 });
+    value.catch(() => cached.delete(key)); // a failed read is not remembered
     return value;
   };
 
@@ -126,7 +128,10 @@ export function createSchemaRegistry(parameters: CreateSchemaRegistryParameters)
         }),
       );
       const stored = fromItem(Attributes ?? {});
-      cached.set(`schema:${eventType}`, { value: stored, until: now() + cacheSeconds * 1000 });
+      cached.set(`schema:${eventType}`, {
+        value: Promise.resolve(stored),
+        until: now() + cacheSeconds * 1000,
+      });
       return stored;
     },
     getSchema: readSchema,
@@ -157,7 +162,7 @@ export function createSchemaRegistry(parameters: CreateSchemaRegistryParameters)
           Item: { ...keyOf(ingestKeys.mode(stream)), mode: { S: mode } },
         }),
       );
-      cached.set(`mode:${stream}`, { value: mode, until: now() + cacheSeconds * 1000 });
+      cached.set(`mode:${stream}`, { value: Promise.resolve(mode), until: now() + cacheSeconds * 1000 });
     },
     getStreamMode: (stream) =>
       memo(`mode:${stream}`, async () => {
@@ -183,20 +188,33 @@ export function createSchemaRegistry(parameters: CreateSchemaRegistryParameters)
         );
         return { ok: false, mode, error };
       }
-      const validate = compile(stored, field);
-      if (validate(payload)) return { ok: true, mode, violations: [] };
-      const violations = (validate.errors ?? []).map(
-        (e) => `${field}.payload${e.instancePath} ${e.message ?? "is invalid"}`,
-      );
-      if (mode === "warn") return { ok: true, mode, violations };
-      const error = new SchemaViolationError(
-        `${field}.payload fails the schema of ${eventType} (v${stored.version}): ${violations.join("; ")}`,
-        { field: `${field}.payload`, context: { violations, eventType, version: stored.version } },
-      );
-      return { ok: false, mode, error };
+      return judge(mode, stored, compile(stored, field), payload, field);
     },
   };
   return registry;
+}
+
+/** The verdict of a compiled schema on a payload, under `mode` (warn accepts with the violations). */
+function judge(
+  mode: SchemaMode,
+  stored: StoredSchema,
+  validate: ValidateFunction,
+  payload: unknown,
+  field: string,
+): SchemaCheck {
+  if (validate(payload)) return { ok: true, mode, violations: [] };
+  const violations = (validate.errors ?? []).map(
+    (e) => `${field}.payload${e.instancePath} ${e.message ?? "is invalid"}`,
+  );
+  if (mode === "warn") return { ok: true, mode, violations };
+  const error = new SchemaViolationError(
+    `${field}.payload fails the schema of ${stored.eventType} (v${stored.version}): ${violations.join("; ")}`,
+    {
+      field: `${field}.payload`,
+      context: { violations, eventType: stored.eventType, version: stored.version },
+    },
+  );
+  return { ok: false, mode, error };
 }
 
 const keyOf = (key: { pk: string; sk: string }) => ({ pk: { S: key.pk }, sk: { S: key.sk } });

@@ -1,12 +1,15 @@
-import { GetItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
+import { GetItemCommand, QueryCommand, TransactWriteItemsCommand } from "@aws-sdk/client-dynamodb";
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { acceptEvents, type EventResult } from "../../../lambdas/ingestApi/acceptEvents.js";
 import { eventIdOf } from "../../../lambdas/ingestApi/apiEventMessage.js";
 import { IngestFaultPoint } from "../../../lambdas/ingestApi/ingestFaultPoints.js";
 import { ingestKeys } from "../../../lambdas/ingestApi/ingestTable.js";
+import { createS3ObjectStore } from "../../../lambdas/ingestApi/objectStore.js";
 import { drainOutbox } from "../../../lambdas/ingestApi/outbox.js";
 import { parseEventBatch } from "../../../lambdas/ingestApi/parseEventBatch.js";
-import { verifyReceipt } from "../../../lambdas/ingestApi/receipts.js";
+import { payloadSha256, verifyReceipt } from "../../../lambdas/ingestApi/receipts.js";
+import { localAwsConfig } from "../../../scripts/local/localAwsConfig.js";
 import {
   body,
   buildDeps,
@@ -147,9 +150,10 @@ describe("acceptEvents", () => {
       }),
     );
     const beforeDrain = await drainQueue(parts.sqsServer.endpoint, names.queueUrl);
-    const drained = await drainOutbox({ ...deps, partitions: 16, graceSeconds: 0 });
+    const sweeper = { ...deps, faults: undefined, partitions: 16, graceSeconds: 0 }; // the sweeper does not crash
+    const drained = await drainOutbox(sweeper);
     const afterDrain = await drainQueue(parts.sqsServer.endpoint, names.queueUrl);
-    const drainedAgain = await drainOutbox({ ...deps, partitions: 16, graceSeconds: 0 });
+    const drainedAgain = await drainOutbox(sweeper);
     // Assess
     expect([...crashes.values()]).toContain(IngestFaultPoint.AfterSequence);
     expect([...crashes.values()]).toContain(IngestFaultPoint.AfterSend);
@@ -166,7 +170,9 @@ describe("acceptEvents", () => {
       if (r.status === "accepted") expect(verifyReceipt(r.receipt, deps.signer.publicKeyHex)).toBe(true);
     deps.destroy();
   });
+});
 
+describe("acceptEvents receipts and claim checks", () => {
   it("rejects a tampered receipt", async () => {
     // Prepare
     const names = await provisionIngest(parts);
@@ -183,10 +189,14 @@ describe("acceptEvents", () => {
     deps.destroy();
   });
 
-  it("claim-checks a payload above the threshold and sends a pointer with its hash", async () => {
-    // Prepare
+  it("claim-checks a payload above the threshold to S3 and sends a pointer with its hash", async () => {
+    // Prepare: S3 as fauxqs serves it beside the queue.
     const names = await provisionIngest(parts);
-    const deps = await buildDeps(parts, names, { settings: { claimCheckThresholdBytes: 1024 } });
+    const base = await buildDeps(parts, names, { settings: { claimCheckThresholdBytes: 1024 } });
+    const s3 = new S3Client({ ...localAwsConfig(parts.sqsServer.endpoint), forcePathStyle: true });
+    await s3.send(new CreateBucketCommand({ Bucket: "claim-checks" }));
+    const objectStore = createS3ObjectStore({ s3, bucket: "claim-checks" });
+    const deps = { ...base, objectStore };
     const big = { blob: "x".repeat(200_000) };
     // Act
     const [r] = await send(deps, event("big", "large-1", big));
@@ -194,9 +204,39 @@ describe("acceptEvents", () => {
     // Assess
     const a = accepted(r);
     expect(message?.payload).toBeUndefined();
-    expect(message?.payloadRef).toMatch(new RegExp(`${a.receipt.payloadSha256}\\.json$`));
-    const stored = await deps.objectStore?.get(`payloads/${a.receipt.payloadSha256}.json`);
-    expect(JSON.parse(stored ?? "null")).toEqual(big);
+    expect(message?.payloadRef).toBe(`s3://claim-checks/payloads/${a.receipt.payloadSha256}.json`);
+    const stored = await objectStore.get(`payloads/${a.receipt.payloadSha256}.json`);
+    expect(payloadSha256(JSON.parse(stored))).toBe(a.receipt.payloadSha256);
+    s3.destroy();
+    base.destroy();
+  });
+
+  it("answers accepted, not duplicate, when its own committed transaction's answer was lost", async () => {
+    // Prepare: a client whose first TransactWriteItems commits, then fails as a dropped connection would.
+    const names = await provisionIngest(parts);
+    const deps = await buildDeps(parts, names);
+    const realSend = deps.ddb.send.bind(deps.ddb) as (command: unknown) => Promise<unknown>;
+    let lost = 0;
+    const ddb = new Proxy(deps.ddb, {
+      get(target, prop, receiver) {
+        if (prop !== "send") return Reflect.get(target, prop, receiver);
+        return async (command: unknown) => {
+          const out = await realSend(command);
+          if (command instanceof TransactWriteItemsCommand && lost++ === 0) throw new Error("socket hang up");
+          return out;
+        };
+      },
+    });
+    // Act
+    const results = await send({ ...deps, ddb }, event("lossy", "a"), event("lossy", "b"));
+    const queued = await drainQueue(parts.sqsServer.endpoint, names.queueUrl);
+    // Assess
+    expect(lost).toBe(1); // one transaction, whose commit was found again by its token: not re-sent
+    expect(results.map((r) => [r.status, r.status === "rejected" ? 0 : r.sequence])).toEqual([
+      ["accepted", 1],
+      ["accepted", 2],
+    ]);
+    expect(queued.map((m) => m.sequence)).toEqual([1, 2]);
     deps.destroy();
   });
 });

@@ -169,74 +169,74 @@ describe("createIngestRoutes", () => {
     expect(revoked.status).toBe(401);
     expect((await deps.keys.listKeys()).find((k) => k.keyId === record.keyId)?.revokedAt).toBeDefined();
   });
+});
 
-  describe("schema modes", () => {
-    const schema = {
-      type: "object",
-      properties: { amount: { type: "integer", minimum: 0 } },
-      required: ["amount"],
-      additionalProperties: false,
-    };
-    const statusesOf = async (stream: string) => {
-      const response = await post(
-        body(
-          event(stream, `${stream}-good`, { amount: 5 }, "payment"),
-          event(stream, `${stream}-bad`, { amount: -1 }, "payment"),
-          event(stream, `${stream}-untyped`, { anything: true }, "free-text"),
-        ),
-      );
-      return (
-        (await response.json()) as {
-          results: { status: string; warnings?: string[]; error?: { code: string } }[];
-        }
-      ).results;
-    };
-
-    it("disabled accepts all; warn accepts and records; enforce rejects failures; required also rejects types without a schema", async () => {
-      // Prepare
-      await deps.schemas.putSchema("payment", schema);
-      for (const [stream, mode] of [
-        ["modes-off", "disabled"],
-        ["modes-warn", "warn"],
-        ["modes-enforce", "enforce"],
-        ["modes-required", "required"],
-      ] as const) {
-        await deps.schemas.setStreamMode(stream, mode);
+describe("createIngestRoutes schema modes", () => {
+  const schema = {
+    type: "object",
+    properties: { amount: { type: "integer", minimum: 0 } },
+    required: ["amount"],
+    additionalProperties: false,
+  };
+  const statusesOf = async (stream: string) => {
+    const response = await post(
+      body(
+        event(stream, `${stream}-good`, { amount: 5 }, "payment"),
+        event(stream, `${stream}-bad`, { amount: -1 }, "payment"),
+        event(stream, `${stream}-untyped`, { anything: true }, "free-text"),
+      ),
+    );
+    return (
+      (await response.json()) as {
+        results: { status: string; warnings?: string[]; error?: { code: string } }[];
       }
-      // Act
-      const off = await statusesOf("modes-off");
-      const warn = await statusesOf("modes-warn");
-      const enforce = await statusesOf("modes-enforce");
-      const required = await statusesOf("modes-required");
-      const stored = (await (await get("/v1/events?stream=modes-warn")).json()) as {
-        events: { schemaViolations?: string[] }[];
-      };
-      // Assess
-      expect(off.map((r) => r.status)).toEqual(["accepted", "accepted", "accepted"]);
-      expect(warn.map((r) => r.status)).toEqual(["accepted", "accepted", "accepted"]);
-      expect(warn[1]?.warnings?.join()).toMatch(/amount must be >= 0/);
-      expect(stored.events[1]?.schemaViolations?.join()).toMatch(/amount must be >= 0/);
-      expect(enforce.map((r) => r.status)).toEqual(["accepted", "rejected", "accepted"]);
-      expect(enforce[1]?.error?.code).toBe("schema_violation");
-      expect(required.map((r) => r.status)).toEqual(["accepted", "rejected", "rejected"]);
-      expect(required[2]?.error?.code).toBe("schema_violation");
-    });
+    ).results;
+  };
 
-    it("stores, lists and replaces schemas, and refuses one ajv cannot compile", async () => {
-      const first = await deps.schemas.putSchema("receipt-note", { type: "string" });
-      const second = await deps.schemas.putSchema("receipt-note", { type: "string", maxLength: 5 });
-      await expect(deps.schemas.putSchema("broken", { type: "strin" })).rejects.toMatchObject({
-        code: "invalid_schema",
-      });
-      expect([first.version, second.version]).toEqual([1, 2]);
-      expect((await deps.schemas.getSchema("receipt-note"))?.schema).toEqual({
-        type: "string",
-        maxLength: 5,
-      });
-      expect((await deps.schemas.listSchemas()).map((s) => s.eventType)).toEqual(
-        expect.arrayContaining(["payment", "receipt-note"]),
-      );
-      expect(await deps.schemas.getSchema("broken")).toBeUndefined();
+  it("disabled accepts all; warn accepts and records; enforce rejects failures; required also rejects types without a schema", async () => {
+    // Prepare
+    await deps.schemas.putSchema("payment", schema);
+    for (const [stream, mode] of [
+      ["modes-off", "disabled"],
+      ["modes-warn", "warn"],
+      ["modes-enforce", "enforce"],
+      ["modes-required", "required"],
+    ] as const) {
+      await deps.schemas.setStreamMode(stream, mode);
+    }
+    // Act
+    const off = await statusesOf("modes-off");
+    const warn = await statusesOf("modes-warn");
+    const enforce = await statusesOf("modes-enforce");
+    const required = await statusesOf("modes-required");
+    const stored = (await (await get("/v1/events?stream=modes-warn")).json()) as {
+      events: { schemaViolations?: string[] }[];
+    };
+    // Assess
+    expect(off.map((r) => r.status)).toEqual(["accepted", "accepted", "accepted"]);
+    expect(warn.map((r) => r.status)).toEqual(["accepted", "accepted", "accepted"]);
+    expect(warn[1]?.warnings?.join()).toMatch(/amount must be >= 0/);
+    expect(stored.events[1]?.schemaViolations?.join()).toMatch(/amount must be >= 0/);
+    expect(enforce.map((r) => r.status)).toEqual(["accepted", "rejected", "accepted"]);
+    expect(enforce[1]?.error?.code).toBe("schema_violation");
+    expect(required.map((r) => r.status)).toEqual(["accepted", "rejected", "rejected"]);
+    expect(required[2]?.error?.code).toBe("schema_violation");
+  });
+
+  it("stores, lists and replaces schemas, and refuses one ajv cannot compile", async () => {
+    const first = await deps.schemas.putSchema("receipt-note", { type: "string" });
+    const second = await deps.schemas.putSchema("receipt-note", { type: "string", maxLength: 5 });
+    await expect(deps.schemas.putSchema("broken", { type: "strin" })).rejects.toMatchObject({
+      code: "invalid_schema",
     });
+    expect([first.version, second.version]).toEqual([1, 2]);
+    expect((await deps.schemas.getSchema("receipt-note"))?.schema).toEqual({
+      type: "string",
+      maxLength: 5,
+    });
+    expect((await deps.schemas.listSchemas()).map((s) => s.eventType)).toEqual(
+      expect.arrayContaining(["payment", "receipt-note"]),
+    );
+    expect(await deps.schemas.getSchema("broken")).toBeUndefined();
   });
 });
