@@ -1,8 +1,10 @@
+import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { ConfigError } from "../shared/errors.js";
 import { eventIdOf } from "./apiEventMessage.js";
 import type { IngestApiError } from "./errors.js";
+import { IngestApiMetric } from "./ingestApiMetrics.js";
 import { type IngestFaultInjector, IngestFaultPoint } from "./ingestFaultPoints.js";
 import type { IngestSettings } from "./ingestSettings.js";
 import { type ObjectStore, payloadObjectKey } from "./objectStore.js";
@@ -24,6 +26,8 @@ export interface AcceptEventsDependencies {
   /** Where payloads above settings.claimCheckThresholdBytes go; without one such events are refused at start. */
   readonly objectStore?: ObjectStore;
   readonly faults?: IngestFaultInjector;
+  /** Powertools Metrics (EMF) in Lambda; any recorder in tests. */
+  readonly metrics?: Pick<Metrics, "addMetric">;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<unknown>;
 }
@@ -66,6 +70,7 @@ export async function acceptEvents(
   deps: AcceptEventsDependencies,
   parsed: readonly ParsedEvent[],
 ): Promise<AcceptEventsReturnType> {
+  const startedAt = (deps.now ?? Date.now)();
   const results: (EventResult | undefined)[] = new Array(parsed.length).fill(undefined);
   const byStream = new Map<string, { index: number; request: SequenceRequest }[]>();
   const firstIndex = new Map<string, number>(); // eventId → index of its first occurrence in this batch
@@ -124,6 +129,7 @@ export async function acceptEvents(
     for (const { index, request } of entries) results[index] = toResult(outcomes.get(request.eventId));
   }
   for (const { index, eventId } of repeats) results[index] = asDuplicate(outcomes.get(eventId));
+  emitMetrics(deps, results as EventResult[], enqueued, (deps.now ?? Date.now)() - startedAt);
   return { results: results as EventResult[], enqueued };
 }
 
@@ -181,6 +187,21 @@ function asDuplicate(outcome: SequenceOutcome | undefined): EventResult {
           acceptedAt: outcome.record.receipt.acceptedAt,
         };
   return { status: "duplicate", eventId, sequence, acceptedAt, idempotentHit: true };
+}
+
+function emitMetrics(
+  deps: AcceptEventsDependencies,
+  results: readonly EventResult[],
+  enqueued: EnqueueReturnType,
+  latencyMs: number,
+): void {
+  if (!deps.metrics) return;
+  const count = (status: EventResult["status"]) => results.filter((r) => r.status === status).length;
+  deps.metrics.addMetric(IngestApiMetric.EventsAccepted, MetricUnit.Count, count("accepted"));
+  deps.metrics.addMetric(IngestApiMetric.IdempotentHits, MetricUnit.Count, count("duplicate"));
+  deps.metrics.addMetric(IngestApiMetric.EventsRejected, MetricUnit.Count, count("rejected"));
+  deps.metrics.addMetric(IngestApiMetric.OutboxUnsent, MetricUnit.Count, enqueued.unsent);
+  deps.metrics.addMetric(IngestApiMetric.IngestLatencyMs, MetricUnit.Milliseconds, latencyMs);
 }
 
 const rejected = (error: IngestApiError): EventResult => ({

@@ -1,8 +1,10 @@
+import type { Metrics } from "@aws-lambda-powertools/metrics";
 import { GetItemCommand, QueryCommand, TransactWriteItemsCommand } from "@aws-sdk/client-dynamodb";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { acceptEvents, type EventResult } from "../../../lambdas/ingestApi/acceptEvents.js";
 import { eventIdOf } from "../../../lambdas/ingestApi/apiEventMessage.js";
+import { IngestApiMetric } from "../../../lambdas/ingestApi/ingestApiMetrics.js";
 import { IngestFaultPoint } from "../../../lambdas/ingestApi/ingestFaultPoints.js";
 import { ingestKeys } from "../../../lambdas/ingestApi/ingestTable.js";
 import { createS3ObjectStore } from "../../../lambdas/ingestApi/objectStore.js";
@@ -30,6 +32,15 @@ afterAll(async () => {
 });
 
 type Deps = Awaited<ReturnType<typeof buildDeps>>;
+
+/** Metrics that keep every sample; `total` sums one name. */
+function recorder() {
+  const samples: { name: string; value: number }[] = [];
+  return {
+    addMetric: (name: string, _unit: unknown, value: number) => void samples.push({ name, value }),
+    total: (name: string) => samples.filter((s) => s.name === name).reduce((sum, s) => sum + s.value, 0),
+  } as unknown as Pick<Metrics, "addMetric"> & { total(name: string): number };
+}
 const send = (deps: Deps, ...events: unknown[]) =>
   acceptEvents(deps, parseEventBatch(body(...events), deps.settings)).then((r) => r.results);
 
@@ -54,15 +65,16 @@ describe("acceptEvents", () => {
   it("answers a resend with the same eventId and sequence: at once, 10 minutes later, and after a restart", async () => {
     // Prepare
     const names = await provisionIngest(parts);
-    const first = await buildDeps(parts, names);
+    const metrics = recorder();
+    const first = { ...(await buildDeps(parts, names)), metrics };
     // Act
     const [original] = await send(first, event("orders", "client_msg_001", { text: "Hello, Phase 3!" }));
     const [again] = await send(first, event("orders", "client_msg_001", { text: "Hello, Phase 3!" }));
-    const later = await buildDeps(parts, names, { now: () => Date.now() + 10 * 60_000 });
+    const later = { ...(await buildDeps(parts, names, { now: () => Date.now() + 10 * 60_000 })), metrics };
     const [tenMinutes] = await send(later, event("orders", "client_msg_001", { text: "Hello, Phase 3!" }));
     first.destroy();
     later.destroy();
-    const restarted = await buildDeps(parts, names);
+    const restarted = { ...(await buildDeps(parts, names)), metrics };
     const [afterRestart] = await send(
       restarted,
       event("orders", "client_msg_001", { text: "Hello, Phase 3!" }),
@@ -81,6 +93,10 @@ describe("acceptEvents", () => {
       });
     }
     expect(await outboxRecords(restarted, "orders")).toHaveLength(1);
+    expect([
+      metrics.total(IngestApiMetric.EventsAccepted),
+      metrics.total(IngestApiMetric.IdempotentHits),
+    ]).toEqual([1, 3]);
     const onQueue = await drainQueue(parts.sqsServer.endpoint, names.queueUrl);
     expect(onQueue.map((m) => [m.eventId, m.sequence])).toEqual([[a.eventId, 1]]);
     // The idempotency record outlives SQS's 5-minute window by its own TTL (30 days by default).
