@@ -29,15 +29,19 @@ header{display:flex;align-items:center;gap:16px;padding:14px 24px;border-bottom:
 #status.live::before{content:"";display:inline-block;width:8px;height:8px;border-radius:50%;background:#3fb950;margin-right:6px;box-shadow:0 0 6px #3fb950}
 #status.stale{color:#ff7b72}
 main{padding:20px 24px;max-width:1600px;margin:0 auto}
-#cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));gap:12px;margin-bottom:16px}
+#cards{display:grid;grid-template-columns:repeat(5,minmax(0,1fr));gap:12px;margin-bottom:16px}
+@media (max-width:1000px){#cards{grid-template-columns:repeat(2,minmax(0,1fr))}}
 .card{background:var(--panel);border:1px solid var(--line);border-radius:10px;padding:12px 14px;min-height:92px}
 .card .label{color:var(--muted);font-size:11px;text-transform:uppercase;letter-spacing:.8px}
 .card .value{font-size:26px;font-weight:600;margin-top:6px;font-variant-numeric:tabular-nums;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.card[data-card=sequencer] .value{font:600 20px ui-monospace,SFMono-Regular,Menlo,monospace;margin-top:10px;margin-bottom:4px}
 .card .sub{color:var(--muted);font-size:12px;margin-top:2px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 #charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(440px,1fr));gap:12px}
 .panel{background:var(--panel);border:1px solid var(--line);border-radius:10px;padding:12px 14px 6px;min-width:0}
 .panel h2{margin:0 0 8px;font-size:13px;font-weight:600;color:#c9d1d9}
 .chart{width:100%}
+#sequencer-panel{grid-column:1/-1}
+#sequencers{display:grid;grid-template-columns:repeat(auto-fill,minmax(380px,1fr));column-gap:32px}
 .seq{display:grid;grid-template-columns:110px 1fr 120px;gap:10px;align-items:center;margin:10px 0;font-variant-numeric:tabular-nums}
 .seq .addr{font-family:ui-monospace,monospace;font-size:12px}.seq .pct{color:var(--muted);font-size:12px;text-align:right}
 .seq .bar{height:10px;background:#0b0f14;border-radius:5px;overflow:hidden}.seq .bar i{display:block;height:100%;border-radius:5px}

@@ -20,7 +20,8 @@ export function createChart(container: HTMLElement, spec: ChartSpec) {
     height: 190,
     legend: { show: false },
     cursor: { drag: { x: false, y: false }, points: { size: 6 } },
-    scales: { x: { time: false } },
+    // Bars and durations read from zero; a floating baseline exaggerates small differences.
+    scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
     axes: [
       {
         ...AXIS,
