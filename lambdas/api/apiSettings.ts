@@ -15,6 +15,14 @@ export interface ApiSettings {
   readonly dashboardPollMs: number;
   /** Each dependency check of /health and /ready fails after this long. */
   readonly checkTimeoutMs: number;
+  /** Concurrent `/v1/sse/events` connections per instance; more get 503. */
+  readonly sseMaxConnections: number;
+  /** A comment line is sent after this long without an event, so proxies keep the stream open. */
+  readonly sseHeartbeatMs: number;
+  /** How often a caught-up stream looks for new events in the log. */
+  readonly ssePollMs: number;
+  /** A client whose socket accepts no write for this long is dropped (reason `slow_client`). */
+  readonly sseSlowClientMs: number;
 }
 
 /** The environment variables the API reads, one home for their names (the CDK construct sets them). */
@@ -25,6 +33,10 @@ export const API_ENV = {
   defaultRangeSeconds: "API_DEFAULT_RANGE_SECONDS",
   dashboardPollMs: "API_DASHBOARD_POLL_MS",
   checkTimeoutMs: "API_CHECK_TIMEOUT_MS",
+  sseMaxConnections: "API_SSE_MAX_CONNECTIONS",
+  sseHeartbeatMs: "API_SSE_HEARTBEAT_MS",
+  ssePollMs: "API_SSE_POLL_MS",
+  sseSlowClientMs: "API_SSE_SLOW_CLIENT_MS",
 } as const satisfies { readonly [K in keyof ApiSettings]: string };
 
 export const DEFAULT_API_SETTINGS: ApiSettings = {
@@ -34,6 +46,10 @@ export const DEFAULT_API_SETTINGS: ApiSettings = {
   defaultRangeSeconds: 24 * 3600,
   dashboardPollMs: 5000,
   checkTimeoutMs: 2000,
+  sseMaxConnections: 1000,
+  sseHeartbeatMs: 15_000,
+  ssePollMs: 250,
+  sseSlowClientMs: 5000,
 };
 
 const count = (max: number) => z.int().check(z.minimum(0), z.maximum(max));
@@ -48,6 +64,10 @@ const SCHEMA = {
   defaultRangeSeconds: positive(366 * 24 * 3600),
   dashboardPollMs: z.int().check(z.minimum(250), z.maximum(600_000)),
   checkTimeoutMs: positive(60_000),
+  sseMaxConnections: positive(100_000),
+  sseHeartbeatMs: positive(600_000),
+  ssePollMs: positive(60_000),
+  sseSlowClientMs: positive(600_000),
 } as const satisfies { readonly [K in keyof ApiSettings]: z.ZodMiniType };
 
 /**

@@ -95,6 +95,40 @@ export function buildOpenApiDocument(endpoints: readonly ApiEndpoint[], version:
       },
     };
   }
+  paths["/v1/sse/events"] = {
+    get: {
+      operationId: "streamEvents",
+      tags: ["stream"],
+      summary: "Canonical events as Server-Sent Events; `id:` is the gap-free sequence number",
+      description:
+        "Resume with the `Last-Event-ID` header or `?after=`: every event after it, no gap, no duplicate. Without either, only new events. `event: reorg` tells a client to retract what it orphaned; comment lines are heartbeats; `event: close` carries the reason when the server drops a client (`slow_client`).",
+      parameters: [
+        {
+          name: "after",
+          in: "query",
+          schema: { type: "string", pattern: "^\\d{1,15}$" },
+          description: "Resume after this sequence number",
+        },
+        {
+          name: "events",
+          in: "query",
+          schema: { type: "string" },
+          description: "Comma-separated event types",
+        },
+        {
+          name: "chain",
+          in: "query",
+          schema: { type: "string", enum: ["l1", "l2"] },
+          description: "Only this chain",
+        },
+      ],
+      responses: {
+        "200": { description: "text/event-stream" },
+        "400": ERROR,
+        "503": { ...ERROR, description: "connection limit reached (`too_many_connections`)" },
+      },
+    },
+  };
   return {
     openapi: "3.1.0",
     info: {

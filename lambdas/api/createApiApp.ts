@@ -10,6 +10,8 @@ import { createRateLimiter } from "./createRateLimiter.js";
 import { DOCS_PAGE_HTML } from "./docsPage.js";
 import { ApiError, NotFoundError, RateLimitedError } from "./errors.js";
 import { type DependencyCheck, runHealthChecks } from "./runHealthChecks.js";
+import type { EventLog } from "./stream/EventLog.js";
+import { registerEventStream, type StreamStats } from "./stream/streamEvents.js";
 
 export interface ApiClock {
   /** Milliseconds since the epoch. */
@@ -30,6 +32,10 @@ export interface ApiAppDependencies {
   readonly dashboardHtml?: string;
   /** Who a request counts against for the rate limit. @default the first X-Forwarded-For address */
   readonly clientIdOf?: (c: Context) => string;
+  /** The ordered event log behind `/v1/sse/events`; without it the stream route is absent. */
+  readonly eventLog?: EventLog;
+  /** Cuts a stream connection whose client stopped reading (runtime-specific). */
+  readonly dropConnection?: (c: Context) => void;
   /** Where unexpected errors are reported. @default console.error */
   readonly logError?: (error: unknown) => void;
 }
@@ -90,14 +96,20 @@ export function createApiApp(deps: ApiAppDependencies): Hono {
     });
   }
 
-  const health = () =>
-    runHealthChecks({
+  const stream: StreamStats | undefined =
+    deps.eventLog === undefined
+      ? undefined
+      : registerEventStream(app, { log: deps.eventLog, settings, dropConnection: deps.dropConnection });
+  const health = async () => ({
+    ...(await runHealthChecks({
       checks,
       version: deps.version,
       startedAtMs,
       nowMs: clock.nowMs,
       timeoutMs: settings.checkTimeoutMs,
-    });
+    })),
+    ...(stream === undefined ? {} : { stream: { ...stream, maxConnections: settings.sseMaxConnections } }),
+  });
   app.get("/health", async (c) => c.json(await health()));
   app.get("/ready", async (c) => {
     const report = await health();

@@ -2,7 +2,7 @@ import { TidemarkError } from "../shared/errors.js";
 
 /** An error the API answers with its own status and a JSON body `{ error: { code, message, parameter? } }`. */
 export abstract class ApiError extends TidemarkError {
-  abstract readonly status: 400 | 404 | 429;
+  abstract readonly status: 400 | 404 | 429 | 503;
   abstract readonly code: string;
 }
 
@@ -33,5 +33,15 @@ export class RateLimitedError extends ApiError {
   readonly retryable = true;
   constructor(readonly retryAfterSeconds: number) {
     super(`rate limit exceeded; retry after ${retryAfterSeconds} s`, { context: { retryAfterSeconds } });
+  }
+}
+
+/** The event stream is at its connection limit; try again shortly (or another instance). */
+export class TooManyConnectionsError extends ApiError {
+  readonly status = 503;
+  readonly code = "too_many_connections";
+  readonly retryable = true;
+  constructor(limit: number) {
+    super(`the event stream serves at most ${limit} connections`, { context: { limit } });
   }
 }

@@ -1,5 +1,5 @@
 import type { AddressInfo } from "node:net";
-import { serve } from "@hono/node-server";
+import { type HttpBindings, serve } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { type ApiSettings, resolveApiSettings } from "./apiSettings.js";
 import { buildDashboardPage } from "./buildDashboardPage.js";
@@ -32,6 +32,7 @@ export async function serveApi(p: ServeApiParameters): Promise<ServedApi> {
     settings,
     dashboardHtml,
     clientIdOf: (c) => getConnInfo(c).remote.address ?? "unknown",
+    dropConnection: (c) => (c.env as HttpBindings).outgoing.destroy(),
   });
   const host = p.host ?? "127.0.0.1";
   const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>(
