@@ -4,7 +4,7 @@ import type { Sink } from "../../../lambdas/sink/Sink.js";
 import type { SqlQueryable } from "../../../lambdas/sink/SqlQueryable.js";
 import { A, B } from "../sink/chainMetricsSeed.js";
 import { address, at, hash, l2Header, proposed, record, reorg } from "../sink/helpers.js";
-import { ALL, allPages, getJson, seedApi, testApp } from "./helpers.js";
+import { ALL, allPages, getJson, type Json, seedApi, testApp } from "./helpers.js";
 
 const T = 1_700_000_000;
 const GENESIS = address(0);
@@ -61,7 +61,7 @@ export function apiExpectations(open: () => Promise<Sink & SqlQueryable>): void 
     });
     // canonical L2: 1@1000 2@1002 3@1005 4@1006 5@1010 6'@1013 8@1030, newest first
     expect(
-      blocks.body.items.map((b: any) => [b.blockNumber, b.secondsSincePrevious, b.txCount, b.sequencer]),
+      blocks.body.items.map((b: Json) => [b.blockNumber, b.secondsSincePrevious, b.txCount, b.sequencer]),
     ).toEqual([
       [8, null, 15, B],
       [6, 3, 0, A],
@@ -71,9 +71,9 @@ export function apiExpectations(open: () => Promise<Sink & SqlQueryable>): void 
       [2, 2, 3, A],
       [1, null, 5, A],
     ]);
-    expect(blocks.body.items.find((b: any) => b.blockNumber === 6).blockHash).toBe(hash("l2alt:6"));
+    expect(blocks.body.items.find((b: Json) => b.blockNumber === 6).blockHash).toBe(hash("l2alt:6"));
     expect(times.body.stats).toMatchObject({ samples: 5, avg: 2.6, p50: 3 });
-    expect(times.body.items.map((t: any) => t.seconds)).toEqual([null, 3, 4, 1, 3, 2, null]);
+    expect(times.body.items.map((t: Json) => t.seconds)).toEqual([null, 3, 4, 1, 3, 2, null]);
     expect(histogram.body).toMatchObject({
       samples: 5,
       buckets: [
@@ -83,7 +83,7 @@ export function apiExpectations(open: () => Promise<Sink & SqlQueryable>): void 
         { seconds: 4, blocks: 1 },
       ],
     });
-    expect(gas.body.items.map((g: any) => g.gasUsed)).toEqual(Array(7).fill(1_000_000));
+    expect(gas.body.items.map((g: Json) => g.gasUsed)).toEqual(Array(7).fill(1_000_000));
     expect(tps.body).toMatchObject({ blocks: 7, transactions: 35, spanSeconds: 30 });
     expect(tps.body.tps).toBeCloseTo(35 / 30, 12);
     expect(sequencers.body.items).toEqual([
@@ -91,31 +91,33 @@ export function apiExpectations(open: () => Promise<Sink & SqlQueryable>): void 
       { address: B, blocks: 3, share: 3 / 7 },
     ]);
     expect(reorgs.body.items).toHaveLength(3);
-    expect(l1Reorgs.body.items.map((r: any) => [r.depth, r.orphaned.map((o: any) => o.hash)])).toEqual(
+    expect(l1Reorgs.body.items.map((r: Json) => [r.depth, r.orphaned.map((o: Json) => o.hash)])).toEqual(
       expect.arrayContaining([
         [1, [hash("l1:20")]],
         [3, [hash("l1:70"), hash("l1:71"), hash("l1:72")]],
       ]),
     );
-    expect(reorgs.body.items.find((r: any) => r.chain === "l2").orphaned).toEqual([
+    expect(reorgs.body.items.find((r: Json) => r.chain === "l2").orphaned).toEqual([
       { number: 6, hash: hash("l2:6") },
     ]);
     // fi:b sits in orphaned L1 block 20
-    expect(forced.body.items.map((f: any) => [f.blobHash, f.processedAt])).toEqual([[hash("fi:a"), T + 300]]);
+    expect(forced.body.items.map((f: Json) => [f.blobHash, f.processedAt])).toEqual([
+      [hash("fi:a"), T + 300],
+    ]);
     // batch 4 first seen in orphaned block 20, canonical in 21
     expect(
-      batches.body.items.map((b: any) => [b.batchId, b.l1BlockNumber, b.proposedAt, b.blobCount]),
+      batches.body.items.map((b: Json) => [b.batchId, b.l1BlockNumber, b.proposedAt, b.blobCount]),
     ).toEqual([
       [4, 21, T + 252, 1],
       [3, 16, T + 192, 1],
       [2, 15, T + 180, 1],
       [1, 10, T + 120, 1],
     ]);
-    expect(cadence.body.items.map((c: any) => c.seconds)).toEqual([60, 12, 60, null]);
+    expect(cadence.body.items.map((c: Json) => c.seconds)).toEqual([60, 12, 60, null]);
     expect(cadence.body.stats).toMatchObject({ samples: 3, avg: 44 });
     expect(blobs.body.items).toEqual([1, 2, 3, 4].reverse().map((batchId) => ({ batchId, blobCount: 1 })));
     // prove: b1 360−120, b2 372−180, b3 432−192 (its proof in orphaned block 20 ignored), b4 540−252
-    expect(prove.body.items.map((p: any) => [p.batchId, p.seconds])).toEqual([
+    expect(prove.body.items.map((p: Json) => [p.batchId, p.seconds])).toEqual([
       [4, 288],
       [3, 240],
       [2, 192],
@@ -123,13 +125,13 @@ export function apiExpectations(open: () => Promise<Sink & SqlQueryable>): void 
     ]);
     expect(prove.body.stats).toMatchObject({ samples: 4, avg: 240 });
     // verify (issue 12): BatchesVerified(2)@T+600 names b:2 proved @T+372; (4)@T+660 names b:4 proved @T+540
-    expect(verify.body.items.map((v: any) => [v.batchId, v.seconds])).toEqual([
+    expect(verify.body.items.map((v: Json) => [v.batchId, v.seconds])).toEqual([
       [4, 120],
       [2, 228],
     ]);
     expect(verify.body.stats).toMatchObject({ samples: 2, avg: 174 });
     // proposer B; batch 1 = blocks 3–5 (4 by A), batch 2 = 6'–8 (6' by A), batches 3–4 have no recorded blocks
-    expect(failed.body.items.map((f: any) => [f.batchId, f.blocks])).toEqual([
+    expect(failed.body.items.map((f: Json) => [f.batchId, f.blocks])).toEqual([
       [2, [{ blockNumber: 6, sequencer: A }]],
       [1, [{ blockNumber: 4, sequencer: A }]],
     ]);
@@ -159,10 +161,10 @@ export function apiExpectations(open: () => Promise<Sink & SqlQueryable>): void 
     expect(body.cards.batchCadence).toMatchObject({ samples: 3, avg: 44 });
     expect(body.cards.reorgs).toEqual({ l1: 2, l2: 1 });
     expect(body.cards.forcedInclusions).toBe(1);
-    expect(body.charts.blocks.map((b: any) => b.blockNumber)).toEqual([1, 2, 3, 4, 5, 6, 8]);
-    expect(body.charts.proveTimes.map((p: any) => p.seconds)).toEqual([240, 192, 240, 288]);
+    expect(body.charts.blocks.map((b: Json) => b.blockNumber)).toEqual([1, 2, 3, 4, 5, 6, 8]);
+    expect(body.charts.proveTimes.map((p: Json) => p.seconds)).toEqual([240, 192, 240, 288]);
     expect(body.charts.blobsPerBatch).toHaveLength(4);
-    expect(body.charts.sequencers.map((s: any) => s.address)).toEqual([A, B]);
+    expect(body.charts.sequencers.map((s: Json) => s.address)).toEqual([A, B]);
   });
 
   it("follows new orphan marks: orphaned blocks and the events in them stop counting", async () => {
@@ -185,12 +187,12 @@ export function apiExpectations(open: () => Promise<Sink & SqlQueryable>): void 
       { address: A, blocks: 4, share: 4 / 6 },
       { address: B, blocks: 2, share: 2 / 6 },
     ]);
-    expect(batches.body.items.map((b: any) => [b.batchId, b.secondsSincePrevious])).toEqual([
+    expect(batches.body.items.map((b: Json) => [b.batchId, b.secondsSincePrevious])).toEqual([
       [4, null],
       [2, 60],
       [1, null],
     ]);
-    expect(prove.body.items.map((p: any) => p.batchId)).toEqual([4, 2, 1]);
+    expect(prove.body.items.map((p: Json) => p.batchId)).toEqual([4, 2, 1]);
     expect(dashboard.body.cards.reorgs).toEqual({ l1: 3, l2: 2 });
     expect(dashboard.body.cards.l2Head.blockNumber).toBe(6);
   });
@@ -205,7 +207,7 @@ export function apiExpectations(open: () => Promise<Sink & SqlQueryable>): void 
     await sink.write([...more, record(proposed(9, at(60), { proposer: A }))]);
 
     // Act
-    const pages = await allPages<any>(app, `/v1/l2-blocks?${ALL}`, 4);
+    const pages = await allPages<Json>(app, `/v1/l2-blocks?${ALL}`, 4);
     const sequencers = await getJson(app, `/v1/sequencers?${ALL}`);
     const whole = await getJson(app, `/v1/l2-blocks?${ALL}&limit=1000`);
     const bySequencer = await getJson(
@@ -215,11 +217,11 @@ export function apiExpectations(open: () => Promise<Sink & SqlQueryable>): void 
     const bounded = await getJson(app, `/v1/l2-blocks?${ALL}&block[gte]=3&block[lt]=6`);
 
     // Assess
-    expect(pages.map((b) => b.blockNumber)).toEqual(whole.body.items.map((b: any) => b.blockNumber));
+    expect(pages.map((b) => b.blockNumber)).toEqual(whole.body.items.map((b: Json) => b.blockNumber));
     expect(new Set(pages.map((b) => b.blockNumber)).size).toBe(32);
-    expect(sequencers.body.items.map((s: any) => s.address)).toEqual([A, B]);
+    expect(sequencers.body.items.map((s: Json) => s.address)).toEqual([A, B]);
     expect(sequencers.body.items[0].blocks).toBe(4 + 24);
-    expect(bySequencer.body.items.map((b: any) => b.blockNumber)).toEqual([8, 5, 3]);
-    expect(bounded.body.items.map((b: any) => b.blockNumber)).toEqual([5, 4, 3]);
+    expect(bySequencer.body.items.map((b: Json) => b.blockNumber)).toEqual([8, 5, 3]);
+    expect(bounded.body.items.map((b: Json) => b.blockNumber)).toEqual([5, 4, 3]);
   });
 }

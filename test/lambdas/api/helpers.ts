@@ -47,8 +47,12 @@ export function testApp(
   });
 }
 
+/** A parsed JSON answer: the tests assert on its shape, so it is left loose on purpose. */
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked by the assertions, not the compiler
+export type Json = any;
+
 /** GET a path; the status and the parsed JSON body. */
-export async function getJson<T = any>(
+export async function getJson<T = Json>(
   app: Hono,
   path: string,
   headers: Record<string, string> = {},
@@ -63,7 +67,7 @@ export async function allPages<T>(app: Hono, path: string, limit: number): Promi
   let cursor: string | null = null;
   for (let guard = 0; guard < 100; guard++) {
     const sep = path.includes("?") ? "&" : "?";
-    const { status, body }: { status: number; body: any } = await getJson(
+    const { status, body }: { status: number; body: Json } = await getJson(
       app,
       `${path}${sep}limit=${limit}${cursor ? `&cursor=${cursor}` : ""}`,
     );
