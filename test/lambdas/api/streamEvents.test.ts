@@ -26,6 +26,15 @@ describe("GET /v1/sse/events", () => {
     clients.push(c);
     return c;
   };
+  // Closed clients are released when the server next notices the socket is gone.
+  const waitForNoConnections = async () => {
+    for (let i = 0; i < 200; i++) {
+      const h = await (await fetch(`${api.url}/health`)).json();
+      if (h.stream.connections === 0) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error("stream connections were not released");
+  };
   beforeAll(async () => {
     sink = await createDuckDbSink({ path: ":memory:" });
     log = createMemoryEventLog();
@@ -86,6 +95,7 @@ describe("GET /v1/sse/events", () => {
 
   it("refuses a connection over the limit with 503, and bad resume points with 400", async () => {
     // Prepare: fill the limit (3)
+    await waitForNoConnections();
     const held = [await open("/v1/sse/events"), await open("/v1/sse/events"), await open("/v1/sse/events")];
     await Promise.all(held.map((c) => c.until((f) => f.length > 0)));
     // Act
@@ -100,12 +110,8 @@ describe("GET /v1/sse/events", () => {
   });
 
   it("drops a client that stops reading, without holding up one that reads", async () => {
-    // Prepare: wait for the held connections of the previous test to be released
-    for (let i = 0; i < 50; i++) {
-      const h = await (await fetch(`${api.url}/health`)).json();
-      if (h.stream.connections === 0) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    // Prepare
+    await waitForNoConnections();
     const start = (await log.head()) as number;
     const stalled = await open(`/v1/sse/events?after=${start}`, {}, false);
     const reader = await open(`/v1/sse/events?after=${start}`);
