@@ -10,6 +10,7 @@ import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import { PermanentError, RetryableError } from "../shared/errors.js";
 import type { Chain } from "../shared/events.js";
+import type { FaultInjector } from "../shared/faultPoints.js";
 import { METRIC_NAMESPACE } from "../shared/metricNames.js";
 import { type ChainClient, createChainClient, getHead } from "./chainReader.js";
 import { type Env, type IngestorConfig, loadIngestorConfig, resolveRpcUrls } from "./config.js";
@@ -27,6 +28,8 @@ export interface IngestorRuntime {
   readonly cursorStore?: CursorStore;
   /** Lease owner id of this container. */
   readonly owner: string;
+  /** The chaos suite's crash points; absent in production wiring. */
+  readonly faults?: FaultInjector;
 }
 
 export interface IngestorHandlerDependencies {

@@ -8,7 +8,7 @@ import {
   type ReorgEvent,
   SCHEMA_VERSION,
 } from "../shared/events.js";
-import { FaultPoint, faultPoint } from "../shared/faultPoints.js";
+import { type FaultInjector, FaultPoint } from "../shared/faultPoints.js";
 import { IngestorMetric } from "../shared/metricNames.js";
 import {
   type BlockHeader,
@@ -41,6 +41,8 @@ export interface IngestChainParameters {
   readonly metrics: MetricsSink;
   readonly logger: IngestorLogger;
   readonly now: () => number;
+  /** The chaos suite's crash points; absent in production. */
+  readonly faults?: FaultInjector;
 }
 
 export interface IngestChainReturnType {
@@ -131,7 +133,7 @@ export async function ingestChain(parameters: IngestChainParameters): Promise<In
   const headerEvents = headers.map((h) => toHeaderEvent(chain, h));
   const events: PipelineEvent[] = [...(reorg ? [reorg] : []), ...headerEvents, ...inbox];
 
-  faultPoint(FaultPoint.IngestorAfterFetch, { chain });
+  parameters.faults?.hit(FaultPoint.IngestorAfterFetch, { chain });
   if (events.length === 0) {
     metrics.record(IngestorMetric.IngestLagBlocks, Math.max(0, head - (base.next - 1)), chain);
     return { cursor, head, blocks: 0, inboxEvents: 0, reorg, caughtUp: true };
@@ -154,7 +156,7 @@ export async function ingestChain(parameters: IngestChainParameters): Promise<In
     );
   }
   await parameters.publish(events);
-  faultPoint(FaultPoint.IngestorAfterPublish, { chain });
+  parameters.faults?.hit(FaultPoint.IngestorAfterPublish, { chain });
   // Invariant: the cursor moves only after the range is published. A crash in between
   // republishes the range next time, and the deduplication ids make that harmless.
   const next = headers.length > 0 ? to + 1 : base.next;

@@ -3,7 +3,7 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Hex } from "viem";
 import { CursorConflictError, LeaseHeldError, RpcError, TidemarkError } from "../shared/errors.js";
 import type { Chain, PipelineEvent } from "../shared/events.js";
-import { isInjectedCrash } from "../shared/faultPoints.js";
+import type { FaultInjector } from "../shared/faultPoints.js";
 import { IngestorMetric } from "../shared/metricNames.js";
 import type { ChainClient } from "./chainReader.js";
 import type { IngestorConfig } from "./config.js";
@@ -28,6 +28,8 @@ export interface CreateIngestorParameters {
   readonly now?: () => number;
   /** @default setTimeout-based */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** The chaos suite's crash points; absent in production. */
+  readonly faults?: FaultInjector;
 }
 
 export type ChainStatus =
@@ -84,7 +86,7 @@ interface ChainState {
 }
 
 export function createIngestor(parameters: CreateIngestorParameters): Ingestor {
-  const { config, metrics, logger, owner, sqs } = parameters;
+  const { config, metrics, logger, owner, sqs, faults } = parameters;
   const now = parameters.now ?? Date.now;
   const sleep = parameters.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const store = parameters.cursorStore ?? dynamoStore(parameters);
@@ -93,6 +95,7 @@ export function createIngestor(parameters: CreateIngestorParameters): Ingestor {
   const publish = async (events: readonly PipelineEvent[]) => {
     await publishEvents(sqs, config.queueUrl, events, config.partitions, {
       onRetry: (entries) => metrics.record(IngestorMetric.PublishEntriesRetried, entries),
+      faults,
     });
   };
 
@@ -175,6 +178,7 @@ export function createIngestor(parameters: CreateIngestorParameters): Ingestor {
         metrics,
         logger,
         now,
+        faults,
       });
       state.cursor = result.cursor;
       state.next = result.cursor.next;
@@ -187,7 +191,7 @@ export function createIngestor(parameters: CreateIngestorParameters): Ingestor {
       return !result.caughtUp;
     } catch (error) {
       // A simulated runtime death: nothing after it may run (no failure report, no lease release).
-      if (isInjectedCrash(error)) throw error;
+      if (faults?.isCrash(error)) throw error;
       standDownOrFail(state, error);
       // Re-read the cursor (with the lease) next time: a write that failed ambiguously may have landed.
       state.cursor = undefined;

@@ -5,7 +5,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import { RetryableError } from "../shared/errors.js";
 import type { PipelineEvent } from "../shared/events.js";
-import { FaultPoint, faultPoint } from "../shared/faultPoints.js";
+import { type FaultInjector, FaultPoint } from "../shared/faultPoints.js";
 import { eventKey, messageGroupId, observationId } from "../shared/keys.js";
 
 /** SQS limits for SendMessageBatch. */
@@ -23,6 +23,8 @@ export interface PublishEventsOptions {
   readonly onRetry?: (entries: number) => void;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
+  /** The chaos suite's crash points; absent in production. */
+  readonly faults?: FaultInjector;
 }
 
 export interface PublishEventsReturnType {
@@ -72,7 +74,7 @@ export async function publishEvents(
       retried += pending.length;
       await sleep(random() * Math.min(maxDelayMs, baseDelayMs * 2 ** attempt));
     }
-    const round = await sendRound(sqs, queueUrl, pending);
+    const round = await sendRound(sqs, queueUrl, pending, options.faults);
     failures = round.failures;
     pending = round.unsent;
   }
@@ -91,7 +93,12 @@ export async function publishEvents(
  * per group) one after another until every entry was tried or is held behind a
  * failure of its group. Returns the refused entries and everything unsent, in order.
  */
-async function sendRound(sqs: SQSClient, queueUrl: string, pending: readonly Pending[]) {
+async function sendRound(
+  sqs: SQSClient,
+  queueUrl: string,
+  pending: readonly Pending[],
+  faults: FaultInjector | undefined,
+) {
   const failures = new Map<number, Failure>();
   const blocked = new Set<string>();
   let remaining = [...pending];
@@ -116,7 +123,7 @@ async function sendRound(sqs: SQSClient, queueUrl: string, pending: readonly Pen
       const failed = batch.find((p) => p.index === index);
       if (failed) blocked.add(failed.group);
     }
-    if (remaining.length > 0) faultPoint(FaultPoint.IngestorMidPublish, { unsent: remaining.length });
+    if (remaining.length > 0) faults?.hit(FaultPoint.IngestorMidPublish, { unsent: remaining.length });
   }
   const left = new Set(remaining);
   return { failures, unsent: pending.filter((p) => failures.has(p.index) || left.has(p)) };

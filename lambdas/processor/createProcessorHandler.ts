@@ -6,6 +6,7 @@ import { DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynam
 import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import middy from "@middy/core";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import type { FaultInjector } from "../shared/faultPoints.js";
 import { METRIC_NAMESPACE } from "../shared/metricNames.js";
 import type { Sink } from "../sink/Sink.js";
 import type { ProcessorConfig, SinkConfig } from "./config.js";
@@ -26,6 +27,8 @@ export interface ProcessorHandlerDependencies {
   readonly metrics?: Metrics;
   /** Epoch milliseconds. @default Date.now */
   readonly now?: () => number;
+  /** The chaos suite's crash points; absent in production wiring. */
+  readonly faults?: FaultInjector;
 }
 
 /** The pre-traffic hook's dry run: reads config, checks dependencies answer, writes nothing. */
@@ -73,7 +76,17 @@ export function createProcessorHandler(dependencies: ProcessorHandlerDependencie
   let processor: Promise<BatchProcessor> | undefined;
   const getProcessor = (): Promise<BatchProcessor> => {
     processor ??= getSink().then(
-      (s) => createBatchProcessor({ ddb, sqs, sink: s, config, metrics, logger, ...now(dependencies) }),
+      (s) =>
+        createBatchProcessor({
+          ddb,
+          sqs,
+          sink: s,
+          config,
+          metrics,
+          logger,
+          faults: dependencies.faults,
+          ...now(dependencies),
+        }),
       (error: unknown) => {
         processor = undefined;
         throw error;

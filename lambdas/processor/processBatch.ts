@@ -6,7 +6,7 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSBatchResponse, SQSRecord } from "aws-lambda";
 import { PermanentError, RetryableError, SinkUnavailableError, ThrottledError } from "../shared/errors.js";
 import type { PipelineEvent } from "../shared/events.js";
-import { FaultPoint, faultPoint } from "../shared/faultPoints.js";
+import { type FaultInjector, FaultPoint } from "../shared/faultPoints.js";
 import { ProcessorMetric } from "../shared/metricNames.js";
 import type { Sink, SinkRecord } from "../sink/Sink.js";
 import type { ProcessorConfig } from "./config.js";
@@ -31,6 +31,8 @@ export interface CreateBatchProcessorParameters {
   readonly logger: ProcessorLogger;
   /** Epoch milliseconds. @default Date.now */
   readonly now?: () => number;
+  /** The chaos suite's crash points; absent in production. */
+  readonly faults?: FaultInjector;
 }
 
 export interface BatchProcessor {
@@ -69,7 +71,7 @@ interface Slot {
  * poison behind it is dead-lettered out of order.
  */
 export function createBatchProcessor(parameters: CreateBatchProcessorParameters): BatchProcessor {
-  const { ddb, sqs, sink, config, metrics, logger } = parameters;
+  const { ddb, sqs, sink, config, metrics, logger, faults } = parameters;
   const now = parameters.now ?? Date.now;
   const idempotency = createIdempotencyStore({
     ddb,
@@ -155,7 +157,7 @@ export function createBatchProcessor(parameters: CreateBatchProcessorParameters)
       });
     }
     holdBackFifo(slots);
-    faultPoint(FaultPoint.ProcessorAfterClaim, { records: slots.length });
+    faults?.hit(FaultPoint.ProcessorAfterClaim, { records: slots.length });
 
     const deadLetter = async (poison: readonly Slot[]) => {
       if (poison.length === 0) return;
@@ -188,7 +190,7 @@ export function createBatchProcessor(parameters: CreateBatchProcessorParameters)
       }
     }
     holdBackFifo(slots);
-    if (toApply.length > 0) faultPoint(FaultPoint.ProcessorAfterSink, { records: slots.length });
+    if (toApply.length > 0) faults?.hit(FaultPoint.ProcessorAfterSink, { records: slots.length });
     await deadLetter(slots.filter((s) => s.poison && s.claim && s.state === "pending"));
     holdBackFifo(slots);
 
@@ -231,7 +233,7 @@ export function createBatchProcessor(parameters: CreateBatchProcessorParameters)
       });
     }
 
-    if (applied.length > 0) faultPoint(FaultPoint.ProcessorAfterComplete, { records: slots.length });
+    if (applied.length > 0) faults?.hit(FaultPoint.ProcessorAfterComplete, { records: slots.length });
 
     for (const slot of slots) {
       if (slot.state !== "pending") continue;

@@ -1,10 +1,9 @@
 /**
  * Named crash points at the step boundaries of the ingestor and the processor, for the chaos suite.
  *
- * Off (the default, and always in Lambda: nothing installs a hook there) a point costs one branch on a
- * module-level `undefined`. A test or the chaos harness installs a hook that decides, per hit, whether
- * the process "dies" there: by throwing `InjectedCrash` (in-process harness) or by `process.exit`
- * (a child process). Either way the work after the point never happens and nothing is acknowledged.
+ * The ingestor and the processor take an optional `FaultInjector` (the chaos suite's); at each point it
+ * decides whether the runtime "dies" there. The work after the point never happens and nothing is
+ * acknowledged.
  */
 export const FaultPoint = {
   /** Ingestor: the range (headers, logs) is read; nothing is published yet. */
@@ -25,12 +24,20 @@ export type FaultPointName = (typeof FaultPoint)[keyof typeof FaultPoint];
 
 export const FAULT_POINTS: readonly FaultPointName[] = Object.values(FaultPoint);
 
-/** Decides at each hit; throws (usually `InjectedCrash`) or exits to crash, returns to go on. */
-export type FaultHook = (point: FaultPointName, detail: Readonly<Record<string, unknown>>) => void;
+/**
+ * The chaos suite's fault injector, passed to the ingestor and the processor as a dependency.
+ * Production wiring passes none, so a step boundary there is one optional call on `undefined`.
+ */
+export interface FaultInjector {
+  /** A step boundary: returns to go on; throws (the injector's own crash) to die there. */
+  hit(point: FaultPointName, detail?: Readonly<Record<string, unknown>>): void;
+  /** True for what `hit` throws: a dead runtime handles nothing, so a catch block that sees one rethrows it. */
+  isCrash(error: unknown): boolean;
+}
 
 /**
  * The runtime dying at a named point. Deliberately not a TidemarkError: the pipeline must never
- * classify or handle it (a dead process handles nothing), so catch blocks that see one rethrow it.
+ * classify or handle it (a dead process handles nothing).
  */
 export class InjectedCrash extends Error {
   constructor(
@@ -44,30 +51,14 @@ export class InjectedCrash extends Error {
 
 export const isInjectedCrash = (error: unknown): error is InjectedCrash => error instanceof InjectedCrash;
 
-let hook: FaultHook | undefined;
-
-/** Install a hook (replacing any); returns a function that removes it. */
-export function installFaultHook(next: FaultHook): () => void {
-  hook = next;
-  return () => {
-    if (hook === next) hook = undefined;
-  };
-}
-
-/** A step boundary. Free when no hook is installed. */
-export function faultPoint(
-  point: FaultPointName,
-  detail: Readonly<Record<string, unknown>> = NO_DETAIL,
-): void {
-  if (hook !== undefined) hook(point, detail);
-}
-
-const NO_DETAIL: Readonly<Record<string, unknown>> = Object.freeze({});
-
-/** A hook for a child process: exit with `code` at the `hit`-th hit (1-based) of `point`, as a killed runtime would. */
-export function exitAtHit(point: FaultPointName, hit = 1, code = 137): FaultHook {
-  let hits = 0;
-  return (p) => {
-    if (p === point && ++hits === hit) process.exit(code);
+/** An injector that throws `InjectedCrash` whenever `decide` says the runtime dies at this hit. */
+export function createFaultInjector(
+  decide: (point: FaultPointName, detail: Readonly<Record<string, unknown>>) => boolean,
+): FaultInjector {
+  return {
+    hit(point, detail = {}) {
+      if (decide(point, detail)) throw new InjectedCrash(point, detail);
+    },
+    isCrash: isInjectedCrash,
   };
 }

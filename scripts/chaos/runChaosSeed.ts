@@ -24,10 +24,9 @@ import { loadProcessorConfig } from "../../lambdas/processor/config.js";
 import { createProcessorHandler } from "../../lambdas/processor/createProcessorHandler.js";
 import type { Chain } from "../../lambdas/shared/events.js";
 import {
+  createFaultInjector,
   FAULT_POINTS,
   type FaultPointName,
-  InjectedCrash,
-  installFaultHook,
   isInjectedCrash,
 } from "../../lambdas/shared/faultPoints.js";
 import { ProcessorMetric } from "../../lambdas/shared/metricNames.js";
@@ -205,14 +204,14 @@ export async function runChaosSeed(
       FaultPointName,
       Set<number>
     >;
-    const uninstall = installFaultHook((point, detail) => {
+    let crashesOn = true;
+    const faults = createFaultInjector((point) => {
+      if (!crashesOn) return false;
       hits[point]++;
-      if (crashAt[point].has(hits[point])) {
-        count(`crash:${point}`);
-        throw new InjectedCrash(point, detail);
-      }
+      const dies = crashAt[point].has(hits[point]);
+      if (dies) count(`crash:${point}`);
+      return dies;
     });
-    cleanup.unshift(async () => uninstall());
 
     // --- ingestors: each slot is a container; a crashed one is replaced by a fresh container (new owner).
     const ingestorMetrics = new CountingMetrics("ingestor");
@@ -234,7 +233,7 @@ export async function runChaosSeed(
       return createIngestorHandler({
         logger: new Logger({ serviceName: "ingestor", logLevel: LOG_LEVEL }),
         metrics: ingestorMetrics,
-        runtime: { config, clients, sqs, ddb, owner },
+        runtime: { config, clients, sqs, ddb, owner, faults },
       });
     };
     const slots = [newIngestor(), newIngestor(), newIngestor()];
@@ -272,6 +271,7 @@ export async function runChaosSeed(
       sinkFactory: async () => sink,
       logger: new Logger({ serviceName: "processor", logLevel: LOG_LEVEL }),
       metrics: processorMetrics,
+      faults,
     });
     let processorCrashes = 0;
     let processorTimeouts = 0;
@@ -336,7 +336,7 @@ export async function runChaosSeed(
     // --- the causes are fixed: no more faults from here on.
     note("settling");
     applyWindows(schedule, Number.POSITIVE_INFINITY, { aws, sinkFaults, proxies });
-    uninstall();
+    crashesOn = false;
     duplicatesOn = false;
     await devnet.settle();
     clearInterval(scheduler);

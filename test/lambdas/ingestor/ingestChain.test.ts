@@ -3,7 +3,12 @@ import { describe, expect, it } from "vitest";
 import { ingestChain } from "../../../lambdas/ingestor/ingestChain.js";
 import { ReorgTooDeepError, RpcError } from "../../../lambdas/shared/errors.js";
 import type { PipelineEvent, ReorgEvent } from "../../../lambdas/shared/events.js";
-import { FaultPoint, InjectedCrash, installFaultHook } from "../../../lambdas/shared/faultPoints.js";
+import {
+  createFaultInjector,
+  type FaultInjector,
+  FaultPoint,
+  InjectedCrash,
+} from "../../../lambdas/shared/faultPoints.js";
 import { IngestorMetric } from "../../../lambdas/shared/metricNames.js";
 import {
   collectingLogger,
@@ -43,7 +48,7 @@ function setup(chain: FakeBlock[], options: { recentHashes?: number; inbox?: boo
   const metrics = collectingMetrics();
   const published: PipelineEvent[][] = [];
   let failPublish = false;
-  const poll = async () => {
+  const poll = async (faults?: FaultInjector) => {
     const cursor = await store.acquireLease("l1", "me", 0);
     return ingestChain({
       chain: "l1",
@@ -64,6 +69,7 @@ function setup(chain: FakeBlock[], options: { recentHashes?: number; inbox?: boo
       metrics: metrics.sink,
       logger: collectingLogger().logger,
       now: () => 1_700_000_000_000,
+      faults,
     });
   };
   return {
@@ -106,11 +112,8 @@ describe("ingestChain", () => {
     const t = setup(old.slice(0, 5));
     await t.poll();
     t.node.chain = old;
-    const uninstall = installFaultHook((point) => {
-      if (point === FaultPoint.IngestorAfterPublish) throw new InjectedCrash(point);
-    });
-    await expect(t.poll()).rejects.toBeInstanceOf(InjectedCrash);
-    uninstall();
+    const diesAfterPublish = createFaultInjector((point) => point === FaultPoint.IngestorAfterPublish);
+    await expect(t.poll(diesAfterPublish)).rejects.toBeInstanceOf(InjectedCrash);
     expect(t.store.peek("l1").next).toBe(5);
     // The chain forks after block 6: the published 7..9 are gone, and no cursor ever held them.
     const fork = fakeChain(12, "fork", old.slice(0, 7));

@@ -1,30 +1,24 @@
-import { afterEach, describe, expect, it } from "vitest";
-import {
-  FaultPoint,
-  faultPoint,
-  InjectedCrash,
-  installFaultHook,
-} from "../../../lambdas/shared/faultPoints.js";
+import { describe, expect, it } from "vitest";
+import { createFaultInjector, FaultPoint, InjectedCrash } from "../../../lambdas/shared/faultPoints.js";
 
-describe("faultPoint", () => {
-  let uninstall: (() => void) | undefined;
-  afterEach(() => uninstall?.());
-
-  it("does nothing when no hook is installed", () => {
-    expect(() => faultPoint(FaultPoint.ProcessorAfterSink)).not.toThrow();
-  });
-
-  it("lets the installed hook crash the caller at the chosen hit, and stops after uninstall", () => {
+describe("createFaultInjector", () => {
+  it("crashes the caller at the hits its decision picks, and recognises only its own crash", () => {
     // Prepare
     let hits = 0;
-    uninstall = installFaultHook((point, detail) => {
-      if (point === FaultPoint.IngestorAfterPublish && ++hits === 2) throw new InjectedCrash(point, detail);
-    });
+    const faults = createFaultInjector((point) => point === FaultPoint.IngestorAfterPublish && ++hits === 2);
     // Act / Assess
-    expect(() => faultPoint(FaultPoint.IngestorAfterPublish, { chain: "l1" })).not.toThrow();
-    expect(() => faultPoint(FaultPoint.IngestorAfterPublish, { chain: "l1" })).toThrow(InjectedCrash);
-    uninstall();
-    hits = 1;
-    expect(() => faultPoint(FaultPoint.IngestorAfterPublish)).not.toThrow();
+    expect(() => faults.hit(FaultPoint.IngestorAfterPublish, { chain: "l1" })).not.toThrow();
+    expect(() => faults.hit(FaultPoint.ProcessorAfterSink)).not.toThrow();
+    let thrown: unknown;
+    try {
+      faults.hit(FaultPoint.IngestorAfterPublish, { chain: "l1" });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(InjectedCrash);
+    expect(thrown).toMatchObject({ point: FaultPoint.IngestorAfterPublish, detail: { chain: "l1" } });
+    expect(faults.isCrash(thrown)).toBe(true);
+    expect(faults.isCrash(new Error("a real failure"))).toBe(false);
+    expect(() => faults.hit(FaultPoint.IngestorAfterPublish)).not.toThrow();
   });
 });
