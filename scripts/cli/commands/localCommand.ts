@@ -1,7 +1,7 @@
 import { rmSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { startLocalStack } from "../../ops/startLocalStack.js";
+import { startLocalStack } from "../../pipeline/startLocalStack.js";
 import { EXIT, parseCommand, stringOption, UsageError } from "../cliSupport.js";
 import { defaultEnvFile } from "../resolveTarget.js";
 import type { Command } from "./command.js";

@@ -18,8 +18,8 @@ import type { DevnetKnobs } from "../devnet/devnetKnobs.js";
 import { createEventSourcePoller, type EventSourcePoller } from "../local/eventSourcePoller.js";
 import { localAwsConfig } from "../local/localAwsConfig.js";
 import { type LocalParts, startLocalParts } from "../local/localParts.js";
-import { CountingMetrics } from "../pipeline/countingMetrics.js";
-import { lambdaContext } from "../pipeline/lambdaContext.js";
+import { CountingMetrics } from "./countingMetrics.js";
+import { lambdaContext } from "./lambdaContext.js";
 import { readConsumerSwitch } from "./localConsumerSwitch.js";
 import { startSinkQueryServer } from "./sinkQueryServer.js";
 

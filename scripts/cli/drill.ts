@@ -10,14 +10,14 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { Hex } from "viem";
-import { ProcessorMetric } from "../lambdas/shared/metricNames.js";
-import { createFaultySink, createSinkFaultControl } from "./chaos/faultySink.js";
-import { setConsumers } from "./ops/processorConsumers.js";
-import { readDlq } from "./ops/readDlq.js";
-import { redriveDlqInRounds } from "./ops/redriveDlqInRounds.js";
-import { startLocalStack } from "./ops/startLocalStack.js";
-import { verifySink } from "./ops/verifySink.js";
-import { POISON_BODIES, sendPoison } from "./pipeline/sendPoison.js";
+import { ProcessorMetric } from "../../lambdas/shared/metricNames.js";
+import { createFaultySink, createSinkFaultControl } from "../chaos/faultySink.js";
+import { setConsumers } from "../ops/processorConsumers.js";
+import { readDlq } from "../ops/readDlq.js";
+import { redriveDlqInRounds } from "../ops/redriveDlqInRounds.js";
+import { verifySink } from "../ops/verifySink.js";
+import { POISON_BODIES, sendPoison } from "../pipeline/sendPoison.js";
+import { startLocalStack } from "../pipeline/startLocalStack.js";
 
 export interface DrillOptions {
   /** Seconds the consumers stay paused while events pile up. @default 6 */

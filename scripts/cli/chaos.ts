@@ -1,6 +1,6 @@
-import "../quietLocalRun.js";
+import "./quietLocalRun.js";
 import { parseArgs } from "node:util";
-import { describeSchedule, runChaosSeed } from "./runChaosSeed.js";
+import { describeSchedule, runChaosSeed } from "../chaos/runChaosSeed.js";
 
 /**
  * `npm run chaos -- --seeds N [--first-seed S] [--l2-blocks B]`: runs the chaos suite for N seeds from S,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runDrill } from "../../scripts/drill.js";
+import { runDrill } from "../../../scripts/cli/drill.js";
 
 describe("npm run drill", () => {
   it("pauses, piles up, contains poison and a faulty release, redrives the valid events once, and verifies", async () => {

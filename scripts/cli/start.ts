@@ -2,8 +2,8 @@ import "./quietLocalRun.js";
 
 import { parseArgs } from "node:util";
 import type { Address } from "viem";
-import { renderProgress, renderReport } from "./pipeline/renderReport.js";
-import { type LocalPipelineOptions, runLocalPipeline } from "./pipeline/runLocalPipeline.js";
+import { renderProgress, renderReport } from "../pipeline/renderReport.js";
+import { type LocalPipelineOptions, runLocalPipeline } from "../pipeline/runLocalPipeline.js";
 
 const USAGE = `Usage: npm start -- [options]
 
