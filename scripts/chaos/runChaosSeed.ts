@@ -6,13 +6,7 @@ import {
   ScanCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
-import {
-  DeleteMessageCommand,
-  ReceiveMessageCommand,
-  type SendMessageBatchRequestEntry,
-  SendMessageCommand,
-  SQSClient,
-} from "@aws-sdk/client-sqs";
+import { type SendMessageBatchRequestEntry, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { createPublicClient, http } from "viem";
 import { createChainClient } from "../../lambdas/ingestor/chainReader.js";
@@ -36,7 +30,8 @@ import { createPrng } from "../devnet/createPrng.js";
 import { createEventSourcePoller, HandlerTimeoutError } from "../local/eventSourcePoller.js";
 import { localAwsConfig } from "../local/localAwsConfig.js";
 import { startLocalParts } from "../local/localParts.js";
-import { redriveDlq } from "../ops/redriveDlq.js";
+import { readDlq } from "../ops/readDlq.js";
+import { redriveDlqInRounds } from "../ops/redriveDlqInRounds.js";
 import { CountingMetrics } from "../pipeline/countingMetrics.js";
 import { lambdaContext } from "../pipeline/lambdaContext.js";
 import { POISON_BODIES, sendPoison } from "../pipeline/sendPoison.js";
@@ -365,15 +360,14 @@ export async function runChaosSeed(
     note("redriving");
     const exhausted = { count: 0 };
     redriving = true;
-    const redrive = await redriveDlq(harnessSqs, {
+    // The redriver `tidemark dlq redrive` runs, unfiltered.
+    const redrive = await redriveDlqInRounds(harnessSqs, {
       dlqUrl,
       queueUrl,
-      filter: (m) => {
-        const reason = m.MessageAttributes?.errorType?.StringValue;
+      onProgress: (_moved, entry) => {
         // Moved by SQS itself after maxReceiveCount receives: no reason attributes.
-        if (reason === undefined) exhausted.count++;
-        else if (reason === "InjectedSinkRejection") count("sinkRejectDeadLettered");
-        return true;
+        if (entry.errorType === undefined) exhausted.count++;
+        else if (entry.errorType === "InjectedSinkRejection") count("sinkRejectDeadLettered");
       },
     });
     if (exhausted.count > 0) count("exhaustedToDlqBySqs", exhausted.count);
@@ -391,8 +385,11 @@ export async function runChaosSeed(
     }
 
     note("verifying");
-    // Consumed, not peeked: a FIFO group's later messages show only once the earlier ones are deleted.
-    problems.push(...checkDlq(await takeAll(harnessSqs, dlqUrl), poisonSent.length, schedule));
+    // Read as `tidemark dlq list` reads it; the queue's own count catches anything the read could not show.
+    const dlqLeft = await readDlq(harnessSqs, dlqUrl);
+    if (dlqLeft.approximateTotal !== dlqLeft.entries.length)
+      problems.push(`DLQ holds ${dlqLeft.approximateTotal} messages, ${dlqLeft.entries.length} readable`);
+    problems.push(...checkDlq(dlqLeft.entries, poisonSent.length, schedule));
 
     verification = await verifyAgainstChain({
       l1Url: parts.l1.url,
@@ -610,37 +607,6 @@ async function claimsInProgress(
     start = out.LastEvaluatedKey;
   } while (start);
   return found;
-}
-
-/** Receive and delete everything on a queue, with the reason attributes. */
-async function takeAll(
-  sqs: SQSClient,
-  queueUrl: string,
-): Promise<{ body: string; errorType: string | undefined; errorMessage: string | undefined }[]> {
-  const taken: { body: string; errorType: string | undefined; errorMessage: string | undefined }[] = [];
-  for (let empty = 0; empty < 2; ) {
-    const out = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: queueUrl,
-        MaxNumberOfMessages: 10,
-        WaitTimeSeconds: 0,
-        MessageAttributeNames: ["All"],
-      }),
-    );
-    const messages = out.Messages ?? [];
-    empty = messages.length === 0 ? empty + 1 : 0;
-    for (const m of messages) {
-      taken.push({
-        body: m.Body ?? "",
-        errorType: m.MessageAttributes?.errorType?.StringValue,
-        errorMessage: m.MessageAttributes?.errorMessage?.StringValue,
-      });
-      await sqs.send(
-        new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle as string }),
-      );
-    }
-  }
-  return taken;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -143,3 +143,13 @@ export function matchesDlqFilter(entry: DlqEntry, f: DlqFilter): boolean {
 
 export const isEmptyDlqFilter = (f: DlqFilter): boolean =>
   Object.values(f).every((v) => v === undefined || v === false);
+
+/** How many entries per reason; messages SQS moved by itself count as "retries exhausted". */
+export function countByErrorType(entries: readonly DlqEntry[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const e of entries) {
+    const reason = e.errorType ?? "retries exhausted";
+    counts[reason] = (counts[reason] ?? 0) + 1;
+  }
+  return counts;
+}

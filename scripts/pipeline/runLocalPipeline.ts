@@ -28,8 +28,8 @@ import { startClickHouse } from "../local/clickhouseServer.js";
 import { createEventSourcePoller } from "../local/eventSourcePoller.js";
 import { localAwsConfig } from "../local/localAwsConfig.js";
 import { type LocalParts, startLocalParts } from "../local/localParts.js";
+import { countByErrorType, readDlq } from "../ops/readDlq.js";
 import { CountingMetrics } from "./countingMetrics.js";
-import { inspectDlq } from "./inspectDlq.js";
 import { lambdaContext } from "./lambdaContext.js";
 import { sendPoison } from "./sendPoison.js";
 import { type VerifyReport, verifyAgainstChain } from "./verifyAgainstChain.js";
@@ -389,7 +389,7 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
       l2Range: ranges.l2,
       query: (sql) => sink.query(sql),
     });
-    const dlq = await inspectDlq(sqs, dlqUrl);
+    const dlq = await readDlq(sqs, dlqUrl);
     const metrics = await computeChainMetrics(sink);
     mark("verify", tVerify);
     mark("total", t0);
@@ -410,12 +410,12 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
     const problems: string[] = [];
     if (!verification.ok) problems.push("the sink does not match the canonical chain (see the table above)");
     const poisonIds = new Set(poisonSent);
-    const unexpectedDlq = dlq.messages.filter((m) => !poisonIds.has(m.sourceMessageId ?? ""));
+    const unexpectedDlq = dlq.entries.filter((m) => !poisonIds.has(m.sourceMessageId ?? ""));
     if (unexpectedDlq.length > 0) problems.push(`${unexpectedDlq.length} non-poison message(s) in the DLQ`);
-    const missingPoison = poisonSent.filter((id) => !dlq.messages.some((m) => m.sourceMessageId === id));
+    const missingPoison = poisonSent.filter((id) => !dlq.entries.some((m) => m.sourceMessageId === id));
     if (missingPoison.length > 0)
       problems.push(`${missingPoison.length} poison message(s) did not reach the DLQ`);
-    const withoutReason = dlq.messages.filter((m) => !m.errorType || !m.errorMessage);
+    const withoutReason = dlq.entries.filter((m) => !m.errorType || !m.errorMessage);
     if (withoutReason.length > 0) problems.push(`${withoutReason.length} DLQ message(s) carry no reason`);
     if (counters.duplicatesDropped < counters.duplicatesPublished) {
       problems.push(
@@ -429,7 +429,7 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
       metrics,
       devnet: devnet?.stats,
       counters,
-      dlq: { count: dlq.messages.length, byErrorType: dlq.byErrorType },
+      dlq: { count: dlq.entries.length, byErrorType: countByErrorType(dlq.entries) },
       ranges,
       timingsMs: timings,
       sink: sinkDescription,

@@ -1,5 +1,15 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { runDrill } from "../../../scripts/cli/drill.js";
+import { readDlq } from "../../../scripts/ops/readDlq.js";
+import { redriveDlqInRounds } from "../../../scripts/ops/redriveDlqInRounds.js";
+
+// Record which shipped DLQ functions run: the same two `tidemark dlq` runs (test/scripts/ops/oneDlqPath.test.ts).
+vi.mock("../../../scripts/ops/readDlq.js", async (original) =>
+  (await import("../support/spyOnExports.js")).spyOnExports(await original()),
+);
+vi.mock("../../../scripts/ops/redriveDlqInRounds.js", async (original) =>
+  (await import("../support/spyOnExports.js")).spyOnExports(await original()),
+);
 
 describe("npm run drill", () => {
   it("pauses, piles up, contains poison and a faulty release, redrives the valid events once, and verifies", async () => {
@@ -16,5 +26,10 @@ describe("npm run drill", () => {
       "sink matches the chain",
     ]);
     expect(result.ok).toBe(true);
+    expect(vi.mocked(readDlq)).toHaveBeenCalled();
+    expect(vi.mocked(redriveDlqInRounds)).toHaveBeenCalledWith(
+      expect.anything(),
+      expect.objectContaining({ filter: { validOnly: true } }),
+    );
   });
 });
