@@ -1,25 +1,13 @@
-import { randomUUID } from "node:crypto";
 import { writeFile } from "node:fs/promises";
-import { Logger } from "@aws-lambda-powertools/logger";
-import { SQSClient } from "@aws-sdk/client-sqs";
-import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
-import {
-  createIngestorHandler,
-  type IngestorEvent,
-  loadIngestorRuntime,
-} from "../../lambdas/ingestor/handler.js";
 import type { IngestorReport } from "../../lambdas/ingestor/ingestor.js";
-import { loadProcessorConfig } from "../../lambdas/processor/config.js";
-import { createProcessorHandler } from "../../lambdas/processor/createProcessorHandler.js";
-import { createDuckDbSink, type DuckDbSink } from "../../lambdas/sink/duckdbSink.js";
 import type { Sink } from "../../lambdas/sink/Sink.js";
-import { createDevnet, type Devnet } from "../devnet/createDevnet.js";
+import type { SqlQueryable } from "../../lambdas/sink/SqlQueryable.js";
+import type { Devnet } from "../devnet/createDevnet.js";
 import type { DevnetKnobs } from "../devnet/devnetKnobs.js";
-import { createEventSourcePoller, type EventSourcePoller } from "../local/eventSourcePoller.js";
-import { localAwsConfig } from "../local/localAwsConfig.js";
-import { type LocalParts, startLocalParts } from "../local/localParts.js";
-import { CountingMetrics } from "./countingMetrics.js";
-import { lambdaContext } from "./lambdaContext.js";
+import type { EventSourcePoller } from "../local/eventSourcePoller.js";
+import type { LocalParts } from "../local/localParts.js";
+import type { CountingMetrics } from "./countingMetrics.js";
+import { createLocalPipeline, type LocalPipeline } from "./createLocalPipeline.js";
 import { readConsumerSwitch } from "./localConsumerSwitch.js";
 import { startSinkQueryServer } from "./sinkQueryServer.js";
 
@@ -48,7 +36,7 @@ export interface StartLocalStackOptions {
 export interface LocalStack {
   readonly parts: LocalParts;
   readonly devnet: Devnet;
-  readonly sink: DuckDbSink;
+  readonly sink: Sink & SqlQueryable;
   readonly poller: EventSourcePoller;
   /** The environment a handler sees, plus INBOX_ADDRESS, SINK_QUERY_URL and TIDEMARK_CONSUMER_SWITCH. */
   readonly env: Readonly<Record<string, string>>;
@@ -62,127 +50,37 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-const LOG_LEVEL = (process.env.POWERTOOLS_LOG_LEVEL ?? "SILENT") as "SILENT";
-
 /**
  * The whole pipeline on local parts, running until stopped: the devnet producing blocks, the ingestor
  * handler on a schedule, the processor handler behind the local event source. Unlike `npm start` it
  * does not end by itself: it is the target of `tidemark --local` (through `tidemark local`) and of the drill.
  */
 export async function startLocalStack(options: StartLocalStackOptions): Promise<LocalStack> {
-  const visibility = options.visibilityTimeoutSeconds ?? 8;
-  const claimTimeout = options.claimTimeoutSeconds ?? 5;
-  const parts = await startLocalParts({ visibilityTimeoutSeconds: visibility });
-  const cleanup: (() => Promise<unknown>)[] = [() => parts.stop()];
-  const run = async (step: () => Promise<unknown>) => step().catch(() => undefined);
+  const pipeline = await createLocalPipeline({
+    devnet: { seed: options.seed ?? 1, knobs: options.knobs },
+    timing: {
+      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 8,
+      claimTimeoutSeconds: options.claimTimeoutSeconds ?? 5,
+      timeReserveMs: 300,
+    },
+    hooks: options.wrapSink ? { wrapSink: options.wrapSink } : {},
+  });
+  const cleanup: (() => Promise<unknown>)[] = [() => pipeline.stop()];
+  const stop = async () => {
+    for (const step of cleanup.splice(0)) await step().catch(() => undefined);
+  };
   try {
-    const l1Url = parts.l1.url;
-    const l2Url = parts.l2.url;
-    const devnet = createDevnet({ l1Url, l2Url, seed: options.seed ?? 1, knobs: options.knobs });
-    const addresses = await devnet.deploy();
-    const sink = await createDuckDbSink({ path: parts.duckdbPath });
-    cleanup.unshift(() => sink.close());
-    const query = await startSinkQueryServer(sink);
+    const query = await startSinkQueryServer(pipeline.sink);
     cleanup.unshift(() => query.stop());
-
     const env: Record<string, string> = {
-      ...parts.env(),
-      QUEUE_ARN: parts.resources.queueArn,
-      DLQ_ARN: parts.resources.dlqArn,
-      INBOX_ADDRESS: addresses.inbox,
-      INBOX_WRAPPER_ADDRESS: addresses.wrapper,
-      L1_START_BLOCK: "0",
-      L2_START_BLOCK: "0",
-      PARTITIONS: "16",
-      POLL_INTERVAL_MS: "250",
-      TIME_RESERVE_MS: "300",
-      LEASE_SECONDS: "10",
-      CONFIRMATIONS: "0",
-      SINK: "duckdb",
-      CLAIM_TIMEOUT_SECONDS: String(claimTimeout),
+      ...pipeline.env,
       SINK_QUERY_URL: query.url,
       TIDEMARK_CONSUMER_SWITCH: options.consumerSwitchFile,
     };
-
-    const sqs = parts.sqs.client;
-    const ddb = parts.dynamodb.client;
-    const ingestorSqs = new SQSClient(localAwsConfig(parts.sqs.endpoint));
-    cleanup.push(async () => ingestorSqs.destroy());
-    const ingestor = createIngestorHandler({
-      logger: new Logger({ serviceName: "ingestor", logLevel: LOG_LEVEL }),
-      metrics: new CountingMetrics("ingestor"),
-      runtime: () => loadIngestorRuntime({ env, sqs: ingestorSqs, ddb, owner: `local:${randomUUID()}` }),
-    });
-    const ingestOnce = async (budgetMs = options.ingestorBudgetMs ?? 3_500) =>
-      (await ingestor({} as IngestorEvent, lambdaContext("tidemark-ingestor", budgetMs))) as IngestorReport;
-
-    const processorMetrics = new CountingMetrics("processor");
-    const wrapped = options.wrapSink ? options.wrapSink(sink) : sink;
-    const processor = createProcessorHandler({
-      config: loadProcessorConfig(env),
-      ddb,
-      sqs,
-      sinkFactory: async () => wrapped,
-      logger: new Logger({ serviceName: "processor", logLevel: LOG_LEVEL }),
-      metrics: processorMetrics,
-    });
-    const poller = createEventSourcePoller({
-      sqs,
-      queueUrl: parts.resources.queueUrl,
-      queueArn: parts.resources.queueArn,
-      handler: (event: SQSEvent, context: Context) => processor(event, context) as Promise<SQSBatchResponse>,
-      concurrency: 2,
-      waitTimeSeconds: 1,
-      timeoutMs: Math.max(1, claimTimeout - 1) * 1000,
-    });
-    cleanup.unshift(() => poller.stop());
-
-    // The consumer switch: the local stand-in for the event source mapping's Enabled flag.
-    let enabled = (await readConsumerSwitch(options.consumerSwitchFile)).enabled;
-    if (enabled) poller.start();
-    let watching = true;
-    const watch = (async () => {
-      while (watching) {
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        const wanted = await readConsumerSwitch(options.consumerSwitchFile).catch(() => ({ enabled }));
-        if (wanted.enabled === enabled) continue;
-        // Reported disabled only once the batches in flight have finished, as a disabled mapping is.
-        if (wanted.enabled) poller.start();
-        else await poller.stop();
-        enabled = wanted.enabled;
-      }
-    })();
-    cleanup.unshift(async () => {
-      watching = false;
-      await watch;
-    });
-
-    // Production: the devnet mines, the ingestor runs on its schedule.
-    const production = new AbortController();
-    const running = new Set<Promise<unknown>>();
-    const tick = () => {
-      const p = ingestOnce().catch(() => undefined);
-      running.add(p);
-      void p.finally(() => running.delete(p));
-    };
-    tick();
-    const scheduler = setInterval(tick, options.scheduleEveryMs ?? 4_000);
-    const mining =
-      options.produceBlocks === false
-        ? Promise.resolve()
-        : devnet.run({ signal: production.signal }).catch(() => undefined);
-    let productionStopped: Promise<void> | undefined;
-    const stopProduction = () => {
-      productionStopped ??= (async () => {
-        clearInterval(scheduler);
-        production.abort();
-        await mining;
-        await Promise.all(running);
-      })();
-      return productionStopped;
-    };
+    const consumers = await followConsumerSwitch(pipeline.poller, options.consumerSwitchFile);
+    cleanup.unshift(consumers.stop);
+    const stopProduction = startProduction(pipeline, options);
     cleanup.unshift(stopProduction);
-
     if (options.envFile) {
       const lines = Object.entries(env).map(([k, v]) => `${k}=${v}`);
       await writeFile(
@@ -190,27 +88,77 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
         `# written by tidemark local; removed when it stops\n${lines.join("\n")}\n`,
       );
     }
-
     let stopping: Promise<void> | undefined;
     return {
-      parts: parts as unknown as LocalParts,
-      devnet,
-      sink,
-      poller,
+      parts: pipeline.parts,
+      devnet: pipeline.devnet as Devnet,
+      sink: pipeline.sink,
+      poller: pipeline.poller,
       env,
-      processorMetrics,
-      consumersEnabled: () => enabled,
-      ingestOnce,
+      processorMetrics: pipeline.processorMetrics,
+      consumersEnabled: consumers.enabled,
+      ingestOnce: async (budgetMs = options.ingestorBudgetMs ?? 3_500) => {
+        const report = await pipeline.invokeIngestor(budgetMs);
+        if (report === undefined)
+          throw new Error(`ingestor invocation failed: ${String(pipeline.ingest.lastError)}`);
+        return report;
+      },
       stopProduction,
       stop: () => {
-        stopping ??= (async () => {
-          for (const step of cleanup.splice(0)) await run(step);
-        })();
+        stopping ??= stop();
         return stopping;
       },
     };
   } catch (error) {
-    for (const step of cleanup) await run(step);
+    await stop();
     throw error;
   }
+}
+
+/**
+ * The consumer switch, the local stand-in for the event source mapping's Enabled flag: the poller
+ * follows the file. Reported disabled only once the batches in flight have finished, as a disabled mapping is.
+ */
+async function followConsumerSwitch(poller: EventSourcePoller, file: string) {
+  await poller.stop();
+  let enabled = (await readConsumerSwitch(file)).enabled;
+  if (enabled) poller.start();
+  let watching = true;
+  const watch = (async () => {
+    while (watching) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const wanted = await readConsumerSwitch(file).catch(() => ({ enabled }));
+      if (wanted.enabled === enabled) continue;
+      if (wanted.enabled) poller.start();
+      else await poller.stop();
+      enabled = wanted.enabled;
+    }
+  })();
+  return {
+    enabled: () => enabled,
+    stop: async () => {
+      watching = false;
+      await watch;
+    },
+  };
+}
+
+/** Production: the devnet mines in the background, the ingestor runs on its schedule; returns how to stop both. */
+function startProduction(pipeline: LocalPipeline, options: StartLocalStackOptions): () => Promise<void> {
+  const production = new AbortController();
+  pipeline.startSchedule(options.scheduleEveryMs ?? 4_000, options.ingestorBudgetMs ?? 3_500);
+  const mining =
+    options.produceBlocks === false || pipeline.devnet === undefined
+      ? Promise.resolve()
+      : pipeline.devnet.run({ signal: production.signal }).catch(() => undefined);
+  let stopped: Promise<void> | undefined;
+  return () => {
+    stopped ??= (async () => {
+      const schedule = pipeline.stopSchedule();
+      production.abort();
+      await mining;
+      await schedule;
+    })();
+    return stopped;
+  };
 }
