@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
-import { runDrill } from "../../../scripts/cli/drill.js";
 import { readDlq } from "../../../scripts/ops/readDlq.js";
 import { redriveDlqInRounds } from "../../../scripts/ops/redriveDlqInRounds.js";
+import { runDrill } from "../../../scripts/pipeline/runDrill.js";
 
 // Record which shipped DLQ functions run: the same two `tidemark dlq` runs (test/scripts/ops/oneDlqPath.test.ts).
 vi.mock("../../../scripts/ops/readDlq.js", async (original) =>
