@@ -365,9 +365,12 @@ async function redriveAll(
   return redrive.moved;
 }
 
-/** Read as `tidemark dlq list` reads it; the queue's own count catches anything the read could not show. */
+/**
+ * Read with `tidemark dlq`'s reader, taking (not peeking): a FIFO group's later messages show only once
+ * the earlier ones are deleted. The queue's own count catches anything the read could not show.
+ */
 async function checkDlqLeft(run: ChaosRun, pipeline: LocalPipeline, poisonSent: number): Promise<string[]> {
-  const left = await readDlq(pipeline.harness.sqs, pipeline.dlqUrl);
+  const left = await readDlq(pipeline.harness.sqs, pipeline.dlqUrl, 1000, "take");
   const problems =
     left.approximateTotal === left.entries.length
       ? []
