@@ -12,8 +12,8 @@ import { ChainMetric } from "../../../lambdas/shared/metricNames.js";
 import { type DynamoDbLocal, startDynamoDbLocal } from "../../../scripts/local/dynamoDbLocal.js";
 import { localAwsConfig } from "../../../scripts/local/localAwsConfig.js";
 import { provisionTables } from "../../../scripts/local/provision.js";
+import { shastaProposed, shastaProved } from "../../support/shastaEvents.js";
 import { at, hash } from "../sink/helpers.js";
-import { shastaProposed, shastaProved } from "../sink/shastaHelpers.js";
 
 let local: DynamoDbLocal;
 let ddb: DynamoDBClient;

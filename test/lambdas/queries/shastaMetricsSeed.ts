@@ -1,5 +1,4 @@
 import type { Sink } from "../../../lambdas/sink/Sink.js";
-import { address, at, hash, record, reorg } from "../sink/helpers.js";
 import {
   settledBond,
   shastaBond,
@@ -7,7 +6,8 @@ import {
   shastaProved,
   shastaSaved,
   shastaVoided,
-} from "../sink/shastaHelpers.js";
+} from "../../support/shastaEvents.js";
+import { address, at, hash, record, reorg } from "../sink/helpers.js";
 
 export const P = address(0xd1);
 export const Q = address(0xd2);

@@ -3,8 +3,6 @@ import { validateRecord } from "../../../lambdas/processor/validateRecord.js";
 import { InvalidMessageError } from "../../../lambdas/shared/errors.js";
 import { EVENT_TYPES, type PipelineEvent, PipelineEventSchema } from "../../../lambdas/shared/events.js";
 import { eventKey, messageGroupId, observationId } from "../../../lambdas/shared/keys.js";
-import { rawRecord } from "../processor/helpers.js";
-import { address, at, hash } from "../sink/helpers.js";
 import {
   everyBond,
   settledBond,
@@ -16,7 +14,9 @@ import {
   shastaSaved,
   shastaStateRecovered,
   shastaVoided,
-} from "../sink/shastaHelpers.js";
+} from "../../support/shastaEvents.js";
+import { rawRecord } from "../processor/helpers.js";
+import { address, at, hash } from "../sink/helpers.js";
 
 const deposit = {
   kind: "deposited",

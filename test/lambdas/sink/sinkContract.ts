@@ -5,6 +5,18 @@ import { PRIMARY_KEYS, rowsOf, TABLE_NAMES, type TableName } from "../../../lamb
 import type { Sink, SinkRecord } from "../../../lambdas/sink/Sink.js";
 import { SHASTA_TABLE_NAMES } from "../../../lambdas/sink/shastaRows.js";
 import {
+  everyBond,
+  settledBond,
+  shastaActivated,
+  shastaBond,
+  shastaProposalBlock,
+  shastaProposed,
+  shastaProved,
+  shastaSaved,
+  shastaStateRecovered,
+  shastaVoided,
+} from "../../support/shastaEvents.js";
+import {
   at,
   forcedInclusion,
   hash,
@@ -16,18 +28,6 @@ import {
   reorg,
   verified,
 } from "./helpers.js";
-import {
-  everyBond,
-  settledBond,
-  shastaActivated,
-  shastaBond,
-  shastaProposalBlock,
-  shastaProposed,
-  shastaProved,
-  shastaSaved,
-  shastaStateRecovered,
-  shastaVoided,
-} from "./shastaHelpers.js";
 
 /**
  * What the contract needs from an adapter under test: the sink, a way to read

@@ -9,8 +9,8 @@ import type {
   ShastaProposedEvent,
   ShastaProvedEvent,
   ShastaStateRecoveredEvent,
-} from "../../../lambdas/shared/shastaEvents.js";
-import { address, hash } from "./helpers.js";
+} from "../../lambdas/shared/shastaEvents.js";
+import { address, hash } from "../lambdas/sink/helpers.js";
 
 /**
  * Shasta event factories for sink and metric tests. L1 locations come from helpers.ts `at(n)`
