@@ -193,6 +193,7 @@ function timedSink(sink: Sink): TimedSink {
         timed.waitMs += performance.now() - t;
       }
     },
+    health: () => sink.health(),
     close: () => sink.close(),
   };
   return timed;

@@ -18,7 +18,7 @@ import type {
   PipelineEvent,
 } from "../../../lambdas/shared/events.js";
 import { messageGroupId, observationId } from "../../../lambdas/shared/keys.js";
-import type { Sink, SinkRecord } from "../../../lambdas/sink/Sink.js";
+import type { Sink, SinkHealth, SinkRecord } from "../../../lambdas/sink/Sink.js";
 
 export const DLQ_URL = "http://127.0.0.1:9324/000000000000/tidemark-events-dlq.fifo";
 
@@ -227,6 +227,10 @@ export class MemorySink implements Sink {
     const rejected = records.find((r) => this.rejects.has(r.observationId));
     if (rejected) throw this.rejects.get(rejected.observationId);
     for (const r of records) this.rows.set(r.observationId, r);
+  }
+
+  async health(): Promise<SinkHealth> {
+    return { ok: true, detail: "memory sink", ms: 0 };
   }
 
   async close(): Promise<void> {}

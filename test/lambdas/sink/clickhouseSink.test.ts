@@ -30,7 +30,7 @@ describe.skipIf(skipWithoutClickHouse())("createClickHouseSink (real server)", (
     // Act
     const second = await open("reopen");
     // Assess
-    expect(await second.check()).toMatchObject({
+    expect(await second.health()).toMatchObject({
       ok: true,
       detail: expect.stringContaining("schema version 1"),
     });
@@ -95,7 +95,7 @@ describe.skipIf(skipWithoutClickHouse())("createClickHouseSink (real server)", (
     reachable = false;
     // Act / Assess
     await expect(s.write([record(l1Header(1))])).rejects.toBeInstanceOf(SinkUnavailableError);
-    expect(await s.check()).toMatchObject({ ok: false });
+    expect(await s.health()).toMatchObject({ ok: false });
     await expect(
       createClickHouseSink({ url: "http://127.0.0.1:9", database: "x", timeoutMs: 2000 }),
     ).rejects.toBeInstanceOf(SinkUnavailableError);
