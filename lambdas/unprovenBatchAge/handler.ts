@@ -1,9 +1,9 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { loadChainMetricsConfig } from "./config.js";
-import { createChainMetricsHandler } from "./createChainMetricsHandler.js";
+import { loadUnprovenBatchAgeConfig } from "./config.js";
+import { createUnprovenBatchAgeHandler } from "./createUnprovenBatchAgeHandler.js";
 
 /** The Lambda entry point, built once per container: a bad setting fails the init with a ConfigError. */
-export const handler = createChainMetricsHandler({
-  config: loadChainMetricsConfig(process.env),
+export const handler = createUnprovenBatchAgeHandler({
+  config: loadUnprovenBatchAgeConfig(process.env),
   ddb: new DynamoDBClient({}),
 });

@@ -7,7 +7,9 @@ import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type * as s3 from "aws-cdk-lib/aws-s3";
 import { Construct } from "constructs";
+import { SinkEnv } from "../../lambdas/shared/environment.js";
 import { type ColumnKind, PRIMARY_KEYS, TABLE_COLUMNS, TABLE_NAMES } from "../../lambdas/sink/rows.js";
+import type { SinkKind } from "../../lambdas/sink/sinkConfig.js";
 import { acknowledgeGuardRule } from "../tidemarkValidations.js";
 import { ATHENA_QUERIES } from "./athenaQueries.js";
 
@@ -286,8 +288,8 @@ export class FirehoseIcebergSink extends Construct {
 
   /** Points a function's sink at this stream (SINK=firehose, FIREHOSE_STREAM_NAME) and lets it put records. */
   bindWriter(fn: lambda.Function): void {
-    fn.addEnvironment("SINK", "firehose");
-    fn.addEnvironment("FIREHOSE_STREAM_NAME", this.deliveryStreamName);
+    fn.addEnvironment(SinkEnv.Sink, "firehose" satisfies SinkKind);
+    fn.addEnvironment(SinkEnv.FirehoseStreamName, this.deliveryStreamName);
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         // DescribeDeliveryStream lets the smoke test check the stream is ACTIVE without writing.

@@ -29,7 +29,9 @@ import {
   type FaultPointName,
   isInjectedCrash,
 } from "../../lambdas/shared/faultPoints.js";
+import { MessageAttribute } from "../../lambdas/shared/messageAttributes.js";
 import { ProcessorMetric } from "../../lambdas/shared/metricNames.js";
+import { ServiceName } from "../../lambdas/shared/serviceNames.js";
 import { createDuckDbSink } from "../../lambdas/sink/duckdbSink.js";
 import { createDevnet } from "../devnet/createDevnet.js";
 import { createPrng } from "../devnet/createPrng.js";
@@ -231,7 +233,7 @@ export async function runChaosSeed(
         }),
       };
       return createIngestorHandler({
-        logger: new Logger({ serviceName: "ingestor", logLevel: LOG_LEVEL }),
+        logger: new Logger({ serviceName: ServiceName.ingestor, logLevel: LOG_LEVEL }),
         metrics: ingestorMetrics,
         runtime: { config, clients, sqs, ddb, owner, faults },
       });
@@ -269,7 +271,7 @@ export async function runChaosSeed(
       ddb,
       sqs,
       sinkFactory: async () => sink,
-      logger: new Logger({ serviceName: "processor", logLevel: LOG_LEVEL }),
+      logger: new Logger({ serviceName: ServiceName.processor, logLevel: LOG_LEVEL }),
       metrics: processorMetrics,
       faults,
     });
@@ -287,7 +289,7 @@ export async function runChaosSeed(
       queueArn: parts.resources.queueArn,
       handler: (event: SQSEvent, context: Context) => {
         for (const r of event.Records) {
-          const from = r.messageAttributes.redrivenFrom?.stringValue;
+          const from = r.messageAttributes[MessageAttribute.RedrivenFrom]?.stringValue;
           if (from !== undefined) redrivenFrom.set(r.messageId, from);
         }
         return processor(event, context) as Promise<SQSBatchResponse>;
@@ -632,8 +634,8 @@ async function takeAll(
     for (const m of messages) {
       taken.push({
         body: m.Body ?? "",
-        errorType: m.MessageAttributes?.errorType?.StringValue,
-        errorMessage: m.MessageAttributes?.errorMessage?.StringValue,
+        errorType: m.MessageAttributes?.[MessageAttribute.ErrorType]?.StringValue,
+        errorMessage: m.MessageAttributes?.[MessageAttribute.ErrorMessage]?.StringValue,
       });
       await sqs.send(
         new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle as string }),

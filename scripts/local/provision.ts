@@ -18,7 +18,7 @@ import {
   SetQueueAttributesCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { UNPROVEN_INDEX } from "../../lambdas/processor/lifecycleStore.js";
+import { UNPROVEN_INDEX } from "../../lambdas/shared/tables.js";
 
 /** Resource names of the shared runtime contract (BRIEF): the deployed stack uses the same ones. */
 export interface LocalResourceNames {

@@ -8,6 +8,7 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
+import { DEAD_LETTER_REASON_ATTRIBUTES, MessageAttribute } from "../../lambdas/shared/messageAttributes.js";
 
 export interface RedriveDlqParameters {
   readonly dlqUrl: string;
@@ -34,13 +35,7 @@ export interface RedriveDlqReturnType {
 }
 
 /** Attributes the processor adds when dead-lettering; dropped on the way back (the next failure sets them anew). */
-const REASON_ATTRIBUTES = new Set([
-  "errorType",
-  "errorMessage",
-  "sourceMessageId",
-  "sourceDedupId",
-  "failedAt",
-]);
+const REASON_ATTRIBUTES = new Set<string>(DEAD_LETTER_REASON_ATTRIBUTES);
 
 /**
  * Move DLQ messages back to the source queue so that they are processed again (after the cause is fixed).
@@ -111,7 +106,10 @@ async function move(sqs: SQSClient, dlqUrl: string, queueUrl: string, message: M
   for (const [name, value] of Object.entries(message.MessageAttributes ?? {})) {
     if (!REASON_ATTRIBUTES.has(name)) attributes[name] = value;
   }
-  attributes.redrivenFrom = { DataType: "String", StringValue: message.MessageId as string };
+  attributes[MessageAttribute.RedrivenFrom] = {
+    DataType: "String",
+    StringValue: message.MessageId as string,
+  };
   await sqs.send(
     new SendMessageCommand({
       QueueUrl: queueUrl,

@@ -11,6 +11,7 @@ import {
 import type { IngestorReport } from "../../lambdas/ingestor/ingestor.js";
 import { loadProcessorConfig } from "../../lambdas/processor/config.js";
 import { createProcessorHandler } from "../../lambdas/processor/createProcessorHandler.js";
+import { ServiceName } from "../../lambdas/shared/serviceNames.js";
 import { createDuckDbSink, type DuckDbSink } from "../../lambdas/sink/duckdbSink.js";
 import type { Sink } from "../../lambdas/sink/Sink.js";
 import { createDevnet, type Devnet } from "../devnet/createDevnet.js";
@@ -109,7 +110,7 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     const ingestorSqs = new SQSClient(localAwsConfig(parts.sqs.endpoint));
     cleanup.push(async () => ingestorSqs.destroy());
     const ingestor = createIngestorHandler({
-      logger: new Logger({ serviceName: "ingestor", logLevel: LOG_LEVEL }),
+      logger: new Logger({ serviceName: ServiceName.ingestor, logLevel: LOG_LEVEL }),
       metrics: new CountingMetrics("ingestor"),
       runtime: () => loadIngestorRuntime({ env, sqs: ingestorSqs, ddb, owner: `local:${randomUUID()}` }),
     });
@@ -123,7 +124,7 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
       ddb,
       sqs,
       sinkFactory: async () => wrapped,
-      logger: new Logger({ serviceName: "processor", logLevel: LOG_LEVEL }),
+      logger: new Logger({ serviceName: ServiceName.processor, logLevel: LOG_LEVEL }),
       metrics: processorMetrics,
     });
     const poller = createEventSourcePoller({

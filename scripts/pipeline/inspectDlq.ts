@@ -1,4 +1,5 @@
 import { type Message, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { MessageAttribute } from "../../lambdas/shared/messageAttributes.js";
 
 export interface DlqMessage {
   readonly messageId: string;
@@ -41,9 +42,9 @@ export async function inspectDlq(
   const messages = [...seen.values()].map((m) => ({
     messageId: m.MessageId as string,
     body: m.Body ?? "",
-    sourceMessageId: m.MessageAttributes?.sourceMessageId?.StringValue,
-    errorType: m.MessageAttributes?.errorType?.StringValue,
-    errorMessage: m.MessageAttributes?.errorMessage?.StringValue,
+    sourceMessageId: m.MessageAttributes?.[MessageAttribute.SourceMessageId]?.StringValue,
+    errorType: m.MessageAttributes?.[MessageAttribute.ErrorType]?.StringValue,
+    errorMessage: m.MessageAttributes?.[MessageAttribute.ErrorMessage]?.StringValue,
   }));
   const byErrorType: Record<string, number> = {};
   for (const m of messages)

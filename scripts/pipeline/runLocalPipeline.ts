@@ -17,6 +17,7 @@ import type { IngestorReport } from "../../lambdas/ingestor/ingestor.js";
 import { loadProcessorConfig } from "../../lambdas/processor/config.js";
 import { createProcessorHandler } from "../../lambdas/processor/createProcessorHandler.js";
 import { ProcessorMetric } from "../../lambdas/shared/metricNames.js";
+import { ServiceName } from "../../lambdas/shared/serviceNames.js";
 import { type ChainMetrics, computeChainMetrics } from "../../lambdas/sink/chainMetrics.js";
 import { createClickHouseSink } from "../../lambdas/sink/clickhouseSink.js";
 import { createDuckDbSink } from "../../lambdas/sink/duckdbSink.js";
@@ -247,7 +248,7 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
       { step: "initialize", name: "tidemarkDuplicatePublisher" },
     );
 
-    const quietLogger = () => new Logger({ serviceName: "ingestor", logLevel: LOCAL_LOG_LEVEL });
+    const quietLogger = () => new Logger({ serviceName: ServiceName.ingestor, logLevel: LOCAL_LOG_LEVEL });
     const ingestorMetrics = new CountingMetrics("ingestor");
     // Two handler instances play two containers (blue and green): their invocations overlap and meet the lease.
     const ingestors = [0, 1].map(() =>
@@ -284,7 +285,7 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
       ddb,
       sqs,
       sinkFactory: async () => sink,
-      logger: new Logger({ serviceName: "processor", logLevel: LOCAL_LOG_LEVEL }),
+      logger: new Logger({ serviceName: ServiceName.processor, logLevel: LOCAL_LOG_LEVEL }),
       metrics: processorMetrics,
     });
     const poller = createEventSourcePoller({

@@ -272,18 +272,18 @@ describe("Tidemark triggers", () => {
     expect(dlq.Properties.SqsManagedSseEnabled).toBe(true);
   });
 
-  it("ticks the chain-metrics function's live alias every minute; it may only query the unproven index", () => {
+  it("ticks the unproven-batch-age function's live alias every minute; it may only query the unproven index", () => {
     // Assess
     const t = prod.stacks.service.tidemark;
-    const id = logicalId(t.functions.chainMetrics);
+    const id = logicalId(t.functions.unprovenBatchAge);
     expect(env(id)).toMatchObject({
-      POWERTOOLS_SERVICE_NAME: "chainMetrics",
+      POWERTOOLS_SERVICE_NAME: "unprovenBatchAge",
       STATE_TABLE: expect.anything(),
     });
     const schedule = Object.values(resources).find(
       (r) =>
         r.Type === "AWS::Scheduler::Schedule" &&
-        r.Properties.Description === "Starts the Tidemark chain-metrics function",
+        r.Properties.Description === "Starts the Tidemark unproven-batch-age function",
     ) as Resource;
     expect(schedule.Properties.ScheduleExpression).toBe("rate(1 minute)");
     const alias = resources[schedule.Properties.Target.Arn.Ref] as Resource;
@@ -392,11 +392,11 @@ describe("Tidemark monitoring", () => {
   it("alarms on a batch unproven for 3 hours and on ingest lag per chain", () => {
     // Assess
     const alarms = alarmsNamed();
-    // The gauge comes from the scheduled chain-metrics function: its service is the dimension.
+    // The gauge comes from the scheduled unproven-batch-age function: its service is the dimension.
     expect(watched(alarms["batch-not-proven"])).toMatchObject({
       MetricName: "OldestUnprovenBatchAgeSeconds",
       Stat: "Maximum",
-      Dimensions: [{ Name: "service", Value: "chainMetrics" }],
+      Dimensions: [{ Name: "service", Value: "unprovenBatchAge" }],
     });
     expect(alarms["batch-not-proven"]?.Properties).toMatchObject({
       Threshold: 10_800,
@@ -628,7 +628,12 @@ describe("Tidemark props", () => {
 
     // Assess
     expect(tidemark.queue).toBe(tidemark.storage.queue);
-    expect(Object.keys(tidemark.functions)).toEqual(["ingestor", "processor", "deployHook", "chainMetrics"]);
+    expect(Object.keys(tidemark.functions)).toEqual([
+      "ingestor",
+      "processor",
+      "deployHook",
+      "unprovenBatchAge",
+    ]);
     expect(Object.keys(tidemark.aliases)).toEqual(["ingestor", "processor"]);
     template.hasResourceProperties("AWS::SQS::Queue", {
       QueueName: "mark-events.fifo",

@@ -16,7 +16,7 @@ export const FIXTURE_ENTRIES = {
   ingestor: FIXTURE_HANDLER,
   processor: FIXTURE_HANDLER,
   deployHook: FIXTURE_HANDLER,
-  chainMetrics: FIXTURE_HANDLER,
+  unprovenBatchAge: FIXTURE_HANDLER,
 };
 
 export interface SynthesizedStage {
