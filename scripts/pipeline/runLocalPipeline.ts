@@ -16,9 +16,9 @@ import {
 import type { IngestorReport } from "../../lambdas/ingestor/ingestor.js";
 import { loadProcessorConfig } from "../../lambdas/processor/config.js";
 import { createProcessorHandler } from "../../lambdas/processor/createProcessorHandler.js";
+import { type ChainMetrics, computeChainMetrics } from "../../lambdas/queries/chainMetrics.js";
 import { ProcessorMetric } from "../../lambdas/shared/metricNames.js";
 import { ServiceName } from "../../lambdas/shared/serviceNames.js";
-import { type ChainMetrics, computeChainMetrics } from "../../lambdas/sink/chainMetrics.js";
 import { createClickHouseSink } from "../../lambdas/sink/clickhouseSink.js";
 import { createDuckDbSink } from "../../lambdas/sink/duckdbSink.js";
 import type { Sink } from "../../lambdas/sink/Sink.js";
