@@ -3,8 +3,8 @@ import { InvalidMessageError, SinkUnavailableError } from "../../../lambdas/shar
 import { expectedClickHouseColumns } from "../../../lambdas/sink/clickhouseSchema.js";
 import { type ClickHouseSink, createClickHouseSink } from "../../../lambdas/sink/clickhouseSink.js";
 import { type ClickHouseServer, startClickHouse } from "../../../scripts/local/clickhouseServer.js";
+import { at, l1Header, l2Header, proposed, record } from "../../support/events.js";
 import { skipWithoutClickHouse } from "./clickhouseGate.js";
-import { at, l1Header, l2Header, proposed, record } from "./helpers.js";
 
 describe.skipIf(skipWithoutClickHouse())("createClickHouseSink (real server)", () => {
   let server: ClickHouseServer;

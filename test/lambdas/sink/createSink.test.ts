@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ConfigError } from "../../../lambdas/shared/errors.js";
 import { type CreateSinkDependencies, createSink } from "../../../lambdas/sink/createSink.js";
 import { readSinkConfig } from "../../../lambdas/sink/sinkConfig.js";
-import { l1Header, record } from "./helpers.js";
+import { l1Header, record } from "../../support/events.js";
 
 const firehose = mockClient(FirehoseClient);
 /** The sink the processor builds from these settings: read once, then built from the typed config. */

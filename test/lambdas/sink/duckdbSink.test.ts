@@ -16,7 +16,7 @@ import {
   record,
   reorg,
   verified,
-} from "./helpers.js";
+} from "../../support/events.js";
 
 const open: DuckDbSink[] = [];
 const dirs: string[] = [];

@@ -13,7 +13,7 @@ import {
 } from "../../../lambdas/shared/errors.js";
 import { createFirehoseSink, FIREHOSE_LIMITS } from "../../../lambdas/sink/firehoseSink.js";
 import type { SinkRecord } from "../../../lambdas/sink/Sink.js";
-import { at, l2Header, proposed, record } from "./helpers.js";
+import { at, l2Header, proposed, record } from "../../support/events.js";
 
 const firehose = mockClient(FirehoseClient);
 afterEach(() => firehose.reset());

@@ -14,7 +14,7 @@ import {
   record,
   reorg,
   verified,
-} from "./helpers.js";
+} from "../../support/events.js";
 
 /**
  * What the contract needs from an adapter under test: the sink, a way to read
