@@ -77,17 +77,19 @@ export class PipelineMetrics {
   reorgDepth(chain: ChainName): cloudwatch.Metric {
     return this.ingestorMetric(IngestorMetric.ReorgDepth, "Maximum", chain);
   }
-  inboxEventsPublished(): cloudwatch.Metric {
-    return this.ingestorMetric(IngestorMetric.InboxEventsPublished);
+  // The next four are recorded per chain (lambdas/ingestor: `{service, chain}`): read without `chain`
+  // they would match no data point.
+  inboxEventsPublished(chain: ChainName): cloudwatch.Metric {
+    return this.ingestorMetric(IngestorMetric.InboxEventsPublished, "Sum", chain);
   }
-  messagesPublished(): cloudwatch.Metric {
-    return this.ingestorMetric(IngestorMetric.MessagesPublished);
+  messagesPublished(chain: ChainName): cloudwatch.Metric {
+    return this.ingestorMetric(IngestorMetric.MessagesPublished, "Sum", chain);
   }
-  rpcErrors(): cloudwatch.Metric {
-    return this.ingestorMetric(IngestorMetric.RpcErrors);
+  rpcErrors(chain: ChainName): cloudwatch.Metric {
+    return this.ingestorMetric(IngestorMetric.RpcErrors, "Sum", chain);
   }
-  leaseContention(): cloudwatch.Metric {
-    return this.ingestorMetric(IngestorMetric.LeaseContention);
+  leaseContention(chain: ChainName): cloudwatch.Metric {
+    return this.ingestorMetric(IngestorMetric.LeaseContention, "Sum", chain);
   }
 
   // Processor

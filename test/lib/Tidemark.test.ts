@@ -113,8 +113,14 @@ describe("Tidemark functions", () => {
     });
     for (const key of ["STATE_TABLE", "IDEMPOTENCY_TABLE", "DLQ_URL", "QUEUE_URL"])
       expect(vars[key]).toBeDefined();
-    expect(fn(ids().processor).Properties.Timeout).toBe(30);
-    expect(120).toBeLessThan(6 * 30);
+    const timeout = fn(ids().processor).Properties.Timeout;
+    expect(timeout).toBe(30);
+    // A live claim outlasts its invocation; a crashed worker's claim expires before SQS redelivers its records.
+    const events = Object.values(prod.stateful.toJSON().Resources as Record<string, Resource>).find(
+      (r) => r.Type === "AWS::SQS::Queue" && r.Properties.RedrivePolicy !== undefined,
+    );
+    expect(Number(vars.CLAIM_TIMEOUT_SECONDS)).toBeGreaterThan(timeout);
+    expect(Number(vars.CLAIM_TIMEOUT_SECONDS)).toBeLessThan(events?.Properties.VisibilityTimeout);
   });
 
   it("lets the processor run its PartiQL statements on the idempotency table (IAM authorizes them per kind)", () => {
@@ -492,6 +498,23 @@ describe("Tidemark monitoring", () => {
     ]) {
       expect(body).toContain(title);
     }
+  });
+  it("graphs the ingestor's per-chain counters with the dimensions they are emitted with, one line per chain", () => {
+    // Assess: lambdas/ingestor records these with `{service, chain}`; a graph without `chain` stays empty.
+    const [dashboard] = Object.values(resources).filter((r) => r.Type === "AWS::CloudWatch::Dashboard");
+    const body: Json = dashboard?.Properties.DashboardBody;
+    const text =
+      typeof body === "string"
+        ? body
+        : (body["Fn::Join"][1] as Json[]).map((p) => (typeof p === "string" ? p : "<ref>")).join("");
+    const line = (name: string, chain: string) => `"${name}","chain","${chain}","service","ingestor"`;
+    for (const name of ["MessagesPublished", "RpcErrors", "LeaseContention"]) {
+      for (const chain of ["l1", "l2"]) expect(text).toContain(line(name, chain));
+    }
+    expect(text).toContain(line("InboxEventsPublished", "l1"));
+    expect(text).not.toMatch(
+      /"(MessagesPublished|InboxEventsPublished|RpcErrors|LeaseContention)","service"/,
+    );
   });
 });
 
