@@ -327,86 +327,10 @@ export class Tidemark extends Construct {
     this.tables = this.storage.tables;
     this.bucket = this.storage.bucket;
 
-    const services = ServiceName;
-    const common = { logRetention: p.logRetention, logRemovalPolicy: p.removalPolicy };
-
-    const ingestor = new PipelineFunction(this, "Ingestor", {
-      ...common,
-      entry: p.entries.ingestor,
-      description:
-        "Tidemark ingestor: reads L1/L2 heads, headers and inbox logs; publishes to the FIFO queue",
-      serviceName: services.ingestor,
-      timeout: p.ingestorTimeout,
-      memorySize: 1024,
-      reservedConcurrentExecutions: p.ingestorReservedConcurrency,
-      environment: {
-        [IngestorEnv.InboxAddress]: p.inboxAddress,
-        [IngestorEnv.InboxWrapperAddress]: p.inboxWrapperAddress,
-        [IngestorEnv.Partitions]: String(p.partitions),
-        // The lease outlives one run, so a second run cannot take it while the first still polls.
-        [IngestorEnv.LeaseSeconds]: String(p.ingestorTimeout.toSeconds() + 15),
-        ...(p.startBlocks.l1 === undefined ? {} : { [IngestorEnv.L1StartBlock]: String(p.startBlocks.l1) }),
-        ...(p.startBlocks.l2 === undefined ? {} : { [IngestorEnv.L2StartBlock]: String(p.startBlocks.l2) }),
-      },
-    });
-    this.storage.eventQueue.bindPublisher(ingestor.fn);
-    this.storage.pipelineTables.bindState(ingestor.fn);
-    bindRpcSecret(this, ingestor.fn, p.rpcUrlsSecretName);
-
-    const processor = new PipelineFunction(this, "Processor", {
-      ...common,
-      entry: p.entries.processor,
-      description:
-        "Tidemark processor: validates, claims, applies and completes each queued event exactly once",
-      serviceName: services.processor,
-      timeout: p.processorTimeout,
-      memorySize: 1024,
-      environment: {
-        // Longer than an invocation (a live claim never expires mid-flight), shorter than the visibility
-        // timeout (≥ 6× the timeout), so a crashed worker's records are retaken on their next delivery.
-        [ProcessorEnv.ClaimTimeoutSeconds]: String(CLAIM_TIMEOUT_MULTIPLE * p.processorTimeout.toSeconds()),
-      },
-    });
-    this.storage.eventQueue.bindConsumer(processor.fn);
-    this.storage.eventQueue.bindDeadLetterWriter(processor.fn);
-    this.storage.pipelineTables.bindState(processor.fn);
-    this.storage.pipelineTables.bindIdempotency(processor.fn);
     this.sink = props.firehoseStreamName === undefined ? this.storage.firehoseSink : undefined;
-    if (this.sink) this.sink.bindWriter(processor.fn);
-    else bindFirehoseSink(processor.fn, p.firehoseStreamName);
-
-    // A gauge needs a clock, not events: a scheduled function reads the unproven-batch index each minute.
-    const unprovenBatchAge = new PipelineFunction(this, "UnprovenBatchAge", {
-      ...common,
-      entry: p.entries.unprovenBatchAge,
-      description:
-        "Tidemark unproven batch age: age of the oldest proposed batch without proof, every minute",
-      serviceName: services.unprovenBatchAge,
-      timeout: Duration.seconds(30),
-      memorySize: 256,
-      // One run at a time is plenty; it never competes with the pipeline for concurrency.
-      reservedConcurrentExecutions: 1,
-    });
-    this.storage.pipelineTables.bindUnprovenIndexReader(unprovenBatchAge.fn);
-
-    // The hook may wait out an ingestor run that holds the reserved concurrency before its smoke test gets in.
-    const hookTimeout = Duration.seconds(
-      Math.min(900, 2 * Math.max(p.ingestorTimeout.toSeconds(), p.processorTimeout.toSeconds()) + 60),
-    );
-    const deployHook = new PipelineFunction(this, "DeployHook", {
-      ...common,
-      entry: p.entries.deployHook,
-      description: "Tidemark pre-traffic hook: smoke-tests a new version and reports to CodeDeploy",
-      serviceName: services.deployHook,
-      timeout: hookTimeout,
-      memorySize: 256,
-    });
-    this.functions = {
-      ingestor: ingestor.fn,
-      processor: processor.fn,
-      deployHook: deployHook.fn,
-      unprovenBatchAge: unprovenBatchAge.fn,
-    };
+    this.functions = this.createFunctions(p);
+    const { ingestor, processor, deployHook, unprovenBatchAge } = this.functions;
+    const services = ServiceName;
 
     const application = new codedeploy.LambdaApplication(this, "Deployments");
     const blueGreen = (name: string, fn: lambda.Function) =>
@@ -414,11 +338,11 @@ export class Tidemark extends Construct {
         fn,
         application,
         deploymentConfig: p.deploymentConfig,
-        preTrafficHook: deployHook.fn,
+        preTrafficHook: deployHook,
       });
     this.deployments = {
-      ingestor: blueGreen("IngestorLive", ingestor.fn),
-      processor: blueGreen("ProcessorLive", processor.fn),
+      ingestor: blueGreen("IngestorLive", ingestor),
+      processor: blueGreen("ProcessorLive", processor),
     };
     this.aliases = { ingestor: this.deployments.ingestor.alias, processor: this.deployments.processor.alias };
 
@@ -427,7 +351,7 @@ export class Tidemark extends Construct {
     // No CodeDeploy shift for it: a bad version costs a missing datapoint, which the alarm shows anyway.
     const unprovenBatchAgeLive = new lambda.Alias(this, "UnprovenBatchAgeLive", {
       aliasName: "live",
-      version: unprovenBatchAge.fn.currentVersion,
+      version: unprovenBatchAge.currentVersion,
     });
     this.unprovenBatchAgeSchedule = new IngestorSchedule(this, "UnprovenBatchAgeSchedule", {
       target: unprovenBatchAgeLive,
@@ -479,5 +403,88 @@ export class Tidemark extends Construct {
       alarms: Object.values(this.alarms.alarms),
       dashboardName: p.namePrefix,
     }).dashboard;
+  }
+
+  /** The four functions, each passed the names it reads and granted access to them. */
+  private createFunctions(p: Resolved): TidemarkFunctions {
+    const services = ServiceName;
+    const common = { logRetention: p.logRetention, logRemovalPolicy: p.removalPolicy };
+
+    const ingestor = new PipelineFunction(this, "Ingestor", {
+      ...common,
+      entry: p.entries.ingestor,
+      description:
+        "Tidemark ingestor: reads L1/L2 heads, headers and inbox logs; publishes to the FIFO queue",
+      serviceName: services.ingestor,
+      timeout: p.ingestorTimeout,
+      memorySize: 1024,
+      reservedConcurrentExecutions: p.ingestorReservedConcurrency,
+      environment: {
+        [IngestorEnv.InboxAddress]: p.inboxAddress,
+        [IngestorEnv.InboxWrapperAddress]: p.inboxWrapperAddress,
+        [IngestorEnv.Partitions]: String(p.partitions),
+        // The lease outlives one run, so a second run cannot take it while the first still polls.
+        [IngestorEnv.LeaseSeconds]: String(p.ingestorTimeout.toSeconds() + 15),
+        ...(p.startBlocks.l1 === undefined ? {} : { [IngestorEnv.L1StartBlock]: String(p.startBlocks.l1) }),
+        ...(p.startBlocks.l2 === undefined ? {} : { [IngestorEnv.L2StartBlock]: String(p.startBlocks.l2) }),
+      },
+    });
+    this.storage.eventQueue.bindPublisher(ingestor.fn);
+    this.storage.pipelineTables.bindState(ingestor.fn);
+    bindRpcSecret(this, ingestor.fn, p.rpcUrlsSecretName);
+
+    const processor = new PipelineFunction(this, "Processor", {
+      ...common,
+      entry: p.entries.processor,
+      description:
+        "Tidemark processor: validates, claims, applies and completes each queued event exactly once",
+      serviceName: services.processor,
+      timeout: p.processorTimeout,
+      memorySize: 1024,
+      environment: {
+        // Longer than an invocation (a live claim never expires mid-flight), shorter than the visibility
+        // timeout (≥ 6× the timeout), so a crashed worker's records are retaken on their next delivery.
+        [ProcessorEnv.ClaimTimeoutSeconds]: String(CLAIM_TIMEOUT_MULTIPLE * p.processorTimeout.toSeconds()),
+      },
+    });
+    this.storage.eventQueue.bindConsumer(processor.fn);
+    this.storage.eventQueue.bindDeadLetterWriter(processor.fn);
+    this.storage.pipelineTables.bindState(processor.fn);
+    this.storage.pipelineTables.bindIdempotency(processor.fn);
+    if (this.sink) this.sink.bindWriter(processor.fn);
+    else bindFirehoseSink(processor.fn, p.firehoseStreamName);
+
+    // A gauge needs a clock, not events: a scheduled function reads the unproven-batch index each minute.
+    const unprovenBatchAge = new PipelineFunction(this, "UnprovenBatchAge", {
+      ...common,
+      entry: p.entries.unprovenBatchAge,
+      description:
+        "Tidemark unproven batch age: age of the oldest proposed batch without proof, every minute",
+      serviceName: services.unprovenBatchAge,
+      timeout: Duration.seconds(30),
+      memorySize: 256,
+      // One run at a time is plenty; it never competes with the pipeline for concurrency.
+      reservedConcurrentExecutions: 1,
+    });
+    this.storage.pipelineTables.bindUnprovenIndexReader(unprovenBatchAge.fn);
+
+    // The hook may wait out an ingestor run that holds the reserved concurrency before its smoke test gets in.
+    const hookTimeout = Duration.seconds(
+      Math.min(900, 2 * Math.max(p.ingestorTimeout.toSeconds(), p.processorTimeout.toSeconds()) + 60),
+    );
+    const deployHook = new PipelineFunction(this, "DeployHook", {
+      ...common,
+      entry: p.entries.deployHook,
+      description: "Tidemark pre-traffic hook: smoke-tests a new version and reports to CodeDeploy",
+      serviceName: services.deployHook,
+      timeout: hookTimeout,
+      memorySize: 256,
+    });
+    return {
+      ingestor: ingestor.fn,
+      processor: processor.fn,
+      deployHook: deployHook.fn,
+      unprovenBatchAge: unprovenBatchAge.fn,
+    };
   }
 }

@@ -83,13 +83,7 @@ export function createIdempotencyStore(parameters: CreateIdempotencyStoreParamet
   const table = `"${tableName.replaceAll('"', '""')}"`;
   const ttlAt = (ms: number) => Math.floor(ms / 1000) + ttlDays * 86_400;
 
-  const { partitionKey: id, ttlAttribute: ttl } = IdempotencyTable;
-  const insertClaim = `INSERT INTO ${table} VALUE {'${id}': ?, 'status': ?, 'claimExpiresAt': ?, 'owner': ?, 'eventKey': ?, '${ttl}': ?}`;
-  // Invariant: an IN_PROGRESS item whose lease has passed belongs to a crashed (or too slow) worker.
-  const retakeClaim = `UPDATE ${table} SET "status" = ? SET "claimExpiresAt" = ? SET "owner" = ? SET "eventKey" = ? SET "${ttl}" = ? WHERE "${id}" = ? AND "status" = ? AND "claimExpiresAt" < ?`;
-  const completeClaim = `UPDATE ${table} SET "status" = ? SET "${ttl}" = ? REMOVE "claimExpiresAt" WHERE "${id}" = ? AND "owner" = ?`;
-  const releaseClaim = `DELETE FROM ${table} WHERE "${id}" = ? AND "owner" = ? AND "status" = ?`;
-  const readClaim = `SELECT * FROM ${table} WHERE "${id}" = ?`;
+  const { insertClaim, retakeClaim, completeClaim, releaseClaim, readClaim } = statementsFor(table);
 
   async function claim(requests: readonly ClaimRequest[], owner: string): Promise<ClaimOutcome[]> {
     const at = now();
@@ -254,6 +248,18 @@ function classifyExisting(
       context: { observationId: request.observationId, eventKey: request.eventKey, existing },
     }),
   };
+}
+
+/** The PartiQL statements of the store on `table` (quoted), keyed and expiring per IdempotencyTable. */
+function statementsFor(table: string) {
+  const { partitionKey: id, ttlAttribute: ttl } = IdempotencyTable;
+  const insertClaim = `INSERT INTO ${table} VALUE {'${id}': ?, 'status': ?, 'claimExpiresAt': ?, 'owner': ?, 'eventKey': ?, '${ttl}': ?}`;
+  // Invariant: an IN_PROGRESS item whose lease has passed belongs to a crashed (or too slow) worker.
+  const retakeClaim = `UPDATE ${table} SET "status" = ? SET "claimExpiresAt" = ? SET "owner" = ? SET "eventKey" = ? SET "${ttl}" = ? WHERE "${id}" = ? AND "status" = ? AND "claimExpiresAt" < ?`;
+  const completeClaim = `UPDATE ${table} SET "status" = ? SET "${ttl}" = ? REMOVE "claimExpiresAt" WHERE "${id}" = ? AND "owner" = ?`;
+  const releaseClaim = `DELETE FROM ${table} WHERE "${id}" = ? AND "owner" = ? AND "status" = ?`;
+  const readClaim = `SELECT * FROM ${table} WHERE "${id}" = ?`;
+  return { insertClaim, retakeClaim, completeClaim, releaseClaim, readClaim };
 }
 
 type StatementResult =
