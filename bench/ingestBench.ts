@@ -19,6 +19,7 @@ import type { IngestorConfig } from "../lambdas/ingestor/config.js";
 import { decodeInboxLogs, inboxEventTopics } from "../lambdas/ingestor/decodeInbox.js";
 import { createIngestor } from "../lambdas/ingestor/ingestor.js";
 import { inboxAbi } from "../lambdas/shared/inboxAbi.js";
+import { ServiceName } from "../lambdas/shared/serviceNames.js";
 import { startDynamoDbLocal } from "../scripts/local/dynamoDbLocal.js";
 import { localAwsConfig } from "../scripts/local/localAwsConfig.js";
 import { provisionQueues, provisionTables } from "../scripts/local/provision.js";
@@ -383,7 +384,7 @@ async function tidemarkBackfill(env: IngestEnv, run: number): Promise<Produced> 
     sqs: env.sqs,
     config: ingestorConfig(queueUrl, stateTable, env.chain, 0),
     metrics: { record: () => undefined },
-    logger: silentLogger("ingestor"),
+    logger: silentLogger(ServiceName.ingestor),
     owner: `bench-${run}`,
   });
   let headers = 0;
@@ -422,7 +423,7 @@ async function tidemarkRealtime(
       sqs: env.sqs,
       config,
       metrics: { record: () => undefined },
-      logger: silentLogger("ingestor"),
+      logger: silentLogger(ServiceName.ingestor),
       owner: `bench-rt-${run}`,
     });
     return await measured(proxy, async () => {

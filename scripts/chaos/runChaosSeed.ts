@@ -32,6 +32,7 @@ import {
 import { MessageAttribute } from "../../lambdas/shared/messageAttributes.js";
 import { ProcessorMetric } from "../../lambdas/shared/metricNames.js";
 import { ServiceName } from "../../lambdas/shared/serviceNames.js";
+import { StateTable } from "../../lambdas/shared/tables.js";
 import { createDuckDbSink } from "../../lambdas/sink/duckdbSink.js";
 import { createDevnet } from "../devnet/createDevnet.js";
 import { createPrng } from "../devnet/createPrng.js";
@@ -518,7 +519,7 @@ async function expireLease(ddb: DynamoDBClient, table: string, chain: Chain): Pr
     await ddb.send(
       new UpdateItemCommand({
         TableName: table,
-        Key: { pk: { S: cursorKey(chain) } },
+        Key: { [StateTable.partitionKey]: { S: cursorKey(chain) } },
         UpdateExpression: "SET leaseExpiresAt = :past",
         ConditionExpression: "attribute_exists(leaseOwner)",
         ExpressionAttributeValues: { ":past": { N: "0" } },
