@@ -1,0 +1,119 @@
+import * as z from "zod/mini";
+import { ConfigError } from "../shared/errors.js";
+
+/** Settings of the HTTP API, validated once (cold start or server start). */
+export interface ApiSettings {
+  /** Requests per client per minute; 0 turns the limit off. */
+  readonly rateLimitPerMinute: number;
+  /** Origins allowed by CORS; `*` allows any; empty sends no CORS headers. */
+  readonly corsOrigins: readonly string[];
+  /** The widest `created[gte]`…`created[lt]` window a request may ask for; wider ones are clamped to the latest part. */
+  readonly maxRangeSeconds: number;
+  /** The window used when a request gives no `created[gte]`. */
+  readonly defaultRangeSeconds: number;
+  /** How often the dashboard page polls `dashboard-data`. */
+  readonly dashboardPollMs: number;
+  /** Each dependency check of /health and /ready fails after this long. */
+  readonly checkTimeoutMs: number;
+  /** Concurrent `/v1/sse/events` connections per instance; more get 503. */
+  readonly sseMaxConnections: number;
+  /** A comment line is sent after this long without an event, so proxies keep the stream open. */
+  readonly sseHeartbeatMs: number;
+  /** How often a caught-up stream looks for new events in the log. */
+  readonly ssePollMs: number;
+  /** A client whose socket accepts no write for this long is dropped (reason `slow_client`). */
+  readonly sseSlowClientMs: number;
+}
+
+/** The environment variables the API reads, one home for their names (the CDK construct sets them). */
+export const API_ENV = {
+  rateLimitPerMinute: "API_RATE_LIMIT_PER_MINUTE",
+  corsOrigins: "API_CORS_ORIGINS",
+  maxRangeSeconds: "API_MAX_RANGE_SECONDS",
+  defaultRangeSeconds: "API_DEFAULT_RANGE_SECONDS",
+  dashboardPollMs: "API_DASHBOARD_POLL_MS",
+  checkTimeoutMs: "API_CHECK_TIMEOUT_MS",
+  sseMaxConnections: "API_SSE_MAX_CONNECTIONS",
+  sseHeartbeatMs: "API_SSE_HEARTBEAT_MS",
+  ssePollMs: "API_SSE_POLL_MS",
+  sseSlowClientMs: "API_SSE_SLOW_CLIENT_MS",
+} as const satisfies { readonly [K in keyof ApiSettings]: string };
+
+export const DEFAULT_API_SETTINGS: ApiSettings = {
+  rateLimitPerMinute: 600,
+  corsOrigins: [],
+  maxRangeSeconds: 7 * 24 * 3600,
+  defaultRangeSeconds: 24 * 3600,
+  dashboardPollMs: 5000,
+  checkTimeoutMs: 2000,
+  sseMaxConnections: 1000,
+  sseHeartbeatMs: 15_000,
+  ssePollMs: 250,
+  sseSlowClientMs: 5000,
+};
+
+const count = (max: number) => z.int().check(z.minimum(0), z.maximum(max));
+const positive = (max: number) => z.int().check(z.minimum(1), z.maximum(max));
+const Origin = z.string().check(z.regex(/^(\*|https?:\/\/[^\s/]+)$/));
+
+const SCHEMA = {
+  rateLimitPerMinute: count(1_000_000),
+  corsOrigins: z.array(Origin),
+  // Up to ~68 years: a whole chain history in one window (tests, backfilled archives).
+  maxRangeSeconds: positive(2 ** 31 - 1),
+  defaultRangeSeconds: positive(366 * 24 * 3600),
+  dashboardPollMs: z.int().check(z.minimum(250), z.maximum(600_000)),
+  checkTimeoutMs: positive(60_000),
+  sseMaxConnections: positive(100_000),
+  sseHeartbeatMs: positive(600_000),
+  ssePollMs: positive(60_000),
+  sseSlowClientMs: positive(600_000),
+} as const satisfies { readonly [K in keyof ApiSettings]: z.ZodMiniType };
+
+/**
+ * Defaults merged with the caller's overrides, every value checked; the first
+ * bad one throws ConfigError naming it (its environment variable when it came
+ * from there).
+ */
+export function resolveApiSettings(
+  overrides: Partial<ApiSettings> = {},
+  names: { readonly [K in keyof ApiSettings]?: string } = {},
+): ApiSettings {
+  const merged = { ...DEFAULT_API_SETTINGS, ...withoutUndefined(overrides) };
+  for (const key of Object.keys(SCHEMA) as (keyof ApiSettings)[]) {
+    const result = SCHEMA[key].safeParse(merged[key]);
+    if (!result.success) {
+      throw new ConfigError(names[key] ?? key, `invalid value ${JSON.stringify(merged[key])}`);
+    }
+  }
+  if (merged.defaultRangeSeconds > merged.maxRangeSeconds) {
+    throw new ConfigError(
+      names.defaultRangeSeconds ?? "defaultRangeSeconds",
+      `must not exceed the maximum range (${merged.maxRangeSeconds} s)`,
+    );
+  }
+  return merged;
+}
+
+/** Reads the API_* variables (absent ones keep their defaults). */
+export function readApiSettings(env: Readonly<Record<string, string | undefined>>): ApiSettings {
+  const overrides: Partial<Record<keyof ApiSettings, unknown>> = {};
+  for (const key of Object.keys(API_ENV) as (keyof ApiSettings)[]) {
+    const raw = env[API_ENV[key]];
+    if (raw === undefined || raw === "") continue;
+    if (key === "corsOrigins") {
+      overrides[key] = raw
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s !== "");
+    } else {
+      if (!/^\d+$/.test(raw.trim())) throw new ConfigError(API_ENV[key], `not a whole number: ${raw}`);
+      overrides[key] = Number(raw);
+    }
+  }
+  return resolveApiSettings(overrides as Partial<ApiSettings>, API_ENV);
+}
+
+function withoutUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,147 @@
+import { type Context, Hono } from "hono";
+import { cors } from "hono/cors";
+import { TidemarkError } from "../shared/errors.js";
+import type { SqlQueryable } from "../sink/SqlQueryable.js";
+import { API_ENDPOINTS, type ApiEndpoint } from "./apiEndpoints.js";
+import { parseApiQuery } from "./apiParams.js";
+import type { ApiSettings } from "./apiSettings.js";
+import { buildOpenApiDocument } from "./buildOpenApiDocument.js";
+import { createRateLimiter } from "./createRateLimiter.js";
+import { DOCS_PAGE_HTML } from "./docsPage.js";
+import { ApiError, NotFoundError, RateLimitedError } from "./errors.js";
+import { type DependencyCheck, runHealthChecks } from "./runHealthChecks.js";
+import type { EventLog } from "./stream/EventLog.js";
+import { registerEventStream, type StreamStats } from "./stream/streamEvents.js";
+
+export interface ApiClock {
+  /** Milliseconds since the epoch. */
+  nowMs(): number;
+}
+
+export interface ApiAppDependencies {
+  /** The sink's SQL (canonical views), DuckDB or ClickHouse dialect. */
+  readonly db: SqlQueryable;
+  readonly settings: ApiSettings;
+  /** Reported by /health and in the OpenAPI document. */
+  readonly version: string;
+  /** @default the system clock */
+  readonly clock?: ApiClock;
+  /** Dependency checks besides the sink's own (`sink` is always checked): DynamoDB, the queue, each RPC… */
+  readonly checks?: Readonly<Record<string, DependencyCheck>>;
+  /** The built dashboard page (buildDashboardPage); without it `/` answers 404. */
+  readonly dashboardHtml?: string;
+  /** Who a request counts against for the rate limit. @default the first X-Forwarded-For address */
+  readonly clientIdOf?: (c: Context) => string;
+  /** The ordered event log behind `/v1/sse/events`; without it the stream route is absent. */
+  readonly eventLog?: EventLog;
+  /** Cuts a stream connection whose client stopped reading (runtime-specific). */
+  readonly dropConnection?: (c: Context) => void;
+  /** Where unexpected errors are reported. @default console.error */
+  readonly logError?: (error: unknown) => void;
+}
+
+/** Placeholder in the dashboard page replaced by its settings (poll interval) when served. */
+export const DASHBOARD_CONFIG_PLACEHOLDER = "__TIDEMARK_DASHBOARD_CONFIG__";
+
+/**
+ * The one HTTP app of the serving side: the `/v1` JSON API, its OpenAPI
+ * document and docs page, /health and /ready, and the dashboard page. The
+ * Lambda adapter (handler.ts) and the local server (serveLocal.ts) both run it.
+ */
+export function createApiApp(deps: ApiAppDependencies): Hono {
+  const clock = deps.clock ?? { nowMs: () => Date.now() };
+  const startedAtMs = clock.nowMs();
+  const { settings } = deps;
+  const logError = deps.logError ?? ((e: unknown) => console.error(e));
+  const clientIdOf = deps.clientIdOf ?? defaultClientId;
+  const checks: Record<string, DependencyCheck> = {
+    sink: () => deps.db.query("SELECT 1 AS ok"),
+    ...deps.checks,
+  };
+  const app = new Hono();
+
+  app.onError((error, c) => {
+    if (error instanceof ApiError) {
+      if (error instanceof RateLimitedError) c.header("Retry-After", String(error.retryAfterSeconds));
+      const parameter = "parameter" in error ? { parameter: error.parameter } : {};
+      return c.json({ error: { code: error.code, message: error.message, ...parameter } }, error.status);
+    }
+    logError(error);
+    if (error instanceof TidemarkError && error.retryable) {
+      return c.json(
+        { error: { code: "unavailable", message: "the store is unavailable; retry later" } },
+        503,
+      );
+    }
+    return c.json({ error: { code: "internal", message: "internal error" } }, 500);
+  });
+  app.notFound((c) => {
+    const e = new NotFoundError(`no route ${c.req.method} ${c.req.path}`);
+    return c.json({ error: { code: e.code, message: e.message } }, 404);
+  });
+
+  if (settings.corsOrigins.length > 0) {
+    const origins = [...settings.corsOrigins];
+    app.use(
+      "*",
+      cors({ origin: origins.includes("*") ? "*" : origins, allowMethods: ["GET", "OPTIONS"], maxAge: 600 }),
+    );
+  }
+  if (settings.rateLimitPerMinute > 0) {
+    const limiter = createRateLimiter({ perMinute: settings.rateLimitPerMinute, nowMs: clock.nowMs });
+    app.use("/v1/*", async (c, next) => {
+      const verdict = limiter.take(clientIdOf(c));
+      if (!verdict.allowed) throw new RateLimitedError(verdict.retryAfterSeconds);
+      await next();
+    });
+  }
+
+  const stream: StreamStats | undefined =
+    deps.eventLog === undefined
+      ? undefined
+      : registerEventStream(app, { log: deps.eventLog, settings, dropConnection: deps.dropConnection });
+  const health = async () => ({
+    ...(await runHealthChecks({
+      checks,
+      version: deps.version,
+      startedAtMs,
+      nowMs: clock.nowMs,
+      timeoutMs: settings.checkTimeoutMs,
+    })),
+    ...(stream === undefined ? {} : { stream: { ...stream, maxConnections: settings.sseMaxConnections } }),
+  });
+  app.get("/health", async (c) => c.json(await health()));
+  app.get("/ready", async (c) => {
+    const report = await health();
+    return c.json(report, report.status === "healthy" ? 200 : 503);
+  });
+
+  const openApi = buildOpenApiDocument(API_ENDPOINTS, deps.version);
+  app.get("/v1/openapi.json", (c) => c.json(openApi));
+  app.get("/v1/docs", (c) => c.html(DOCS_PAGE_HTML));
+  for (const endpoint of API_ENDPOINTS) app.get(endpoint.path, (c) => answer(c, endpoint));
+
+  const page = deps.dashboardHtml?.replace(
+    DASHBOARD_CONFIG_PLACEHOLDER,
+    JSON.stringify({ pollMs: settings.dashboardPollMs }),
+  );
+  app.get("/", (c) => {
+    if (page === undefined) throw new NotFoundError("the dashboard page is not built into this deployment");
+    c.header("Cache-Control", "no-cache");
+    return c.html(page);
+  });
+
+  async function answer(c: Context, endpoint: ApiEndpoint) {
+    const q = parseApiQuery(c.req.query(), endpoint.params, Math.floor(clock.nowMs() / 1000), settings);
+    const body = await endpoint.run(deps.db, q);
+    if (body === null) throw new NotFoundError(`nothing recorded yet for ${endpoint.path}`);
+    const windowed = endpoint.params.includes("created[gte]") && !("range" in body);
+    return c.json(windowed ? { range: q.range, ...body } : body);
+  }
+
+  return app;
+}
+
+function defaultClientId(c: Context): string {
+  return c.req.header("x-forwarded-for")?.split(",")[0]?.trim() || "unknown";
+}

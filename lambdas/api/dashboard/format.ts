@@ -1,0 +1,32 @@
+/** How the dashboard writes numbers; the browser test formats API values with these same functions. */
+
+const int = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
+
+export const formatInteger = (n: number | null | undefined): string => (n == null ? "—" : int.format(n));
+
+export function formatDecimal(n: number | null | undefined, digits = 2): string {
+  if (n == null) return "—";
+  return n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+/** 2.6 s · 4m 03s · 1h 12m */
+export function formatDuration(seconds: number | null | undefined): string {
+  if (seconds == null) return "—";
+  if (seconds < 120) return `${formatDecimal(seconds, seconds < 10 ? 2 : 1)} s`;
+  const s = Math.round(seconds);
+  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, "0")}s`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
+  return `${Math.floor(s / 86_400)}d ${Math.floor((s % 86_400) / 3600)}h`;
+}
+
+export const shortAddress = (a: string | null | undefined): string =>
+  a == null ? "—" : `${a.slice(0, 6)}…${a.slice(-4)}`;
+
+/** "12 s ago" for a unix-seconds timestamp. */
+export function formatAge(timestamp: number, nowSeconds: number): string {
+  const d = Math.max(0, nowSeconds - timestamp);
+  if (d < 90) return `${Math.round(d)} s ago`;
+  if (d < 5400) return `${Math.round(d / 60)} min ago`;
+  if (d < 172_800) return `${Math.round(d / 3600)} h ago`;
+  return `${Math.round(d / 86_400)} d ago`;
+}

@@ -1,0 +1,206 @@
+/// <reference lib="dom" />
+import type { DashboardData } from "../queries/readDashboardData.js";
+import { type ChartSpec, createChart } from "./charts.js";
+import { formatAge, formatDecimal, formatDuration, formatInteger, shortAddress } from "./format.js";
+
+declare const TIDEMARK_CONFIG: { pollMs: number };
+
+const RANGES: readonly [string, number][] = [
+  ["15m", 900],
+  ["1h", 3600],
+  ["6h", 21_600],
+  ["24h", 86_400],
+  ["7d", 604_800],
+];
+
+const CHARTS: readonly ChartSpec[] = [
+  {
+    id: "blockTimes",
+    title: "L2 block time",
+    xLabel: "L2 block",
+    unit: " s",
+    color: "#58a6ff",
+    kind: "line",
+  },
+  { id: "gas", title: "Gas used per block", xLabel: "L2 block", unit: "", color: "#d29922", kind: "line" },
+  {
+    id: "txs",
+    title: "Transactions per block",
+    xLabel: "L2 block",
+    unit: "",
+    color: "#3fb950",
+    kind: "bars",
+  },
+  { id: "prove", title: "Prove time per batch", xLabel: "batch", unit: " s", color: "#bc8cff", kind: "bars" },
+  {
+    id: "verify",
+    title: "Verify time per batch",
+    xLabel: "batch",
+    unit: " s",
+    color: "#ff7b72",
+    kind: "bars",
+  },
+  { id: "blobs", title: "Blobs per batch", xLabel: "batch", unit: "", color: "#39c5cf", kind: "bars" },
+];
+
+const state = { range: Number(localStorage.getItem("tidemark.range") ?? 3600), lastOk: 0 };
+const $ = (sel: string) => document.querySelector(sel) as HTMLElement;
+
+function setCard(name: string, text: string, value: number | string | null, sub = "") {
+  const el = $(`[data-card="${name}"]`);
+  const v = el.querySelector(".value") as HTMLElement;
+  v.textContent = text;
+  el.dataset.value = value === null ? "" : String(value);
+  (el.querySelector(".sub") as HTMLElement).textContent = sub;
+}
+
+function renderCards(d: DashboardData, now: number) {
+  const c = d.cards;
+  setCard(
+    "l2Head",
+    formatInteger(c.l2Head?.blockNumber),
+    c.l2Head?.blockNumber ?? null,
+    c.l2Head ? formatAge(c.l2Head.timestamp, now) : "",
+  );
+  setCard(
+    "l1Head",
+    formatInteger(c.l1Head?.blockNumber),
+    c.l1Head?.blockNumber ?? null,
+    c.l1Head ? formatAge(c.l1Head.timestamp, now) : "",
+  );
+  setCard(
+    "tps",
+    formatDecimal(c.tps.tps),
+    c.tps.tps,
+    `${formatInteger(c.tps.transactions)} tx in ${formatInteger(c.tps.blocks)} blocks`,
+  );
+  setCard(
+    "l2Cadence",
+    formatDuration(c.l2BlockCadence.avg),
+    c.l2BlockCadence.avg,
+    `p95 ${formatDuration(c.l2BlockCadence.p95)}`,
+  );
+  setCard(
+    "batchCadence",
+    formatDuration(c.batchCadence.avg),
+    c.batchCadence.avg,
+    `${formatInteger(c.batchCadence.samples)} intervals`,
+  );
+  setCard(
+    "proveTime",
+    formatDuration(c.proveTime.avg),
+    c.proveTime.avg,
+    `p95 ${formatDuration(c.proveTime.p95)} · ${formatInteger(c.proveTime.samples)} batches`,
+  );
+  setCard(
+    "verifyTime",
+    formatDuration(c.verifyTime.avg),
+    c.verifyTime.avg,
+    `p95 ${formatDuration(c.verifyTime.p95)} · ${formatInteger(c.verifyTime.samples)} batches`,
+  );
+  setCard(
+    "reorgs",
+    formatInteger(c.reorgs.l1 + c.reorgs.l2),
+    c.reorgs.l1 + c.reorgs.l2,
+    `L1 ${c.reorgs.l1} · L2 ${c.reorgs.l2}`,
+  );
+  setCard("forcedInclusions", formatInteger(c.forcedInclusions), c.forcedInclusions, "processed");
+  setCard("sequencer", shortAddress(c.currentSequencer), c.currentSequencer, c.currentSequencer ?? "");
+}
+
+function renderSequencers(d: DashboardData) {
+  const list = $("#sequencers");
+  list.replaceChildren(
+    ...d.charts.sequencers.map((s, i) => {
+      const row = document.createElement("div");
+      row.className = "seq";
+      row.innerHTML = '<span class="addr"></span><span class="bar"><i></i></span><span class="pct"></span>';
+      (row.children[0] as HTMLElement).textContent = shortAddress(s.address);
+      (row.children[0] as HTMLElement).title = s.address;
+      const bar = row.querySelector("i") as HTMLElement;
+      bar.style.width = `${(s.share * 100).toFixed(1)}%`;
+      bar.style.background = `hsl(${(210 + i * 57) % 360} 70% 60%)`;
+      (row.children[2] as HTMLElement).textContent =
+        `${formatDecimal(s.share * 100, 1)} % · ${formatInteger(s.blocks)}`;
+      return row;
+    }),
+  );
+  if (d.charts.sequencers.length === 0) list.textContent = "no blocks in this range";
+}
+
+async function poll(charts: Map<string, ReturnType<typeof createChart>>) {
+  const gte = Math.floor(Date.now() / 1000) - state.range;
+  try {
+    const r = await fetch(`/v1/dashboard-data?created[gte]=${gte}&limit=300`);
+    if (!r.ok) throw new Error(`HTTP ${r.status}`);
+    const d = (await r.json()) as DashboardData;
+    const now = Date.now() / 1000;
+    renderCards(d, now);
+    renderSequencers(d);
+    const b = d.charts.blocks;
+    const xs = b.map((p) => p.blockNumber);
+    charts.get("blockTimes")?.update(
+      xs,
+      b.map((p) => p.blockTime),
+    );
+    charts.get("gas")?.update(
+      xs,
+      b.map((p) => p.gasUsed),
+    );
+    charts.get("txs")?.update(
+      xs,
+      b.map((p) => p.txCount),
+    );
+    charts.get("prove")?.update(
+      d.charts.proveTimes.map((p) => p.batchId),
+      d.charts.proveTimes.map((p) => p.seconds),
+    );
+    charts.get("verify")?.update(
+      d.charts.verifyTimes.map((p) => p.batchId),
+      d.charts.verifyTimes.map((p) => p.seconds),
+    );
+    charts.get("blobs")?.update(
+      d.charts.blobsPerBatch.map((p) => p.batchId),
+      d.charts.blobsPerBatch.map((p) => p.blobs),
+    );
+    state.lastOk = Date.now();
+    $("#status").className = "live";
+    $("#status").textContent = `live · updated ${new Date().toLocaleTimeString("en-GB")}`;
+    document.body.dataset.updates = String(Number(document.body.dataset.updates ?? 0) + 1);
+  } catch (error) {
+    $("#status").className = "stale";
+    $("#status").textContent = `offline · ${error instanceof Error ? error.message : String(error)}`;
+  }
+}
+
+function start() {
+  const picker = $("#range");
+  for (const [label, seconds] of RANGES) {
+    const b = document.createElement("button");
+    b.textContent = label;
+    b.dataset.seconds = String(seconds);
+    if (seconds === state.range) b.className = "on";
+    b.onclick = () => {
+      state.range = seconds;
+      localStorage.setItem("tidemark.range", String(seconds));
+      for (const x of Array.from(picker.children)) x.className = x === b ? "on" : "";
+      void poll(charts);
+    };
+    picker.appendChild(b);
+  }
+  const grid = $("#charts");
+  const charts = new Map<string, ReturnType<typeof createChart>>();
+  for (const spec of CHARTS) {
+    const card = document.createElement("section");
+    card.className = "panel";
+    card.innerHTML = "<h2></h2><div class=chart></div>";
+    (card.firstChild as HTMLElement).textContent = spec.title;
+    card.dataset.chart = spec.id;
+    grid.insertBefore(card, $("#sequencer-panel"));
+    charts.set(spec.id, createChart(card.querySelector(".chart") as HTMLElement, spec));
+  }
+  void poll(charts);
+  setInterval(() => void poll(charts), TIDEMARK_CONFIG.pollMs);
+}
+
+start();
