@@ -453,7 +453,9 @@ describe("Tidemark monitoring", () => {
       "WriteThrottleEvents",
     ]);
   });
+});
 
+describe("Tidemark alarm topic and dashboard", () => {
   it("encrypts the topic with a rotating key that CloudWatch may use, and refuses non-TLS publishes", () => {
     // Assess
     const [topicId, topic] = Object.entries(resources).find(([, r]) => r.Type === "AWS::SNS::Topic") as [

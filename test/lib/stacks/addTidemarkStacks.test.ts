@@ -108,7 +108,9 @@ describe("addTidemarkStacks", () => {
       expect(reason.length).toBeGreaterThan(40);
     }
   });
+});
 
+describe("addTidemarkStacks per stage", () => {
   it.each([
     ["dev", 7],
     ["staging", 14],
