@@ -9,6 +9,7 @@ import {
   cdkJsonContext,
   FIXTURE_ENTRIES,
   type Json,
+  RUNBOOK_ALARMS,
   type SynthesizedStage,
   synthStage,
   type TemplateResource,
@@ -337,26 +338,7 @@ describe("Tidemark monitoring", () => {
   it("creates every alarm of the runbook, each notifying the one topic on ALARM and OK", () => {
     // Assess
     const alarms = alarmsNamed();
-    expect(Object.keys(alarms).sort()).toEqual(
-      [
-        "batch-not-proven",
-        "dlq-not-empty",
-        "idempotency-table-throttles",
-        "ingest-lag-l1",
-        "ingest-lag-l2",
-        "ingestor-errors",
-        "no-batch-proposed",
-        "no-new-l2-block",
-        "oldest-message-age",
-        "processor-duration-p95",
-        "processor-error-rate-critical",
-        "processor-error-rate-warning",
-        "processor-dead-lettering",
-        "processor-throttles",
-        "schedule-dlq-not-empty",
-        "state-table-throttles",
-      ].sort(),
-    );
+    expect(Object.keys(alarms).sort()).toEqual([...RUNBOOK_ALARMS].sort());
     const topics = Object.entries(resources).filter(([, r]) => r.Type === "AWS::SNS::Topic");
     expect(topics).toHaveLength(1);
     const topicRef = { Ref: topics[0]?.[0] };

@@ -50,6 +50,26 @@ export const synthStage = (
   };
 };
 
+/** The alarms the README's runbook table explains, without the `tidemark-` prefix. */
+export const RUNBOOK_ALARMS = [
+  "batch-not-proven",
+  "dlq-not-empty",
+  "idempotency-table-throttles",
+  "ingest-lag-l1",
+  "ingest-lag-l2",
+  "ingestor-errors",
+  "no-batch-proposed",
+  "no-new-l2-block",
+  "oldest-message-age",
+  "processor-dead-lettering",
+  "processor-duration-p95",
+  "processor-error-rate-critical",
+  "processor-error-rate-warning",
+  "processor-throttles",
+  "schedule-dlq-not-empty",
+  "state-table-throttles",
+] as const;
+
 /** Template JSON has no static type; the tests navigate it by property path. */
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation template JSON, read by path in assertions.
 export type Json = any;

@@ -4,7 +4,7 @@ import { Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { beforeAll, describe, expect, it } from "vitest";
 import { STAGE_NAMES, type StageName } from "../../../lib/config/stageConfig.js";
-import { type SynthesizedStage, synthStage, type TemplateResource } from "../synthStage.js";
+import { RUNBOOK_ALARMS, type SynthesizedStage, synthStage, type TemplateResource } from "../synthStage.js";
 
 type Resource = TemplateResource;
 
@@ -153,24 +153,9 @@ describe("addTidemarkStacks per stage", () => {
       expect(ofType(stage, "AWS::CodeDeploy::DeploymentGroup")).toHaveLength(2);
       // The alarms docs/README's table explains, each going to the one topic.
       const alarms = ofType(stage, "AWS::CloudWatch::Alarm");
-      expect(alarms.map((a) => String(a.Properties.AlarmName).replace(/^tidemark-/, "")).sort()).toEqual([
-        "batch-not-proven",
-        "dlq-not-empty",
-        "idempotency-table-throttles",
-        "ingest-lag-l1",
-        "ingest-lag-l2",
-        "ingestor-errors",
-        "no-batch-proposed",
-        "no-new-l2-block",
-        "oldest-message-age",
-        "processor-dead-lettering",
-        "processor-duration-p95",
-        "processor-error-rate-critical",
-        "processor-error-rate-warning",
-        "processor-throttles",
-        "schedule-dlq-not-empty",
-        "state-table-throttles",
-      ]);
+      expect(alarms.map((a) => String(a.Properties.AlarmName).replace(/^tidemark-/, "")).sort()).toEqual(
+        [...RUNBOOK_ALARMS].sort(),
+      );
       const [topic] = ofType(stage, "AWS::SNS::Topic");
       expect(topic).toBeDefined();
       for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toHaveLength(1);
