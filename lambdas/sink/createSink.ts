@@ -11,6 +11,8 @@ import {
   type SinkKind,
 } from "./sinkConfig.js";
 
+const SECRET_ID = SinkEnv.ClickHouseSecretId;
+
 /** A sink chosen by configuration, naming its kind for the smoke test's report. */
 export interface ConfiguredSink extends Sink {
   readonly kind: SinkKind;
@@ -92,8 +94,6 @@ async function resolveClickHouseConnection(
   const password = field("password");
   return { url, database, ...(username ? { username } : {}), ...(password ? { password } : {}) };
 }
-
-const SECRET_ID = SinkEnv.ClickHouseSecretId;
 
 let secretsClient: SecretsManagerClient | undefined;
 
