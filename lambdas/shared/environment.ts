@@ -24,6 +24,7 @@ export const IngestorEnv = {
   L1StartBlock: "L1_START_BLOCK",
   L2StartBlock: "L2_START_BLOCK",
   Partitions: "PARTITIONS",
+  PublishLanes: "PUBLISH_LANES",
   MaxBlocksPerRange: "MAX_BLOCKS_PER_RANGE",
   PollIntervalMs: "POLL_INTERVAL_MS",
   TimeReserveMs: "TIME_RESERVE_MS",
