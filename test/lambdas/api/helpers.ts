@@ -13,7 +13,7 @@ export const ALL = "created[gte]=0&created[lt]=1800000001";
 export const NOW_MS = 1_800_000_100_000;
 
 /**
- * The chain-metrics seed (see test/lambdas/sink/chainMetricsSeed.ts for the
+ * The chain-metrics seed (see test/lambdas/queries/chainMetricsSeed.ts for the
  * hand-computed story) plus L1 headers 18–22 (block 20 is orphaned by the
  * seed's L1 reorg), so both heads exist.
  */
