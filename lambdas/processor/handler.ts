@@ -1,6 +1,6 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { createSinkFromEnv } from "../sink/createSink.js";
+import { createSink } from "../sink/createSink.js";
 import { loadProcessorConfig } from "./config.js";
 import { createProcessorHandler } from "./createProcessorHandler.js";
 
@@ -15,5 +15,5 @@ export const handler = createProcessorHandler({
   config: loadProcessorConfig(process.env),
   ddb: new DynamoDBClient({}),
   sqs: new SQSClient({}),
-  sinkFactory: () => createSinkFromEnv(process.env),
+  sinkFactory: (sinkConfig) => createSink(sinkConfig),
 });

@@ -1,6 +1,6 @@
 import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { type ChainMetrics, computeChainMetrics } from "../../lambdas/queries/chainMetrics.js";
 import { ProcessorMetric } from "../../lambdas/shared/metricNames.js";
-import { type ChainMetrics, computeChainMetrics } from "../../lambdas/sink/chainMetrics.js";
 import type { DevnetStats } from "../devnet/createDevnet.js";
 import type { DevnetKnobs } from "../devnet/devnetKnobs.js";
 import { countByErrorType, readDlq } from "../ops/readDlq.js";

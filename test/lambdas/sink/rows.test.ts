@@ -24,7 +24,7 @@ import {
   record,
   reorg,
   verified,
-} from "./helpers.js";
+} from "../../support/events.js";
 
 describe("rowsOf", () => {
   it("maps an L1 header to one l1_head_events row keyed by the record's ids", () => {

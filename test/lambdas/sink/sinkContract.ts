@@ -27,7 +27,7 @@ import {
   record,
   reorg,
   verified,
-} from "./helpers.js";
+} from "../../support/events.js";
 
 /**
  * What the contract needs from an adapter under test: the sink, a way to read
@@ -228,6 +228,18 @@ export function describeSinkContract(
       await h.sink.write(batch);
       // Assess
       expect(await readAll(h)).toEqual(expectedOf(batch));
+    });
+
+    it("reports itself healthy, with a detail and the probe's duration, and writes nothing", async () => {
+      // Prepare
+      const h = await harness();
+      // Act
+      const health = await h.sink.health();
+      // Assess
+      expect(health).toMatchObject({ ok: true, detail: expect.any(String) });
+      expect(health.detail).not.toBe("");
+      expect(health.ms).toBeGreaterThanOrEqual(0);
+      for (const rows of (await readAll(h)).values()) expect(rows).toEqual([]);
     });
 
     it("acknowledges a write only once its rows are readable", async () => {
