@@ -5,18 +5,6 @@ import { PRIMARY_KEYS, rowsOf, TABLE_NAMES, type TableName } from "../../../lamb
 import type { Sink, SinkRecord } from "../../../lambdas/sink/Sink.js";
 import { SHASTA_TABLE_NAMES } from "../../../lambdas/sink/shastaRows.js";
 import {
-  everyBond,
-  settledBond,
-  shastaActivated,
-  shastaBond,
-  shastaProposalBlock,
-  shastaProposed,
-  shastaProved,
-  shastaSaved,
-  shastaStateRecovered,
-  shastaVoided,
-} from "../../support/shastaEvents.js";
-import {
   at,
   forcedInclusion,
   hash,
@@ -28,6 +16,18 @@ import {
   reorg,
   verified,
 } from "../../support/events.js";
+import {
+  everyBond,
+  settledBond,
+  shastaActivated,
+  shastaBond,
+  shastaProposalBlock,
+  shastaProposed,
+  shastaProved,
+  shastaSaved,
+  shastaStateRecovered,
+  shastaVoided,
+} from "../../support/shastaEvents.js";
 
 /**
  * What the contract needs from an adapter under test: the sink, a way to read
