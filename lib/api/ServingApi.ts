@@ -366,6 +366,7 @@ export class ServingApi extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
       a.addAlarmAction(new actions.SnsAction(props.topic));
+      a.addOkAction(new actions.SnsAction(props.topic));
       return a;
     };
     const p95 = props.latencyP95 ?? d.latencyP95;

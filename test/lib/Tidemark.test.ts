@@ -220,7 +220,8 @@ describe("Tidemark blue-green deployments", () => {
   it("rolls back automatically on failure, stop and alarm", () => {
     // Assess
     const groups = Object.values(resources).filter((r) => r.Type === "AWS::CodeDeploy::DeploymentGroup");
-    expect(groups).toHaveLength(2);
+    // Ingestor and processor; the service stack's API and stream (ServingApi) shift the same way.
+    expect(groups).toHaveLength(4);
     for (const group of groups) {
       expect(group.Properties.AutoRollbackConfiguration).toEqual({
         Enabled: true,
@@ -349,6 +350,11 @@ describe("Tidemark monitoring", () => {
         "processor-throttles",
         "schedule-dlq-not-empty",
         "state-table-throttles",
+        // ServingApi, composed into the same service stack
+        "api-server-error-rate",
+        "api-latency-p95",
+        "api-throttles",
+        "api-stream-errors",
       ].sort(),
     );
     const topics = Object.entries(resources).filter(([, r]) => r.Type === "AWS::SNS::Topic");
