@@ -84,6 +84,7 @@ export function createAthenaQueryable(parameters: AthenaQueryableParameters): Sq
   };
   const { now, sleep } = p;
   return {
+    dialect: "athena",
     async query<T = Record<string, unknown>>(sql: string, params: readonly QueryParam[] = []): Promise<T[]> {
       const deadline = now() + p.timeoutMs;
       const bound = bindParameters(sql, params);

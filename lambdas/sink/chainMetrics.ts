@@ -1,4 +1,5 @@
 import type { Chain } from "../shared/events.js";
+import { ATHENA_CHAIN_METRIC_QUERIES } from "./athenaChainMetricQueries.js";
 import { CLICKHOUSE_CHAIN_METRIC_QUERIES } from "./clickhouseChainMetricQueries.js";
 import type { SqlDialect, SqlQueryable } from "./SqlQueryable.js";
 
@@ -138,6 +139,7 @@ export const DUCKDB_CHAIN_METRIC_QUERIES: ChainMetricQueries = {
 const QUERIES: { readonly [D in SqlDialect]: ChainMetricQueries } = {
   duckdb: DUCKDB_CHAIN_METRIC_QUERIES,
   clickhouse: CLICKHOUSE_CHAIN_METRIC_QUERIES,
+  athena: ATHENA_CHAIN_METRIC_QUERIES,
 };
 
 interface StatsRow {

@@ -73,7 +73,7 @@ describe("the streaming Lambda handler (function URL, RESPONSE_STREAM)", () => {
 
   it("streams the app's answer after its status and headers", async () => {
     // Prepare
-    const { handler } = (await import("../../../lambdas/api/streamHandler.js")) as {
+    const { handler } = (await import("../../../lambdas/api/streamHandler.js")) as unknown as {
       handler: (event: unknown, stream: Writable, context: unknown) => Promise<void>;
     };
     const out = collector();
