@@ -1,0 +1,179 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
+import { Hono } from "hono";
+import { type ApiEventMessage, ApiEventMessageSchema } from "../../../lambdas/ingestApi/apiEventMessage.js";
+import { createApiKeys } from "../../../lambdas/ingestApi/apiKeys.js";
+import { createCommitmentStore } from "../../../lambdas/ingestApi/commitmentStore.js";
+import {
+  createIngestRoutes,
+  type IngestRoutesDependencies,
+} from "../../../lambdas/ingestApi/createIngestRoutes.js";
+import { createTokenBucketLimiter } from "../../../lambdas/ingestApi/createTokenBucketLimiter.js";
+import { createEventStore } from "../../../lambdas/ingestApi/eventStore.js";
+import type { IngestFaultInjector } from "../../../lambdas/ingestApi/ingestFaultPoints.js";
+import { type IngestSettings, resolveIngestSettings } from "../../../lambdas/ingestApi/ingestSettings.js";
+import { ingestTableDefinition } from "../../../lambdas/ingestApi/ingestTable.js";
+import { createFileObjectStore } from "../../../lambdas/ingestApi/objectStore.js";
+import { createReceiptSigner } from "../../../lambdas/ingestApi/receipts.js";
+import { createSchemaRegistry } from "../../../lambdas/ingestApi/schemaRegistry.js";
+import { loadSigningKey } from "../../../lambdas/ingestApi/signingKey.js";
+import { type DynamoDbLocal, startDynamoDbLocal } from "../../../scripts/local/dynamoDbLocal.js";
+import { localAwsConfig } from "../../../scripts/local/localAwsConfig.js";
+import { type SqsServer, startSqsServer } from "../../../scripts/local/sqsServer.js";
+
+/** DynamoDB Local and fauxqs on free loopback ports, and a scratch state directory; stop() ends them all. */
+export interface IngestParts {
+  readonly dynamo: DynamoDbLocal;
+  readonly sqsServer: SqsServer;
+  readonly stateDir: string;
+  stop(): Promise<void>;
+}
+
+export async function startIngestParts(): Promise<IngestParts> {
+  const [dynamo, sqsServer, stateDir] = await Promise.all([
+    startDynamoDbLocal(),
+    startSqsServer(),
+    mkdtemp(join(tmpdir(), "tidemark-ingest-")),
+  ]);
+  return {
+    dynamo,
+    sqsServer,
+    stateDir,
+    stop: async () => {
+      await Promise.all([dynamo.stop(), sqsServer.stop(), rm(stateDir, { recursive: true, force: true })]);
+    },
+  };
+}
+
+let counter = 0;
+
+/** A fresh table and FIFO queue (unique names), so each test starts from an empty world. */
+export async function provisionIngest(parts: IngestParts): Promise<{ tableName: string; queueUrl: string }> {
+  const n = `${Date.now().toString(36)}${counter++}`;
+  const ddb = new DynamoDBClient(localAwsConfig(parts.dynamo.endpoint));
+  const sqs = new SQSClient(localAwsConfig(parts.sqsServer.endpoint));
+  const tableName = `ingest-${n}`;
+  await ddb.send(new CreateTableCommand(ingestTableDefinition(tableName)));
+  const { QueueUrl } = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: `ingest-${n}.fifo`,
+      Attributes: { FifoQueue: "true", ContentBasedDeduplication: "false" },
+    }),
+  );
+  ddb.destroy();
+  sqs.destroy();
+  return { tableName, queueUrl: QueueUrl as string };
+}
+
+export interface BuildDepsOptions {
+  readonly settings?: Partial<IngestSettings>;
+  readonly now?: () => number;
+  readonly faults?: IngestFaultInjector;
+}
+
+/**
+ * Every object of the ingest API built from scratch, as a process start does: new clients, the signing
+ * key loaded from the state directory, empty caches. Calling it twice is "after a restart".
+ */
+export async function buildDeps(
+  parts: IngestParts,
+  names: { tableName: string; queueUrl: string },
+  options: BuildDepsOptions = {},
+): Promise<IngestRoutesDependencies & { destroy(): void }> {
+  const ddb = new DynamoDBClient(localAwsConfig(parts.dynamo.endpoint));
+  const sqs = new SQSClient(localAwsConfig(parts.sqsServer.endpoint));
+  const settings = resolveIngestSettings({ schemaCacheSeconds: 0, ...options.settings });
+  const now = options.now ?? Date.now;
+  const signer = createReceiptSigner(await loadSigningKey({ stateDir: parts.stateDir }));
+  const events = createEventStore({ ddb, tableName: names.tableName });
+  return {
+    ddb,
+    sqs,
+    ...names,
+    settings,
+    signer,
+    now,
+    schemas: createSchemaRegistry({
+      ddb,
+      tableName: names.tableName,
+      defaultMode: settings.defaultSchemaMode,
+      cacheSeconds: settings.schemaCacheSeconds,
+      now,
+    }),
+    objectStore: createFileObjectStore(join(parts.stateDir, "objects")),
+    keys: createApiKeys({ ddb, tableName: names.tableName, now }),
+    limiter: createTokenBucketLimiter(now),
+    events,
+    commitments: createCommitmentStore({
+      ddb,
+      tableName: names.tableName,
+      events,
+      signer,
+      commitEveryEvents: settings.commitEveryEvents,
+      commitEverySeconds: settings.commitEverySeconds,
+      now,
+    }),
+    ...(options.faults ? { faults: options.faults } : {}),
+    destroy: () => {
+      ddb.destroy();
+      sqs.destroy();
+    },
+  };
+}
+
+/** The routes mounted under /v1 as the API app mounts them. */
+export function mountV1(deps: IngestRoutesDependencies): Hono {
+  const app = new Hono();
+  app.route("/v1", createIngestRoutes(deps));
+  return app;
+}
+
+/** Receive and delete everything on the queue until it stays empty; the parsed messages, in receive order. */
+export async function drainQueue(endpoint: string, queueUrl: string): Promise<ApiEventMessage[]> {
+  const sqs = new SQSClient(localAwsConfig(endpoint));
+  const out: ApiEventMessage[] = [];
+  try {
+    for (let empty = 0; empty < 2; ) {
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 60 }),
+      );
+      if (Messages.length === 0) {
+        empty++;
+        continue;
+      }
+      empty = 0;
+      for (const m of Messages) out.push(ApiEventMessageSchema.parse(JSON.parse(m.Body ?? "")));
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? "" })),
+        }),
+      );
+    }
+  } finally {
+    sqs.destroy();
+  }
+  return out;
+}
+
+export const event = (
+  stream: string,
+  clientEventId: string,
+  payload: unknown = { n: clientEventId },
+  type = "note",
+) => ({
+  stream,
+  type,
+  clientEventId,
+  payload,
+});
+
+export const body = (...events: unknown[]) => JSON.stringify({ events });
