@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { beforeAll, describe, expect, it } from "vitest";
+import { TABLE_NAMES } from "../../../lambdas/sink/rows.js";
 import { STAGE_NAMES, type StageName } from "../../../lib/config/stageConfig.js";
 import { RUNBOOK_ALARMS, type SynthesizedStage, synthStage, type TemplateResource } from "../synthStage.js";
 
@@ -57,8 +58,8 @@ describe("addTidemarkStacks", () => {
         ...ofType(stage, "AWS::Glue::Table"),
       ];
       // Queues: events, DLQ and one tick DLQ per schedule; logs: 4 functions, the Firehose delivery,
-      // and ServingApi's API and stream functions and access logs.
-      expect(stateful.length).toBe(2 + 4 + 2 + 5 + 3 + 1 + 9);
+      // and ServingApi's API and stream functions and access logs; one Glue table per sink table.
+      expect(stateful.length).toBe(2 + 4 + 2 + 5 + 3 + 1 + TABLE_NAMES.length);
       for (const resource of stateful) expect(resource.DeletionPolicy).toBe(policy);
       for (const table of ofType(stage, "AWS::DynamoDB::Table")) {
         expect(table.Properties.DeletionProtectionEnabled).toBe(protection);
@@ -122,7 +123,8 @@ describe("addTidemarkStacks per stage", () => {
     const logGroups = Object.values(
       stages[stage].service.toJSON().Resources as Record<string, Resource>,
     ).filter((r) => r.Type === "AWS::Logs::LogGroup");
-    expect(logGroups.map((g) => g.Properties.RetentionInDays)).toEqual([days, days, days, days]);
+    // The pipeline's 4 functions, the API and stream functions, and the HTTP API's access log.
+    expect(logGroups.map((g) => g.Properties.RetentionInDays)).toEqual(Array(7).fill(days));
   });
 
   it.each([
@@ -146,13 +148,13 @@ describe("addTidemarkStacks per stage", () => {
       const services = ofType(stage, "AWS::Lambda::Function").map(
         (f) => f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME,
       );
-      expect(services.sort()).toEqual(["deployHook", "ingestor", "processor", "unprovenBatchAge"]);
-      expect(ofType(stage, "AWS::Lambda::Alias").map((a) => a.Properties.Name)).toEqual([
-        "live",
-        "live",
-        "live",
-      ]);
-      expect(ofType(stage, "AWS::CodeDeploy::DeploymentGroup")).toHaveLength(2);
+      expect(services.sort()).toEqual(
+        ["api", "apiStream", "deployHook", "ingestor", "processor", "unprovenBatchAge"].sort(),
+      );
+      expect(ofType(stage, "AWS::Lambda::Alias").map((a) => a.Properties.Name)).toEqual(
+        Array(5).fill("live"),
+      );
+      expect(ofType(stage, "AWS::CodeDeploy::DeploymentGroup")).toHaveLength(4);
       // The alarms docs/README's table explains, each going to the one topic.
       const alarms = ofType(stage, "AWS::CloudWatch::Alarm");
       expect(alarms.map((a) => String(a.Properties.AlarmName).replace(/^tidemark-/, "")).sort()).toEqual(
@@ -171,7 +173,7 @@ describe("addTidemarkStacks per stage", () => {
       ]);
       expect(ofType(stage, "AWS::DynamoDB::Table")).toHaveLength(2);
       expect(ofType(stage, "AWS::KinesisFirehose::DeliveryStream")).toHaveLength(1);
-      expect(ofType(stage, "AWS::Glue::Table")).toHaveLength(9);
+      expect(ofType(stage, "AWS::Glue::Table")).toHaveLength(TABLE_NAMES.length);
     },
   );
 });
