@@ -4,6 +4,7 @@ import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSBatchResponse, SQSRecord } from "aws-lambda";
+import type { ObjectStore } from "../ingestApi/objectStore.js";
 import { PermanentError, RetryableError, SinkUnavailableError, ThrottledError } from "../shared/errors.js";
 import type { PipelineEvent } from "../shared/events.js";
 import { type FaultInjector, FaultPoint } from "../shared/faultPoints.js";
@@ -15,6 +16,7 @@ import { createLifecycleStore, type LifecycleUpdate, lifecycleUpdateOf } from ".
 import { sendToDeadLetterQueue } from "./sendToDeadLetterQueue.js";
 import { toRetryableError } from "./toRetryableError.js";
 import { validateRecord } from "./validateRecord.js";
+import { withClaimCheckedPayloads } from "./withClaimCheckedPayloads.js";
 
 export type ProcessorLogger = Pick<Logger, "debug" | "info" | "warn" | "error">;
 export type ProcessorMetrics = Pick<Metrics, "addMetric">;
@@ -33,6 +35,8 @@ export interface CreateBatchProcessorParameters {
   readonly now?: () => number;
   /** The chaos suite's crash points; absent in production. */
   readonly faults?: FaultInjector;
+  /** Where claim-checked API event payloads are (S3 in Lambda); without one such events are dead-lettered. */
+  readonly objectStore?: ObjectStore;
 }
 
 export interface BatchProcessor {
@@ -71,7 +75,9 @@ interface Slot {
  * poison behind it is dead-lettered out of order.
  */
 export function createBatchProcessor(parameters: CreateBatchProcessorParameters): BatchProcessor {
-  const { ddb, sqs, sink, config, metrics, logger, faults } = parameters;
+  const { ddb, sqs, config, metrics, logger, faults } = parameters;
+  // Every write (also the one-at-a-time isolation) carries claim-checked API payloads, fetched and checked.
+  const sink = withClaimCheckedPayloads(parameters.sink, parameters.objectStore);
   const now = parameters.now ?? Date.now;
   const idempotency = createIdempotencyStore({
     ddb,
@@ -400,5 +406,6 @@ function asSinkError(error: unknown): SinkUnavailableError {
 
 function blockTimestamp(event: PipelineEvent): number | undefined {
   if ("l1" in event) return event.l1.timestamp;
-  return event.type === "reorg" ? undefined : event.timestamp;
+  // Freshness is a chain metric: API events have no block (their latency is the ingest API's metric).
+  return event.type === "reorg" || event.type === "api_event" ? undefined : event.timestamp;
 }

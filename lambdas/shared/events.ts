@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import en from "zod/v4/locales/en.js";
+import { ApiEventMessageSchema } from "../ingestApi/apiEventMessage.js";
 
 // zod/mini instead of classic zod: the same validation, tree-shaken to the checks used here, which keeps
 // each Lambda bundle ~430 KB smaller (bench: bundles). Mini ships without messages; English is loaded
@@ -129,6 +130,8 @@ export const PipelineEventSchema = z.discriminatedUnion("type", [
   BatchVerifiedEventSchema,
   ForcedInclusionProcessedEventSchema,
   ReorgEventSchema,
+  // Events from the ingest API (POST /v1/events): one home for their shape, apiEventMessage.ts.
+  ApiEventMessageSchema,
 ]);
 
 export type L1HeaderEvent = z.infer<typeof L1HeaderEventSchema>;
@@ -144,6 +147,7 @@ export type InboxEvent =
   | BatchProvedEvent
   | BatchVerifiedEvent
   | ForcedInclusionProcessedEvent;
+export type { ApiEventMessage as ApiEvent } from "../ingestApi/apiEventMessage.js";
 export type PipelineEvent = z.infer<typeof PipelineEventSchema>;
 export type EventType = PipelineEvent["type"];
 

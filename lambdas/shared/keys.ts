@@ -19,6 +19,8 @@ export function eventKey(event: PipelineEvent): string {
       return `${event.blobHash}-forced_inclusion_processed`;
     case "reorg":
       return `${event.chain}:${event.commonAncestor.number}:${orphanDigest(event.orphaned)}-reorg`;
+    case "api_event":
+      return `${event.stream}:${event.sequence}-api_event`;
   }
 }
 
@@ -29,6 +31,8 @@ export function eventKey(event: PipelineEvent): string {
  * 128) and the DynamoDB idempotency key.
  */
 export function observationId(event: PipelineEvent): string {
+  // An API event is one fact whatever delivered it (request, outbox sweeper, redrive): its eventId.
+  if (event.type === "api_event") return event.eventId;
   const key = eventKey(event);
   const where =
     "l1" in event ? `${event.l1.blockHash}#${event.l1.logIndex}` : event.type === "reorg" ? "" : event.hash;
@@ -49,6 +53,8 @@ export function partitionNumber(event: PipelineEvent): number {
       return event.createdAtBatchId;
     case "reorg":
       return event.commonAncestor.number;
+    case "api_event":
+      return event.sequence;
   }
 }
 
@@ -60,6 +66,9 @@ export function streamOf(event: PipelineEvent): string {
       return "l2";
     case "reorg":
       return `${event.chain}-reorg`;
+    // The same groups the ingest API sends to (apiMessageGroupId): `api:{stream}:{sequence mod P}`.
+    case "api_event":
+      return `api:${event.stream}`;
     default:
       return "inbox";
   }

@@ -1,3 +1,4 @@
+import { API_TABLE_NAMES, isApiTable } from "./apiEventRows.js";
 import { CANONICAL_VIEWS, type CanonicalView } from "./canonicalViews.js";
 import {
   type ColumnKind,
@@ -74,13 +75,20 @@ export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
   {
     version: 1,
     description: "tables (ReplacingMergeTree by primary key) and canonical views",
+    // The tables this migration has always created; later tables come in their own entries.
     statements: (database) => [
-      ...TABLE_NAMES.map((t) => createTable(database, t)),
+      ...TABLE_NAMES.filter((t) => !isApiTable(t)).map((t) => createTable(database, t)),
       ...CANONICAL_VIEWS.map(
         (v) =>
           `CREATE VIEW IF NOT EXISTS ${database}.${v.view} AS ${clickhouseCanonicalViewSelect(database, v)}`,
       ),
     ],
+  },
+  {
+    // 3, not 2: version 2 is the Shasta tables' (branch shastasink); numbers need not be contiguous.
+    version: 3,
+    description: "ingest API events (api_events, ReplacingMergeTree by stream and sequence)",
+    statements: (database) => API_TABLE_NAMES.map((t) => createTable(database, t)),
   },
 ];
 

@@ -1,3 +1,4 @@
+import { API_TABLE_NAMES, isApiTable } from "./apiEventRows.js";
 import { CANONICAL_VIEWS, canonicalViewSelect } from "./canonicalViews.js";
 import {
   type ColumnKind,
@@ -42,10 +43,17 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     description: "tables, primary keys and canonical views",
+    // The tables this migration has always created; later tables come in their own entries.
     statements: [
-      ...TABLE_NAMES.map(createTable),
+      ...TABLE_NAMES.filter((t) => !isApiTable(t)).map(createTable),
       ...CANONICAL_VIEWS.map((v) => `CREATE OR REPLACE VIEW ${v.view} AS ${canonicalViewSelect(v)}`),
     ],
+  },
+  {
+    // 3, not 2: version 2 is the Shasta tables' (branch shastasink); numbers need not be contiguous.
+    version: 3,
+    description: "ingest API events (api_events, keyed by stream and sequence)",
+    statements: API_TABLE_NAMES.map(createTable),
   },
 ];
 

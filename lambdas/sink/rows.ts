@@ -1,5 +1,12 @@
 import { InvalidMessageError } from "../shared/errors.js";
 import type { Chain, L1Location } from "../shared/events.js";
+import {
+  API_NULLABLE_COLUMNS,
+  API_PRIMARY_KEYS,
+  API_TABLE_COLUMNS,
+  type ApiTableRowTypes,
+  apiEventRowsOf,
+} from "./apiEventRows.js";
 import type { SinkRecord } from "./Sink.js";
 
 /**
@@ -129,8 +136,8 @@ export interface OrphanedBlockRow {
   observation_id: string;
 }
 
-/** Every table and the shape of its rows. */
-export interface TableRowTypes {
+/** Every table and the shape of its rows (the ingest API's in apiEventRows.ts). */
+export interface TableRowTypes extends ApiTableRowTypes {
   l1_head_events: L1HeadEventRow;
   l2_head_events: L2HeadEventRow;
   batches: BatchRow;
@@ -258,6 +265,7 @@ export const TABLE_COLUMNS: { readonly [T in TableName]: Columns<TableRowTypes[T
     event_key: "text",
     observation_id: "text",
   },
+  ...API_TABLE_COLUMNS,
 };
 
 /**
@@ -276,10 +284,15 @@ export const PRIMARY_KEYS: { readonly [T in TableName]: readonly (keyof TableRow
   forced_inclusion_processed: ["observation_id"],
   reorgs: ["observation_id"],
   orphaned_blocks: ["chain", "block_hash"],
+  ...API_PRIMARY_KEYS,
 };
 
-/** The only columns that may hold null: fees of blocks before EIP-1559. */
-export const NULLABLE_COLUMNS: ReadonlySet<string> = new Set(["base_fee", "sum_base_fee"]);
+/** The only columns that may hold null: fees of blocks before EIP-1559, and an inline API event's payload_ref. */
+export const NULLABLE_COLUMNS: ReadonlySet<string> = new Set([
+  "base_fee",
+  "sum_base_fee",
+  ...API_NULLABLE_COLUMNS,
+]);
 
 export const TABLE_NAMES = Object.keys(TABLE_COLUMNS) as TableName[];
 
@@ -455,6 +468,8 @@ export function rowsOf(record: SinkRecord): SinkRow[] {
           }),
         ),
       ];
+    case "api_event":
+      return apiEventRowsOf(event, ids);
   }
 }
 
