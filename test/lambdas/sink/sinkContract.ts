@@ -4,6 +4,7 @@ import { canonicalViewOf } from "../../../lambdas/sink/canonicalViews.js";
 import { PRIMARY_KEYS, rowsOf, TABLE_NAMES, type TableName } from "../../../lambdas/sink/rows.js";
 import type { Sink, SinkRecord } from "../../../lambdas/sink/Sink.js";
 import {
+  apiEvent,
   at,
   forcedInclusion,
   hash,
@@ -89,6 +90,9 @@ const mixed = (): SinkRecord[] => [
   record(forcedInclusion("a", at(12, { logIndex: 1 }))),
   record(reorg("l2", 3, 4)),
   record(l1Header(11)),
+  record(apiEvent("ops", 1)),
+  record(apiEvent("ops", 2, { nested: { list: [1, 2] } })),
+  record(apiEvent("other", 1)),
 ];
 
 async function readAll(h: SinkContractHarness): Promise<Map<TableName, string[]>> {
