@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createDuckDbSink } from "../lambdas/sink/duckdbSink.js";
+import { LOCAL_TIMING_DEFAULTS } from "../scripts/pipeline/createLocalPipeline.js";
 import { type LocalPipelineResult, runLocalPipeline } from "../scripts/pipeline/runLocalPipeline.js";
 import type { Goal } from "./processorBench.js";
 import {
@@ -22,8 +23,8 @@ export interface E2eBenchOptions {
   readonly log: (line: string) => void;
 }
 
-/** runLocalPipeline's ingestor poll interval (its LOCAL_POLL_INTERVAL_MS); the goal is p99 ≤ this + 2 s. */
-export const LOCAL_POLL_INTERVAL_MS = 250;
+/** The local pipeline's ingestor poll interval; the goal is p99 ≤ this + 2 s. */
+export const LOCAL_POLL_INTERVAL_MS = LOCAL_TIMING_DEFAULTS.pollIntervalMs;
 
 interface E2eSample {
   readonly ok: boolean;

@@ -1,4 +1,4 @@
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus, platform } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -36,6 +36,8 @@ export interface BenchResults {
   };
   readonly goals: readonly (Goal & { readonly part: Part })[];
   readonly accounting: readonly AccountingCheck[];
+  /** When each part's figures were measured: `--only` reruns some parts and keeps the others'. */
+  readonly partsGeneratedAt?: Partial<Record<Part, string>>;
 }
 
 const HELP = `npm run bench [-- options]
@@ -264,6 +266,42 @@ export function renderResults(results: BenchResults): string {
   return out.join("\n");
 }
 
+/**
+ * `--only` replaces the parts it ran and keeps the others' figures from the same file, each part
+ * stamped with when it ran: a partial run must not erase the rest of a full run's results.
+ */
+export function mergeResults(
+  previous: BenchResults | undefined,
+  fresh: BenchResults,
+  ran: readonly Part[],
+): BenchResults {
+  const stamp = Object.fromEntries(ran.map((part) => [part, fresh.generatedAt]));
+  if (!previous || previous.quick !== fresh.quick) return { ...fresh, partsGeneratedAt: stamp };
+  const kept = (part: Part) => !ran.includes(part);
+  const olderStamps = Object.fromEntries(
+    PARTS.filter((part) => kept(part) && previous.parts[part] !== undefined).map((part) => [
+      part,
+      previous.partsGeneratedAt?.[part] ?? previous.generatedAt,
+    ]),
+  );
+  const keptParts = Object.fromEntries(PARTS.filter(kept).map((part) => [part, previous.parts[part]]));
+  return {
+    ...fresh,
+    parts: { ...keptParts, ...fresh.parts },
+    goals: [...previous.goals.filter((g) => kept(g.part)), ...fresh.goals],
+    accounting: [...previous.accounting.filter((c) => kept(c.part)), ...fresh.accounting],
+    partsGeneratedAt: { ...olderStamps, ...stamp },
+  };
+}
+
+async function readResults(file: string): Promise<BenchResults | undefined> {
+  try {
+    return JSON.parse(await readFile(file, "utf8")) as BenchResults;
+  } catch {
+    return undefined;
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -289,7 +327,8 @@ async function main(): Promise<void> {
   }
   const out = resolve(values.out ?? join(dirname(fileURLToPath(import.meta.url)), "results.json"));
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  const results = await runBench({ only, quick: values.quick ?? false, log });
+  const fresh = await runBench({ only, quick: values.quick ?? false, log });
+  const results = mergeResults(await readResults(out), fresh, only);
   await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
   process.stdout.write(`${renderResults(results)}\nresults: ${out}\n`);
   if (results.accounting.some((c) => !c.ok)) process.exitCode = 1;

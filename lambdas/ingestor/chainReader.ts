@@ -14,6 +14,7 @@ import {
   type Transport,
 } from "viem";
 import { RpcError } from "../shared/errors.js";
+import { type BackoffPolicy, withRetry } from "../shared/retry.js";
 import { createJsonRpcBatch, type JsonRpcBatch } from "./jsonRpcBatch.js";
 
 /**
@@ -44,15 +45,34 @@ export interface ChainLog {
   readonly logIndex: number;
 }
 
-export type ChainClient = Client<Transport>;
+/**
+ * Everything a chain read needs, as one typed value: viem's client for single calls (head, logs), the
+ * batch path for the one read that comes in thousands (headers), and the retry policy every reader
+ * applies. Built by `createChainClient` (HTTP URLs) or `createTransportChainClient` (a viem transport:
+ * tests, in-process nodes); a caller that narrows the chain (a backfill's end) passes `toBlock` to the
+ * ingestor instead of wrapping this value, so no wrapper can drop the batch path.
+ */
+export interface ChainClient {
+  /** viem's client. Its own retries are off: the readers retry with `retry`. */
+  readonly client: Client<Transport>;
+  /** eth_getBlockByNumber calls as JSON-RPC batch bodies (jsonRpcBatch.ts), retried per body. */
+  readonly headers: JsonRpcBatch;
+  /** How the readers retry a read that failed on every URL (full jitter, lambdas/shared/retry.ts). */
+  readonly retry: ChainReadRetry;
+}
+
+export interface ChainReadRetry extends BackoffPolicy {
+  /** Attempts in all, the first included. */
+  readonly attempts: number;
+}
 
 export interface CreateChainClientParameters {
   readonly urls: readonly string[];
   /** eth_getBlockByNumber calls per JSON-RPC batch (one HTTP request each). @default 100 */
   readonly batchSize?: number;
-  /** Retries of a failed request over the whole fallback list. @default 3 */
+  /** Retries of a failed read over the whole URL list. @default 3 */
   readonly retryCount?: number;
-  /** Base of the exponential backoff between retries. @default 250 */
+  /** Ceiling of the first retry's full-jitter delay; it doubles per retry. @default 250 */
   readonly retryDelayMs?: number;
   /** Per-request timeout. @default 10000 */
   readonly timeoutMs?: number;
@@ -60,19 +80,19 @@ export interface CreateChainClientParameters {
   readonly onFetchRequest?: HttpTransportConfig["onFetchRequest"];
 }
 
-/** A client over `fallback([http(url)...])`: the next URL is tried when one fails, with backoff between rounds. */
+/**
+ * The production chain client: viem's `fallback([http(url)...])` for single calls (the next URL is
+ * tried when one fails) and hand-built batch bodies over the same URLs for headers.
+ */
 export function createChainClient(parameters: CreateChainClientParameters): ChainClient {
   const { urls, batchSize = 100, retryCount = 3, retryDelayMs = 250, timeoutMs = 10_000 } = parameters;
   const transports = urls.map((url) =>
     http(url, { batch: { batchSize }, timeout: timeoutMs, onFetchRequest: parameters.onFetchRequest }),
   );
-  const client = createClient({
-    // viem's retry doubles the delay each attempt: 250, 500, 1000 ms.
-    transport: fallback(transports, { retryCount, retryDelay: retryDelayMs }),
-  });
-  headerBatches.set(
-    client,
-    createJsonRpcBatch({
+  return {
+    // One round over the URLs per call; the rounds and their backoff are the readers' (`retry`).
+    client: createClient({ transport: fallback(transports, { retryCount: 0 }) }),
+    headers: createJsonRpcBatch({
       urls,
       batchSize,
       retryCount,
@@ -80,23 +100,60 @@ export function createChainClient(parameters: CreateChainClientParameters): Chai
       timeoutMs,
       onFetchRequest: parameters.onFetchRequest,
     }),
-  );
-  return client;
+    retry: retryPolicy(retryCount, retryDelayMs),
+  };
+}
+
+export interface CreateTransportChainClientParameters {
+  /** @default 0: a test's node answers or fails on purpose */
+  readonly retryCount?: number;
+  /** @default 250 */
+  readonly retryDelayMs?: number;
 }
 
 /**
- * The hand-built batch path of each client made by createChainClient, for headers (see jsonRpcBatch.ts).
- * A client made elsewhere (a test's custom transport, the backfill's capped head) has none and asks
- * viem for each header.
+ * A chain client over any viem transport (a test's `custom` node, an in-process chain). Its header
+ * path sends one request per header through the transport, which batches them if it can.
  */
-const headerBatches = new WeakMap<ChainClient, JsonRpcBatch>();
+export function createTransportChainClient(
+  transport: Transport,
+  parameters: CreateTransportChainClientParameters = {},
+): ChainClient {
+  const { retryCount = 0, retryDelayMs = 250 } = parameters;
+  const client = createClient({ transport });
+  const retry = retryPolicy(retryCount, retryDelayMs);
+  return {
+    client,
+    headers: (calls) =>
+      Promise.all(
+        calls.map((call) =>
+          withRetry(
+            () => client.request({ method: call.method, params: [...call.params] } as never, NO_VIEM_RETRY),
+            { ...retry, retryable: () => true },
+          ),
+        ),
+      ),
+    retry,
+  };
+}
+
+function retryPolicy(retryCount: number, retryDelayMs: number): ChainReadRetry {
+  return { attempts: retryCount + 1, baseDelayMs: retryDelayMs, maxDelayMs: retryDelayMs * 2 ** retryCount };
+}
+
+/** Per-request option: viem must not retry on its own; every reader's retries are `ChainClient.retry`. */
+const NO_VIEM_RETRY = { retryCount: 0 } as const;
 
 export type GetHeadReturnType = BlockHeader;
 
 /** The latest block (number and hash: a reorg event names the new tip). */
-export async function getHead(client: ChainClient): Promise<GetHeadReturnType> {
+export async function getHead(chain: ChainClient): Promise<GetHeadReturnType> {
   const block = await rpc("latest block", () =>
-    client.request({ method: "eth_getBlockByNumber", params: ["latest", false] }),
+    withRetry(
+      () =>
+        chain.client.request({ method: "eth_getBlockByNumber", params: ["latest", false] }, NO_VIEM_RETRY),
+      { ...chain.retry, retryable: () => true },
+    ),
   );
   if (!block) throw new RpcError("the node returned no latest block");
   return toHeader(block as RpcBlock);
@@ -106,20 +163,13 @@ export interface GetHeadersByNumberParameters {
   readonly numbers: readonly number[];
 }
 
-/** Headers by number, `null` where the chain has no such block, in JSON-RPC batches of `batchSize`. */
+/** Headers by number, `null` where the chain has no such block, through the client's batch path. */
 export async function getHeadersByNumber(
-  client: ChainClient,
+  chain: ChainClient,
   { numbers }: GetHeadersByNumberParameters,
 ): Promise<(BlockHeader | null)[]> {
-  const batch = headerBatches.get(client);
   const blocks = await rpc("block headers", () =>
-    batch
-      ? batch(numbers.map((n) => ({ method: "eth_getBlockByNumber", params: [numberToHex(n), false] })))
-      : Promise.all(
-          numbers.map((n) =>
-            client.request({ method: "eth_getBlockByNumber", params: [numberToHex(n), false] }),
-          ),
-        ),
+    chain.headers(numbers.map((n) => ({ method: "eth_getBlockByNumber", params: [numberToHex(n), false] }))),
   );
   return blocks.map((block, i) => {
     if (!block) return null;
@@ -138,11 +188,11 @@ export interface GetHeadersParameters {
 
 /** Every header in [fromBlock, toBlock], in order; a missing block means the node is behind: RpcError. */
 export async function getHeaders(
-  client: ChainClient,
+  chain: ChainClient,
   { fromBlock, toBlock }: GetHeadersParameters,
 ): Promise<BlockHeader[]> {
   const numbers = Array.from({ length: toBlock - fromBlock + 1 }, (_, i) => fromBlock + i);
-  const headers = await getHeadersByNumber(client, { numbers });
+  const headers = await getHeadersByNumber(chain, { numbers });
   return headers.map((header, i) => {
     if (!header) throw new RpcError(`block ${numbers[i]} is not available on the node`);
     return header;
@@ -162,40 +212,34 @@ export interface GetChainLogsParameters {
 /**
  * eth_getLogs over [fromBlock, toBlock]. When the node refuses the range (too
  * many results, range too wide, 413, -32005), the range is split in halves and
- * each half fetched in turn, so the logs come back in chain order.
+ * each half fetched in turn, so the logs come back in chain order. Other failures
+ * are retried with the client's policy.
  */
 export async function getChainLogs(
-  client: ChainClient,
+  chain: ChainClient,
   parameters: GetChainLogsParameters,
 ): Promise<ChainLog[]> {
   const { fromBlock, toBlock } = parameters;
-  let lastError: unknown;
-  for (let attempt = 0; attempt < LOG_ATTEMPTS; attempt++) {
-    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** (attempt - 1)));
-    try {
-      return await requestLogs(client, parameters);
-    } catch (error) {
-      if (!isRangeRefusal(error)) {
-        lastError = error;
-        continue;
-      }
-      if (fromBlock >= toBlock)
-        throw toRpcError(error, `eth_getLogs refused even the single block ${fromBlock}`);
-      parameters.onSplit?.({ fromBlock, toBlock });
-      const mid = fromBlock + Math.floor((toBlock - fromBlock) / 2);
-      const left = await getChainLogs(client, { ...parameters, fromBlock, toBlock: mid });
-      const right = await getChainLogs(client, { ...parameters, fromBlock: mid + 1, toBlock });
-      return [...left, ...right];
-    }
+  try {
+    // A refused range is refused again: it is split, never retried.
+    return await withRetry(() => requestLogs(chain, parameters), {
+      ...chain.retry,
+      retryable: (error) => !isRangeRefusal(error),
+    });
+  } catch (error) {
+    if (!isRangeRefusal(error)) throw toRpcError(error, "eth_getLogs failed");
+    if (fromBlock >= toBlock)
+      throw toRpcError(error, `eth_getLogs refused even the single block ${fromBlock}`);
+    parameters.onSplit?.({ fromBlock, toBlock });
+    const mid = fromBlock + Math.floor((toBlock - fromBlock) / 2);
+    const left = await getChainLogs(chain, { ...parameters, fromBlock, toBlock: mid });
+    const right = await getChainLogs(chain, { ...parameters, fromBlock: mid + 1, toBlock });
+    return [...left, ...right];
   }
-  throw toRpcError(lastError, "eth_getLogs failed");
 }
 
-/** Attempts per range for failures other than a refusal (viem's own retry is off for getLogs, see below). */
-const LOG_ATTEMPTS = 3;
-
-async function requestLogs(client: ChainClient, parameters: GetChainLogsParameters): Promise<ChainLog[]> {
-  const logs = await client.request(
+async function requestLogs(chain: ChainClient, parameters: GetChainLogsParameters): Promise<ChainLog[]> {
+  const logs = await chain.client.request(
     {
       method: "eth_getLogs",
       params: [
@@ -207,8 +251,7 @@ async function requestLogs(client: ChainClient, parameters: GetChainLogsParamete
         },
       ],
     },
-    // A refused range is refused again: viem must not retry it, we split it instead.
-    { retryCount: 0 },
+    NO_VIEM_RETRY,
   );
   return (logs as RpcLog[]).filter((log) => !log.removed).map(toChainLog);
 }

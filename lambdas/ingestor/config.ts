@@ -1,6 +1,7 @@
 import * as z from "zod/mini";
 import { ConfigError } from "../shared/errors.js";
 import { type Chain, ChainSchema } from "../shared/events.js";
+import { DEFAULT_PUBLISH_LANES } from "./publisher.js";
 
 /** RPC endpoints per chain; tried in order through viem's `fallback` transport. */
 export interface RpcUrls {
@@ -24,6 +25,8 @@ export interface IngestorConfig {
   /** First block to ingest when a chain has no cursor yet. */
   readonly startBlock: Readonly<Record<Chain, number>>;
   readonly partitions: number;
+  /** SendMessageBatch calls in flight at once, over disjoint message groups (publisher.ts). */
+  readonly publishLanes: number;
   readonly maxBlocksPerRange: number;
   readonly pollIntervalMs: number;
   readonly timeReserveMs: number;
@@ -34,6 +37,13 @@ export interface IngestorConfig {
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * The widest range (MAX_BLOCKS_PER_RANGE's maximum). A range is recorded as pending on the cursor item
+ * before it is published (≈ 75 bytes a block): 4,000 blocks keep that item well under DynamoDB's
+ * 400 KB limit (10,000 did not fit: the bench).
+ */
+export const MAX_RANGE_BLOCKS = 4_000;
 
 /**
  * Read and validate the environment once (cold start). Pure: the secret, if any,
@@ -56,9 +66,9 @@ export function loadIngestorConfig(env: Env): IngestorConfig {
       l2: integer(env, "L2_START_BLOCK", { default: 0, min: 0 }),
     },
     partitions: integer(env, "PARTITIONS", { default: 16, min: 1, max: 1000 }),
-    // A range is recorded as pending on the cursor item before it is published (≈ 75 bytes a block):
-    // 4,000 blocks keep that item well under DynamoDB's 400 KB limit (10,000 did not fit: the bench).
-    maxBlocksPerRange: integer(env, "MAX_BLOCKS_PER_RANGE", { default: 500, min: 1, max: 4_000 }),
+    // Documented at DEFAULT_PUBLISH_LANES (publisher.ts).
+    publishLanes: integer(env, "PUBLISH_LANES", { default: DEFAULT_PUBLISH_LANES, min: 1, max: 64 }),
+    maxBlocksPerRange: integer(env, "MAX_BLOCKS_PER_RANGE", { default: 500, min: 1, max: MAX_RANGE_BLOCKS }),
     pollIntervalMs: integer(env, "POLL_INTERVAL_MS", { default: 1000, min: 0 }),
     timeReserveMs: integer(env, "TIME_RESERVE_MS", { default: 5000, min: 0 }),
     leaseSeconds: integer(env, "LEASE_SECONDS", { default: 60, min: 5 }),

@@ -1,4 +1,5 @@
 import type { Hex } from "viem";
+import { chunk } from "../shared/chunk.js";
 import { ReorgTooDeepError, RpcError } from "../shared/errors.js";
 import {
   type Chain,
@@ -27,6 +28,11 @@ export interface IngestChainSettings {
   readonly confirmations: number;
   /** Contracts whose inbox events are read (L1 only); empty for a chain without them. */
   readonly inboxAddresses: readonly Hex[];
+  /**
+   * Last block to read, inclusive: a backfill's end. Absent, the chain is followed to its head (minus
+   * confirmations). Everything else — cursor, reorg handling, publishing — is the same either way.
+   */
+  readonly toBlock?: number;
 }
 
 export interface IngestChainParameters {
@@ -50,21 +56,25 @@ export interface IngestChainReturnType {
   readonly cursor: Cursor;
   /** Chain head minus confirmations. */
   readonly head: number;
+  /** The last block this poll could read: the head, or `toBlock` when that is lower. */
+  readonly end: number;
   readonly blocks: number;
   readonly inboxEvents: number;
   readonly reorg: ReorgEvent | undefined;
-  /** Nothing left to read below the head: the caller may sleep. */
+  /** Nothing left to read up to `end`: the caller may sleep (or, for a backfill, stop). */
   readonly caughtUp: boolean;
 }
 
 /**
  * One poll of one chain: read the next range of headers (and inbox logs), detect
- * a reorg by parent-hash linkage, publish, then advance the cursor.
+ * a reorg by parent-hash linkage, publish, then advance the cursor. The scheduled
+ * ingestor and `tidemark backfill` (with `settings.toBlock`) both run this.
  */
 export async function ingestChain(parameters: IngestChainParameters): Promise<IngestChainReturnType> {
   const { chain, client, cursor, settings, metrics, logger } = parameters;
   const latest = await getHead(client);
   const head = latest.number - settings.confirmations;
+  const end = settings.toBlock === undefined ? head : Math.min(head, settings.toBlock);
   metrics.record(IngestorMetric.ChainHead, latest.number, chain);
 
   let base = { next: cursor.next ?? settings.startBlock, recent: cursor.recent };
@@ -73,7 +83,7 @@ export async function ingestChain(parameters: IngestChainParameters): Promise<In
   let to: number;
   for (;;) {
     const last = base.recent.at(-1);
-    to = Math.min(head, base.next + settings.maxBlocksPerRange - 1);
+    to = Math.min(end, base.next + settings.maxBlocksPerRange - 1);
     // The last block we published is read with the range: a changed hash there is a reorg.
     const numbers = [...(last ? [last.number] : []), ...range(base.next, to)];
     const fetched = await getHeadersByNumber(client, { numbers });
@@ -136,7 +146,7 @@ export async function ingestChain(parameters: IngestChainParameters): Promise<In
   parameters.faults?.hit(FaultPoint.IngestorAfterFetch, { chain });
   if (events.length === 0) {
     metrics.record(IngestorMetric.IngestLagBlocks, Math.max(0, head - (base.next - 1)), chain);
-    return { cursor, head, blocks: 0, inboxEvents: 0, reorg, caughtUp: true };
+    return { cursor, head, end, blocks: 0, inboxEvents: 0, reorg, caughtUp: true };
   }
 
   // Invariant: every block is recorded as pending before it is published past the cursor, so a reorg
@@ -188,10 +198,11 @@ export async function ingestChain(parameters: IngestChainParameters): Promise<In
   return {
     cursor: advanced,
     head,
+    end,
     blocks: headers.length,
     inboxEvents: inbox.length,
     reorg,
-    caughtUp: next > head,
+    caughtUp: next > end,
   };
 }
 
@@ -205,11 +216,10 @@ export async function findCommonAncestor(
   recent: readonly RecentBlock[],
   chunkSize = 32,
 ): Promise<RecentBlock> {
-  for (let end = recent.length; end > 0; end -= chunkSize) {
-    const chunk = recent.slice(Math.max(0, end - chunkSize), end).reverse();
-    const current = await getHeadersByNumber(client, { numbers: chunk.map((b) => b.number) });
-    const index = chunk.findIndex((b, i) => current[i]?.hash === b.hash);
-    const match = chunk[index];
+  // Newest first: a shallow reorg, the common case, is settled by the first batch.
+  for (const part of chunk([...recent].reverse(), { maxItems: chunkSize })) {
+    const current = await getHeadersByNumber(client, { numbers: part.map((b) => b.number) });
+    const match = part.find((b, i) => current[i]?.hash === b.hash);
     if (match) return match;
   }
   throw new ReorgTooDeepError(

@@ -30,6 +30,11 @@ export interface CreateIngestorParameters {
   readonly sleep?: (ms: number) => Promise<void>;
   /** The chaos suite's crash points; absent in production. */
   readonly faults?: FaultInjector;
+  /**
+   * A backfill: read each listed chain only up to this block (inclusive) instead of following its
+   * head. The scheduled ingestor passes none; `tidemark backfill` passes its `--to`.
+   */
+  readonly toBlock?: Partial<Readonly<Record<Chain, number>>>;
 }
 
 export type ChainStatus =
@@ -94,6 +99,7 @@ export function createIngestor(parameters: CreateIngestorParameters): Ingestor {
 
   const publish = async (events: readonly PipelineEvent[]) => {
     await publishEvents(sqs, config.queueUrl, events, config.partitions, {
+      lanes: config.publishLanes,
       onRetry: (entries) => metrics.record(IngestorMetric.PublishEntriesRetried, entries),
       faults,
     });
@@ -104,50 +110,11 @@ export function createIngestor(parameters: CreateIngestorParameters): Ingestor {
   );
 
   const begin = (): ChainState[] =>
-    config.chains.map((chain): ChainState => {
+    config.chains.map((chain) => {
       const client = parameters.clients[chain];
       if (!client) throw new Error(`no RPC client for configured chain ${chain}`);
-      return {
-        chain,
-        client,
-        cursor: undefined,
-        status: "ok",
-        active: true,
-        polls: 0,
-        blocksIngested: 0,
-        inboxEventsPublished: 0,
-        reorgs: 0,
-        head: undefined,
-        next: undefined,
-        error: undefined,
-      };
+      return initialState(chain, client);
     });
-
-  const standDownOrFail = (state: ChainState, error: unknown) => {
-    const contention = error instanceof LeaseHeldError || error instanceof CursorConflictError;
-    state.error = describe(error);
-    if (contention) {
-      // Not a failure: another ingestor is working this chain (a deployment overlap, a slow run).
-      // Stay active: keep asking for the lease each poll interval and take over when the other
-      // run releases it or it expires, so freshness does not wait for the next schedule tick.
-      if (state.status !== "lease-held") {
-        metrics.record(IngestorMetric.LeaseContention, 1, state.chain);
-        logger.info("another ingestor holds the lease; waiting to take over", {
-          chain: state.chain,
-          reason: state.error.message,
-        });
-      }
-      state.status = "lease-held";
-      return;
-    }
-    state.status = "failed";
-    if (!state.error.retryable) state.active = false;
-    metrics.record(IngestorMetric.PollFailures, 1, state.chain);
-    if (error instanceof RpcError) {
-      metrics.record(IngestorMetric.RpcErrors, 1, state.chain);
-    }
-    logger.error("poll failed", { chain: state.chain, error: state.error, context: contextOf(error) });
-  };
 
   /** One poll of one chain; never throws (the outcome is recorded in the state). Returns true if more is waiting. */
   const poll = async (state: ChainState): Promise<boolean> => {
@@ -173,6 +140,7 @@ export function createIngestor(parameters: CreateIngestorParameters): Ingestor {
           maxBlocksPerRange: config.maxBlocksPerRange,
           confirmations: config.confirmations,
           inboxAddresses: state.chain === "l1" ? inboxAddresses : [],
+          toBlock: parameters.toBlock?.[state.chain],
         },
         publish,
         metrics,
@@ -192,7 +160,7 @@ export function createIngestor(parameters: CreateIngestorParameters): Ingestor {
     } catch (error) {
       // A simulated runtime death: nothing after it may run (no failure report, no lease release).
       if (faults?.isCrash(error)) throw error;
-      standDownOrFail(state, error);
+      standDownOrFail(state, error, parameters);
       // Re-read the cursor (with the lease) next time: a write that failed ambiguously may have landed.
       state.cursor = undefined;
       return false;
@@ -245,6 +213,54 @@ export function createIngestor(parameters: CreateIngestorParameters): Ingestor {
       }
       return { rounds, chains: await end(states) };
     },
+  };
+}
+
+/** Record a failed poll: contention stands the chain down (it keeps asking), anything else fails it. */
+function standDownOrFail(
+  state: ChainState,
+  error: unknown,
+  { metrics, logger }: Pick<CreateIngestorParameters, "metrics" | "logger">,
+): void {
+  const contention = error instanceof LeaseHeldError || error instanceof CursorConflictError;
+  state.error = describe(error);
+  if (contention) {
+    // Not a failure: another ingestor is working this chain (a deployment overlap, a slow run).
+    // Stay active: keep asking for the lease each poll interval and take over when the other
+    // run releases it or it expires, so freshness does not wait for the next schedule tick.
+    if (state.status !== "lease-held") {
+      metrics.record(IngestorMetric.LeaseContention, 1, state.chain);
+      logger.info("another ingestor holds the lease; waiting to take over", {
+        chain: state.chain,
+        reason: state.error.message,
+      });
+    }
+    state.status = "lease-held";
+    return;
+  }
+  state.status = "failed";
+  if (!state.error.retryable) state.active = false;
+  metrics.record(IngestorMetric.PollFailures, 1, state.chain);
+  if (error instanceof RpcError) {
+    metrics.record(IngestorMetric.RpcErrors, 1, state.chain);
+  }
+  logger.error("poll failed", { chain: state.chain, error: state.error, context: contextOf(error) });
+}
+
+function initialState(chain: Chain, client: ChainClient): ChainState {
+  return {
+    chain,
+    client,
+    cursor: undefined,
+    status: "ok",
+    active: true,
+    polls: 0,
+    blocksIngested: 0,
+    inboxEventsPublished: 0,
+    reorgs: 0,
+    head: undefined,
+    next: undefined,
+    error: undefined,
   };
 }
 

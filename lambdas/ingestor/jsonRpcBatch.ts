@@ -1,5 +1,7 @@
 import type { HttpTransportConfig } from "viem";
 import { getHttpRpcClient } from "viem/utils";
+import { chunk } from "../shared/chunk.js";
+import { withRetry } from "../shared/retry.js";
 
 export interface JsonRpcCall {
   readonly method: string;
@@ -16,7 +18,7 @@ export interface CreateJsonRpcBatchParameters {
   readonly batchSize: number;
   /** Rounds over the whole URL list after the first. */
   readonly retryCount: number;
-  /** Base of the exponential backoff between rounds. */
+  /** Ceiling of the first round's full-jitter backoff (lambdas/shared/retry.ts); it doubles per round. */
   readonly retryDelayMs: number;
   readonly timeoutMs: number;
   readonly onFetchRequest?: HttpTransportConfig["onFetchRequest"];
@@ -30,33 +32,40 @@ export interface CreateJsonRpcBatchParameters {
  *
  * Same failure handling as the viem client it stands beside: each batch body goes to the URLs in
  * order, the next one when a URL fails (HTTP error, timeout, or an error for any call in the body),
- * with exponential backoff between rounds. Reads are idempotent, so a failed body is resent whole.
+ * with the codebase's one backoff policy between rounds. Reads are idempotent, so a failed body is
+ * resent whole.
  */
 export function createJsonRpcBatch(parameters: CreateJsonRpcBatchParameters): JsonRpcBatch {
   const { urls, batchSize, retryCount, retryDelayMs, timeoutMs, onFetchRequest } = parameters;
   const clients = urls.map((url) =>
     getHttpRpcClient(url, { timeout: timeoutMs, ...(onFetchRequest ? { onRequest: onFetchRequest } : {}) }),
   );
+  const policy = {
+    attempts: retryCount + 1,
+    baseDelayMs: retryDelayMs,
+    maxDelayMs: retryDelayMs * 2 ** retryCount,
+    // Every failure here (HTTP, timeout, an error reply) may pass on another round or URL.
+    retryable: () => true,
+  };
 
-  async function send(calls: readonly JsonRpcCall[]): Promise<unknown[]> {
+  /** One round over the URL list: the first that answers the whole body wins. */
+  async function sendOnce(calls: readonly JsonRpcCall[]): Promise<unknown[]> {
     const body = calls.map((call, id) => ({ method: call.method, params: [...call.params], id }));
     let lastError: unknown = new Error("no RPC URL configured");
-    for (let round = 0; round <= retryCount; round++) {
-      if (round > 0) await new Promise((resolve) => setTimeout(resolve, retryDelayMs * 2 ** (round - 1)));
-      for (const client of clients) {
-        try {
-          return resultsInOrder(await client.request({ body }), calls.length);
-        } catch (error) {
-          lastError = error;
-        }
+    for (const client of clients) {
+      try {
+        return resultsInOrder(await client.request({ body }), calls.length);
+      } catch (error) {
+        lastError = error;
       }
     }
     throw lastError;
   }
 
   return async (calls) => {
-    const bodies: Promise<unknown[]>[] = [];
-    for (let i = 0; i < calls.length; i += batchSize) bodies.push(send(calls.slice(i, i + batchSize)));
+    const bodies = chunk(calls, { maxItems: batchSize }).map((part) =>
+      withRetry(() => sendOnce(part), policy),
+    );
     return (await Promise.all(bodies)).flat();
   };
 }

@@ -7,21 +7,33 @@ import { RetryableError } from "../shared/errors.js";
 import type { PipelineEvent } from "../shared/events.js";
 import { type FaultInjector, FaultPoint } from "../shared/faultPoints.js";
 import { eventKey, messageGroupId, observationId } from "../shared/keys.js";
+import { withRetry } from "../shared/retry.js";
+import { type LaneEntry, sendInLanes } from "./groupLanes.js";
 
 /** SQS limits for SendMessageBatch. */
 const MAX_ENTRIES = 10;
 const MAX_BATCH_BYTES = 256 * 1024;
 
+/**
+ * Batches in flight at once (PUBLISH_LANES' default). A group has at most one entry in flight and a
+ * batch that is not full waits while another is in flight, so the lanes in use are about
+ * groups with entries waiting / 10: a range holds 2–3 streams of PARTITIONS (16) groups, which 4
+ * lanes cover. Raise it with PARTITIONS, never past what the groups can fill.
+ */
+export const DEFAULT_PUBLISH_LANES = 4;
+
 export interface PublishEventsOptions {
+  /** SendMessageBatch calls in flight at once, over disjoint message groups. @default DEFAULT_PUBLISH_LANES */
+  readonly lanes?: number;
   /** Rounds of sending (the first included) before giving up. @default 5 */
   readonly maxAttempts?: number;
-  /** @default 100 */
+  /** Ceiling of the first retry round's full-jitter delay. @default 100 */
   readonly baseDelayMs?: number;
   /** @default 2000 */
   readonly maxDelayMs?: number;
   /** Called with the number of entries about to be sent again. */
   readonly onRetry?: (entries: number) => void;
-  readonly sleep?: (ms: number) => Promise<void>;
+  readonly sleep?: (ms: number) => Promise<unknown>;
   readonly random?: () => number;
   /** The chaos suite's crash points; absent in production. */
   readonly faults?: FaultInjector;
@@ -34,11 +46,8 @@ export interface PublishEventsReturnType {
   readonly retried: number;
 }
 
-interface Pending {
-  readonly index: number;
-  readonly group: string;
+interface Pending extends LaneEntry {
   readonly entry: SendMessageBatchRequestEntry;
-  readonly bytes: number;
 }
 
 interface Failure {
@@ -48,10 +57,9 @@ interface Failure {
 
 /**
  * Publish events to the FIFO queue: dedup id = observationId, group = messageGroupId.
- * Only failed entries are sent again, with backoff and full jitter. Within a group,
- * entries go out in order: a batch holds at most one entry per group (SQS reports
- * entries individually, so two of one group in a batch could land out of order), and
- * once an entry fails, its group's later entries wait behind it for the next round.
+ * Each round sends everything unsent in `lanes` concurrent batches over disjoint groups, each
+ * group's entries in order (groupLanes.ts); a refused entry holds its group's later entries
+ * back. Only what was not accepted goes out again, in the next round, after a full-jitter backoff.
  * Throws RetryableError when entries still fail after the last round.
  */
 export async function publishEvents(
@@ -61,81 +69,61 @@ export async function publishEvents(
   partitions: number,
   options: PublishEventsOptions = {},
 ): Promise<PublishEventsReturnType> {
-  const { maxAttempts = 5, baseDelayMs = 100, maxDelayMs = 2000 } = options;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const random = options.random ?? Math.random;
-
+  const { maxAttempts = 5, baseDelayMs = 100, maxDelayMs = 2000, lanes = DEFAULT_PUBLISH_LANES } = options;
   let pending = events.map(toPending(partitions));
   let retried = 0;
-  let failures = new Map<number, Failure>();
-  for (let attempt = 0; attempt < maxAttempts && pending.length > 0; attempt++) {
-    if (attempt > 0) {
-      options.onRetry?.(pending.length);
-      retried += pending.length;
-      await sleep(random() * Math.min(maxDelayMs, baseDelayMs * 2 ** attempt));
-    }
-    const round = await sendRound(sqs, queueUrl, pending, options.faults);
-    failures = round.failures;
-    pending = round.unsent;
-  }
-  if (pending.length > 0) {
-    const sample = [...failures.entries()].slice(0, 5).map(([index, f]) => ({ index, ...f }));
-    throw new RetryableError(
-      `SQS did not accept ${pending.length} of ${events.length} messages after ${maxAttempts} attempts`,
-      { context: { queueUrl, failures: sample } },
-    );
-  }
+  await withRetry(
+    async (attempt) => {
+      if (attempt > 0) {
+        options.onRetry?.(pending.length);
+        retried += pending.length;
+      }
+      const failures = new Map<number, Failure>();
+      pending = await sendInLanes({
+        entries: pending,
+        lanes,
+        maxItems: MAX_ENTRIES,
+        maxBytes: MAX_BATCH_BYTES,
+        send: (batch) => sendBatch(sqs, queueUrl, batch, failures),
+        afterBatch: (unaccepted) => {
+          if (unaccepted > 0) options.faults?.hit(FaultPoint.IngestorMidPublish, { unsent: unaccepted });
+        },
+      });
+      if (pending.length > 0) {
+        const sample = [...failures.entries()].slice(0, 5).map(([index, f]) => ({ index, ...f }));
+        throw new RetryableError(
+          `SQS did not accept ${pending.length} of ${events.length} messages after ${attempt + 1} attempts`,
+          { context: { queueUrl, failures: sample } },
+        );
+      }
+    },
+    {
+      attempts: maxAttempts,
+      baseDelayMs,
+      maxDelayMs,
+      // Another round only for refused entries: a crash point's throw must end the publish at once.
+      retryable: (error) => error instanceof RetryableError,
+      sleep: options.sleep,
+      random: options.random,
+    },
+  );
   return { sent: events.length, retried };
 }
 
-/**
- * One round over `pending`: send batches (≤ 10 entries, ≤ 256 KiB, at most one entry
- * per group) one after another until every entry was tried or is held behind a
- * failure of its group. Returns the refused entries and everything unsent, in order.
- */
-async function sendRound(
+/** One SendMessageBatch; resolves with the refused indexes (recorded in `failures`), never rejects. */
+async function sendBatch(
   sqs: SQSClient,
   queueUrl: string,
-  pending: readonly Pending[],
-  faults: FaultInjector | undefined,
-) {
-  const failures = new Map<number, Failure>();
-  const blocked = new Set<string>();
-  let remaining = [...pending];
-  for (;;) {
-    const batch: Pending[] = [];
-    // Groups already in this batch, or passed over: their later entries must wait for the next batch.
-    const taken = new Set<string>();
-    let bytes = 0;
-    for (const p of remaining) {
-      if (batch.length === MAX_ENTRIES) break;
-      if (blocked.has(p.group) || taken.has(p.group)) continue;
-      taken.add(p.group);
-      if (batch.length > 0 && bytes + p.bytes > MAX_BATCH_BYTES) continue;
-      batch.push(p);
-      bytes += p.bytes;
-    }
-    if (batch.length === 0) break;
-    const inBatch = new Set(batch);
-    remaining = remaining.filter((p) => !inBatch.has(p));
-    for (const [index, failure] of await sendBatch(sqs, queueUrl, batch)) {
-      failures.set(index, failure);
-      const failed = batch.find((p) => p.index === index);
-      if (failed) blocked.add(failed.group);
-    }
-    if (remaining.length > 0) faults?.hit(FaultPoint.IngestorMidPublish, { unsent: remaining.length });
-  }
-  const left = new Set(remaining);
-  return { failures, unsent: pending.filter((p) => failures.has(p.index) || left.has(p)) };
-}
-
-async function sendBatch(sqs: SQSClient, queueUrl: string, batch: readonly Pending[]) {
-  const failures = new Map<number, Failure>();
+  batch: readonly Pending[],
+  failures: Map<number, Failure>,
+): Promise<ReadonlySet<number>> {
+  const refused = new Set<number>();
   try {
     const out = await sqs.send(
       new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch.map((p) => p.entry) }),
     );
     for (const f of out.Failed ?? []) {
+      refused.add(Number(f.Id));
       failures.set(Number(f.Id), { code: f.Code ?? "Unknown", message: f.Message ?? "" });
     }
   } catch (error) {
@@ -144,9 +132,12 @@ async function sendBatch(sqs: SQSClient, queueUrl: string, batch: readonly Pendi
       code: (error as Error)?.name ?? "Error",
       message: (error as Error)?.message ?? String(error),
     };
-    for (const p of batch) failures.set(p.index, failure);
+    for (const p of batch) {
+      refused.add(p.index);
+      failures.set(p.index, failure);
+    }
   }
-  return failures;
+  return refused;
 }
 
 function toPending(partitions: number) {

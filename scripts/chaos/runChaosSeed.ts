@@ -1,46 +1,31 @@
-import { randomUUID } from "node:crypto";
-import { Logger } from "@aws-lambda-powertools/logger";
 import {
   type AttributeValue,
-  DynamoDBClient,
+  type DynamoDBClient,
   ScanCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
-import {
-  DeleteMessageCommand,
-  ReceiveMessageCommand,
-  type SendMessageBatchRequestEntry,
-  SendMessageCommand,
-  SQSClient,
-} from "@aws-sdk/client-sqs";
-import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { createPublicClient, http } from "viem";
 import { createChainClient } from "../../lambdas/ingestor/chainReader.js";
-import { loadIngestorConfig } from "../../lambdas/ingestor/config.js";
 import { cursorKey } from "../../lambdas/ingestor/cursorStore.js";
-import { createIngestorHandler, type IngestorEvent } from "../../lambdas/ingestor/handler.js";
-import type { IngestorReport } from "../../lambdas/ingestor/ingestor.js";
-import { loadProcessorConfig } from "../../lambdas/processor/config.js";
-import { createProcessorHandler } from "../../lambdas/processor/createProcessorHandler.js";
 import type { Chain } from "../../lambdas/shared/events.js";
 import {
   createFaultInjector,
   FAULT_POINTS,
+  type FaultInjector,
   type FaultPointName,
   isInjectedCrash,
 } from "../../lambdas/shared/faultPoints.js";
 import { ProcessorMetric } from "../../lambdas/shared/metricNames.js";
-import { createDuckDbSink } from "../../lambdas/sink/duckdbSink.js";
-import { createDevnet } from "../devnet/createDevnet.js";
 import { createPrng } from "../devnet/createPrng.js";
-import { createEventSourcePoller, HandlerTimeoutError } from "../local/eventSourcePoller.js";
-import { localAwsConfig } from "../local/localAwsConfig.js";
-import { startLocalParts } from "../local/localParts.js";
-import { redriveDlq } from "../ops/redriveDlq.js";
-import { CountingMetrics } from "../pipeline/countingMetrics.js";
-import { lambdaContext } from "../pipeline/lambdaContext.js";
+import { HandlerTimeoutError, type SqsBatchHandler } from "../local/eventSourcePoller.js";
+import { readDlq } from "../ops/readDlq.js";
+import { redriveDlqInRounds } from "../ops/redriveDlqInRounds.js";
+import {
+  createLocalPipeline,
+  type LocalPipeline,
+  type LocalPipelineHooks,
+} from "../pipeline/createLocalPipeline.js";
 import { POISON_BODIES, sendPoison } from "../pipeline/sendPoison.js";
-import { type VerifyReport, verifyAgainstChain } from "../pipeline/verifyAgainstChain.js";
+import type { VerifyReport } from "../pipeline/verifyAgainstChain.js";
 import { addAwsFaults, createAwsFaultControl } from "./awsFaults.js";
 import {
   type ChaosSchedule,
@@ -74,414 +59,399 @@ export interface RunChaosSeedOptions extends ChaosScheduleOptions {
 }
 
 /** Short leases and timeouts so that a crashed step is retried within seconds. */
-const VISIBILITY_TIMEOUT_S = 4;
-const CLAIM_TIMEOUT_S = 3;
-const LEASE_S = 5;
+const TIMING = {
+  visibilityTimeoutSeconds: 4,
+  claimTimeoutSeconds: 3,
+  leaseSeconds: 5,
+  pollIntervalMs: 100,
+  timeReserveMs: 200,
+} as const;
 const INGESTOR_EVERY_MS = 1_000;
 const INGESTOR_BUDGET_MS = 2_500;
 /** Wall-clock pause between devnet blocks, so that ingestion interleaves with the story. */
 const PACING_MS = 12;
-const LOG_LEVEL = (process.env.POWERTOOLS_LOG_LEVEL ?? "SILENT") as "SILENT";
+
+/** Everything one seed's run injects, counts and checks, shared by its steps. */
+interface ChaosRun {
+  readonly seed: number;
+  readonly schedule: ChaosSchedule;
+  readonly random: () => number;
+  readonly injected: Record<string, number>;
+  count(kind: string, n?: number): void;
+  readonly problems: string[];
+  readonly counters: Record<string, number>;
+  readonly aws: ReturnType<typeof createAwsFaultControl>;
+  readonly sinkFaults: ReturnType<typeof createSinkFaultControl>;
+  readonly proxies: Record<Chain, FaultyRpcProxy[]>;
+  /** Switched off once the causes are fixed. */
+  crashesOn: boolean;
+  duplicatesOn: boolean;
+  /** Guarantee 5 per message: each redriven message (named by its `redrivenFrom` attribute) is acknowledged once. */
+  readonly redrive: {
+    active: boolean;
+    readonly from: Map<string, string>;
+    readonly acks: Map<string, number>;
+    otherAcks: number;
+  };
+  processorCrashes: number;
+  processorTimeouts: number;
+}
 
 /**
  * One seed of the chaos suite: the devnet story with faults injected as the seed's schedule says,
  * then the causes fixed, the queue drained, the DLQ redriven, and guarantees 1–5 checked against the
- * canonical chain. The handlers and stores are the production code; faults enter only at the
- * boundaries (SDK middleware, an RPC proxy, a sink wrapper, the crash points) and by direct actions
- * (lease loss, poison, duplicate publishes, extra ingestors).
+ * canonical chain. The pipeline is the one every local scenario builds (createLocalPipeline); faults
+ * enter only through its hooks (SDK middleware, RPC proxies, a sink wrapper, the crash points) and by
+ * direct actions (lease loss, poison, duplicate publishes, extra ingestors).
  */
 export async function runChaosSeed(
   seed: number,
   options: RunChaosSeedOptions = {},
 ): Promise<ChaosSeedResult> {
   const t0 = Date.now();
-  const phaseSeconds: Record<string, number> = {};
-  let phase = { name: "starting", since: t0 };
-  const endPhase = () => {
-    phaseSeconds[phase.name] = (Date.now() - phase.since) / 1000;
-  };
-  const note = (name: string) => {
-    endPhase();
-    phase = { name, since: Date.now() };
-    options.onNote?.(name);
-  };
-  const schedule = chaosSchedule(seed, options);
-  const random = createPrng(`chaos-draws:${seed}`).next;
-  const injected: Record<string, number> = {};
-  const count = (kind: string, n = 1) => {
-    injected[kind] = (injected[kind] ?? 0) + n;
-  };
-  const problems: string[] = [];
-  const cleanup: (() => Promise<unknown>)[] = [];
+  const phases = createPhaseClock(t0, options.onNote);
+  const run = newChaosRun(seed, options);
+  const proxiesStopped: (() => Promise<void>)[] = [];
   let verification: VerifyReport | undefined;
   let eventsChecked = 0;
-  const counters: Record<string, number> = {};
-
+  let pipeline: LocalPipeline | undefined;
   try {
-    const parts = await startLocalParts({ visibilityTimeoutSeconds: VISIBILITY_TIMEOUT_S });
-    cleanup.push(() => parts.stop());
-    const queueUrl = parts.resources.queueUrl;
-    const dlqUrl = parts.resources.dlqUrl;
-    const harnessSqs = parts.sqs.client;
-    const harnessDdb = parts.dynamodb.client;
-
-    const devnet = createDevnet({ l1Url: parts.l1.url, l2Url: parts.l2.url, seed, knobs: schedule.knobs });
-    const addresses = await devnet.deploy();
-
-    // Two RPC URLs per chain, each a proxy that can fail on its own.
-    const proxies: Record<Chain, FaultyRpcProxy[]> = { l1: [], l2: [] };
-    for (const chain of ["l1", "l2"] as const) {
-      for (let i = 0; i < 2; i++) {
-        const proxy = await startFaultyRpcProxy({ upstream: parts[chain].url, holdMs: 2_000 });
-        cleanup.unshift(() => proxy.stop());
-        proxies[chain].push(proxy);
-      }
-    }
-
-    const env: Record<string, string> = {
-      ...parts.env(),
-      L1_RPC_URLS: proxies.l1.map((p) => p.url).join(","),
-      L2_RPC_URLS: proxies.l2.map((p) => p.url).join(","),
-      INBOX_ADDRESS: addresses.inbox,
-      INBOX_WRAPPER_ADDRESS: addresses.wrapper,
-      L1_START_BLOCK: "0",
-      L2_START_BLOCK: "0",
-      POLL_INTERVAL_MS: "100",
-      TIME_RESERVE_MS: "200",
-      LEASE_SECONDS: String(LEASE_S),
-      MAX_BLOCKS_PER_RANGE: "40",
-      CONFIRMATIONS: "0",
-      SINK: "duckdb",
-      DUCKDB_PATH: parts.duckdbPath,
-      CLAIM_TIMEOUT_SECONDS: String(CLAIM_TIMEOUT_S),
-    };
-
-    // The pipeline's own AWS clients carry the injected faults; the harness uses clean ones.
-    const aws = createAwsFaultControl();
-    const ddb = new DynamoDBClient(localAwsConfig(parts.dynamodb.endpoint));
-    const sqs = new SQSClient(localAwsConfig(parts.sqs.endpoint));
-    cleanup.unshift(async () => ddb.destroy());
-    cleanup.unshift(async () => sqs.destroy());
-    addAwsFaults(ddb, "dynamodb", aws, random);
-    addAwsFaults(sqs, "sqs", aws, random);
-
-    // Duplicate publishes, after what SQS really accepted: same dedup id (SQS drops it) or a new one.
-    const replays: Promise<unknown>[] = [];
-    let duplicatesOn = true;
-    sqs.middlewareStack.add(
-      (next) => async (args) => {
-        const result = await next(args);
-        const input = args.input as { QueueUrl?: string; Entries?: SendMessageBatchRequestEntry[] };
-        const output = result.output as { Successful?: { Id?: string }[] };
-        if (!duplicatesOn || input.QueueUrl !== queueUrl || !Array.isArray(input.Entries)) return result;
-        const sent = new Set((output.Successful ?? []).map((s) => s.Id));
-        for (const entry of input.Entries) {
-          if (!sent.has(entry.Id)) continue;
-          const same = random() < schedule.duplicates.sameId;
-          const fresh = random() < schedule.duplicates.newId;
-          if (same) {
-            count("duplicate:sameDedupId");
-            replays.push(resend(harnessSqs, queueUrl, entry, entry.MessageDeduplicationId as string));
-          }
-          if (fresh) {
-            count("duplicate:newDedupId");
-            replays.push(resend(harnessSqs, queueUrl, entry, `${entry.MessageDeduplicationId}-again`));
-          }
-        }
-        return result;
-      },
-      { step: "initialize", name: "chaosDuplicatePublisher" },
-    );
-
-    const duck = await createDuckDbSink({ path: parts.duckdbPath });
-    cleanup.unshift(() => duck.close());
-    const sinkFaults = createSinkFaultControl();
-    const sink = createFaultySink(duck, sinkFaults, random);
-
-    // --- the crash points: the runtime dies at the scheduled hits.
-    const hits = Object.fromEntries(FAULT_POINTS.map((p) => [p, 0])) as Record<FaultPointName, number>;
-    const crashAt = Object.fromEntries(FAULT_POINTS.map((p) => [p, new Set(schedule.crashes[p])])) as Record<
-      FaultPointName,
-      Set<number>
-    >;
-    let crashesOn = true;
-    const faults = createFaultInjector((point) => {
-      if (!crashesOn) return false;
-      hits[point]++;
-      const dies = crashAt[point].has(hits[point]);
-      if (dies) count(`crash:${point}`);
-      return dies;
+    pipeline = await createLocalPipeline({
+      devnet: { seed, knobs: run.schedule.knobs },
+      timing: TIMING,
+      ingestorContainers: 3,
+      poller: { concurrency: 3, timeoutMs: TIMING.claimTimeoutSeconds * 1000 },
+      env: { MAX_BLOCKS_PER_RANGE: "40" },
+      hooks: chaosHooks(run, proxiesStopped, () => pipeline),
     });
-
-    // --- ingestors: each slot is a container; a crashed one is replaced by a fresh container (new owner).
-    const ingestorMetrics = new CountingMetrics("ingestor");
-    const config = loadIngestorConfig(env);
-    const newIngestor = () => {
-      const owner = `chaos:${randomUUID()}`;
-      const clients = {
-        l1: createChainClient({
-          urls: config.rpc.kind === "urls" ? config.rpc.urls.l1 : [],
-          timeoutMs: 1_000,
-          retryDelayMs: 50,
-        }),
-        l2: createChainClient({
-          urls: config.rpc.kind === "urls" ? config.rpc.urls.l2 : [],
-          timeoutMs: 1_000,
-          retryDelayMs: 50,
-        }),
-      };
-      return createIngestorHandler({
-        logger: new Logger({ serviceName: "ingestor", logLevel: LOG_LEVEL }),
-        metrics: ingestorMetrics,
-        runtime: { config, clients, sqs, ddb, owner, faults },
-      });
-    };
-    const slots = [newIngestor(), newIngestor(), newIngestor()];
-    const heads = { l1: 0, l2: 0 };
-    const ingestStats = { invocations: 0, leaseStandDowns: 0, failedInvocations: 0 };
-    const running = new Set<Promise<void>>();
-    const invoke = (budgetMs: number) => {
-      const slot = ingestStats.invocations++ % slots.length;
-      const handler = slots[slot] as ReturnType<typeof newIngestor>;
-      const p = (async () => {
-        try {
-          const report = (await handler(
-            {} as IngestorEvent,
-            lambdaContext("tidemark-ingestor", budgetMs),
-          )) as IngestorReport;
-          for (const chain of report.chains) {
-            if (chain.status === "lease-held") ingestStats.leaseStandDowns++;
-            if (chain.next !== undefined) heads[chain.chain] = Math.max(heads[chain.chain], chain.next);
-          }
-        } catch (error) {
-          if (isInjectedCrash(error)) slots[slot] = newIngestor();
-          else ingestStats.failedInvocations++;
-        }
-      })();
-      running.add(p);
-      void p.finally(() => running.delete(p));
-    };
-
-    // --- processor behind the local event source (the event source itself is AWS's: clean client).
-    const processorMetrics = new CountingMetrics("processor");
-    const processor = createProcessorHandler({
-      config: loadProcessorConfig(env),
-      ddb,
-      sqs,
-      sinkFactory: async () => sink,
-      logger: new Logger({ serviceName: "processor", logLevel: LOG_LEVEL }),
-      metrics: processorMetrics,
-      faults,
-    });
-    let processorCrashes = 0;
-    let processorTimeouts = 0;
-    // Guarantee 5 is checked per message: each redriven message (it names its DLQ message in the
-    // `redrivenFrom` attribute) must be acknowledged by the event source exactly once.
-    const redrivenFrom = new Map<string, string>();
-    const redriveAcks = new Map<string, number>();
-    let redriving = false;
-    let otherAcksDuringRedrive = 0;
-    const poller = createEventSourcePoller({
-      sqs: harnessSqs,
-      queueUrl,
-      queueArn: parts.resources.queueArn,
-      handler: (event: SQSEvent, context: Context) => {
-        for (const r of event.Records) {
-          const from = r.messageAttributes.redrivenFrom?.stringValue;
-          if (from !== undefined) redrivenFrom.set(r.messageId, from);
-        }
-        return processor(event, context) as Promise<SQSBatchResponse>;
-      },
-      concurrency: 3,
-      waitTimeSeconds: 1,
-      timeoutMs: CLAIM_TIMEOUT_S * 1000,
-      onBatch: (outcome) => {
-        if (isInjectedCrash(outcome.error)) processorCrashes++;
-        if (outcome.error instanceof HandlerTimeoutError) processorTimeouts++;
-        if (!redriving) return;
-        for (const id of outcome.deletedIds) {
-          const from = redrivenFrom.get(id);
-          if (from === undefined) otherAcksDuringRedrive++;
-          else redriveAcks.set(from, (redriveAcks.get(from) ?? 0) + 1);
-        }
-      },
-      onError: () => undefined,
-    });
-    poller.start();
-    cleanup.unshift(() => poller.stop());
-
-    // --- the story, with the schedule applied block by block.
-    note("running");
-    const poisonSent: string[] = [];
-    const scheduler = setInterval(() => invoke(INGESTOR_BUDGET_MS), INGESTOR_EVERY_MS);
-    cleanup.unshift(async () => clearInterval(scheduler));
-    invoke(INGESTOR_BUDGET_MS);
-    for (let block = 0; block < schedule.l2Blocks; block++) {
-      applyWindows(schedule, block, { aws, sinkFaults, proxies });
-      for (const p of schedule.poison.filter((x) => x.atBlock === block)) {
-        poisonSent.push(...(await sendPoison(harnessSqs, queueUrl, p.count, p.offset)));
-        count("poison", p.count);
-      }
-      for (const steal of schedule.leaseSteals.filter((s) => s.atBlock === block)) {
-        if (await expireLease(harnessDdb, parts.resources.stateTable, steal.chain)) count("leaseLost");
-      }
-      for (const _ of schedule.extraIngestors.filter((b) => b === block)) {
-        count("concurrentIngestor");
-        invoke(INGESTOR_BUDGET_MS);
-      }
-      await devnet.step();
-      await sleep(PACING_MS);
-    }
-
-    // --- the causes are fixed: no more faults from here on.
-    note("settling");
-    applyWindows(schedule, Number.POSITIVE_INFINITY, { aws, sinkFaults, proxies });
-    crashesOn = false;
-    duplicatesOn = false;
-    await devnet.settle();
-    clearInterval(scheduler);
-    await Promise.all(running);
-
-    note("catching up");
-    const l1 = createPublicClient({ transport: http(parts.l1.url) });
-    const l2 = createPublicClient({ transport: http(parts.l2.url) });
-    const target = { l1: Number(await l1.getBlockNumber()), l2: Number(await l2.getBlockNumber()) };
-    for (let round = 0; heads.l1 <= target.l1 || heads.l2 <= target.l2; round++) {
-      if (round >= 30) {
-        problems.push(
-          `ingestor did not reach the head (l1 ${heads.l1}/${target.l1}, l2 ${heads.l2}/${target.l2})`,
-        );
-        break;
-      }
-      invoke(3_000);
-      await Promise.all(running);
-    }
-
-    note("draining");
-    await Promise.all(replays);
-    await poller.drain({ idleMs: 1_000, timeoutMs: 90_000 });
-
-    // Guarantee 5: redrive the whole DLQ after the fix; poison returns to it once, the rest is applied once.
-    note("redriving");
-    const exhausted = { count: 0 };
-    redriving = true;
-    const redrive = await redriveDlq(harnessSqs, {
-      dlqUrl,
-      queueUrl,
-      filter: (m) => {
-        const reason = m.MessageAttributes?.errorType?.StringValue;
-        // Moved by SQS itself after maxReceiveCount receives: no reason attributes.
-        if (reason === undefined) exhausted.count++;
-        else if (reason === "InjectedSinkRejection") count("sinkRejectDeadLettered");
-        return true;
-      },
-    });
-    if (exhausted.count > 0) count("exhaustedToDlqBySqs", exhausted.count);
-    await poller.drain({ idleMs: 1_000, timeoutMs: 60_000 });
-    const wrongAcks = redrive.movedIds
-      .map((id) => [id, redriveAcks.get(id) ?? 0] as const)
-      .filter(([, n]) => n !== 1);
-    if (wrongAcks.length > 0) {
-      problems.push(
-        `${wrongAcks.length} of ${redrive.moved} redriven messages not acknowledged exactly once (e.g. ${wrongAcks
-          .slice(0, 3)
-          .map(([id, n]) => `${id}: ${n}×`)
-          .join(", ")})`,
-      );
-    }
-
-    note("verifying");
-    // Consumed, not peeked: a FIFO group's later messages show only once the earlier ones are deleted.
-    problems.push(...checkDlq(await takeAll(harnessSqs, dlqUrl), poisonSent.length, schedule));
-
-    verification = await verifyAgainstChain({
-      l1Url: parts.l1.url,
-      l2Url: parts.l2.url,
-      inboxAddresses: [addresses.inbox, addresses.wrapper],
-      l1Range: { from: 0, to: heads.l1 - 1 },
-      l2Range: { from: 0, to: heads.l2 - 1 },
-      query: (sql) => duck.query(sql),
-    });
-    for (const t of verification.tables) {
-      eventsChecked += t.expected;
-      if (t.missing.length + t.unexpected.length + t.duplicates.length > 0) {
-        problems.push(
-          `${t.table}: ${t.missing.length} missing, ${t.unexpected.length} unexpected, ${t.duplicates.length} duplicated (e.g. ${[...t.missing, ...t.unexpected, ...t.duplicates].slice(0, 3).join("; ")})`,
-        );
-      }
-    }
-    for (const chain of ["l1", "l2"] as const) {
-      const o = verification.orphans[chain];
-      eventsChecked += o.offChain;
-      if (o.unmarked.length > 0) problems.push(`${chain}: ${o.unmarked.length} orphaned blocks not marked`);
-    }
-
-    // An applied record whose completion write failed keeps an IN_PROGRESS item by design; its claim must
-    // have expired (a later copy retakes it), never hold the event forever.
-    const claims = await claimsInProgress(harnessDdb, parts.resources.idempotencyTable);
-    const live = claims.filter(
-      (c) => c.claimExpiresAt === undefined || c.claimExpiresAt > Date.now() + CLAIM_TIMEOUT_S * 1000,
-    );
-    if (live.length > 0)
-      problems.push(`${live.length} idempotency item(s) IN_PROGRESS with a claim that never expires`);
-    counters.unrecordedCompletions = claims.length;
-
-    const newIdDuplicates = injected["duplicate:newDedupId"] ?? 0;
-    const dropped = processorMetrics.total(ProcessorMetric.DuplicatesDropped);
-    // A copy is dropped as a duplicate, or, when the first copy's completion write was lost (throttled),
-    // re-applied idempotently after retaking the expired claim; the sink check above catches any double row.
-    const retaken = processorMetrics.total(ProcessorMetric.ExpiredClaimsRetaken);
-    if (dropped + retaken < newIdDuplicates) {
-      problems.push(
-        `${newIdDuplicates} duplicates published past the window, only ${dropped} dropped and ${retaken} retaken`,
-      );
-    }
-
-    for (const [kind, n] of Object.entries(aws.injected)) count(kind, n);
-    for (const [kind, n] of Object.entries(sinkFaults.injected)) count(kind, n);
-    for (const chain of ["l1", "l2"] as const) {
-      for (const proxy of proxies[chain])
-        for (const [mode, n] of Object.entries(proxy.faults)) count(`rpc:${mode}`, n);
-    }
-    Object.assign(counters, {
-      ingestorInvocations: ingestStats.invocations,
-      leaseStandDowns: ingestStats.leaseStandDowns,
-      failedIngestorInvocations: ingestStats.failedInvocations,
-      processorCrashes,
-      processorTimeouts,
-      otherAcksDuringRedrive,
-      processed: processorMetrics.total(ProcessorMetric.RecordsProcessed),
-      duplicatesDropped: dropped,
-      retried: processorMetrics.total(ProcessorMetric.RecordsRetried),
-      deadLettered: processorMetrics.total(ProcessorMetric.RecordsDeadLettered),
-      expiredClaimsRetaken: processorMetrics.total(ProcessorMetric.ExpiredClaimsRetaken),
-      redriven: redrive.moved,
-      l2Blocks: heads.l2,
-      l1Blocks: heads.l1,
-      reorgsL1: devnet.stats.reorgs.l1.total,
-      reorgsL2: devnet.stats.reorgs.l2.total,
-    });
+    const poisonSent = await runStory(run, pipeline, phases.note);
+    await settleAndDrain(run, pipeline, phases.note);
+    const redriven = await redriveAll(run, pipeline, phases.note);
+    phases.note("verifying");
+    run.problems.push(...(await checkDlqLeft(run, pipeline, poisonSent.length)));
+    verification = await pipeline.verify();
+    eventsChecked = checkSink(run, verification);
+    await checkClaimsAndDuplicates(run, pipeline);
+    tallyCounters(run, pipeline, redriven);
   } catch (error) {
-    problems.push(
+    run.problems.push(
       `the run itself failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
     );
   } finally {
-    note("stopping");
-    for (const step of cleanup) await step().catch(() => undefined);
-    endPhase();
+    phases.note("stopping");
+    await pipeline?.stop().catch(() => undefined);
+    for (const stop of proxiesStopped) await stop().catch(() => undefined);
+    phases.end();
   }
   return {
     seed,
-    ok: problems.length === 0,
-    problems,
-    schedule,
-    injected,
+    ok: run.problems.length === 0,
+    problems: run.problems,
+    schedule: run.schedule,
+    injected: run.injected,
     eventsChecked,
     verification,
-    counters,
+    counters: run.counters,
     durationMs: Date.now() - t0,
-    phaseSeconds,
+    phaseSeconds: phases.seconds,
   };
+}
+
+function createPhaseClock(t0: number, onNote: ((note: string) => void) | undefined) {
+  const seconds: Record<string, number> = {};
+  let phase = { name: "starting", since: t0 };
+  const end = () => {
+    seconds[phase.name] = (Date.now() - phase.since) / 1000;
+  };
+  return {
+    seconds,
+    end,
+    note(name: string) {
+      end();
+      phase = { name, since: Date.now() };
+      onNote?.(name);
+    },
+  };
+}
+
+function newChaosRun(seed: number, options: RunChaosSeedOptions): ChaosRun {
+  const injected: Record<string, number> = {};
+  return {
+    seed,
+    schedule: chaosSchedule(seed, options),
+    random: createPrng(`chaos-draws:${seed}`).next,
+    injected,
+    count(kind, n = 1) {
+      injected[kind] = (injected[kind] ?? 0) + n;
+    },
+    problems: [],
+    counters: {},
+    aws: createAwsFaultControl(),
+    sinkFaults: createSinkFaultControl(),
+    proxies: { l1: [], l2: [] },
+    crashesOn: true,
+    duplicatesOn: true,
+    redrive: { active: false, from: new Map(), acks: new Map(), otherAcks: 0 },
+    processorCrashes: 0,
+    processorTimeouts: 0,
+  };
+}
+
+/** The crash points: the runtime dies at the scheduled hits of each named point. */
+function crashInjector(run: ChaosRun): FaultInjector {
+  const hits = Object.fromEntries(FAULT_POINTS.map((p) => [p, 0])) as Record<FaultPointName, number>;
+  const crashAt = Object.fromEntries(
+    FAULT_POINTS.map((p) => [p, new Set(run.schedule.crashes[p])]),
+  ) as Record<FaultPointName, Set<number>>;
+  return createFaultInjector((point) => {
+    if (!run.crashesOn) return false;
+    hits[point]++;
+    const dies = crashAt[point].has(hits[point]);
+    if (dies) run.count(`crash:${point}`);
+    return dies;
+  });
+}
+
+/** Every fault the schedule injects, through the pipeline's hooks. */
+function chaosHooks(
+  run: ChaosRun,
+  proxiesStopped: (() => Promise<void>)[],
+  pipeline: () => LocalPipeline | undefined,
+): LocalPipelineHooks {
+  return {
+    // The pipeline's own AWS clients carry the injected faults; the harness and the event source use clean ones.
+    wrapClients: ({ sqs, ddb }) => {
+      addAwsFaults(ddb, "dynamodb", run.aws, run.random);
+      addAwsFaults(sqs, "sqs", run.aws, run.random);
+    },
+    wrapSink: (sink) => createFaultySink(sink, run.sinkFaults, run.random),
+    // Two RPC URLs per chain, each a proxy that can fail on its own.
+    rpcUrls: async (nodes) => {
+      for (const chain of ["l1", "l2"] as const) {
+        for (let i = 0; i < 2; i++) {
+          const proxy = await startFaultyRpcProxy({ upstream: nodes[chain], holdMs: 2_000 });
+          proxiesStopped.push(() => proxy.stop());
+          run.proxies[chain].push(proxy);
+        }
+      }
+      return { l1: run.proxies.l1.map((p) => p.url), l2: run.proxies.l2.map((p) => p.url) };
+    },
+    // Short RPC timeouts so that a proxy holding a request fails over within the invocation.
+    ingestorRuntime: (runtime) => {
+      const urls = runtime.config.rpc.kind === "urls" ? runtime.config.rpc.urls : { l1: [], l2: [] };
+      const client = (chain: Chain) =>
+        createChainClient({ urls: urls[chain], timeoutMs: 1_000, retryDelayMs: 50 });
+      return { ...runtime, clients: { l1: client("l1"), l2: client("l2") } };
+    },
+    faults: crashInjector(run),
+    // Duplicate publishes, after what SQS really accepted: same dedup id (SQS drops it) or a new one.
+    onPublished: (entry) => {
+      if (!run.duplicatesOn) return;
+      const same = run.random() < run.schedule.duplicates.sameId;
+      const fresh = run.random() < run.schedule.duplicates.newId;
+      const dedupId = entry.MessageDeduplicationId as string;
+      if (same) {
+        run.count("duplicate:sameDedupId");
+        pipeline()?.republish(entry, dedupId, 50);
+      }
+      if (fresh) {
+        run.count("duplicate:newDedupId");
+        pipeline()?.republish(entry, `${dedupId}-again`, 50);
+      }
+    },
+    wrapProcessor:
+      (processor): SqsBatchHandler =>
+      (event, context) => {
+        for (const r of event.Records) {
+          const from = r.messageAttributes.redrivenFrom?.stringValue;
+          if (from !== undefined) run.redrive.from.set(r.messageId, from);
+        }
+        return processor(event, context);
+      },
+    onBatch: (outcome) => {
+      if (isInjectedCrash(outcome.error)) run.processorCrashes++;
+      if (outcome.error instanceof HandlerTimeoutError) run.processorTimeouts++;
+      if (!run.redrive.active) return;
+      for (const id of outcome.deletedIds) {
+        const from = run.redrive.from.get(id);
+        if (from === undefined) run.redrive.otherAcks++;
+        else run.redrive.acks.set(from, (run.redrive.acks.get(from) ?? 0) + 1);
+      }
+    },
+    onPollerError: () => undefined,
+  };
+}
+
+/** The story, with the schedule applied block by block; returns the poison message ids sent. */
+async function runStory(
+  run: ChaosRun,
+  pipeline: LocalPipeline,
+  note: (phase: string) => void,
+): Promise<string[]> {
+  const { schedule } = run;
+  const devnet = pipeline.devnet as NonNullable<LocalPipeline["devnet"]>;
+  note("running");
+  const poisonSent: string[] = [];
+  pipeline.startSchedule(INGESTOR_EVERY_MS, INGESTOR_BUDGET_MS);
+  for (let block = 0; block < schedule.l2Blocks; block++) {
+    applyWindows(schedule, block, run);
+    for (const p of schedule.poison.filter((x) => x.atBlock === block)) {
+      poisonSent.push(...(await sendPoison(pipeline.harness.sqs, pipeline.queueUrl, p.count, p.offset)));
+      run.count("poison", p.count);
+    }
+    for (const steal of schedule.leaseSteals.filter((s) => s.atBlock === block)) {
+      if (await expireLease(pipeline.harness.ddb, pipeline.parts.resources.stateTable as string, steal.chain))
+        run.count("leaseLost");
+    }
+    for (const _ of schedule.extraIngestors.filter((b) => b === block)) {
+      run.count("concurrentIngestor");
+      void pipeline.invokeIngestor(INGESTOR_BUDGET_MS);
+    }
+    await devnet.step();
+    await sleep(PACING_MS);
+  }
+  return poisonSent;
+}
+
+/** The causes fixed: no more faults; the chains settle, the ingestor catches up, the queue drains. */
+async function settleAndDrain(run: ChaosRun, pipeline: LocalPipeline, note: (phase: string) => void) {
+  note("settling");
+  applyWindows(run.schedule, Number.POSITIVE_INFINITY, run);
+  run.crashesOn = false;
+  run.duplicatesOn = false;
+  await (pipeline.devnet as NonNullable<LocalPipeline["devnet"]>).settle();
+  await pipeline.stopSchedule();
+  note("catching up");
+  if (!(await pipeline.catchUp({ maxRounds: 30 }))) {
+    const { next } = pipeline.ingest;
+    run.problems.push(`ingestor did not reach the head (l1 next ${next.l1}, l2 next ${next.l2})`);
+  }
+  note("draining");
+  await pipeline.republished();
+  await pipeline.poller.drain({ idleMs: 1_000, timeoutMs: 90_000 });
+}
+
+/** Guarantee 5: redrive the whole DLQ after the fix with the redriver `tidemark dlq redrive` runs. */
+async function redriveAll(
+  run: ChaosRun,
+  pipeline: LocalPipeline,
+  note: (phase: string) => void,
+): Promise<number> {
+  note("redriving");
+  let exhausted = 0;
+  run.redrive.active = true;
+  const redrive = await redriveDlqInRounds(pipeline.harness.sqs, {
+    dlqUrl: pipeline.dlqUrl,
+    queueUrl: pipeline.queueUrl,
+    onProgress: (_moved, entry) => {
+      // Moved by SQS itself after maxReceiveCount receives: no reason attributes.
+      if (entry.errorType === undefined) exhausted++;
+      else if (entry.errorType === "InjectedSinkRejection") run.count("sinkRejectDeadLettered");
+    },
+  });
+  if (exhausted > 0) run.count("exhaustedToDlqBySqs", exhausted);
+  await pipeline.poller.drain({ idleMs: 1_000, timeoutMs: 60_000 });
+  const wrongAcks = redrive.movedIds
+    .map((id) => [id, run.redrive.acks.get(id) ?? 0] as const)
+    .filter(([, n]) => n !== 1);
+  if (wrongAcks.length > 0) {
+    run.problems.push(
+      `${wrongAcks.length} of ${redrive.moved} redriven messages not acknowledged exactly once (e.g. ${wrongAcks
+        .slice(0, 3)
+        .map(([id, n]) => `${id}: ${n}×`)
+        .join(", ")})`,
+    );
+  }
+  return redrive.moved;
+}
+
+/**
+ * Read with `tidemark dlq`'s reader, taking (not peeking): a FIFO group's later messages show only once
+ * the earlier ones are deleted. The queue's own count catches anything the read could not show.
+ */
+async function checkDlqLeft(run: ChaosRun, pipeline: LocalPipeline, poisonSent: number): Promise<string[]> {
+  const left = await readDlq(pipeline.harness.sqs, pipeline.dlqUrl, 1000, "take");
+  const problems =
+    left.approximateTotal === left.entries.length
+      ? []
+      : [`DLQ holds ${left.approximateTotal} messages, ${left.entries.length} readable`];
+  return [...problems, ...checkDlq(left.entries, poisonSent, run.schedule)];
+}
+
+/** Guarantees 1–3 against the chain; returns the events checked. */
+function checkSink(run: ChaosRun, verification: VerifyReport): number {
+  let checked = 0;
+  for (const t of verification.tables) {
+    checked += t.expected;
+    if (t.missing.length + t.unexpected.length + t.duplicates.length > 0) {
+      run.problems.push(
+        `${t.table}: ${t.missing.length} missing, ${t.unexpected.length} unexpected, ${t.duplicates.length} duplicated (e.g. ${[...t.missing, ...t.unexpected, ...t.duplicates].slice(0, 3).join("; ")})`,
+      );
+    }
+  }
+  for (const chain of ["l1", "l2"] as const) {
+    const o = verification.orphans[chain];
+    checked += o.offChain;
+    if (o.unmarked.length > 0) run.problems.push(`${chain}: ${o.unmarked.length} orphaned blocks not marked`);
+  }
+  return checked;
+}
+
+/** Guarantee 4's leftovers: no claim held for good; every duplicate past the window dropped or retaken. */
+async function checkClaimsAndDuplicates(run: ChaosRun, pipeline: LocalPipeline): Promise<void> {
+  // An applied record whose completion write failed keeps an IN_PROGRESS item by design; its claim must
+  // have expired (a later copy retakes it), never hold the event forever.
+  const claims = await claimsInProgress(
+    pipeline.harness.ddb,
+    pipeline.parts.resources.idempotencyTable as string,
+  );
+  const live = claims.filter(
+    (c) =>
+      c.claimExpiresAt === undefined || c.claimExpiresAt > Date.now() + TIMING.claimTimeoutSeconds * 1000,
+  );
+  if (live.length > 0)
+    run.problems.push(`${live.length} idempotency item(s) IN_PROGRESS with a claim that never expires`);
+  run.counters.unrecordedCompletions = claims.length;
+  const newIdDuplicates = run.injected["duplicate:newDedupId"] ?? 0;
+  const dropped = pipeline.processorMetrics.total(ProcessorMetric.DuplicatesDropped);
+  // A copy is dropped as a duplicate, or, when the first copy's completion write was lost (throttled),
+  // re-applied idempotently after retaking the expired claim; the sink check catches any double row.
+  const retaken = pipeline.processorMetrics.total(ProcessorMetric.ExpiredClaimsRetaken);
+  if (dropped + retaken < newIdDuplicates) {
+    run.problems.push(
+      `${newIdDuplicates} duplicates published past the window, only ${dropped} dropped and ${retaken} retaken`,
+    );
+  }
+}
+
+function tallyCounters(run: ChaosRun, pipeline: LocalPipeline, redriven: number): void {
+  for (const [kind, n] of Object.entries(run.aws.injected)) run.count(kind, n);
+  for (const [kind, n] of Object.entries(run.sinkFaults.injected)) run.count(kind, n);
+  for (const chain of ["l1", "l2"] as const) {
+    for (const proxy of run.proxies[chain])
+      for (const [mode, n] of Object.entries(proxy.faults)) run.count(`rpc:${mode}`, n);
+  }
+  const m = pipeline.processorMetrics;
+  const { ingest } = pipeline;
+  const devnet = pipeline.devnet as NonNullable<LocalPipeline["devnet"]>;
+  Object.assign(run.counters, {
+    ingestorInvocations: ingest.invocations,
+    leaseStandDowns: ingest.leaseStandDowns,
+    failedIngestorInvocations: ingest.failedInvocations,
+    processorCrashes: run.processorCrashes,
+    processorTimeouts: run.processorTimeouts,
+    otherAcksDuringRedrive: run.redrive.otherAcks,
+    processed: m.total(ProcessorMetric.RecordsProcessed),
+    duplicatesDropped: m.total(ProcessorMetric.DuplicatesDropped),
+    retried: m.total(ProcessorMetric.RecordsRetried),
+    deadLettered: m.total(ProcessorMetric.RecordsDeadLettered),
+    expiredClaimsRetaken: m.total(ProcessorMetric.ExpiredClaimsRetaken),
+    redriven,
+    l2Blocks: ingest.next.l2,
+    l1Blocks: ingest.next.l1,
+    reorgsL1: devnet.stats.reorgs.l1.total,
+    reorgsL2: devnet.stats.reorgs.l2.total,
+  });
 }
 
 /** Switch every fault to what the schedule says for this block (all off past the end). */
@@ -526,24 +496,6 @@ async function expireLease(ddb: DynamoDBClient, table: string, chain: Chain): Pr
   } catch {
     return false; // nobody held it: nothing to lose
   }
-}
-
-async function resend(
-  sqs: SQSClient,
-  queueUrl: string,
-  entry: SendMessageBatchRequestEntry,
-  dedupId: string,
-) {
-  await sleep(50);
-  await sqs.send(
-    new SendMessageCommand({
-      QueueUrl: queueUrl,
-      MessageBody: entry.MessageBody,
-      MessageGroupId: entry.MessageGroupId,
-      MessageDeduplicationId: dedupId,
-      MessageAttributes: entry.MessageAttributes,
-    }),
-  );
 }
 
 /** After the redrive the DLQ holds exactly the poison, each once, with the reason it failed. */
@@ -610,37 +562,6 @@ async function claimsInProgress(
     start = out.LastEvaluatedKey;
   } while (start);
   return found;
-}
-
-/** Receive and delete everything on a queue, with the reason attributes. */
-async function takeAll(
-  sqs: SQSClient,
-  queueUrl: string,
-): Promise<{ body: string; errorType: string | undefined; errorMessage: string | undefined }[]> {
-  const taken: { body: string; errorType: string | undefined; errorMessage: string | undefined }[] = [];
-  for (let empty = 0; empty < 2; ) {
-    const out = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: queueUrl,
-        MaxNumberOfMessages: 10,
-        WaitTimeSeconds: 0,
-        MessageAttributeNames: ["All"],
-      }),
-    );
-    const messages = out.Messages ?? [];
-    empty = messages.length === 0 ? empty + 1 : 0;
-    for (const m of messages) {
-      taken.push({
-        body: m.Body ?? "",
-        errorType: m.MessageAttributes?.errorType?.StringValue,
-        errorMessage: m.MessageAttributes?.errorMessage?.StringValue,
-      });
-      await sqs.send(
-        new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle as string }),
-      );
-    }
-  }
-  return taken;
 }
 
 function sleep(ms: number): Promise<void> {

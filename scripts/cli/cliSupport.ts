@@ -1,4 +1,4 @@
-import { parseArgs } from "node:util";
+import { Command, CommanderError, Option } from "commander";
 
 /** Exit codes every subcommand uses, so that scripts can branch on them. */
 export const EXIT = {
@@ -60,23 +60,49 @@ export interface ParsedCommand {
   readonly positionals: string[];
 }
 
-/** node:util parseArgs with its errors turned into UsageError (a typo never shows a stack trace). */
+export interface ParseCommandSettings {
+  /** Accept the target options (--stage, --local, --env-file, ...). False for npm start, the drill, chaos. @default true */
+  readonly target?: boolean;
+}
+
+/**
+ * The one argument layer of `tidemark`'s subcommands, `npm start`, the drill and chaos: commander,
+ * with its errors turned into a one-line UsageError ("did you mean" included), never a stack trace.
+ * Values keep the option names as written (`error-type`, not `errorType`).
+ */
 export function parseCommand(
   argv: readonly string[],
   options: OptionSpec,
   maxPositionals = 0,
+  settings: ParseCommandSettings = {},
 ): ParsedCommand {
-  let parsed: ParsedCommand;
+  const spec: OptionSpec =
+    settings.target === false ? { help: TARGET_OPTIONS.help, ...options } : { ...TARGET_OPTIONS, ...options };
+  const command = new Command()
+    .exitOverride()
+    .helpOption(false)
+    .allowExcessArguments()
+    .argument("[arguments...]")
+    .configureOutput({ writeOut: () => undefined, writeErr: () => undefined, outputError: () => undefined });
+  for (const [name, o] of Object.entries(spec)) command.addOption(toCommanderOption(name, o));
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: { ...TARGET_OPTIONS, ...options },
-      strict: true,
-      allowPositionals: true,
-    }) as ParsedCommand;
+    command.parse([...argv], { from: "user" });
   } catch (error) {
-    throw new UsageError((error as Error).message.replace(/\. To specify a positional.*$/s, "."));
+    if (error instanceof CommanderError) throw new UsageError(oneLineCommanderMessage(error.message));
+    throw error;
   }
+  const opts = command.opts();
+  const values: ParsedCommand["values"] = {};
+  for (const name of Object.keys(spec)) {
+    // commander reads `--no-x` as x = false.
+    const value = name.startsWith("no-")
+      ? opts[camel(name.slice(3))] === false
+        ? true
+        : undefined
+      : opts[camel(name)];
+    if (value !== undefined) values[name] = value as string | boolean | string[];
+  }
+  const parsed: ParsedCommand = { values, positionals: [...command.args] };
   if (parsed.values.help !== true && parsed.positionals.length > maxPositionals) {
     throw new UsageError(`unexpected argument "${parsed.positionals[maxPositionals]}"`);
   }
@@ -84,6 +110,63 @@ export function parseCommand(
     throw new UsageError("--local and --stage exclude each other");
   }
   return parsed;
+}
+
+function toCommanderOption(name: string, o: OptionSpec[string]): Option {
+  const flags = `${o.short ? `-${o.short}, ` : ""}--${name}${o.type === "string" ? " <value>" : ""}`;
+  const option = new Option(flags);
+  if (o.multiple)
+    option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
+  return option;
+}
+
+const camel = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** "error: unknown option '--frm'\n(Did you mean --from?)" → "unknown option '--frm' (did you mean --from?)". */
+export function oneLineCommanderMessage(message: string): string {
+  return message
+    .replace(/^error: /, "")
+    .replace(/\s*\n\(Did you mean (.*)\?\)/, " (did you mean $1?)")
+    .replace(/\s*\n\s*/g, " ")
+    .trim();
+}
+
+/** The target options as command-line arguments again, to hand the ones given before a subcommand to it. */
+export function targetArgv(values: Record<string, unknown>): string[] {
+  const argv: string[] = [];
+  for (const name of Object.keys(TARGET_OPTIONS)) {
+    const value = values[camel(name)];
+    if (value === true) argv.push(`--${name}`);
+    else if (typeof value === "string") argv.push(`--${name}`, value);
+  }
+  return argv;
+}
+
+/**
+ * Run one entry point's work and turn every failure into one line and an exit code: 2 for a usage
+ * error (with a pointer to `--help`), 3 when the target cannot be reached, 1 otherwise.
+ */
+export async function runEntryPoint(name: string, io: CliIo, work: () => Promise<number>): Promise<number> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr.write(`error: ${error.message} (see ${name} --help)\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof TargetError) {
+      io.stderr.write(`error: ${error.message}\n`);
+      return EXIT.target;
+    }
+    const e = error as Error;
+    const unreachable =
+      /ECONNREFUSED|ENOTFOUND|fetch failed|CredentialsProviderError|Could not load credentials/i.test(
+        `${e?.name} ${e?.message} ${String((e as { cause?: unknown })?.cause ?? "")}`,
+      );
+    io.stderr.write(`error: ${name} failed: ${e?.name ?? "Error"}: ${e?.message ?? String(error)}\n`);
+    if (io.env.TIDEMARK_DEBUG) io.stderr.write(`${e?.stack ?? ""}\n`);
+    return unreachable ? EXIT.target : EXIT.findings;
+  }
 }
 
 export function stringOption(values: ParsedCommand["values"], name: string): string | undefined {

@@ -11,7 +11,7 @@ import type { Hex } from "viem";
 import type { Chain } from "../../lambdas/shared/events.js";
 import type { SqlQueryable } from "../../lambdas/sink/SqlQueryable.js";
 import { localAwsConfig } from "../local/localAwsConfig.js";
-import { httpSinkQuery } from "../ops/sinkQueryServer.js";
+import { httpSinkQuery } from "../pipeline/sinkQueryServer.js";
 import { type CliIo, type ParsedCommand, stringOption, TargetError } from "./cliSupport.js";
 
 /** The env file `tidemark local` writes and every `--local` command reads, unless told otherwise. */

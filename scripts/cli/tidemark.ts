@@ -3,8 +3,17 @@ process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
 process.env.POWERTOOLS_LOG_LEVEL ??= "SILENT";
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
+import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
-import { type CliIo, EXIT, TargetError, UsageError } from "./cliSupport.js";
+import { CommanderError, Command as Program } from "commander";
+import {
+  type CliIo,
+  EXIT,
+  oneLineCommanderMessage,
+  runEntryPoint,
+  TARGET_OPTIONS,
+  targetArgv,
+} from "./cliSupport.js";
 import { backfillCommand } from "./commands/backfillCommand.js";
 import type { Command } from "./commands/command.js";
 import { consumersCommand } from "./commands/consumersCommand.js";
@@ -31,46 +40,60 @@ Operate a Tidemark pipeline: locally (the default) or a deployed stage (--stage 
 Commands
 ${COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`).join("\n")}
 
-\`tidemark <command> --help\` shows a command's options. docs/DEPLOYMENT.md is the runbook.
+Target options (--stage, --local, --env-file, --stack-outputs, --region, --json) go before or after
+the command. \`tidemark <command> --help\` shows a command's options, \`tidemark --version\` the version.
+docs/DEPLOYMENT.md is the runbook.
 Exit codes: 0 ok, 1 findings / unhealthy / failed, 2 usage error, 3 target not found or unreachable.`;
 
-/** Run one command line; never throws: every failure becomes a message and an exit code. */
+/** The version `tidemark --version` prints: the package's. */
+export const VERSION = (
+  JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
+).version;
+
+/**
+ * Run one command line; never throws: every failure becomes one line on stderr and an exit code.
+ * commander dispatches (with "did you mean" for a mistyped command) and takes the target options
+ * anywhere, before or after the subcommand; each subcommand parses the rest through parseCommand.
+ */
 export async function runTidemark(argv: readonly string[], io: CliIo): Promise<number> {
-  const [name, ...rest] = argv;
-  if (name === undefined || name === "-h" || name === "--help" || name === "help") {
-    (name === undefined ? io.stderr : io.stdout).write(`${USAGE}\n`);
-    return name === undefined ? EXIT.usage : EXIT.ok;
-  }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (!command) {
-    const near = COMMANDS.find((c) => c.name.startsWith(name.slice(0, 2)));
-    io.stderr.write(
-      `error: unknown command "${name}"${near ? ` (did you mean ${near.name}?)` : ""}\n\n${USAGE}\n`,
-    );
+  if (argv.length === 0) {
+    io.stderr.write(`${USAGE}\n`);
     return EXIT.usage;
   }
-  try {
-    return await command.run(rest, io);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      io.stderr.write(`error: ${error.message}\n\n${command.usage}\n`);
-      return EXIT.usage;
-    }
-    if (error instanceof TargetError) {
-      io.stderr.write(`error: ${error.message}\n`);
-      return EXIT.target;
-    }
-    const e = error as Error;
-    const unreachable =
-      /ECONNREFUSED|ENOTFOUND|fetch failed|CredentialsProviderError|Could not load credentials/i.test(
-        `${e?.name} ${e?.message} ${String((e as { cause?: unknown })?.cause ?? "")}`,
-      );
-    io.stderr.write(
-      `error: tidemark ${name} failed: ${e?.name ?? "Error"}: ${e?.message ?? String(error)}\n`,
-    );
-    if (io.env.TIDEMARK_DEBUG) io.stderr.write(`${e?.stack ?? ""}\n`);
-    return unreachable ? EXIT.target : EXIT.findings;
+  let code: number = EXIT.ok;
+  const program = new Program("tidemark")
+    .version(VERSION, "-V, --version")
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      outputError: (text, write) => write(`error: ${oneLineCommanderMessage(text)} (see tidemark --help)\n`),
+    })
+    .configureHelp({ formatHelp: () => `${USAGE}\n` });
+  for (const [name, o] of Object.entries(TARGET_OPTIONS)) {
+    if (name !== "help") program.option(`--${name}${o.type === "string" ? " <value>" : ""}`);
   }
+  for (const command of COMMANDS) {
+    program
+      .command(command.name)
+      .summary(command.summary)
+      .helpOption(false)
+      .allowUnknownOption()
+      .allowExcessArguments()
+      .argument("[arguments...]")
+      .action(async (_arguments: string[], _options: unknown, sub: Program) => {
+        const args = [...targetArgv(program.opts()), ...sub.args];
+        code = await runEntryPoint(`tidemark ${command.name}`, io, () => command.run(args, io));
+      });
+  }
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    const done = ["commander.helpDisplayed", "commander.version", "commander.help"].includes(error.code);
+    return done ? EXIT.ok : EXIT.usage;
+  }
+  return code;
 }
 
 async function main(): Promise<void> {

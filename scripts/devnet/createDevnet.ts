@@ -177,46 +177,42 @@ interface MutableReorgCounts {
   byDepth: Record<number, number>;
 }
 
-export function createDevnet(parameters: CreateDevnetParameters): Devnet {
-  const seed = parameters.seed ?? 1;
-  const knobs = resolveDevnetKnobs(parameters.knobs);
-  const rng = createPrng(seed);
-  const l1: Chain = blankChain(createChainMiner({ name: "l1", url: parameters.l1Url }));
-  const l2: Chain = blankChain(createChainMiner({ name: "l2", url: parameters.l2Url }));
-
-  let addresses: DevnetAddresses | undefined;
-  let nextL1Ts = 0;
-  let nextL2Ts = 0;
+/** The devnet's state, shared by its steps. */
+interface DevnetState {
+  readonly seed: number | string;
+  readonly knobs: ResolvedDevnetKnobs;
+  readonly rng: ReturnType<typeof createPrng>;
+  readonly l1: Chain;
+  readonly l2: Chain;
+  addresses: DevnetAddresses | undefined;
+  nextL1Ts: number;
+  nextL2Ts: number;
   /** Count of L1 ticks; the unit of prove and verify delays. */
-  let l1Tick = 0;
+  l1Tick: number;
   /** L1 blocks after the deployment, newest last, at most l1ReorgMaxDepth: the reorgable window. */
-  let l1Recent: MinedBlock[] = [];
+  l1Recent: MinedBlock[];
   /** Invariant: the canonical L2 blocks after the last proposed one, oldest first — and only these may reorg. */
-  const l2Unproposed: L2Block[] = [];
+  readonly l2Unproposed: L2Block[];
   /** Proposed, not yet verified, in batch id order. */
-  const pending: PendingBatch[] = [];
-  let nextBatchId = 1;
-  let targetBatchSize = rng.int(knobs.batchSize);
-  let settling = false;
+  readonly pending: PendingBatch[];
+  nextBatchId: number;
+  targetBatchSize: number;
+  settling: boolean;
+  readonly stats: MutableDevnetStats;
+  readonly reorgs: InjectedReorg[];
+}
 
-  const stats = {
-    l1Blocks: 0,
-    l2Blocks: 0,
-    l2Txs: 0,
-    batchesProposed: 0,
-    batchesProved: 0,
-    batchesVerified: 0,
-    forcedInclusions: 0,
-    lastProposedL2BlockId: 0,
-    reorgs: {
-      l1: { total: 0, byDepth: {} } as MutableReorgCounts,
-      l2: { total: 0, byDepth: {} } as MutableReorgCounts,
-    },
-    orphanedBlocks: { l1: 0, l2: 0 },
-    reincludedTxs: { l1: 0, l2: 0 },
-  };
-  const reorgs: InjectedReorg[] = [];
+/** DevnetStats as the steps update it. */
+type MutableDevnetStats = {
+  -readonly [K in Exclude<keyof DevnetStats, "reorgs" | "orphanedBlocks" | "reincludedTxs">]: DevnetStats[K];
+} & {
+  readonly reorgs: { readonly l1: MutableReorgCounts; readonly l2: MutableReorgCounts };
+  readonly orphanedBlocks: { l1: number; l2: number };
+  readonly reincludedTxs: { l1: number; l2: number };
+};
 
+export function createDevnet(parameters: CreateDevnetParameters): Devnet {
+  const s = createDevnetState(parameters);
   let stopped = false;
   const stopController = new AbortController();
   let running: Promise<unknown> | undefined;
@@ -230,362 +226,20 @@ export function createDevnet(parameters: CreateDevnetParameters): Devnet {
     tail = result.catch(() => undefined);
     return result;
   };
-  const requireDeployed = (): DevnetAddresses => {
-    if (!addresses) throw new DevnetError("call deploy() before driving the devnet");
-    return addresses;
-  };
-
-  const sign = (
-    chain: Chain,
-    from: number,
-    tx: { to?: Address; data?: Hex; value?: bigint; gas: bigint },
-  ): Promise<Hex> => {
-    const account = getDevAccounts()[from];
-    const nonce = chain.nonces[from];
-    if (!account || nonce === undefined) throw new DevnetError(`no dev account ${from}`);
-    chain.nonces[from] = nonce + 1;
-    return account.signTransaction({
-      chainId: chain.chainId,
-      type: "eip1559",
-      nonce,
-      to: tx.to ?? null,
-      data: tx.data,
-      value: tx.value ?? 0n,
-      gas: tx.gas,
-      maxFeePerGas: chain.maxFeePerGas,
-      maxPriorityFeePerGas: parseGwei("0.1"),
-    });
-  };
-  const sequencerAddress = (i: number): Address => {
-    const account = getDevAccounts()[i];
-    if (!account) throw new DevnetError(`no dev account ${i}`);
-    return account.address;
-  };
-
-  const mineL1 = async (timestamp: number, rawTxs: readonly Hex[]): Promise<MinedBlock> => {
-    const block = await l1.miner.mine({ timestamp, rawTxs, requireSuccess: true });
-    l1.head = block;
-    l1Recent.push(block);
-    if (l1Recent.length > knobs.l1ReorgMaxDepth) l1Recent = l1Recent.slice(-knobs.l1ReorgMaxDepth);
-    return block;
-  };
-
-  const mineL2 = async (timestamp: number, sequencer: number, rawTxs: readonly Hex[]): Promise<L2Block> => {
-    const block = await l2.miner.mine({ timestamp, coinbase: sequencerAddress(sequencer), rawTxs });
-    l2.head = block;
-    const l2Block = { ...block, sequencer };
-    l2Unproposed.push(l2Block);
-    return l2Block;
-  };
-
-  const reorgL2 = async (depth: number): Promise<void> => {
-    const dropped = l2Unproposed.splice(-depth);
-    const ancestor = await l2.miner.rollback(depth);
-    let ts = ancestor.timestamp;
-    for (const old of dropped) {
-      // +1 s and a re-drawn coinbase: the replacement differs from the orphan at the same height.
-      ts = Math.max(ts + 1, old.timestamp + 1);
-      await mineL2(ts, rng.weighted(knobs.sequencerWeights), old.rawTxs);
-    }
-    record(
-      "l2",
-      depth,
-      ancestor,
-      dropped,
-      dropped.flatMap((b) => b.txHashes),
-    );
-  };
-
-  const reorgL1 = async (depth: number): Promise<void> => {
-    const dropped = l1Recent.splice(-depth);
-    const ancestor = await l1.miner.rollback(depth);
-    const first = dropped[0];
-    if (!first || ancestor.number !== first.number - 1) {
-      throw new DevnetError("l1 rollback did not land on the expected ancestor", {
-        context: { ancestor, depth },
-      });
-    }
-    // The extra empty block makes every re-included transaction land one block later than before.
-    let ts = Math.max(ancestor.timestamp + 1, first.timestamp + 1);
-    await mineL1(ts, []);
-    for (const old of dropped) {
-      ts = Math.max(ts + 1, old.timestamp + 1);
-      await mineL1(ts, old.rawTxs);
-    }
-    record(
-      "l1",
-      depth,
-      ancestor,
-      dropped,
-      dropped.flatMap((b) => b.txHashes),
-    );
-  };
-
-  const record = (
-    chain: "l1" | "l2",
-    depth: number,
-    ancestor: BlockRef,
-    dropped: readonly MinedBlock[],
-    reincludedTxHashes: Hex[],
-  ): void => {
-    const counts = stats.reorgs[chain];
-    counts.total++;
-    counts.byDepth[depth] = (counts.byDepth[depth] ?? 0) + 1;
-    stats.orphanedBlocks[chain] += dropped.length;
-    stats.reincludedTxs[chain] += reincludedTxHashes.length;
-    const head = chain === "l1" ? l1.head : l2.head;
-    reorgs.push({
-      chain,
-      depth,
-      commonAncestor: { number: ancestor.number, hash: ancestor.hash },
-      orphaned: dropped.map((b) => ({ number: b.number, hash: b.hash })),
-      newHead: { number: head.number, hash: head.hash },
-      reincludedTxHashes,
-    });
-  };
-
-  /** Signs the L1 transactions proposing the oldest `size` unproposed L2 blocks as the next batch. */
-  const proposeBatch = async (size: number): Promise<Hex[]> => {
-    const { inbox, wrapper } = requireDeployed();
-    const blocks = l2Unproposed.splice(0, size);
-    const last = blocks.at(-1);
-    if (!last) throw new DevnetError("cannot propose an empty batch");
-    const batchId = nextBatchId++;
-    const txs = blocks.flatMap((b) => b.rawTxs);
-    const txList: Hex = txs.length > 0 ? concatHex(txs) : "0x";
-    const info = {
-      txsHash: keccak256(txList),
-      blocks: blocks.map((b, i) => ({
-        numTransactions: b.txHashes.length,
-        // Seconds after the previous block of the batch (0 for the first), as Taiko encodes it.
-        timeShift: i === 0 ? 0 : Math.min(255, b.timestamp - (blocks[i - 1]?.timestamp ?? b.timestamp)),
-        signalSlots: [],
-      })),
-      blobHashes: [],
-      extraData: zeroHash,
-      coinbase: sequencerAddress(last.sequencer),
-      proposedIn: 0n, // set by the inbox from block.number
-      blobCreatedIn: 0n,
-      blobByteOffset: 0,
-      blobByteSize: 0,
-      gasLimit: Number(last.gasLimit),
-      lastBlockId: BigInt(last.number),
-      lastBlockTimestamp: BigInt(last.timestamp),
-      anchorBlockId: BigInt(l1.head.number),
-      anchorBlockHash: l1.head.hash,
-      baseFeeConfig: BASE_FEE_CONFIG,
-    };
-    const raws: Hex[] = [];
-    stats.batchesProposed++;
-    if (knobs.forcedInclusionEvery > 0 && stats.batchesProposed % knobs.forcedInclusionEvery === 0) {
-      // As on Taiko, the wrapper processes the forced inclusion just before the proposal it rides with.
-      const inclusion = {
-        blobHash: rng.bytes32(),
-        feeInGwei: BigInt(rng.int([1, 1000])),
-        createdAtBatchId: BigInt(batchId - 1),
-        blobByteOffset: 0,
-        blobByteSize: rng.int([1_000, 131_072]),
-        blobCreatedIn: BigInt(l1.head.number),
-      };
-      const data = encodeFunctionData({
-        abi: devnetInboxWrapperAbi,
-        functionName: "processForcedInclusion",
-        args: [inclusion],
-      });
-      raws.push(await sign(l1, last.sequencer, { to: wrapper, data, gas: 150_000n }));
-      stats.forcedInclusions++;
-    }
-    const data = encodeFunctionData({
-      abi: devnetInboxAbi,
-      functionName: "proposeBatch",
-      args: [info, txList],
-    });
-    const gas = BigInt(Math.min(16_000_000, 400_000 + 40_000 * blocks.length + 80 * (txList.length / 2)));
-    raws.push(await sign(l1, last.sequencer, { to: inbox, data, gas }));
-    pending.push({
-      id: batchId,
-      transition: { parentHash: last.parentHash, blockHash: last.hash, stateRoot: last.stateRoot },
-      proveAt: l1Tick + rng.int(knobs.proveDelayL1Blocks),
-    });
-    stats.lastProposedL2BlockId = last.number;
-    return raws;
-  };
-
-  const proveDue = async (): Promise<Hex[]> => {
-    const due = pending.filter((b) => b.verifyAt === undefined && b.proveAt <= l1Tick);
-    if (due.length === 0) return [];
-    for (const b of due) b.verifyAt = l1Tick + rng.int(knobs.verifyDelayL1Blocks);
-    stats.batchesProved += due.length;
-    const data = encodeFunctionData({
-      abi: devnetInboxAbi,
-      functionName: "proveBatches",
-      args: [due.map((b) => BigInt(b.id)), due.map((b) => b.transition)],
-    });
-    return [
-      await sign(l1, PROVER, {
-        to: requireDeployed().inbox,
-        data,
-        gas: BigInt(150_000 + 60_000 * due.length),
-      }),
-    ];
-  };
-
-  /** Verification runs in batch order: it stops at the first batch not yet proved or not yet due. */
-  const verifyDue = async (): Promise<Hex[]> => {
-    let last: PendingBatch | undefined;
-    let count = 0;
-    while (pending[0]?.verifyAt !== undefined && pending[0].verifyAt <= l1Tick) {
-      last = pending.shift();
-      count++;
-    }
-    if (!last) return [];
-    stats.batchesVerified += count;
-    const data = encodeFunctionData({
-      abi: devnetInboxAbi,
-      functionName: "verifyBatches",
-      args: [BigInt(last.id), last.transition.blockHash],
-    });
-    return [
-      await sign(l1, PROVER, { to: requireDeployed().inbox, data, gas: BigInt(80_000 + 5_000 * count) }),
-    ];
-  };
-
-  const tickL1 = async (timestamp: number): Promise<void> => {
-    l1Tick++;
-    if (!settling && rng.chance(knobs.l1ReorgProbability)) {
-      const depth = Math.min(rng.int([1, knobs.l1ReorgMaxDepth]), l1Recent.length);
-      if (depth > 0) await reorgL1(depth);
-    }
-    const raws: Hex[] = [];
-    for (let n = 0; n < MAX_PROPOSALS_PER_L1_BLOCK; n++) {
-      const size = settling ? Math.min(l2Unproposed.length, knobs.batchSize[1]) : targetBatchSize;
-      if (size === 0 || l2Unproposed.length < size) break;
-      raws.push(...(await proposeBatch(size)));
-      if (!settling) targetBatchSize = rng.int(knobs.batchSize);
-    }
-    raws.push(...(await proveDue()));
-    raws.push(...(await verifyDue()));
-    await mineL1(Math.max(timestamp, l1.head.timestamp + 1), raws);
-  };
-
-  const stepOnce = async (): Promise<void> => {
-    requireDeployed();
-    const ts = nextL2Ts;
-    // L1 blocks due by now come first, so a batch only ever covers L2 blocks older than its L1 block.
-    while (nextL1Ts <= ts) {
-      await tickL1(nextL1Ts);
-      nextL1Ts += knobs.l1BlockTimeSec;
-    }
-    if (rng.chance(knobs.l2ReorgProbability)) {
-      const depth = Math.min(rng.int([1, knobs.l2ReorgMaxDepth]), l2Unproposed.length);
-      if (depth > 0) await reorgL2(depth);
-    }
-    const sequencer = rng.weighted(knobs.sequencerWeights);
-    const count = rng.int(knobs.txPerBlock);
-    const raws: Hex[] = [];
-    for (let i = 0; i < count; i++) {
-      const from = rng.int([0, DEV_ACCOUNT_COUNT - 1]);
-      const to = getDevAccounts()[rng.int([0, DEV_ACCOUNT_COUNT - 1])]?.address;
-      const value = BigInt(rng.int([1, 1_000_000])) * 1_000_000_000n;
-      raws.push(await sign(l2, from, { to, value, gas: 21_000n }));
-    }
-    const block = await mineL2(Math.max(ts, l2.head.timestamp + 1), sequencer, raws);
-    stats.l2Txs += count;
-    nextL2Ts = block.timestamp + knobs.l2BlockTimeSec;
-  };
-
-  const refreshCounts = (): void => {
-    const a = addresses;
-    if (!a) return;
-    stats.l1Blocks = l1.head.number - a.deployedInL1Block;
-    stats.l2Blocks = l2.head.number - (a.firstL2BlockId - 1);
-  };
-
-  const deploy = (): Promise<DevnetAddresses> =>
-    exclusive(async () => {
-      if (addresses) return addresses;
-      const accounts = getDevAccounts();
-      const artifacts = await compileDevnetContracts();
-      for (const chain of [l1, l2]) {
-        await chain.miner.takeControl();
-        chain.chainId = await chain.miner.chainId();
-        chain.nonces = await Promise.all(accounts.map((a) => chain.miner.nonce(a.address)));
-        // Blocks stay far below target, so the base fee only falls: three times today's is ample.
-        chain.maxFeePerGas = 3n * (await chain.miner.baseFee()) + parseGwei("1");
-        chain.head = await chain.miner.head();
-      }
-      const clock = Math.max(l1.head.timestamp, l2.head.timestamp) + 1;
-      const deployer = accounts[DEPLOYER]?.address as Address;
-      const inbox = getContractAddress({ from: deployer, nonce: BigInt(l1.nonces[DEPLOYER] ?? 0) });
-      const inboxTx = await sign(l1, DEPLOYER, {
-        data: encodeDeployData({
-          abi: devnetInboxAbi,
-          bytecode: artifacts.inbox.bytecode,
-          args: [BigInt(l2.head.number)],
-        }),
-        gas: 3_000_000n,
-      });
-      const wrapper = getContractAddress({ from: deployer, nonce: BigInt(l1.nonces[DEPLOYER] ?? 0) });
-      const wrapperTx = await sign(l1, DEPLOYER, { data: artifacts.wrapper.bytecode, gas: 1_000_000n });
-      const block = await l1.miner.mine({
-        timestamp: clock,
-        rawTxs: [inboxTx, wrapperTx],
-        requireSuccess: true,
-      });
-      l1.head = block;
-      addresses = { inbox, wrapper, deployedInL1Block: block.number, firstL2BlockId: l2.head.number + 1 };
-      stats.lastProposedL2BlockId = l2.head.number;
-      nextL1Ts = clock + knobs.l1BlockTimeSec;
-      nextL2Ts = clock + knobs.l2BlockTimeSec;
-      return addresses;
-    });
-
   const step = (): Promise<void> =>
     exclusive(async () => {
-      await stepOnce();
-      refreshCounts();
+      await stepOnce(s);
+      refreshCounts(s);
     });
-
-  const settle = (): Promise<DevnetStats> =>
-    exclusive(async () => {
-      requireDeployed();
-      settling = true;
-      try {
-        while (l2Unproposed.length > 0 || pending.length > 0) {
-          await tickL1(nextL1Ts);
-          nextL1Ts += knobs.l1BlockTimeSec;
-        }
-        // Keep L2 time from falling behind the L1 time just spent.
-        nextL2Ts = Math.max(nextL2Ts, nextL1Ts - knobs.l1BlockTimeSec + knobs.l2BlockTimeSec);
-      } finally {
-        settling = false;
-      }
-      refreshCounts();
-      return snapshot();
-    });
+  const snapshot = (): DevnetStats => structuredClone(s.stats);
 
   const run = async (runParameters: DevnetRunParameters = {}): Promise<DevnetStats> => {
-    const { l2Blocks, durationMs, signal } = runParameters;
     if (stopped) throw new DevnetError("the devnet was stopped");
     if (running) throw new DevnetError("run() is already running");
-    requireDeployed();
+    requireDeployed(s);
+    const { signal } = runParameters;
     const abort = signal ? AbortSignal.any([signal, stopController.signal]) : stopController.signal;
-    const started = performance.now();
-    const loop = async (): Promise<void> => {
-      let done = 0;
-      const timeLeft = () =>
-        durationMs === undefined ? Number.POSITIVE_INFINITY : started + durationMs - performance.now();
-      while (!abort.aborted && (l2Blocks === undefined || done < l2Blocks) && timeLeft() > 0) {
-        await step();
-        done++;
-        if (knobs.pacingMsPerL2Block > 0) {
-          // Paced against the start, not the previous block, so slow steps do not accumulate drift.
-          const wait = Math.min(started + done * knobs.pacingMsPerL2Block - performance.now(), timeLeft());
-          if (wait > 0) await sleep(wait, undefined, { signal: abort }).catch(() => undefined);
-        }
-      }
-    };
-    running = loop();
+    running = runSteps(s.knobs, step, runParameters, abort);
     try {
       await running;
     } finally {
@@ -594,37 +248,413 @@ export function createDevnet(parameters: CreateDevnetParameters): Devnet {
     return snapshot();
   };
 
-  const stop = async (): Promise<void> => {
-    stopController.abort();
-    const current = running;
-    if (current) await current.catch(() => undefined);
-    stopped = true;
-    await tail;
-  };
-
-  const snapshot = (): DevnetStats => structuredClone(stats);
-
   return {
-    seed,
-    knobs,
+    seed: s.seed,
+    knobs: s.knobs,
     get inboxAddress() {
-      return requireDeployed().inbox;
+      return requireDeployed(s).inbox;
     },
     get wrapperAddress() {
-      return requireDeployed().wrapper;
+      return requireDeployed(s).wrapper;
     },
     get stats() {
       return snapshot();
     },
     get reorgs() {
-      return [...reorgs];
+      return [...s.reorgs];
     },
-    deploy,
+    deploy: () => exclusive(() => deployDevnet(s)),
     step,
     run,
-    settle,
-    stop,
+    settle: () =>
+      exclusive(async () => {
+        await settleDevnet(s);
+        return snapshot();
+      }),
+    stop: async () => {
+      stopController.abort();
+      const current = running;
+      if (current) await current.catch(() => undefined);
+      stopped = true;
+      await tail;
+    },
   };
+}
+
+function createDevnetState(parameters: CreateDevnetParameters): DevnetState {
+  const knobs = resolveDevnetKnobs(parameters.knobs);
+  const rng = createPrng(parameters.seed ?? 1);
+  return {
+    seed: parameters.seed ?? 1,
+    knobs,
+    rng,
+    l1: blankChain(createChainMiner({ name: "l1", url: parameters.l1Url })),
+    l2: blankChain(createChainMiner({ name: "l2", url: parameters.l2Url })),
+    addresses: undefined,
+    nextL1Ts: 0,
+    nextL2Ts: 0,
+    l1Tick: 0,
+    l1Recent: [],
+    l2Unproposed: [],
+    pending: [],
+    nextBatchId: 1,
+    targetBatchSize: rng.int(knobs.batchSize),
+    settling: false,
+    stats: {
+      l1Blocks: 0,
+      l2Blocks: 0,
+      l2Txs: 0,
+      batchesProposed: 0,
+      batchesProved: 0,
+      batchesVerified: 0,
+      forcedInclusions: 0,
+      lastProposedL2BlockId: 0,
+      reorgs: { l1: { total: 0, byDepth: {} }, l2: { total: 0, byDepth: {} } },
+      orphanedBlocks: { l1: 0, l2: 0 },
+      reincludedTxs: { l1: 0, l2: 0 },
+    },
+    reorgs: [],
+  };
+}
+
+function requireDeployed(s: DevnetState): DevnetAddresses {
+  if (!s.addresses) throw new DevnetError("call deploy() before driving the devnet");
+  return s.addresses;
+}
+
+/** Steps until the block count, the duration or the signal says stop, paced as the knobs say. */
+async function runSteps(
+  knobs: ResolvedDevnetKnobs,
+  step: () => Promise<void>,
+  { l2Blocks, durationMs }: DevnetRunParameters,
+  abort: AbortSignal,
+): Promise<void> {
+  const started = performance.now();
+  let done = 0;
+  const timeLeft = () =>
+    durationMs === undefined ? Number.POSITIVE_INFINITY : started + durationMs - performance.now();
+  while (!abort.aborted && (l2Blocks === undefined || done < l2Blocks) && timeLeft() > 0) {
+    await step();
+    done++;
+    if (knobs.pacingMsPerL2Block > 0) {
+      // Paced against the start, not the previous block, so slow steps do not accumulate drift.
+      const wait = Math.min(started + done * knobs.pacingMsPerL2Block - performance.now(), timeLeft());
+      if (wait > 0) await sleep(wait, undefined, { signal: abort }).catch(() => undefined);
+    }
+  }
+}
+
+function sign(
+  chain: Chain,
+  from: number,
+  tx: { to?: Address; data?: Hex; value?: bigint; gas: bigint },
+): Promise<Hex> {
+  const account = getDevAccounts()[from];
+  const nonce = chain.nonces[from];
+  if (!account || nonce === undefined) throw new DevnetError(`no dev account ${from}`);
+  chain.nonces[from] = nonce + 1;
+  return account.signTransaction({
+    chainId: chain.chainId,
+    type: "eip1559",
+    nonce,
+    to: tx.to ?? null,
+    data: tx.data,
+    value: tx.value ?? 0n,
+    gas: tx.gas,
+    maxFeePerGas: chain.maxFeePerGas,
+    maxPriorityFeePerGas: parseGwei("0.1"),
+  });
+}
+
+function sequencerAddress(i: number): Address {
+  const account = getDevAccounts()[i];
+  if (!account) throw new DevnetError(`no dev account ${i}`);
+  return account.address;
+}
+
+async function mineL1(s: DevnetState, timestamp: number, rawTxs: readonly Hex[]): Promise<MinedBlock> {
+  const block = await s.l1.miner.mine({ timestamp, rawTxs, requireSuccess: true });
+  s.l1.head = block;
+  s.l1Recent.push(block);
+  if (s.l1Recent.length > s.knobs.l1ReorgMaxDepth) s.l1Recent = s.l1Recent.slice(-s.knobs.l1ReorgMaxDepth);
+  return block;
+}
+
+async function mineL2(
+  s: DevnetState,
+  timestamp: number,
+  sequencer: number,
+  rawTxs: readonly Hex[],
+): Promise<L2Block> {
+  const block = await s.l2.miner.mine({ timestamp, coinbase: sequencerAddress(sequencer), rawTxs });
+  s.l2.head = block;
+  const l2Block = { ...block, sequencer };
+  s.l2Unproposed.push(l2Block);
+  return l2Block;
+}
+
+async function reorgL2(s: DevnetState, depth: number): Promise<void> {
+  const dropped = s.l2Unproposed.splice(-depth);
+  const ancestor = await s.l2.miner.rollback(depth);
+  let ts = ancestor.timestamp;
+  for (const old of dropped) {
+    // +1 s and a re-drawn coinbase: the replacement differs from the orphan at the same height.
+    ts = Math.max(ts + 1, old.timestamp + 1);
+    await mineL2(s, ts, s.rng.weighted(s.knobs.sequencerWeights), old.rawTxs);
+  }
+  recordReorg(s, "l2", depth, ancestor, dropped);
+}
+
+async function reorgL1(s: DevnetState, depth: number): Promise<void> {
+  const dropped = s.l1Recent.splice(-depth);
+  const ancestor = await s.l1.miner.rollback(depth);
+  const first = dropped[0];
+  if (!first || ancestor.number !== first.number - 1) {
+    throw new DevnetError("l1 rollback did not land on the expected ancestor", {
+      context: { ancestor, depth },
+    });
+  }
+  // The extra empty block makes every re-included transaction land one block later than before.
+  let ts = Math.max(ancestor.timestamp + 1, first.timestamp + 1);
+  await mineL1(s, ts, []);
+  for (const old of dropped) {
+    ts = Math.max(ts + 1, old.timestamp + 1);
+    await mineL1(s, ts, old.rawTxs);
+  }
+  recordReorg(s, "l1", depth, ancestor, dropped);
+}
+
+function recordReorg(
+  s: DevnetState,
+  chain: "l1" | "l2",
+  depth: number,
+  ancestor: BlockRef,
+  dropped: readonly MinedBlock[],
+): void {
+  const reincludedTxHashes = dropped.flatMap((b) => b.txHashes);
+  const counts = s.stats.reorgs[chain];
+  counts.total++;
+  counts.byDepth[depth] = (counts.byDepth[depth] ?? 0) + 1;
+  s.stats.orphanedBlocks[chain] += dropped.length;
+  s.stats.reincludedTxs[chain] += reincludedTxHashes.length;
+  const head = chain === "l1" ? s.l1.head : s.l2.head;
+  s.reorgs.push({
+    chain,
+    depth,
+    commonAncestor: { number: ancestor.number, hash: ancestor.hash },
+    orphaned: dropped.map((b) => ({ number: b.number, hash: b.hash })),
+    newHead: { number: head.number, hash: head.hash },
+    reincludedTxHashes,
+  });
+}
+
+/** Signs the L1 transactions proposing the oldest `size` unproposed L2 blocks as the next batch. */
+async function proposeBatch(s: DevnetState, size: number): Promise<Hex[]> {
+  const { inbox } = requireDeployed(s);
+  const blocks = s.l2Unproposed.splice(0, size);
+  const last = blocks.at(-1);
+  if (!last) throw new DevnetError("cannot propose an empty batch");
+  const batchId = s.nextBatchId++;
+  const txs = blocks.flatMap((b) => b.rawTxs);
+  const txList: Hex = txs.length > 0 ? concatHex(txs) : "0x";
+  const info = {
+    txsHash: keccak256(txList),
+    blocks: blocks.map((b, i) => ({
+      numTransactions: b.txHashes.length,
+      // Seconds after the previous block of the batch (0 for the first), as Taiko encodes it.
+      timeShift: i === 0 ? 0 : Math.min(255, b.timestamp - (blocks[i - 1]?.timestamp ?? b.timestamp)),
+      signalSlots: [],
+    })),
+    blobHashes: [],
+    extraData: zeroHash,
+    coinbase: sequencerAddress(last.sequencer),
+    proposedIn: 0n, // set by the inbox from block.number
+    blobCreatedIn: 0n,
+    blobByteOffset: 0,
+    blobByteSize: 0,
+    gasLimit: Number(last.gasLimit),
+    lastBlockId: BigInt(last.number),
+    lastBlockTimestamp: BigInt(last.timestamp),
+    anchorBlockId: BigInt(s.l1.head.number),
+    anchorBlockHash: s.l1.head.hash,
+    baseFeeConfig: BASE_FEE_CONFIG,
+  };
+  const raws: Hex[] = [];
+  s.stats.batchesProposed++;
+  if (s.knobs.forcedInclusionEvery > 0 && s.stats.batchesProposed % s.knobs.forcedInclusionEvery === 0) {
+    // As on Taiko, the wrapper processes the forced inclusion just before the proposal it rides with.
+    raws.push(await forcedInclusionTx(s, batchId, last.sequencer));
+  }
+  const data = encodeFunctionData({
+    abi: devnetInboxAbi,
+    functionName: "proposeBatch",
+    args: [info, txList],
+  });
+  const gas = BigInt(Math.min(16_000_000, 400_000 + 40_000 * blocks.length + 80 * (txList.length / 2)));
+  raws.push(await sign(s.l1, last.sequencer, { to: inbox, data, gas }));
+  s.pending.push({
+    id: batchId,
+    transition: { parentHash: last.parentHash, blockHash: last.hash, stateRoot: last.stateRoot },
+    proveAt: s.l1Tick + s.rng.int(s.knobs.proveDelayL1Blocks),
+  });
+  s.stats.lastProposedL2BlockId = last.number;
+  return raws;
+}
+
+async function forcedInclusionTx(s: DevnetState, batchId: number, sequencer: number): Promise<Hex> {
+  const inclusion = {
+    blobHash: s.rng.bytes32(),
+    feeInGwei: BigInt(s.rng.int([1, 1000])),
+    createdAtBatchId: BigInt(batchId - 1),
+    blobByteOffset: 0,
+    blobByteSize: s.rng.int([1_000, 131_072]),
+    blobCreatedIn: BigInt(s.l1.head.number),
+  };
+  const data = encodeFunctionData({
+    abi: devnetInboxWrapperAbi,
+    functionName: "processForcedInclusion",
+    args: [inclusion],
+  });
+  s.stats.forcedInclusions++;
+  return sign(s.l1, sequencer, { to: requireDeployed(s).wrapper, data, gas: 150_000n });
+}
+
+async function proveDue(s: DevnetState): Promise<Hex[]> {
+  const due = s.pending.filter((b) => b.verifyAt === undefined && b.proveAt <= s.l1Tick);
+  if (due.length === 0) return [];
+  for (const b of due) b.verifyAt = s.l1Tick + s.rng.int(s.knobs.verifyDelayL1Blocks);
+  s.stats.batchesProved += due.length;
+  const data = encodeFunctionData({
+    abi: devnetInboxAbi,
+    functionName: "proveBatches",
+    args: [due.map((b) => BigInt(b.id)), due.map((b) => b.transition)],
+  });
+  const gas = BigInt(150_000 + 60_000 * due.length);
+  return [await sign(s.l1, PROVER, { to: requireDeployed(s).inbox, data, gas })];
+}
+
+/** Verification runs in batch order: it stops at the first batch not yet proved or not yet due. */
+async function verifyDue(s: DevnetState): Promise<Hex[]> {
+  let last: PendingBatch | undefined;
+  let count = 0;
+  while (s.pending[0]?.verifyAt !== undefined && s.pending[0].verifyAt <= s.l1Tick) {
+    last = s.pending.shift();
+    count++;
+  }
+  if (!last) return [];
+  s.stats.batchesVerified += count;
+  const data = encodeFunctionData({
+    abi: devnetInboxAbi,
+    functionName: "verifyBatches",
+    args: [BigInt(last.id), last.transition.blockHash],
+  });
+  const gas = BigInt(80_000 + 5_000 * count);
+  return [await sign(s.l1, PROVER, { to: requireDeployed(s).inbox, data, gas })];
+}
+
+async function tickL1(s: DevnetState, timestamp: number): Promise<void> {
+  s.l1Tick++;
+  if (!s.settling && s.rng.chance(s.knobs.l1ReorgProbability)) {
+    const depth = Math.min(s.rng.int([1, s.knobs.l1ReorgMaxDepth]), s.l1Recent.length);
+    if (depth > 0) await reorgL1(s, depth);
+  }
+  const raws: Hex[] = [];
+  for (let n = 0; n < MAX_PROPOSALS_PER_L1_BLOCK; n++) {
+    const size = s.settling ? Math.min(s.l2Unproposed.length, s.knobs.batchSize[1]) : s.targetBatchSize;
+    if (size === 0 || s.l2Unproposed.length < size) break;
+    raws.push(...(await proposeBatch(s, size)));
+    if (!s.settling) s.targetBatchSize = s.rng.int(s.knobs.batchSize);
+  }
+  raws.push(...(await proveDue(s)));
+  raws.push(...(await verifyDue(s)));
+  await mineL1(s, Math.max(timestamp, s.l1.head.timestamp + 1), raws);
+}
+
+async function stepOnce(s: DevnetState): Promise<void> {
+  requireDeployed(s);
+  const { knobs, rng } = s;
+  const ts = s.nextL2Ts;
+  // L1 blocks due by now come first, so a batch only ever covers L2 blocks older than its L1 block.
+  while (s.nextL1Ts <= ts) {
+    await tickL1(s, s.nextL1Ts);
+    s.nextL1Ts += knobs.l1BlockTimeSec;
+  }
+  if (rng.chance(knobs.l2ReorgProbability)) {
+    const depth = Math.min(rng.int([1, knobs.l2ReorgMaxDepth]), s.l2Unproposed.length);
+    if (depth > 0) await reorgL2(s, depth);
+  }
+  const sequencer = rng.weighted(knobs.sequencerWeights);
+  const count = rng.int(knobs.txPerBlock);
+  const raws: Hex[] = [];
+  for (let i = 0; i < count; i++) {
+    const from = rng.int([0, DEV_ACCOUNT_COUNT - 1]);
+    const to = getDevAccounts()[rng.int([0, DEV_ACCOUNT_COUNT - 1])]?.address;
+    const value = BigInt(rng.int([1, 1_000_000])) * 1_000_000_000n;
+    raws.push(await sign(s.l2, from, { to, value, gas: 21_000n }));
+  }
+  const block = await mineL2(s, Math.max(ts, s.l2.head.timestamp + 1), sequencer, raws);
+  s.stats.l2Txs += count;
+  s.nextL2Ts = block.timestamp + knobs.l2BlockTimeSec;
+}
+
+function refreshCounts(s: DevnetState): void {
+  const a = s.addresses;
+  if (!a) return;
+  s.stats.l1Blocks = s.l1.head.number - a.deployedInL1Block;
+  s.stats.l2Blocks = s.l2.head.number - (a.firstL2BlockId - 1);
+}
+
+/** Takes control of both nodes' mining and deploys the inbox and wrapper on L1, once. */
+async function deployDevnet(s: DevnetState): Promise<DevnetAddresses> {
+  if (s.addresses) return s.addresses;
+  const { l1, l2, knobs } = s;
+  const accounts = getDevAccounts();
+  const artifacts = await compileDevnetContracts();
+  for (const chain of [l1, l2]) {
+    await chain.miner.takeControl();
+    chain.chainId = await chain.miner.chainId();
+    chain.nonces = await Promise.all(accounts.map((a) => chain.miner.nonce(a.address)));
+    // Blocks stay far below target, so the base fee only falls: three times today's is ample.
+    chain.maxFeePerGas = 3n * (await chain.miner.baseFee()) + parseGwei("1");
+    chain.head = await chain.miner.head();
+  }
+  const clock = Math.max(l1.head.timestamp, l2.head.timestamp) + 1;
+  const deployer = accounts[DEPLOYER]?.address as Address;
+  const inbox = getContractAddress({ from: deployer, nonce: BigInt(l1.nonces[DEPLOYER] ?? 0) });
+  const inboxTx = await sign(l1, DEPLOYER, {
+    data: encodeDeployData({
+      abi: devnetInboxAbi,
+      bytecode: artifacts.inbox.bytecode,
+      args: [BigInt(l2.head.number)],
+    }),
+    gas: 3_000_000n,
+  });
+  const wrapper = getContractAddress({ from: deployer, nonce: BigInt(l1.nonces[DEPLOYER] ?? 0) });
+  const wrapperTx = await sign(l1, DEPLOYER, { data: artifacts.wrapper.bytecode, gas: 1_000_000n });
+  const block = await l1.miner.mine({ timestamp: clock, rawTxs: [inboxTx, wrapperTx], requireSuccess: true });
+  l1.head = block;
+  s.addresses = { inbox, wrapper, deployedInL1Block: block.number, firstL2BlockId: l2.head.number + 1 };
+  s.stats.lastProposedL2BlockId = l2.head.number;
+  s.nextL1Ts = clock + knobs.l1BlockTimeSec;
+  s.nextL2Ts = clock + knobs.l2BlockTimeSec;
+  return s.addresses;
+}
+
+/** L1 blocks only, no reorgs, until every L2 block is proposed and every batch proved and verified. */
+async function settleDevnet(s: DevnetState): Promise<void> {
+  requireDeployed(s);
+  s.settling = true;
+  try {
+    while (s.l2Unproposed.length > 0 || s.pending.length > 0) {
+      await tickL1(s, s.nextL1Ts);
+      s.nextL1Ts += s.knobs.l1BlockTimeSec;
+    }
+    // Keep L2 time from falling behind the L1 time just spent.
+    s.nextL2Ts = Math.max(s.nextL2Ts, s.nextL1Ts - s.knobs.l1BlockTimeSec + s.knobs.l2BlockTimeSec);
+  } finally {
+    s.settling = false;
+  }
+  refreshCounts(s);
 }
 
 function blankChain(miner: ChainMiner): Chain {

@@ -127,15 +127,7 @@ export function createEventSourcePoller(parameters: CreateEventSourcePollerParam
     onBatch,
     onError = (error: unknown) => console.error("event source poller:", error),
   } = parameters;
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10) {
-    throw new RangeError(`batchSize must be an integer from 1 to 10, got ${batchSize}`);
-  }
-  if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
-  }
-  if (waitTimeSeconds < 0 || waitTimeSeconds > 20) {
-    throw new RangeError(`waitTimeSeconds must be from 0 to 20, got ${waitTimeSeconds}`);
-  }
+  validateLimits(batchSize, concurrency, waitTimeSeconds);
   const awsRegion = queueArn.split(":")[3] || "us-east-1";
   const stats = { batches: 0, received: 0, succeeded: 0, failed: 0 };
   let inFlight = 0;
@@ -194,7 +186,7 @@ export function createEventSourcePoller(parameters: CreateEventSourcePollerParam
       failedIds = new Set(records.map((r) => r.messageId));
     }
     const done = records.filter((r) => !failedIds.has(r.messageId));
-    const deletedIds = await deleteRecords(done);
+    const deletedIds = await deleteRecords(sqs, queueUrl, done, onError);
     stats.succeeded += deletedIds.length;
     stats.failed += records.length - done.length;
     onBatch?.({
@@ -220,44 +212,6 @@ export function createEventSourcePoller(parameters: CreateEventSourcePollerParam
     }
   }
 
-  /** Deletes the records; returns the message ids SQS confirmed deleted. */
-  async function deleteRecords(records: SQSRecord[]): Promise<string[]> {
-    if (records.length === 0) return [];
-    try {
-      const out = await sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: records.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
-        }),
-      );
-      // An undeleted record is redelivered later: the handler's idempotency has to absorb that.
-      if (out.Failed?.length)
-        onError(new Error(`DeleteMessageBatch failed for ${JSON.stringify(out.Failed)}`));
-      return (out.Successful ?? []).map((entry) => records[Number(entry.Id)]?.messageId ?? String(entry.Id));
-    } catch (error) {
-      onError(error);
-      return [];
-    }
-  }
-
-  async function queueDepth(): Promise<number> {
-    const { Attributes = {} } = await sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: queueUrl,
-        AttributeNames: [
-          "ApproximateNumberOfMessages",
-          "ApproximateNumberOfMessagesNotVisible",
-          "ApproximateNumberOfMessagesDelayed",
-        ],
-      }),
-    );
-    return (
-      Number(Attributes.ApproximateNumberOfMessages ?? 0) +
-      Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0) +
-      Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0)
-    );
-  }
-
   return {
     stats,
     start() {
@@ -279,7 +233,7 @@ export function createEventSourcePoller(parameters: CreateEventSourcePollerParam
       const deadline = Date.now() + drainTimeoutMs;
       let emptySince: number | undefined;
       for (;;) {
-        const depth = await queueDepth();
+        const depth = await queueDepth(sqs, queueUrl);
         const now = Date.now();
         if (depth === 0 && inFlight === 0) {
           emptySince ??= now;
@@ -296,6 +250,61 @@ export function createEventSourcePoller(parameters: CreateEventSourcePollerParam
       }
     },
   };
+}
+
+function validateLimits(batchSize: number, concurrency: number, waitTimeSeconds: number): void {
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10) {
+    throw new RangeError(`batchSize must be an integer from 1 to 10, got ${batchSize}`);
+  }
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
+  }
+  if (waitTimeSeconds < 0 || waitTimeSeconds > 20) {
+    throw new RangeError(`waitTimeSeconds must be from 0 to 20, got ${waitTimeSeconds}`);
+  }
+}
+
+/** Deletes the records; returns the message ids SQS confirmed deleted. */
+async function deleteRecords(
+  sqs: SQSClient,
+  queueUrl: string,
+  records: SQSRecord[],
+  onError: (error: unknown) => void,
+): Promise<string[]> {
+  if (records.length === 0) return [];
+  try {
+    const out = await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: records.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
+      }),
+    );
+    // An undeleted record is redelivered later: the handler's idempotency has to absorb that.
+    if (out.Failed?.length) onError(new Error(`DeleteMessageBatch failed for ${JSON.stringify(out.Failed)}`));
+    return (out.Successful ?? []).map((entry) => records[Number(entry.Id)]?.messageId ?? String(entry.Id));
+  } catch (error) {
+    onError(error);
+    return [];
+  }
+}
+
+/** Visible, in flight and delayed: the queue is drained only when all three are zero. */
+async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
+  const { Attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: [
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateNumberOfMessagesDelayed",
+      ],
+    }),
+  );
+  return (
+    Number(Attributes.ApproximateNumberOfMessages ?? 0) +
+    Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0) +
+    Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0)
+  );
 }
 
 /**

@@ -1,12 +1,16 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { type Client, createClient, custom, type Hex, numberToHex } from "viem";
+import type { Hex } from "viem";
 import type { ChainClient } from "../../lambdas/ingestor/chainReader.js";
-import type { IngestorConfig } from "../../lambdas/ingestor/config.js";
+import { type IngestorConfig, MAX_RANGE_BLOCKS } from "../../lambdas/ingestor/config.js";
 import { createDynamoCursorStore, cursorKey } from "../../lambdas/ingestor/cursorStore.js";
 import { createIngestor } from "../../lambdas/ingestor/ingestor.js";
 import type { IngestorLogger, MetricsSink } from "../../lambdas/ingestor/observability.js";
+import { DEFAULT_PUBLISH_LANES } from "../../lambdas/ingestor/publisher.js";
+import { TidemarkError } from "../../lambdas/shared/errors.js";
 import type { Chain } from "../../lambdas/shared/events.js";
+import { backoffDelay } from "../../lambdas/shared/retry.js";
 
 export interface BackfillRangeParameters {
   readonly chain: Chain;
@@ -14,6 +18,7 @@ export interface BackfillRangeParameters {
   readonly from: number;
   /** Last block, inclusive. */
   readonly to: number;
+  /** The chain client (createChainClient): its batch path is the one the ingestor uses. */
   readonly client: ChainClient;
   readonly sqs: SQSClient;
   readonly ddb: DynamoDBClient;
@@ -23,8 +28,10 @@ export interface BackfillRangeParameters {
   readonly inboxAddresses: readonly Hex[];
   /** @default 16 — must match the deployed ingestor's PARTITIONS so groups line up */
   readonly partitions?: number;
-  /** Blocks per range (one publish and one cursor write each). @default 200 */
+  /** Blocks per range (one publish and one cursor write each). @default DEFAULT_BACKFILL_BLOCKS_PER_RANGE */
   readonly blocksPerRange?: number;
+  /** SendMessageBatch calls in flight at once (the ingestor's PUBLISH_LANES). @default DEFAULT_PUBLISH_LANES */
+  readonly publishLanes?: number;
   /** Lease owner id. @default "backfill:<pid>" */
   readonly owner?: string;
   /** Called after each range with the cursor's next block. */
@@ -54,9 +61,21 @@ export interface BackfillRangeReturnType {
   readonly next: number;
 }
 
-export class BackfillError extends Error {
-  override readonly name = "BackfillError";
+/** A backfill that cannot go on; `retryable` says whether running the same command again can help. */
+export class BackfillError extends TidemarkError {
+  readonly retryable: boolean;
+
+  constructor(message: string, options: { retryable?: boolean; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.retryable = options.retryable ?? false;
+  }
 }
+
+/**
+ * The widest range the cursor item holds: a backfill has history to cover, not freshness to keep, so
+ * it takes the fewest ranges (each one head read, one pending write, one publish, one cursor write).
+ */
+export const DEFAULT_BACKFILL_BLOCKS_PER_RANGE = MAX_RANGE_BLOCKS;
 
 /** The cursor item a backfill of this range uses; the live ingestor's `cursor#<chain>` is never touched. */
 export const backfillCursorKey = (chain: Chain, from: number, to: number): string =>
@@ -64,12 +83,15 @@ export const backfillCursorKey = (chain: Chain, from: number, to: number): strin
 
 const SILENT_LOGGER: IngestorLogger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 const NO_METRICS: MetricsSink = { record: () => {} };
+/** Between failed polls: the same full-jitter policy as every retry (lambdas/shared/retry.ts). */
+const FAILED_POLL_BACKOFF = { baseDelayMs: 1000, maxDelayMs: 8000 };
 
 /**
- * Publish a historical range through the ingestor's own code (createIngestor → ingestChain → publisher):
- * the same events, the same observation ids, the same group ids as the live ingestor. So it is safe over
- * ranges already ingested — SQS drops a repeat within 5 minutes and the processor's idempotency table
- * after that — and resumable: its own cursor item (with its own lease) records how far it got, and
+ * Publish a historical range with the scheduled ingestor's own code: `createIngestor` with `toBlock`,
+ * so ingestChain reads up to `to` through the same chain client (batch path included), reorg handling
+ * and lane publisher, with the same observation ids and group ids. Safe over ranges already ingested —
+ * SQS drops a repeat within 5 minutes and the processor's idempotency table after that — and
+ * resumable: its own cursor item (with its own lease, `backfillCursorKey`) records how far it got, and
  * running the same command again continues from there.
  */
 export async function backfillRange(p: BackfillRangeParameters): Promise<BackfillRangeReturnType> {
@@ -86,33 +108,17 @@ export async function backfillRange(p: BackfillRangeParameters): Promise<Backfil
     recentHashes: 256,
     key: () => key,
   });
-  const config: IngestorConfig = {
-    queueUrl: p.queueUrl,
-    stateTable: p.stateTable,
-    rpc: { kind: "urls", urls: { l1: [], l2: [] } },
-    inboxAddress: p.inboxAddresses[0],
-    inboxWrapperAddress: p.inboxAddresses[1],
-    startBlock: { l1: p.from, l2: p.from },
-    partitions: p.partitions ?? 16,
-    maxBlocksPerRange: p.blocksPerRange ?? 200,
-    pollIntervalMs: 0,
-    timeReserveMs: 0,
-    leaseSeconds: 60,
-    recentHashes: 256,
-    // The range's end is the "head": the capped client below stops the ingestor there.
-    confirmations: 0,
-    chains: [p.chain],
-  };
   const before = await store.read(p.chain);
   const resumedFrom = before.next ?? p.from;
   const ingestor = createIngestor({
-    clients: { [p.chain]: cappedHeadClient(p.client, p.to) },
+    clients: { [p.chain]: p.client },
     cursorStore: store,
     sqs: p.sqs,
-    config,
+    config: backfillConfig(p),
     metrics: p.metrics ?? NO_METRICS,
     logger: p.logger ?? SILENT_LOGGER,
     owner: p.owner ?? `backfill:${process.pid}`,
+    toBlock: { [p.chain]: p.to },
   });
 
   const totals = { blocks: 0, inboxEvents: 0, reorgs: 0 };
@@ -125,6 +131,7 @@ export async function backfillRange(p: BackfillRangeParameters): Promise<Backfil
     if (chain.status === "lease-held") {
       throw new BackfillError(
         `another backfill of ${p.chain} ${p.from}..${p.to} is running (${chain.error?.message ?? "lease held"}); wait for it or for its lease to expire`,
+        { retryable: true },
       );
     }
     if (chain.status === "failed") {
@@ -132,9 +139,10 @@ export async function backfillRange(p: BackfillRangeParameters): Promise<Backfil
       if (!chain.error?.retryable || failures >= (p.maxFailures ?? 5)) {
         throw new BackfillError(
           `backfill stopped at block ${next}: ${chain.error?.name}: ${chain.error?.message}; run the same command again to resume`,
+          { retryable: chain.error?.retryable ?? false },
         );
       }
-      await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** failures));
+      await sleep(backoffDelay(failures, FAILED_POLL_BACKOFF));
       continue;
     }
     failures = 0;
@@ -153,24 +161,23 @@ export async function backfillRange(p: BackfillRangeParameters): Promise<Backfil
   return { cursorKey: key, resumedFrom, ...totals, complete: next > p.to, next };
 }
 
-/**
- * The chain as if its head were `to`: "latest" is answered with block `to` once the node has it. The
- * ingestor then reads up to `to` and reports itself caught up, which is how the range ends.
- */
-export function cappedHeadClient(client: ChainClient, to: number): ChainClient {
-  return createClient({
-    transport: custom({
-      async request({ method, params }) {
-        const args = params as unknown[] | undefined;
-        if (method === "eth_getBlockByNumber" && args?.[0] === "latest") {
-          const capped = await client.request({
-            method: "eth_getBlockByNumber",
-            params: [numberToHex(to), false],
-          });
-          if (capped) return capped;
-        }
-        return client.request({ method, params } as Parameters<Client["request"]>[0]);
-      },
-    }),
-  }) as ChainClient;
+/** The ingestor's configuration for one backfill: one chain, from `from`, no confirmations (the range is given). */
+function backfillConfig(p: BackfillRangeParameters): IngestorConfig {
+  return {
+    queueUrl: p.queueUrl,
+    stateTable: p.stateTable,
+    rpc: { kind: "urls", urls: { l1: [], l2: [] } },
+    inboxAddress: p.inboxAddresses[0],
+    inboxWrapperAddress: p.inboxAddresses[1],
+    startBlock: { l1: p.from, l2: p.from },
+    partitions: p.partitions ?? 16,
+    publishLanes: p.publishLanes ?? DEFAULT_PUBLISH_LANES,
+    maxBlocksPerRange: p.blocksPerRange ?? DEFAULT_BACKFILL_BLOCKS_PER_RANGE,
+    pollIntervalMs: 0,
+    timeReserveMs: 0,
+    leaseSeconds: 60,
+    recentHashes: 256,
+    confirmations: 0,
+    chains: [p.chain],
+  };
 }

@@ -3,7 +3,7 @@ import {
   type LambdaClient,
   UpdateEventSourceMappingCommand,
 } from "@aws-sdk/client-lambda";
-import { readConsumerSwitch, writeConsumerSwitch } from "./localConsumerSwitch.js";
+import { readConsumerSwitch, writeConsumerSwitch } from "../pipeline/localConsumerSwitch.js";
 
 /** Where the processor's consumers are switched: the Lambda event source mapping, or the local switch file. */
 export type ConsumersTarget =

@@ -1,5 +1,6 @@
 import {
   ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   type Message,
   ReceiveMessageCommand,
@@ -33,11 +34,20 @@ export interface ReadDlqReturnType {
 }
 
 /**
- * Read the DLQ without consuming it: messages are received, then made visible again at once. A FIFO
- * queue hands out no more of a group while some of it is being read, so a group with more than 10
- * messages shows its first 10; `approximateTotal` says how many there are in all.
+ * Read the DLQ. "peek" (the default) does not consume it: messages are received, then made visible
+ * again at once. A FIFO queue hands out no more of a group while some of it is held, so a peek shows
+ * only the first messages of each group (those one receive returns); `approximateTotal` says how many
+ * there are in all. "take" deletes each batch as it is read, which lets every group's later messages
+ * through: it reads everything, and empties the queue (after the evidence is kept, e.g. by the chaos
+ * suite's final check); `approximateTotal` is then the count before the read.
  */
-export async function readDlq(sqs: SQSClient, dlqUrl: string, limit = 1000): Promise<ReadDlqReturnType> {
+export async function readDlq(
+  sqs: SQSClient,
+  dlqUrl: string,
+  limit = 1000,
+  mode: "peek" | "take" = "peek",
+): Promise<ReadDlqReturnType> {
+  const before = mode === "take" ? await queueTotal(sqs, dlqUrl) : undefined;
   const seen = new Map<string, Message>();
   try {
     for (let empty = 0; empty < 2 && seen.size < limit; ) {
@@ -53,23 +63,37 @@ export async function readDlq(sqs: SQSClient, dlqUrl: string, limit = 1000): Pro
       );
       const fresh = (out.Messages ?? []).filter((m) => m.MessageId && !seen.has(m.MessageId));
       for (const m of fresh) seen.set(m.MessageId as string, m);
+      if (mode === "take") await remove(sqs, dlqUrl, fresh);
       empty = fresh.length === 0 ? empty + 1 : 0;
     }
   } finally {
-    await release(sqs, dlqUrl, [...seen.values()]);
+    if (mode === "peek") await release(sqs, dlqUrl, [...seen.values()]);
   }
+  return {
+    entries: [...seen.values()].map(toEntry),
+    approximateTotal: before ?? (await queueTotal(sqs, dlqUrl)),
+  };
+}
+
+async function queueTotal(sqs: SQSClient, queueUrl: string): Promise<number> {
   const attributes = await sqs.send(
     new GetQueueAttributesCommand({
-      QueueUrl: dlqUrl,
+      QueueUrl: queueUrl,
       AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
     }),
   );
   const a = attributes.Attributes ?? {};
-  return {
-    entries: [...seen.values()].map(toEntry),
-    approximateTotal:
-      Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0),
-  };
+  return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0);
+}
+
+async function remove(sqs: SQSClient, dlqUrl: string, messages: readonly Message[]): Promise<void> {
+  if (messages.length === 0) return;
+  await sqs.send(
+    new DeleteMessageBatchCommand({
+      QueueUrl: dlqUrl,
+      Entries: messages.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle as string })),
+    }),
+  );
 }
 
 async function release(sqs: SQSClient, dlqUrl: string, messages: readonly Message[]): Promise<void> {
@@ -143,3 +167,13 @@ export function matchesDlqFilter(entry: DlqEntry, f: DlqFilter): boolean {
 
 export const isEmptyDlqFilter = (f: DlqFilter): boolean =>
   Object.values(f).every((v) => v === undefined || v === false);
+
+/** How many entries per reason; messages SQS moved by itself count as "retries exhausted". */
+export function countByErrorType(entries: readonly DlqEntry[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const e of entries) {
+    const reason = e.errorType ?? "retries exhausted";
+    counts[reason] = (counts[reason] ?? 0) + 1;
+  }
+  return counts;
+}

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
@@ -10,8 +10,7 @@ import {
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from "@aws-sdk/client-sqs";
-import { type DlqFilter, isEmptyDlqFilter, matchesDlqFilter, toEntry } from "./readDlq.js";
-import { redriveDedupId } from "./redriveDlq.js";
+import { type DlqEntry, type DlqFilter, isEmptyDlqFilter, matchesDlqFilter, toEntry } from "./readDlq.js";
 
 export interface RedriveDlqInRoundsParameters {
   readonly dlqUrl: string;
@@ -19,8 +18,8 @@ export interface RedriveDlqInRoundsParameters {
   readonly filter?: DlqFilter;
   /** @default no limit */
   readonly maxMessages?: number;
-  /** Called after each message moved, with the running total. */
-  readonly onProgress?: (moved: number) => void;
+  /** Called after each message moved, with the running total and the message as `tidemark dlq list` shows it. */
+  readonly onProgress?: (moved: number, entry: DlqEntry) => void;
   /** How long received DLQ messages stay hidden while the redrive runs. @default 60 */
   readonly visibilityTimeoutSeconds?: number;
 }
@@ -43,6 +42,10 @@ export interface RedriveDlqInRoundsReturnType {
  * to the tail comes round again, the whole group has been seen and it is left alone. A crash between
  * the tail copy and the delete leaves a message twice in the DLQ: redriving both is harmless (the
  * processor's idempotency table drops the second).
+ *
+ * A message dead-lettered again while the redrive runs (it failed again: poison, or the cause is not
+ * fixed) is left for the next redrive, so one run never moves a message round in a loop; it is known
+ * by its DLQ send time, after the run started.
  */
 export async function redriveDlqInRounds(
   sqs: SQSClient,
@@ -51,6 +54,7 @@ export async function redriveDlqInRounds(
   const filter = p.filter ?? {};
   const max = p.maxMessages ?? Number.POSITIVE_INFINITY;
   const run = randomUUID();
+  const startedAt = Date.now();
   const movedIds: string[] = [];
   const held: Message[] = [];
   let skipped = 0;
@@ -63,7 +67,7 @@ export async function redriveDlqInRounds(
           VisibilityTimeout: p.visibilityTimeoutSeconds ?? 60,
           WaitTimeSeconds: 0,
           MessageAttributeNames: ["All"],
-          MessageSystemAttributeNames: ["MessageGroupId"],
+          MessageSystemAttributeNames: ["MessageGroupId", "SentTimestamp"],
         }),
       );
       const messages = out.Messages ?? [];
@@ -77,12 +81,14 @@ export async function redriveDlqInRounds(
           doneGroups.add(group);
           continue;
         }
-        if (message.MessageAttributes?.[SKIP_MARK]?.StringValue === run) {
+        const deadLetteredAgain = Number(message.Attributes?.SentTimestamp ?? 0) > startedAt;
+        if (deadLetteredAgain || message.MessageAttributes?.[SKIP_MARK]?.StringValue === run) {
           held.push(message);
           doneGroups.add(group);
           continue;
         }
-        if (matchesDlqFilter(toEntry(message), filter)) {
+        const entry = toEntry(message);
+        if (matchesDlqFilter(entry, filter)) {
           await send(
             sqs,
             p.queueUrl,
@@ -94,7 +100,7 @@ export async function redriveDlqInRounds(
             },
           );
           movedIds.push(message.MessageId as string);
-          p.onProgress?.(movedIds.length);
+          p.onProgress?.(movedIds.length, entry);
         } else {
           await send(sqs, p.dlqUrl, message, redriveDedupId(`${run}:${message.MessageId}`), () => true, {
             [SKIP_MARK]: run,
@@ -122,6 +128,11 @@ export async function redriveDlqInRounds(
     }
   }
   return { moved: movedIds.length, skipped, movedIds };
+}
+
+/** ≤ 128 characters, stable per DLQ message, never equal to an observation id. */
+export function redriveDedupId(dlqMessageId: string): string {
+  return `redrive-${createHash("sha256").update(dlqMessageId).digest("hex").slice(0, 48)}`;
 }
 
 /** Marks a message this run moved to the DLQ's tail (value: the run id). */

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDynamoCursorStore } from "../../lambdas/ingestor/cursorStore.js";
 import { ProcessorMetric } from "../../lambdas/shared/metricNames.js";
 import { runTidemark } from "../../scripts/cli/tidemark.js";
-import { type LocalStack, startLocalStack } from "../../scripts/ops/startLocalStack.js";
+import { type LocalStack, startLocalStack } from "../../scripts/pipeline/startLocalStack.js";
 import { captureIo } from "../scripts/cli/helpers.js";
 
 const RUNBOOK = new URL("../../docs/DEPLOYMENT.md", import.meta.url);

@@ -1,5 +1,5 @@
 import { createChainClient } from "../../../lambdas/ingestor/chainReader.js";
-import { backfillRange } from "../../ops/backfillRange.js";
+import { backfillRange, DEFAULT_BACKFILL_BLOCKS_PER_RANGE } from "../../ops/backfillRange.js";
 import {
   choiceOption,
   EXIT,
@@ -25,7 +25,7 @@ command again after an interruption (Ctrl-C, a crash) and it continues where it 
 Options
   --chain l1|l2             which chain
   --from <n>, --to <n>      the range, inclusive
-  --blocks-per-range <n>    blocks per publish and cursor write (default 200)
+  --blocks-per-range <n>    blocks per publish and cursor write (default ${DEFAULT_BACKFILL_BLOCKS_PER_RANGE}, the most the cursor holds)
 
 ${TARGET_USAGE}`;
 
@@ -46,6 +46,10 @@ export const backfillCommand: Command = {
     const to = intOption(values, "to", { required: true }) as number;
     if (to < from) throw new UsageError(`--to ${to} is below --from ${from}`);
     const blocksPerRange = intOption(values, "blocks-per-range", { min: 1 });
+    if (blocksPerRange !== undefined && blocksPerRange > DEFAULT_BACKFILL_BLOCKS_PER_RANGE) {
+      // A wider range's pending list would not fit the cursor item (DynamoDB's 400 KB).
+      throw new UsageError(`--blocks-per-range must be at most ${DEFAULT_BACKFILL_BLOCKS_PER_RANGE}`);
+    }
     const target = resolveTarget({ values, ...rest }, io);
     const urls = (await target.rpcUrls())[chain];
     if (urls.length === 0) throw new TargetError(`no ${chain} RPC URL (set ${chain.toUpperCase()}_RPC_URLS)`);

@@ -1,4 +1,10 @@
-import { type DlqEntry, type DlqFilter, matchesDlqFilter, readDlq } from "../../ops/readDlq.js";
+import {
+  countByErrorType,
+  type DlqEntry,
+  type DlqFilter,
+  matchesDlqFilter,
+  readDlq,
+} from "../../ops/readDlq.js";
 import { redriveDlqInRounds, startDlqMoveTask, waitForDlqMoveTask } from "../../ops/redriveDlqInRounds.js";
 import {
   type CliIo,
@@ -99,9 +105,7 @@ async function list(parsed: ParsedCommand, io: CliIo): Promise<number> {
   const filter = filterOf(parsed.values);
   const { entries, approximateTotal } = await readDlq(target.sqs(), target.dlqUrl);
   const shown = entries.filter((e) => matchesDlqFilter(e, filter));
-  const byReason: Record<string, number> = {};
-  for (const e of shown)
-    byReason[e.errorType ?? "retries exhausted"] = (byReason[e.errorType ?? "retries exhausted"] ?? 0) + 1;
+  const byReason = countByErrorType(shown);
   const human =
     approximateTotal === 0
       ? "the DLQ is empty"

@@ -5,7 +5,8 @@ import type { Command } from "./command.js";
 
 const USAGE = `Usage: tidemark health [options]
 
-One look at the pipeline: each RPC URL (reachable, head, latency — host only, never the key), ingest
+One look at the pipeline, one line per component with its own status (one that cannot be reached
+does not hide the others): each RPC URL (reachable, head, latency — host only, never the key), ingest
 lag per chain (cursor vs head), queue depth and (deployed) oldest message age, DLQ count, the last
 processed event, and (deployed) every alarm's state. Exits 1 when anything needs a person.
 
@@ -25,7 +26,10 @@ export const healthCommand: Command = {
       return EXIT.ok;
     }
     const target = resolveTarget(parsed, io);
-    const sink = await target.sink({ sinkUrl: stringOption(parsed.values, "sink-url") });
+    // A sink that cannot be opened is one component down, reported with the others.
+    const sink = await target
+      .sink({ sinkUrl: stringOption(parsed.values, "sink-url") })
+      .catch((error: unknown) => ({ query: () => Promise.reject(error) }));
     const report = await healthReport({
       rpc: await target.rpcUrls(),
       sqs: target.sqs(),
@@ -47,21 +51,17 @@ export const healthCommand: Command = {
       `${target.label}: ${report.ok ? "HEALTHY" : "UNHEALTHY"}`,
       "",
       table([
-        ["rpc", "endpoint", "ok", "head", "ms"],
-        ...report.rpc.map((r) => [r.chain, r.endpoint, r.ok ? "yes" : `no: ${r.error}`, r.head, r.latencyMs]),
+        ["component", "status", "detail"],
+        ...report.components.map((c) => [c.component, c.ok ? "ok" : "PROBLEM", c.detail]),
       ]),
       "",
-      table([
-        ["chain", "cursor next", "head", "lag (blocks)"],
-        ...report.ingest.map((i) => [i.chain, i.next, i.head, i.lagBlocks]),
-      ]),
-      "",
-      `queue: ${report.queue.visible} waiting, ${report.queue.inFlight} in flight${report.queue.oldestAgeSeconds !== undefined ? `, oldest ${report.queue.oldestAgeSeconds}s` : ""}`,
-      `dlq: ${report.dlq.count}`,
       `last processed: ${report.lastProcessed ? `${report.lastProcessed.what} at ${report.lastProcessed.at}` : "unknown"}`,
-      report.alarms === undefined
-        ? "alarms: none locally (CloudWatch alarms exist in deployed stages)"
-        : `alarms: ${report.alarms.filter((a) => a.state === "ALARM").length} in ALARM of ${report.alarms.length}`,
+      ...(report.queue?.oldestAgeSeconds !== undefined
+        ? [`oldest message: ${report.queue.oldestAgeSeconds}s`]
+        : []),
+      ...(report.alarms === undefined && target.kind === "local"
+        ? ["alarms: none locally (CloudWatch alarms exist in deployed stages)"]
+        : []),
       ...(report.problems.length > 0 ? ["", "problems:", ...report.problems.map((p) => `- ${p}`)] : []),
     ].join("\n");
     emit(io, parsed.values.json === true, { target: target.label, ...report }, human);

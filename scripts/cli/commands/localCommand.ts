@@ -1,12 +1,12 @@
 import { rmSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { startLocalStack } from "../../ops/startLocalStack.js";
-import { EXIT, parseCommand, stringOption, UsageError } from "../cliSupport.js";
+import { startLocalStack } from "../../pipeline/startLocalStack.js";
+import { EXIT, emit, intOption, parseCommand, stringOption, UsageError } from "../cliSupport.js";
 import { defaultEnvFile } from "../resolveTarget.js";
 import type { Command } from "./command.js";
 
-const USAGE = `Usage: tidemark local [--env-file <path>] [--seed <n>] [--pacing <ms>]
+const USAGE = `Usage: tidemark local [--env-file <path>] [--seed <n>] [--pacing <ms>] [--json]
 
 Starts the local stack and keeps it running until Ctrl-C: two anvil nodes (L1 and a Taiko-like L2
 driven by the devnet), DynamoDB Local, the SQS FIFO server, DuckDB, the ingestor on a schedule and the
@@ -18,6 +18,7 @@ Options
                             <tmpdir>/tidemark-local/local.env — the default every --local command reads)
   --seed <n>                devnet seed (default 1)
   --pacing <ms>             wall-clock ms per L2 block (default 150)
+  --json                    print {envFile, env} as one JSON line on stdout once running (progress on stderr)
   -h, --help                this text`;
 
 export const localCommand: Command = {
@@ -32,14 +33,8 @@ export const localCommand: Command = {
     }
     if (values.stage !== undefined)
       throw new UsageError("tidemark local runs on this machine; it takes no --stage");
-    const int = (name: string) => {
-      const raw = stringOption(values, name);
-      if (raw === undefined) return undefined;
-      if (!/^\d+$/.test(raw)) throw new UsageError(`--${name}: "${raw}" is not an integer ≥ 0`);
-      return Number(raw);
-    };
-    const seed = int("seed");
-    const pacing = int("pacing");
+    const seed = intOption(values, "seed");
+    const pacing = intOption(values, "pacing");
     const envFile = resolve(io.cwd, stringOption(values, "env-file") ?? defaultEnvFile(io.env));
     await mkdir(dirname(envFile), { recursive: true });
     const switchFile = join(dirname(envFile), "consumers.json");
@@ -58,11 +53,14 @@ export const localCommand: Command = {
       seed,
       knobs: pacing === undefined ? undefined : { pacingMsPerL2Block: pacing },
     });
-    io.stdout.write(
+    emit(
+      io,
+      values.json === true,
+      { envFile, env: stack.env },
       `local stack running; environment in ${envFile}\n` +
         `  L1 ${stack.env.L1_RPC_URLS}  L2 ${stack.env.L2_RPC_URLS}\n` +
         `  queue ${stack.env.QUEUE_URL}\n  sink ${stack.env.SINK_QUERY_URL}\n` +
-        "In another terminal: npx tidemark health | verify | dlq list | consumers pause ... (Ctrl-C here stops it)\n",
+        "In another terminal: npx tidemark health | verify | dlq list | consumers pause ... (Ctrl-C here stops it)",
     );
     await new Promise<void>((resolveWait) => {
       if (io.signal?.aborted) resolveWait();

@@ -13,7 +13,6 @@ import {
   parseCommand,
   stringOption,
   TARGET_USAGE,
-  TargetError,
   UsageError,
 } from "../cliSupport.js";
 import { resolveTarget, type Target } from "../resolveTarget.js";
@@ -65,12 +64,13 @@ export const trafficCommand: Command = {
     const weight = numberOption(values, "weight", 0, 1);
     if (action === "shift" && version === undefined) throw new UsageError("traffic shift needs --to-version");
     if (action !== "shift" && weight !== undefined) throw new UsageError("--weight belongs to traffic shift");
-    const target = resolveTarget(parsed, io);
-    if (target.kind !== "stage") {
-      throw new TargetError(
-        "traffic needs a deployed stage (--stage <name>): the local stack has no aliases or deployments",
+    // Checked before any target is resolved: without --stage there is nothing to look for locally.
+    if (stringOption(values, "stage") === undefined) {
+      throw new UsageError(
+        "traffic needs --stage <name>: it works on a deployed stage's live aliases; the local stack has none",
       );
     }
+    const target = resolveTarget(parsed, io);
     const json = values.json === true;
     if (action === "status") {
       const all = await Promise.all((fn ? [fn] : FUNCTIONS).map((f) => getTraffic(trafficTarget(target, f))));

@@ -1,6 +1,11 @@
-import { createClient, custom, type Hex, hexToNumber, numberToHex } from "viem";
+import { custom, type Hex, hexToNumber, numberToHex } from "viem";
 import { describe, expect, it } from "vitest";
-import { getChainLogs, getHeaders, isRangeRefusal } from "../../../lambdas/ingestor/chainReader.js";
+import {
+  createTransportChainClient,
+  getChainLogs,
+  getHeaders,
+  isRangeRefusal,
+} from "../../../lambdas/ingestor/chainReader.js";
 import { RpcError } from "../../../lambdas/shared/errors.js";
 import { fakeChain, INBOX, rpcBlock } from "./helpers.js";
 
@@ -24,8 +29,8 @@ type Refusal = { code: number; message: string };
 /** A node that refuses eth_getLogs over more than `maxSpan` blocks with the given error. */
 function refusingNode(maxSpan: number, refusal: Refusal) {
   const asked: [number, number][] = [];
-  const client = createClient({
-    transport: custom(
+  const client = createTransportChainClient(
+    custom(
       {
         async request({ method, params }) {
           if (method !== "eth_getLogs") throw new Error(`unexpected ${method}`);
@@ -41,7 +46,7 @@ function refusingNode(maxSpan: number, refusal: Refusal) {
       },
       { retryCount: 0 },
     ),
-  });
+  );
   return { client, asked };
 }
 
@@ -121,15 +126,15 @@ describe("getHeaders", () => {
   it("reads a range of headers with tx counts, and refuses a block the node does not have", async () => {
     // Prepare
     const chain = fakeChain(5);
-    const client = createClient({
-      transport: custom({
+    const client = createTransportChainClient(
+      custom({
         async request({ method, params }) {
           if (method !== "eth_getBlockByNumber") throw new Error(`unexpected ${method}`);
           const block = chain[hexToNumber((params as [Hex])[0])];
           return block ? rpcBlock(block) : null;
         },
       }),
-    });
+    );
 
     // Act
     const headers = await getHeaders(client, { fromBlock: 1, toBlock: 4 });

@@ -28,6 +28,7 @@ describe("loadIngestorConfig", () => {
     // Assess
     expect(config).toMatchObject({
       partitions: 16,
+      publishLanes: 4,
       maxBlocksPerRange: 500,
       pollIntervalMs: 1000,
       timeReserveMs: 5000,
@@ -51,6 +52,9 @@ describe("loadIngestorConfig", () => {
     ["STATE_TABLE", { STATE_TABLE: " " }],
     ["PARTITIONS", { PARTITIONS: "sixteen" }],
     ["PARTITIONS", { PARTITIONS: "0" }],
+    ["PUBLISH_LANES", { PUBLISH_LANES: "0" }],
+    ["PUBLISH_LANES", { PUBLISH_LANES: "two" }],
+    ["PUBLISH_LANES", { PUBLISH_LANES: "65" }],
     ["MAX_BLOCKS_PER_RANGE", { MAX_BLOCKS_PER_RANGE: "-5" }],
     ["MAX_BLOCKS_PER_RANGE", { MAX_BLOCKS_PER_RANGE: "10000" }],
     ["RECENT_HASHES", { RECENT_HASHES: "1" }],

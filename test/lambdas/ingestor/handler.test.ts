@@ -2,8 +2,9 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { GetQueueAttributesCommand, SendMessageBatchCommand } from "@aws-sdk/client-sqs";
 import type { Context } from "aws-lambda";
-import { createClient, custom, type Hex, hexToNumber } from "viem";
+import { custom, type Hex, hexToNumber } from "viem";
 import { afterEach, describe, expect, it } from "vitest";
+import { createTransportChainClient } from "../../../lambdas/ingestor/chainReader.js";
 import {
   createIngestorHandler,
   type IngestorRuntime,
@@ -14,8 +15,8 @@ import { ConfigError } from "../../../lambdas/shared/errors.js";
 import { capturingSqs, createMemoryCursorStore, fakeChain, rpcBlock, testConfig } from "./helpers.js";
 
 const chain = fakeChain(4);
-const node = createClient({
-  transport: custom({
+const node = createTransportChainClient(
+  custom({
     async request({ method, params }) {
       const [tag] = params as [Hex | "latest"];
       if (method === "eth_getBlockByNumber") {
@@ -26,7 +27,7 @@ const node = createClient({
       throw new Error(`unexpected ${method}`);
     },
   }),
-});
+);
 
 function context(remainingMs: number, clock: { now: number }): Context {
   const end = clock.now + remainingMs;

@@ -1,5 +1,6 @@
-import { createClient, custom, type Hex, hexToNumber, numberToHex } from "viem";
+import { custom, type Hex, hexToNumber, numberToHex } from "viem";
 import { describe, expect, it } from "vitest";
+import { createTransportChainClient } from "../../../lambdas/ingestor/chainReader.js";
 import { ingestChain } from "../../../lambdas/ingestor/ingestChain.js";
 import { ReorgTooDeepError, RpcError } from "../../../lambdas/shared/errors.js";
 import type { PipelineEvent, ReorgEvent } from "../../../lambdas/shared/events.js";
@@ -23,8 +24,8 @@ import {
 /** A node whose chain the test can swap, as a reorg does. */
 function fakeNode(initial: FakeBlock[]) {
   const node = { chain: initial, logs: [] as unknown[] };
-  const client = createClient({
-    transport: custom(
+  const client = createTransportChainClient(
+    custom(
       {
         async request({ method, params }) {
           const [tag] = params as [Hex | "latest"];
@@ -38,11 +39,14 @@ function fakeNode(initial: FakeBlock[]) {
       },
       { retryCount: 0 },
     ),
-  });
+  );
   return { node, client };
 }
 
-function setup(chain: FakeBlock[], options: { recentHashes?: number; inbox?: boolean } = {}) {
+function setup(
+  chain: FakeBlock[],
+  options: { recentHashes?: number; inbox?: boolean; toBlock?: number; maxBlocksPerRange?: number } = {},
+) {
   const { node, client } = fakeNode(chain);
   const store = createMemoryCursorStore({ recentHashes: options.recentHashes });
   const metrics = collectingMetrics();
@@ -58,9 +62,10 @@ function setup(chain: FakeBlock[], options: { recentHashes?: number; inbox?: boo
       cursor,
       settings: {
         startBlock: 0,
-        maxBlocksPerRange: 100,
+        maxBlocksPerRange: options.maxBlocksPerRange ?? 100,
         confirmations: 0,
         inboxAddresses: options.inbox ? [INBOX] : [],
+        toBlock: options.toBlock,
       },
       publish: async (events) => {
         if (failPublish) throw new RpcError("queue unavailable");
@@ -104,6 +109,26 @@ describe("ingestChain", () => {
     expect(second).toMatchObject({ blocks: 0, caughtUp: true });
     expect(t.store.peek("l1").next).toBe(10);
     expect(t.metrics.total(IngestorMetric.BlocksIngested, "l1")).toBe(10);
+  });
+
+  it("stops at toBlock, a backfill's end, in ranges, however far the head is", async () => {
+    // Prepare: a chain of 30 blocks, a backfill of 0..16 in ranges of 7
+    const chain = fakeChain(30);
+    const t = setup(chain, { toBlock: 16, maxBlocksPerRange: 7 });
+
+    // Act
+    const polls = [await t.poll(), await t.poll(), await t.poll(), await t.poll()];
+
+    // Assess: 0..6, 7..13, 14..16, then nothing; the head is still reported as the chain's
+    expect(polls.map((p) => [p.blocks, p.caughtUp])).toEqual([
+      [7, false],
+      [7, false],
+      [3, true],
+      [0, true],
+    ]);
+    expect(polls[0]).toMatchObject({ head: 29, end: 16 });
+    expect(t.published.flatMap(numbersOf)).toEqual(chain.slice(0, 17).map((b) => [b.number, b.hash]));
+    expect(t.store.peek("l1").next).toBe(17);
   });
 
   it("orphans blocks published by an attempt that died before advancing, once the chain replaces them", async () => {

@@ -1,5 +1,6 @@
-import { createClient, custom, type Hex, hexToNumber } from "viem";
+import { custom, type Hex, hexToNumber } from "viem";
 import { afterEach, describe, expect, it } from "vitest";
+import { createTransportChainClient } from "../../../lambdas/ingestor/chainReader.js";
 import { createIngestor } from "../../../lambdas/ingestor/ingestor.js";
 import type { Chain } from "../../../lambdas/shared/events.js";
 import { IngestorMetric } from "../../../lambdas/shared/metricNames.js";
@@ -15,8 +16,8 @@ import {
 } from "./helpers.js";
 
 function fakeNode(chain: FakeBlock[], options: { down?: boolean } = {}) {
-  return createClient({
-    transport: custom(
+  return createTransportChainClient(
+    custom(
       {
         async request({ method, params }) {
           if (options.down) throw new Error("connect ECONNREFUSED");
@@ -31,7 +32,7 @@ function fakeNode(chain: FakeBlock[], options: { down?: boolean } = {}) {
       },
       { retryCount: 0 },
     ),
-  });
+  );
 }
 
 function setup(options: { l1?: FakeBlock[]; l2?: FakeBlock[]; l1Down?: boolean } = {}) {

@@ -1,6 +1,16 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { chaosSchedule } from "../../../scripts/chaos/chaosSchedule.js";
 import { describeSchedule, runChaosSeed } from "../../../scripts/chaos/runChaosSeed.js";
+import { readDlq } from "../../../scripts/ops/readDlq.js";
+import { redriveDlqInRounds } from "../../../scripts/ops/redriveDlqInRounds.js";
+
+// Record which shipped DLQ functions run: the same two `tidemark dlq` runs (test/scripts/ops/oneDlqPath.test.ts).
+vi.mock("../../../scripts/ops/readDlq.js", async (original) =>
+  (await import("../support/spyOnExports.js")).spyOnExports(await original()),
+);
+vi.mock("../../../scripts/ops/redriveDlqInRounds.js", async (original) =>
+  (await import("../support/spyOnExports.js")).spyOnExports(await original()),
+);
 
 // The chaos suite in npm test: a few seeds, each a 500-block devnet story with crashes at every named
 // point, duplicates, lease loss, throttling, sink and RPC outages and poison, checked against the chain.
@@ -29,6 +39,8 @@ describe("chaos suite", () => {
       expect(result.counters.redriven).toBeGreaterThanOrEqual(result.injected.poison ?? 0);
       expect(result.counters.l2Blocks).toBeGreaterThan(500);
       expect(result.eventsChecked).toBeGreaterThan(1000);
+      expect(vi.mocked(redriveDlqInRounds)).toHaveBeenCalled();
+      expect(vi.mocked(readDlq)).toHaveBeenCalled();
     }, 240_000);
   }
 });

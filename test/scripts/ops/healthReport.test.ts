@@ -67,6 +67,45 @@ describe("healthReport on a deployed stage", () => {
     expect(ddbMock.commandCalls(GetItemCommand)).toHaveLength(0);
   });
 
+  it("reports every component with its own status when some cannot be reached", async () => {
+    // Prepare
+    sqsMock
+      .on(GetQueueAttributesCommand, { QueueUrl: "https://q" })
+      .rejects(Object.assign(new Error("connect ECONNREFUSED"), { name: "Error" }))
+      .on(GetQueueAttributesCommand, { QueueUrl: "https://dlq" })
+      .resolves({
+        Attributes: { ApproximateNumberOfMessages: "2", ApproximateNumberOfMessagesNotVisible: "0" },
+      });
+    cwMock.on(GetMetricDataCommand).rejects(new Error("AccessDenied"));
+    // Act
+    const report = await healthReport({
+      rpc: { l1: [], l2: [] },
+      sqs: new SQSClient({ region: "eu-west-1" }),
+      queueUrl: "https://q",
+      dlqUrl: "https://dlq",
+      ddb: new DynamoDBClient({ region: "eu-west-1" }),
+      stateTable: "state",
+      sink: { query: () => Promise.reject(new Error("sink query server gone")) },
+      cloudwatch: {
+        client: new CloudWatchClient({ region: "eu-west-1" }),
+        alarmPrefix: "tidemark-",
+        queueName: "tidemark-events.fifo",
+      },
+    });
+    // Assess
+    expect(report.ok).toBe(false);
+    expect(report.components.map((c) => [c.component, c.ok])).toEqual([
+      ["queue", false],
+      ["dlq", false],
+      ["sink", false],
+      ["cloudwatch", false],
+    ]);
+    expect(report.components[0]?.detail).toContain("unreachable");
+    expect(report.components[1]?.detail).toBe("2 message(s)");
+    expect(report.dlq).toEqual({ count: 2 });
+    expect(report.queue).toBeUndefined();
+  });
+
   it("never shows an RPC URL's path or query, where provider keys live", () => {
     // Assess
     expect(redactUrl("https://eth-mainnet.example.com/v2/SECRETKEY?x=1")).toBe(

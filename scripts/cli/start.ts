@@ -1,9 +1,9 @@
 import "./quietLocalRun.js";
 
-import { parseArgs } from "node:util";
 import type { Address } from "viem";
-import { renderProgress, renderReport } from "./pipeline/renderReport.js";
-import { type LocalPipelineOptions, runLocalPipeline } from "./pipeline/runLocalPipeline.js";
+import { renderProgress, renderReport } from "../pipeline/renderReport.js";
+import { type LocalPipelineOptions, runLocalPipeline } from "../pipeline/runLocalPipeline.js";
+import { type CliIo, EXIT, type OptionSpec, parseCommand, runEntryPoint, UsageError } from "./cliSupport.js";
 
 const USAGE = `Usage: npm start -- [options]
 
@@ -70,17 +70,10 @@ const OPTIONS = {
   partitions: { type: "string" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
-} as const;
-
-class UsageError extends Error {}
+} as const satisfies OptionSpec;
 
 function parseOptions(argv: string[]): (LocalPipelineOptions & { json: boolean }) | "help" {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const { values } = parseCommand(argv, OPTIONS, 0, { target: false });
   if (values.help) return "help";
   const str = (name: string) => values[name] as string | undefined;
   const num = (name: string, check: (n: number) => boolean, what: string): number | undefined => {
@@ -209,29 +202,22 @@ function defined<K extends string, V>(key: K, value: V | undefined): { [P in K]?
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
-async function main(): Promise<number> {
-  let options: ReturnType<typeof parseOptions>;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`error: ${error.message}\n\n${USAGE}\n`);
-    return 2;
-  }
+async function main(io: CliIo): Promise<number> {
+  const options = parseOptions(process.argv.slice(2));
   if (options === "help") {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
+    io.stdout.write(`${USAGE}\n`);
+    return EXIT.ok;
   }
 
   // Ctrl-C ends block production early; the run still drains and verifies. A second Ctrl-C quits at once.
   const abort = new AbortController();
   process.once("SIGINT", () => {
-    process.stderr.write("\nstopping: draining the queue and verifying (Ctrl-C again to quit now)\n");
+    io.stderr.write("\nstopping: draining the queue and verifying (Ctrl-C again to quit now)\n");
     abort.abort();
     process.once("SIGINT", () => process.exit(130));
   });
 
-  const tty = process.stdout.isTTY === true;
+  const tty = io.stdout.isTTY === true;
   let lastLine = 0;
   const result = await runLocalPipeline({
     ...options,
@@ -240,29 +226,23 @@ async function main(): Promise<number> {
       ? undefined
       : (p) => {
           const line = renderProgress(p);
-          if (tty) process.stdout.write(`\r\x1b[2K${line}`);
+          if (tty) io.stdout.write(`\r\x1b[2K${line}`);
           else if (Date.now() - lastLine > 5_000) {
             lastLine = Date.now();
-            process.stdout.write(`${line}\n`);
+            io.stdout.write(`${line}\n`);
           }
         },
   });
-  if (tty && !options.json) process.stdout.write("\n");
-  process.stdout.write(
-    options.json ? `${JSON.stringify(result, bigintToString, 2)}\n` : renderReport(result),
-  );
-  if (!options.json) process.stdout.write(`Sink: ${result.sink}\n`);
-  return result.ok ? 0 : 1;
+  if (tty && !options.json) io.stdout.write("\n");
+  // With --json, stdout carries the JSON document and nothing else (run as `npm start --silent -- --json`).
+  io.stdout.write(options.json ? `${JSON.stringify(result, bigintToString, 2)}\n` : renderReport(result));
+  if (!options.json) io.stdout.write(`Sink: ${result.sink}\n`);
+  return result.ok ? EXIT.ok : EXIT.findings;
 }
 
 function bigintToString(_key: string, value: unknown) {
   return typeof value === "bigint" ? value.toString() : value;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`\nnpm start failed: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  },
-);
+const io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
+runEntryPoint("npm start", io, () => main(io)).then((code) => process.exit(code));

@@ -1,23 +1,16 @@
-// The drill prints its own steps; the handlers' EMF records and JSON logs would bury them.
-process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
-process.env.POWERTOOLS_LOG_LEVEL ??= "SILENT";
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
-import { parseArgs } from "node:util";
 import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { Hex } from "viem";
-import { ProcessorMetric } from "../lambdas/shared/metricNames.js";
-import { createFaultySink, createSinkFaultControl } from "./chaos/faultySink.js";
-import { setConsumers } from "./ops/processorConsumers.js";
-import { readDlq } from "./ops/readDlq.js";
-import { redriveDlqInRounds } from "./ops/redriveDlqInRounds.js";
-import { startLocalStack } from "./ops/startLocalStack.js";
-import { verifySink } from "./ops/verifySink.js";
-import { POISON_BODIES, sendPoison } from "./pipeline/sendPoison.js";
+import { ProcessorMetric } from "../../lambdas/shared/metricNames.js";
+import { createFaultySink, createSinkFaultControl } from "../chaos/faultySink.js";
+import { setConsumers } from "../ops/processorConsumers.js";
+import { readDlq } from "../ops/readDlq.js";
+import { redriveDlqInRounds } from "../ops/redriveDlqInRounds.js";
+import { verifySink } from "../ops/verifySink.js";
+import { POISON_BODIES, sendPoison } from "./sendPoison.js";
+import { startLocalStack } from "./startLocalStack.js";
 
 export interface DrillOptions {
   /** Seconds the consumers stay paused while events pile up. @default 6 */
@@ -173,60 +166,3 @@ async function waitFor(check: () => boolean, timeoutMs: number): Promise<boolean
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-const USAGE = `Usage: npm run drill -- [--pause <s>] [--poison <n>] [--seed <n>] [--json]
-
-The operator's drill on the local stack: pause the processor, let events pile up, inject poison and a
-faulty release, resume, fix, redrive the valid dead-lettered events, verify the sink against the chain.
-Exits 0 when every step passes, 1 when one fails, 2 on a usage error.`;
-
-async function main(): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: process.argv.slice(2),
-      options: {
-        pause: { type: "string" },
-        poison: { type: "string" },
-        seed: { type: "string" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-    }));
-    for (const name of ["pause", "poison", "seed"]) {
-      const v = values[name];
-      if (typeof v === "string" && !/^\d+$/.test(v))
-        throw new Error(`--${name}: "${v}" is not an integer ≥ 0`);
-    }
-  } catch (error) {
-    process.stderr.write(`error: ${(error as Error).message}\n\n${USAGE}\n`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  const num = (name: string) => (typeof values[name] === "string" ? Number(values[name]) : undefined);
-  const json = values.json === true;
-  const result = await runDrill({
-    pauseSeconds: num("pause"),
-    poison: num("poison"),
-    seed: num("seed"),
-    log: json ? undefined : (line) => process.stdout.write(`${line}\n`),
-  });
-  process.stdout.write(
-    json ? `${JSON.stringify(result, null, 2)}\n` : `\ndrill ${result.ok ? "PASSED" : "FAILED"}\n`,
-  );
-  return result.ok ? 0 : 1;
-}
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  main().then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      process.stderr.write(`drill failed: ${(error as Error).message}\n`);
-      process.exit(1);
-    },
-  );
-}

@@ -1,0 +1,164 @@
+import { writeFile } from "node:fs/promises";
+import type { IngestorReport } from "../../lambdas/ingestor/ingestor.js";
+import type { Sink } from "../../lambdas/sink/Sink.js";
+import type { SqlQueryable } from "../../lambdas/sink/SqlQueryable.js";
+import type { Devnet } from "../devnet/createDevnet.js";
+import type { DevnetKnobs } from "../devnet/devnetKnobs.js";
+import type { EventSourcePoller } from "../local/eventSourcePoller.js";
+import type { LocalParts } from "../local/localParts.js";
+import type { CountingMetrics } from "./countingMetrics.js";
+import { createLocalPipeline, type LocalPipeline } from "./createLocalPipeline.js";
+import { readConsumerSwitch } from "./localConsumerSwitch.js";
+import { startSinkQueryServer } from "./sinkQueryServer.js";
+
+export interface StartLocalStackOptions {
+  /** Where the consumer switch file lives (`tidemark consumers pause|resume` writes it). */
+  readonly consumerSwitchFile: string;
+  /** Write the stack's environment here as KEY=value lines, for `tidemark --env-file`. @default not written */
+  readonly envFile?: string;
+  /** @default 1 */
+  readonly seed?: number;
+  readonly knobs?: Partial<DevnetKnobs>;
+  /** Produce blocks continuously in the background. @default true */
+  readonly produceBlocks?: boolean;
+  /** New ingestor invocation every this many ms. @default 4000 */
+  readonly scheduleEveryMs?: number;
+  /** One invocation's budget. @default 3500 */
+  readonly ingestorBudgetMs?: number;
+  /** Queue visibility timeout. @default 8 */
+  readonly visibilityTimeoutSeconds?: number;
+  /** Processor claim timeout; below the visibility timeout. @default 5 */
+  readonly claimTimeoutSeconds?: number;
+  /** Wraps the sink the processor writes to (the drill injects a fault here). */
+  readonly wrapSink?: (sink: Sink) => Sink;
+}
+
+export interface LocalStack {
+  readonly parts: LocalParts;
+  readonly devnet: Devnet;
+  readonly sink: Sink & SqlQueryable;
+  readonly poller: EventSourcePoller;
+  /** The environment a handler sees, plus INBOX_ADDRESS, SINK_QUERY_URL and TIDEMARK_CONSUMER_SWITCH. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly processorMetrics: CountingMetrics;
+  /** Whether the poller is receiving, as last set from the switch file. */
+  consumersEnabled(): boolean;
+  /** Run one ingestor invocation now (besides the schedule). */
+  ingestOnce(budgetMs?: number): Promise<IngestorReport>;
+  /** Stop producing blocks and ingesting on the schedule (parts stay up). */
+  stopProduction(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole pipeline on local parts, running until stopped: the devnet producing blocks, the ingestor
+ * handler on a schedule, the processor handler behind the local event source. Unlike `npm start` it
+ * does not end by itself: it is the target of `tidemark --local` (through `tidemark local`) and of the drill.
+ */
+export async function startLocalStack(options: StartLocalStackOptions): Promise<LocalStack> {
+  const pipeline = await createLocalPipeline({
+    devnet: { seed: options.seed ?? 1, knobs: options.knobs },
+    timing: {
+      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 8,
+      claimTimeoutSeconds: options.claimTimeoutSeconds ?? 5,
+      timeReserveMs: 300,
+    },
+    hooks: options.wrapSink ? { wrapSink: options.wrapSink } : {},
+  });
+  const cleanup: (() => Promise<unknown>)[] = [() => pipeline.stop()];
+  const stop = async () => {
+    for (const step of cleanup.splice(0)) await step().catch(() => undefined);
+  };
+  try {
+    const query = await startSinkQueryServer(pipeline.sink);
+    cleanup.unshift(() => query.stop());
+    const env: Record<string, string> = {
+      ...pipeline.env,
+      SINK_QUERY_URL: query.url,
+      TIDEMARK_CONSUMER_SWITCH: options.consumerSwitchFile,
+    };
+    const consumers = await followConsumerSwitch(pipeline.poller, options.consumerSwitchFile);
+    cleanup.unshift(consumers.stop);
+    const stopProduction = startProduction(pipeline, options);
+    cleanup.unshift(stopProduction);
+    if (options.envFile) {
+      const lines = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+      await writeFile(
+        options.envFile,
+        `# written by tidemark local; removed when it stops\n${lines.join("\n")}\n`,
+      );
+    }
+    let stopping: Promise<void> | undefined;
+    return {
+      parts: pipeline.parts,
+      devnet: pipeline.devnet as Devnet,
+      sink: pipeline.sink,
+      poller: pipeline.poller,
+      env,
+      processorMetrics: pipeline.processorMetrics,
+      consumersEnabled: consumers.enabled,
+      ingestOnce: async (budgetMs = options.ingestorBudgetMs ?? 3_500) => {
+        const report = await pipeline.invokeIngestor(budgetMs);
+        if (report === undefined)
+          throw new Error(`ingestor invocation failed: ${String(pipeline.ingest.lastError)}`);
+        return report;
+      },
+      stopProduction,
+      stop: () => {
+        stopping ??= stop();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/**
+ * The consumer switch, the local stand-in for the event source mapping's Enabled flag: the poller
+ * follows the file. Reported disabled only once the batches in flight have finished, as a disabled mapping is.
+ */
+async function followConsumerSwitch(poller: EventSourcePoller, file: string) {
+  await poller.stop();
+  let enabled = (await readConsumerSwitch(file)).enabled;
+  if (enabled) poller.start();
+  let watching = true;
+  const watch = (async () => {
+    while (watching) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const wanted = await readConsumerSwitch(file).catch(() => ({ enabled }));
+      if (wanted.enabled === enabled) continue;
+      if (wanted.enabled) poller.start();
+      else await poller.stop();
+      enabled = wanted.enabled;
+    }
+  })();
+  return {
+    enabled: () => enabled,
+    stop: async () => {
+      watching = false;
+      await watch;
+    },
+  };
+}
+
+/** Production: the devnet mines in the background, the ingestor runs on its schedule; returns how to stop both. */
+function startProduction(pipeline: LocalPipeline, options: StartLocalStackOptions): () => Promise<void> {
+  const production = new AbortController();
+  pipeline.startSchedule(options.scheduleEveryMs ?? 4_000, options.ingestorBudgetMs ?? 3_500);
+  const mining =
+    options.produceBlocks === false || pipeline.devnet === undefined
+      ? Promise.resolve()
+      : pipeline.devnet.run({ signal: production.signal }).catch(() => undefined);
+  let stopped: Promise<void> | undefined;
+  return () => {
+    stopped ??= (async () => {
+      const schedule = pipeline.stopSchedule();
+      production.abort();
+      await mining;
+      await schedule;
+    })();
+    return stopped;
+  };
+}
