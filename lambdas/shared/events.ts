@@ -1,6 +1,7 @@
 import * as z from "zod/mini";
 import en from "zod/v4/locales/en.js";
 import { ApiEventMessageSchema } from "../ingestApi/apiEventMessage.js";
+import { SHASTA_EVENT_SCHEMAS } from "./shastaEvents.js";
 
 // zod/mini instead of classic zod: the same validation, tree-shaken to the checks used here, which keeps
 // each Lambda bundle ~430 KB smaller (bench: bundles). Mini ships without messages; English is loaded
@@ -132,6 +133,8 @@ export const PipelineEventSchema = z.discriminatedUnion("type", [
   ReorgEventSchema,
   // Events from the ingest API (POST /v1/events): one home for their shape, apiEventMessage.ts.
   ApiEventMessageSchema,
+  // Shasta (shastaEvents.ts): proposals, proofs, forced inclusions, bonds, and the L2 block → proposal link.
+  ...SHASTA_EVENT_SCHEMAS,
 ]);
 
 export type L1HeaderEvent = z.infer<typeof L1HeaderEventSchema>;

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { PipelineEvent } from "./events.js";
+import { shastaEventKeyOf, shastaPartitionNumber } from "./shastaEventKeys.js";
 
 /**
  * The event key: the identity operators know from the self-hosted design.
@@ -21,6 +22,8 @@ export function eventKey(event: PipelineEvent): string {
       return `${event.chain}:${event.commonAncestor.number}:${orphanDigest(event.orphaned)}-reorg`;
     case "api_event":
       return `${event.stream}:${event.sequence}-api_event`;
+    default:
+      return shastaEventKeyOf(event);
   }
 }
 
@@ -55,6 +58,8 @@ export function partitionNumber(event: PipelineEvent): number {
       return event.commonAncestor.number;
     case "api_event":
       return event.sequence;
+    default:
+      return shastaPartitionNumber(event);
   }
 }
 
@@ -69,6 +74,9 @@ export function streamOf(event: PipelineEvent): string {
     // The same groups the ingest API sends to (apiMessageGroupId): `api:{stream}:{sequence mod P}`.
     case "api_event":
       return `api:${event.stream}`;
+    // The L2 side's proposal link travels with the L2 headers, partitioned by the same block number.
+    case "shasta_proposal_block":
+      return "l2";
     default:
       return "inbox";
   }

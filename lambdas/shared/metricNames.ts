@@ -74,4 +74,8 @@ export const ChainMetric = {
   BatchVerifyTimeSeconds: "BatchVerifyTimeSeconds",
   /** Age in seconds of the oldest proposed batch that has no proof yet (0 when none is pending). */
   OldestUnprovenBatchAgeSeconds: "OldestUnprovenBatchAgeSeconds",
+  /** Shasta proposals (id ≥ 1) applied for the first time (count). */
+  ShastaProposalsProposed: "ShastaProposalsProposed",
+  /** Seconds from a Shasta proposal's Proposed to the first Proved covering it as new (L1 times). */
+  ShastaTimeToFinalitySeconds: "ShastaTimeToFinalitySeconds",
 } as const;

@@ -1,5 +1,6 @@
 import type { Chain } from "../shared/events.js";
 import type { TableName } from "./rows.js";
+import { SHASTA_CANONICAL_VIEWS } from "./shastaRows.js";
 
 /** A view showing only the rows of a table that no recorded reorg orphaned. */
 export interface CanonicalView {
@@ -28,6 +29,8 @@ export const CANONICAL_VIEWS: readonly CanonicalView[] = [
     hashColumn: "l1_block_hash",
     chain: "l1",
   },
+  // Shasta: L1-log tables by their L1 block, proposal_blocks by its L2 block (shastaRows.ts).
+  ...SHASTA_CANONICAL_VIEWS,
 ];
 
 /** The canonical view of a table, or undefined for tables that are never orphaned (reorgs, orphaned_blocks). */

@@ -9,6 +9,7 @@ import {
   TABLE_NAMES,
   type TableName,
 } from "./rows.js";
+import { isShastaTable } from "./shastaRows.js";
 
 /**
  * ClickHouse's physical type per column kind. Gas and fees are Decimal(38, 0)
@@ -75,17 +76,28 @@ export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
   {
     version: 1,
     description: "tables (ReplacingMergeTree by primary key) and canonical views",
-    // The tables this migration has always created; later tables come in their own entries.
+    // The Pacaya-era tables, exactly as this migration has always created them.
     statements: (database) => [
-      ...TABLE_NAMES.filter((t) => !isApiTable(t)).map((t) => createTable(database, t)),
-      ...CANONICAL_VIEWS.map(
+      ...TABLE_NAMES.filter((t) => !isShastaTable(t) && !isApiTable(t)).map((t) => createTable(database, t)),
+      ...CANONICAL_VIEWS.filter((v) => !isShastaTable(v.table)).map(
         (v) =>
           `CREATE VIEW IF NOT EXISTS ${database}.${v.view} AS ${clickhouseCanonicalViewSelect(database, v)}`,
       ),
     ],
   },
   {
-    // 3, not 2: version 2 is the Shasta tables' (branch shastasink); numbers need not be contiguous.
+    version: 2,
+    description: "Shasta tables (ReplacingMergeTree by primary key) and their canonical views",
+    statements: (database) => [
+      ...TABLE_NAMES.filter(isShastaTable).map((t) => createTable(database, t)),
+      ...CANONICAL_VIEWS.filter((v) => isShastaTable(v.table)).map(
+        (v) =>
+          `CREATE VIEW IF NOT EXISTS ${database}.${v.view} AS ${clickhouseCanonicalViewSelect(database, v)}`,
+      ),
+    ],
+  },
+  {
+    // After the Shasta tables (2): existing databases, whichever they ran, apply what they lack.
     version: 3,
     description: "ingest API events (api_events, ReplacingMergeTree by stream and sequence)",
     statements: (database) => API_TABLE_NAMES.map((t) => createTable(database, t)),

@@ -8,6 +8,7 @@ import {
   TABLE_COLUMNS,
   TABLE_NAMES,
 } from "./rows.js";
+import { isShastaTable } from "./shastaRows.js";
 
 /** DuckDB's physical type for each column kind: gas and fees need 128 bits (ClickHouse UInt128). */
 export const DUCKDB_TYPES: { readonly [K in ColumnKind]: string } = {
@@ -43,14 +44,26 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     description: "tables, primary keys and canonical views",
-    // The tables this migration has always created; later tables come in their own entries.
+    // The Pacaya-era tables, exactly as this migration has always created them.
     statements: [
-      ...TABLE_NAMES.filter((t) => !isApiTable(t)).map(createTable),
-      ...CANONICAL_VIEWS.map((v) => `CREATE OR REPLACE VIEW ${v.view} AS ${canonicalViewSelect(v)}`),
+      ...TABLE_NAMES.filter((t) => !isShastaTable(t) && !isApiTable(t)).map(createTable),
+      ...CANONICAL_VIEWS.filter((v) => !isShastaTable(v.table)).map(
+        (v) => `CREATE OR REPLACE VIEW ${v.view} AS ${canonicalViewSelect(v)}`,
+      ),
     ],
   },
   {
-    // 3, not 2: version 2 is the Shasta tables' (branch shastasink); numbers need not be contiguous.
+    version: 2,
+    description: "Shasta tables (proposals, proofs, sources, L2 links, bonds, …) and their canonical views",
+    statements: [
+      ...TABLE_NAMES.filter(isShastaTable).map(createTable),
+      ...CANONICAL_VIEWS.filter((v) => isShastaTable(v.table)).map(
+        (v) => `CREATE OR REPLACE VIEW ${v.view} AS ${canonicalViewSelect(v)}`,
+      ),
+    ],
+  },
+  {
+    // After the Shasta tables (2): existing databases, whichever they ran, apply what they lack.
     version: 3,
     description: "ingest API events (api_events, keyed by stream and sequence)",
     statements: API_TABLE_NAMES.map(createTable),

@@ -8,6 +8,13 @@ import {
   apiEventRowsOf,
 } from "./apiEventRows.js";
 import type { SinkRecord } from "./Sink.js";
+import {
+  SHASTA_NULLABLE_COLUMNS,
+  SHASTA_PRIMARY_KEYS,
+  SHASTA_TABLE_COLUMNS,
+  type ShastaTableRowTypes,
+  shastaRowsOf,
+} from "./shastaRows.js";
 
 /**
  * Event → rows, per table. Pure and sink-independent: every adapter stores
@@ -136,8 +143,8 @@ export interface OrphanedBlockRow {
   observation_id: string;
 }
 
-/** Every table and the shape of its rows (the ingest API's in apiEventRows.ts). */
-export interface TableRowTypes extends ApiTableRowTypes {
+/** Every table and the shape of its rows (the Shasta tables in shastaRows.ts, the ingest API's in apiEventRows.ts). */
+export interface TableRowTypes extends ShastaTableRowTypes, ApiTableRowTypes {
   l1_head_events: L1HeadEventRow;
   l2_head_events: L2HeadEventRow;
   batches: BatchRow;
@@ -265,6 +272,7 @@ export const TABLE_COLUMNS: { readonly [T in TableName]: Columns<TableRowTypes[T
     event_key: "text",
     observation_id: "text",
   },
+  ...SHASTA_TABLE_COLUMNS,
   ...API_TABLE_COLUMNS,
 };
 
@@ -284,13 +292,15 @@ export const PRIMARY_KEYS: { readonly [T in TableName]: readonly (keyof TableRow
   forced_inclusion_processed: ["observation_id"],
   reorgs: ["observation_id"],
   orphaned_blocks: ["chain", "block_hash"],
+  ...SHASTA_PRIMARY_KEYS,
   ...API_PRIMARY_KEYS,
 };
 
-/** The only columns that may hold null: fees of blocks before EIP-1559, and an inline API event's payload_ref. */
+/** The only columns that may hold null: fees of blocks before EIP-1559, Shasta's per-kind fields, an inline API event's payload_ref. */
 export const NULLABLE_COLUMNS: ReadonlySet<string> = new Set([
   "base_fee",
   "sum_base_fee",
+  ...SHASTA_NULLABLE_COLUMNS,
   ...API_NULLABLE_COLUMNS,
 ]);
 
@@ -470,6 +480,8 @@ export function rowsOf(record: SinkRecord): SinkRow[] {
       ];
     case "api_event":
       return apiEventRowsOf(event, ids);
+    default:
+      return shastaRowsOf({ ...record, event });
   }
 }
 

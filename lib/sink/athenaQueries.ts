@@ -81,4 +81,61 @@ FROM reorgs WHERE detected_at >= ${SINCE} GROUP BY chain ORDER BY chain`,
     description: "Forced inclusions processed on canonical L1 blocks.",
     sql: `SELECT count(DISTINCT event_key) AS forced_inclusions FROM canonical_forced_inclusion_processed WHERE processed_at >= ${SINCE}`,
   },
+  ...SHASTA_QUERIES(),
 ];
+
+/**
+ * The Shasta metrics, as defined in lambdas/queries/shastaMetrics.ts (and docs/NETWORKS.md), in
+ * Athena's dialect. Gwei columns are strings in Glue (GLUE_TYPE), so sums CAST them to DECIMAL(38, 0).
+ * A function, so the module's constants above exist when it runs.
+ */
+function SHASTA_QUERIES(): AthenaQuery[] {
+  return [
+    {
+      name: "Shasta time to finality (24 h)",
+      description:
+        "Seconds from a proposal's Proposed to the first canonical Proved covering it as new (first_new_proposal_id ≤ id ≤ last_proposal_id).",
+      sql: `WITH p AS (SELECT proposal_id, min(l1_block_ts) AS proposed_at FROM canonical_proposals WHERE proposal_id > 0 GROUP BY proposal_id),
+f AS (SELECT p.proposal_id, p.proposed_at, min(c.l1_block_ts) AS finalized_at
+      FROM p JOIN canonical_proofs AS c ON c.first_new_proposal_id <= p.proposal_id AND p.proposal_id <= c.last_proposal_id
+      GROUP BY p.proposal_id, p.proposed_at)
+SELECT ${STATS("finalized_at - proposed_at")} FROM f WHERE finalized_at >= ${SINCE}`,
+    },
+    {
+      name: "Shasta proposal cadence (24 h)",
+      description:
+        "Seconds between the Proposed of consecutive proposal ids (k ≥ 2; the genesis proposal 0 is not a sample).",
+      sql: `WITH p AS (SELECT proposal_id, min(l1_block_ts) AS t FROM canonical_proposals WHERE proposal_id > 0 AND l1_block_ts >= ${SINCE} GROUP BY proposal_id),
+d AS (SELECT t - lag(t) OVER (ORDER BY proposal_id) AS dt, proposal_id - lag(proposal_id) OVER (ORDER BY proposal_id) AS dn FROM p)
+SELECT ${STATS("dt")} FROM d WHERE dn = 1`,
+    },
+    {
+      name: "Shasta proofs per prover (24 h)",
+      description: "Canonical Proved events per actual prover, and the proposals they finalized as new.",
+      sql: `WITH p AS (SELECT event_key, min(actual_prover) AS prover, min(last_proposal_id - first_new_proposal_id + 1) AS finalized,
+             min(l1_block_ts) AS t FROM canonical_proofs GROUP BY event_key)
+SELECT prover, count(*) AS proofs, sum(finalized) AS proposals_finalized FROM p WHERE t >= ${SINCE}
+GROUP BY prover ORDER BY proofs DESC, prover`,
+    },
+    {
+      name: "Shasta forced inclusions saved vs included (24 h)",
+      description:
+        "ForcedInclusionSaved events; sources flagged isForcedInclusion in Proposed (the inclusions); queue entries voided.",
+      sql: `SELECT
+  (SELECT count(DISTINCT event_key) FROM canonical_forced_inclusions_saved WHERE l1_block_ts >= ${SINCE}) AS saved,
+  (SELECT count(DISTINCT event_key) FROM canonical_proposal_sources WHERE is_forced_inclusion = 1 AND l1_block_ts >= ${SINCE}) AS included,
+  (SELECT coalesce(sum(n), 0) FROM (SELECT event_key, min(new_head - old_head) AS n FROM canonical_forced_inclusions_voided
+   WHERE l1_block_ts >= ${SINCE} GROUP BY event_key)) AS voided`,
+    },
+    {
+      name: "Shasta bonds settled and slashed (24 h)",
+      description:
+        "LivenessBondSettled: settlements, how many slashed, and the liveness bond, credited and slashed sums (gwei).",
+      sql: `WITH b AS (SELECT event_key, min(CAST(amount_gwei AS DECIMAL(38, 0))) AS bond, min(CAST(credited_gwei AS DECIMAL(38, 0))) AS credited,
+             min(CAST(slashed_gwei AS DECIMAL(38, 0))) AS slashed
+      FROM canonical_bond_events WHERE kind = 'liveness_bond_settled' AND l1_block_ts >= ${SINCE} GROUP BY event_key)
+SELECT count(*) AS settlements, count_if(slashed > 0) AS slashed_settlements, coalesce(sum(bond), 0) AS liveness_bond_gwei,
+       coalesce(sum(credited), 0) AS credited_gwei, coalesce(sum(slashed), 0) AS slashed_gwei FROM b`,
+    },
+  ];
+}

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvalidMessageError, SinkUnavailableError } from "../../../lambdas/shared/errors.js";
+import { CANONICAL_VIEWS } from "../../../lambdas/sink/canonicalViews.js";
 import { CLICKHOUSE_MIGRATIONS, expectedClickHouseColumns } from "../../../lambdas/sink/clickhouseSchema.js";
 import { type ClickHouseSink, createClickHouseSink } from "../../../lambdas/sink/clickhouseSink.js";
 import { type ClickHouseServer, startClickHouse } from "../../../scripts/local/clickhouseServer.js";
@@ -41,7 +42,7 @@ describe.skipIf(skipWithoutClickHouse())("createClickHouseSink (real server)", (
     const migrations = await second.query<{ version: number }>(
       "SELECT version FROM tidemark_schema_migrations ORDER BY version",
     );
-    // Each migration recorded once: reopening reapplied none.
+    // 1: the Pacaya-era tables; 2: the Shasta tables; 3: api_events. Each recorded once: reopening reapplied none.
     expect(migrations).toEqual(CLICKHOUSE_MIGRATIONS.map((m) => ({ version: m.version })));
     const engines = await second.query<{ name: string; engine: string }>(
       "SELECT name, engine FROM system.tables WHERE database = $1 ORDER BY name",
@@ -53,7 +54,7 @@ describe.skipIf(skipWithoutClickHouse())("createClickHouseSink (real server)", (
     expect(tables.map((t) => t.name).sort()).toEqual([...expectedClickHouseColumns().keys()].sort());
     expect(new Set(tables.map((t) => t.engine))).toEqual(new Set(["ReplacingMergeTree"]));
     expect(engines.filter((t) => t.name.startsWith("canonical_")).map((t) => t.engine)).toEqual(
-      Array(7).fill("View"),
+      Array(CANONICAL_VIEWS.length).fill("View"),
     );
   });
 

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { InvalidMessageError, PermanentError, SinkUnavailableError } from "../../../lambdas/shared/errors.js";
 import { createDuckDbSink, type DuckDbSink } from "../../../lambdas/sink/duckdbSink.js";
 import { TABLE_NAMES } from "../../../lambdas/sink/rows.js";
+import { SHASTA_TABLE_NAMES } from "../../../lambdas/sink/shastaRows.js";
 import {
   at,
   forcedInclusion,
@@ -68,6 +69,8 @@ const expectedCounts = {
   forced_inclusion_processed: 1,
   reorgs: 1,
   orphaned_blocks: 2,
+  // The Shasta tables exist from the start (migration 2); these records write none of them.
+  ...Object.fromEntries(SHASTA_TABLE_NAMES.map((t) => [t, 0])),
   // The ingest API's table exists from the start (migration 3); these records write none of it.
   api_events: 0,
 };

@@ -2,6 +2,17 @@ import { describe, expect, it } from "vitest";
 import { InvalidMessageError } from "../../../lambdas/shared/errors.js";
 import { columnsOf, PRIMARY_KEYS, rowsByTable, rowsOf, TABLE_NAMES } from "../../../lambdas/sink/rows.js";
 import {
+  everyBond,
+  shastaActivated,
+  shastaBond,
+  shastaProposalBlock,
+  shastaProposed,
+  shastaProved,
+  shastaSaved,
+  shastaStateRecovered,
+  shastaVoided,
+} from "../../support/shastaEvents.js";
+import {
   address,
   apiEvent,
   at,
@@ -205,6 +216,16 @@ describe("rowsOf", () => {
       record(verified(1, at(3))),
       record(forcedInclusion("x", at(4))),
       record(reorg("l1", 2, 3)),
+      // Shasta: every event, every bond kind (nullable per-kind columns), the genesis proposal
+      record(shastaActivated(at(5))),
+      record(shastaProposed(0, at(5, { logIndex: 1 }), { sources: 0 })),
+      record(shastaProposed(1, at(6), { sources: 2, forced: 1 })),
+      record(shastaProved({ first: 1, firstNew: 1, last: 1 }, at(7))),
+      record(shastaStateRecovered(at(8))),
+      record(shastaVoided(at(8, { logIndex: 1 }))),
+      record(shastaSaved(at(9))),
+      ...everyBond().map((b, i) => record(shastaBond(b, at(10, { logIndex: i })))),
+      record(shastaProposalBlock(4, 1)),
       record(apiEvent("ops", 1)),
     ];
     // Act

@@ -3,6 +3,19 @@ import { SinkUnavailableError } from "../../../lambdas/shared/errors.js";
 import { canonicalViewOf } from "../../../lambdas/sink/canonicalViews.js";
 import { PRIMARY_KEYS, rowsOf, TABLE_NAMES, type TableName } from "../../../lambdas/sink/rows.js";
 import type { Sink, SinkRecord } from "../../../lambdas/sink/Sink.js";
+import { SHASTA_TABLE_NAMES } from "../../../lambdas/sink/shastaRows.js";
+import {
+  everyBond,
+  settledBond,
+  shastaActivated,
+  shastaBond,
+  shastaProposalBlock,
+  shastaProposed,
+  shastaProved,
+  shastaSaved,
+  shastaStateRecovered,
+  shastaVoided,
+} from "../../support/shastaEvents.js";
 import {
   apiEvent,
   at,
@@ -93,6 +106,21 @@ const mixed = (): SinkRecord[] => [
   record(apiEvent("ops", 1)),
   record(apiEvent("ops", 2, { nested: { list: [1, 2] } })),
   record(apiEvent("other", 1)),
+];
+
+/** One record of every Shasta event, every bond kind, and the genesis proposal (no sources). */
+const shastaMixed = (): SinkRecord[] => [
+  record(shastaActivated(at(40))),
+  record(shastaProposed(0, at(40, { logIndex: 1 }), { sources: 0 })),
+  record(shastaProposed(1, at(41), { sources: 3, forced: 1 })),
+  record(shastaProved({ first: 1, firstNew: 1, last: 1 }, at(42))),
+  record(shastaSaved(at(43))),
+  record(shastaSaved(at(43, { logIndex: 1 }), 1)),
+  ...everyBond().map((b, i) => record(shastaBond(b, at(44, { logIndex: i })))),
+  record(shastaStateRecovered(at(45))),
+  record(shastaVoided(at(45, { logIndex: 1 }))),
+  record(shastaProposalBlock(7, 1)),
+  record(shastaProposalBlock(8, 1)),
 ];
 
 async function readAll(h: SinkContractHarness): Promise<Map<TableName, string[]>> {
@@ -215,6 +243,82 @@ export function describeSinkContract(
         expect(await h.canonicalRows("l2_head_events")).toHaveLength(n);
         expect(await h.canonicalRows("batch_blocks")).toHaveLength(3 * n);
       }
+    });
+
+    it("stores every Shasta table once however the same records are batched, ordered and raced", async () => {
+      // Prepare
+      const h = await harness();
+      const records = shastaMixed();
+      const reversed = [...records].reverse();
+      // Act: all at once; reversed in fours; one by one; a batch holding a record twice; three racing writers
+      await h.sink.write(records);
+      for (let i = 0; i < reversed.length; i += 4) await h.sink.write(reversed.slice(i, i + 4));
+      for (const r of records) await h.sink.write([r]);
+      await h.sink.write([records[2], records[2], records[6]].flatMap((r) => (r ? [r] : [])));
+      await Promise.all([h.sink.write(records), h.sink.write(reversed), h.sink.write(records.slice(3, 9))]);
+      // Assess
+      const actual = await readAll(h);
+      expect(actual).toEqual(expectedOf(records));
+      const counts = Object.fromEntries(SHASTA_TABLE_NAMES.map((t) => [t, actual.get(t)?.length]));
+      expect(counts).toEqual({
+        proposals: 2,
+        proposal_sources: 3,
+        proofs: 1,
+        proposal_blocks: 2,
+        bond_events: 5,
+        state_recovered: 1,
+        forced_inclusions_voided: 1,
+        inbox_activated: 1,
+        forced_inclusions_saved: 2,
+      });
+    });
+
+    it("hides Shasta rows of orphaned L1 and L2 blocks, and shows a proposal re-included in a new block", async () => {
+      // Prepare: L1 block 50 holds one of every Shasta event and is replaced; its Proposed tx is re-included in 51.
+      // L2 blocks 7–8 name proposal 3; an L2 reorg replaces 8 with 8', which names proposal 3 too.
+      const h = await harness();
+      const movedTx = { txHash: hash("tx:moved-proposal") };
+      const inOrphan = [
+        record(shastaProposed(3, at(50, movedTx), { sources: 2, forced: 1 })),
+        record(shastaProved({ first: 1, firstNew: 2, last: 3 }, at(50, { logIndex: 1 }))),
+        record(shastaSaved(at(50, { logIndex: 2 }))),
+        record(shastaBond(settledBond(), at(50, { logIndex: 3 }))),
+        record(shastaStateRecovered(at(50, { logIndex: 4 }))),
+        record(shastaVoided(at(50, { logIndex: 5 }))),
+        record(shastaActivated(at(50, { logIndex: 6 }))),
+      ];
+      const reincluded = record(shastaProposed(3, at(51, movedTx), { sources: 2, forced: 1 }));
+      const links = [record(shastaProposalBlock(7, 3)), record(shastaProposalBlock(8, 3))];
+      const newLink = record(shastaProposalBlock(8, 3, { hash: hash("l2alt:8") }));
+      // Act: the L1 reorg between its orphans, the L2 reorg after its orphan
+      await h.sink.write([...inOrphan.slice(0, 3), ...links]);
+      await h.sink.write([record(reorg("l1", 50, 50)), record(reorg("l2", 8, 8))]);
+      await h.sink.write([...inOrphan.slice(3), reincluded, newLink]);
+      // Assess
+      const actual = await readAll(h);
+      expect(actual.get("proposals")).toEqual([reincluded.observationId]);
+      expect(actual.get("proposal_sources")).toEqual([0, 1].map((i) => `${reincluded.observationId}|${i}`));
+      expect(actual.get("proposal_blocks")).toEqual([hash("l2:7"), hash("l2alt:8")].sort());
+      for (const t of [
+        "proofs",
+        "forced_inclusions_saved",
+        "bond_events",
+        "state_recovered",
+        "forced_inclusions_voided",
+        "inbox_activated",
+      ] as const) {
+        expect({ t, rows: actual.get(t) }).toEqual({ t, rows: [] });
+      }
+      expect(actual).toEqual(
+        expectedOf([
+          ...inOrphan,
+          reincluded,
+          ...links,
+          newLink,
+          record(reorg("l1", 50, 50)),
+          record(reorg("l2", 8, 8)),
+        ]),
+      );
     });
   });
 }

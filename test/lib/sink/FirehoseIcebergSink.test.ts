@@ -165,6 +165,25 @@ describe("FirehoseIcebergSink", () => {
     // Metrics read the canonical views, never the raw tables that still hold orphaned rows.
     expect(named("L2 block cadence (24 h)")).toMatch(/FROM canonical_l2_head_events/);
     expect(named("Prove time (24 h)")).toMatch(/canonical_batches.*canonical_proved_batches/s);
+    // Shasta: a canonical view per table (proposal_blocks follows the L2), and the metrics over them.
+    expect(named("create view canonical_proposal_blocks")).toMatch(
+      /o.chain = 'l2' AND o.block_hash = t.l2_block_hash/,
+    );
+    expect(named("create view canonical_proofs")).toMatch(
+      /o.chain = 'l1' AND o.block_hash = t.l1_block_hash/,
+    );
+    expect(named("Shasta time to finality (24 h)")).toMatch(
+      /canonical_proposals.*canonical_proofs AS c ON c.first_new_proposal_id <= p.proposal_id AND p.proposal_id <= c.last_proposal_id/s,
+    );
+    expect(named("Shasta forced inclusions saved vs included (24 h)")).toMatch(
+      /canonical_forced_inclusions_saved.*canonical_proposal_sources WHERE is_forced_inclusion = 1/s,
+    );
+    expect(named("Shasta bonds settled and slashed (24 h)")).toMatch(
+      /CAST\(slashed_gwei AS DECIMAL\(38, 0\)\)/,
+    );
+    for (const metric of ["Shasta proposal cadence (24 h)", "Shasta proofs per prover (24 h)"]) {
+      expect(named(metric), metric).toMatch(/FROM canonical_/);
+    }
   });
 });
 
