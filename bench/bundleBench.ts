@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { build, type Format, type Metafile } from "esbuild";
+import { ServiceName } from "../lambdas/shared/serviceNames.js";
 import {
   LAMBDA_BUNDLE_ALIASES,
   LAMBDA_BUNDLE_OUTPUT,
@@ -61,7 +62,7 @@ const FUNCTIONS: { fn: BundleCell["fn"]; entry: string; env: Record<string, stri
     entry: "lambdas/ingestor/handler.ts",
     env: {
       AWS_LAMBDA_FUNCTION_NAME: "tidemark-ingestor",
-      POWERTOOLS_SERVICE_NAME: "ingestor",
+      POWERTOOLS_SERVICE_NAME: ServiceName.ingestor,
       QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/000000000000/tidemark-events.fifo",
       STATE_TABLE: "tidemark-state",
       L1_RPC_URLS: "http://127.0.0.1:9",
@@ -74,7 +75,7 @@ const FUNCTIONS: { fn: BundleCell["fn"]; entry: string; env: Record<string, stri
     entry: "lambdas/processor/handler.ts",
     env: {
       AWS_LAMBDA_FUNCTION_NAME: "tidemark-processor",
-      POWERTOOLS_SERVICE_NAME: "processor",
+      POWERTOOLS_SERVICE_NAME: ServiceName.processor,
       IDEMPOTENCY_TABLE: "tidemark-idempotency",
       STATE_TABLE: "tidemark-state",
       DLQ_URL: "https://sqs.us-east-1.amazonaws.com/000000000000/tidemark-events-dlq.fifo",

@@ -20,6 +20,7 @@ import { decodeInboxLogs, inboxEventTopics } from "../lambdas/ingestor/decodeInb
 import { createIngestor } from "../lambdas/ingestor/ingestor.js";
 import { DEFAULT_PUBLISH_LANES } from "../lambdas/ingestor/publisher.js";
 import { inboxAbi } from "../lambdas/shared/inboxAbi.js";
+import { ServiceName } from "../lambdas/shared/serviceNames.js";
 import { startDynamoDbLocal } from "../scripts/local/dynamoDbLocal.js";
 import { localAwsConfig } from "../scripts/local/localAwsConfig.js";
 import { provisionQueues, provisionTables } from "../scripts/local/provision.js";
@@ -451,7 +452,7 @@ async function tidemarkRealtime(
       sqs: env.sqs,
       config,
       metrics: { record: () => undefined },
-      logger: silentLogger("ingestor"),
+      logger: silentLogger(ServiceName.ingestor),
       owner: `bench-rt-${run}`,
     });
     return await measured(proxy, async () => {

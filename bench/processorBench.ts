@@ -7,6 +7,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { loadProcessorConfig } from "../lambdas/processor/config.js";
 import { createProcessorHandler } from "../lambdas/processor/createProcessorHandler.js";
 import { ProcessorMetric } from "../lambdas/shared/metricNames.js";
+import { ServiceName } from "../lambdas/shared/serviceNames.js";
 import { createDuckDbSink, type DuckDbSink } from "../lambdas/sink/duckdbSink.js";
 import type { Sink } from "../lambdas/sink/Sink.js";
 import { startDynamoDbLocal } from "../scripts/local/dynamoDbLocal.js";
@@ -193,6 +194,7 @@ function timedSink(sink: Sink): TimedSink {
         timed.waitMs += performance.now() - t;
       }
     },
+    health: () => sink.health(),
     close: () => sink.close(),
   };
   return timed;
@@ -252,7 +254,7 @@ function buildInstance(
   }
   // The DLQ is never used here (no poison); a client that would fail loudly if it were.
   const sqs = new SQSClient(localAwsConfig("http://127.0.0.1:9"));
-  const metrics = benchMetrics("processor");
+  const metrics = benchMetrics(ServiceName.processor);
   const handler = createProcessorHandler({
     config: loadProcessorConfig({
       IDEMPOTENCY_TABLE: names.idempotencyTable,
@@ -264,7 +266,7 @@ function buildInstance(
     ddb,
     sqs,
     sinkFactory: async () => sink,
-    logger: silentLogger("processor"),
+    logger: silentLogger(ServiceName.processor),
     metrics,
   });
   return {

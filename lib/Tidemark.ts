@@ -9,6 +9,8 @@ import type * as s3 from "aws-cdk-lib/aws-s3";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import { IngestorEnv, ProcessorEnv } from "../lambdas/shared/environment.js";
+import { ServiceName } from "../lambdas/shared/serviceNames.js";
 import { BlueGreenAlias } from "./compute/BlueGreenAlias.js";
 import { bindFirehoseSink } from "./compute/bindFirehoseSink.js";
 import { bindRpcSecret } from "./compute/bindRpcSecret.js";
@@ -35,8 +37,8 @@ export interface TidemarkEntries {
   readonly processor?: string;
   /** @default lambdas/deployHook/handler.ts */
   readonly deployHook?: string;
-  /** @default lambdas/chainMetrics/handler.ts */
-  readonly chainMetrics?: string;
+  /** @default lambdas/unprovenBatchAge/handler.ts */
+  readonly unprovenBatchAge?: string;
 }
 
 export interface TidemarkProps {
@@ -101,19 +103,6 @@ export interface TidemarkProps {
   readonly entries?: TidemarkEntries;
 }
 
-/**
- * Powertools service names. The handlers construct Logger and Metrics with these same names,
- * and Powertools adds `service` to every metric's dimensions: the alarms only see data while
- * the two agree. Two Tidemark deployments in one account and region therefore share metrics.
- */
-export const SERVICE_NAMES = {
-  ingestor: "ingestor",
-  processor: "processor",
-  deployHook: "deployHook",
-  // lambdas/chainMetrics/createChainMetricsHandler.ts CHAIN_METRICS_SERVICE
-  chainMetrics: "chainMetrics",
-} as const;
-
 const CLAIM_TIMEOUT_MULTIPLE = 4;
 
 const handlerPath = (fn: string): string =>
@@ -167,7 +156,7 @@ export const resolveTidemarkProps = (props: TidemarkProps): Resolved => {
       ingestor: given.entries?.ingestor ?? handlerPath("ingestor"),
       processor: given.entries?.processor ?? handlerPath("processor"),
       deployHook: given.entries?.deployHook ?? handlerPath("deployHook"),
-      chainMetrics: given.entries?.chainMetrics ?? handlerPath("chainMetrics"),
+      unprovenBatchAge: given.entries?.unprovenBatchAge ?? handlerPath("unprovenBatchAge"),
     },
     alarmThresholds: {
       ...DEFAULT_ALARM_THRESHOLDS,
@@ -283,7 +272,7 @@ export interface TidemarkFunctions {
   readonly ingestor: lambda.Function;
   readonly processor: lambda.Function;
   readonly deployHook: lambda.Function;
-  readonly chainMetrics: lambda.Function;
+  readonly unprovenBatchAge: lambda.Function;
 }
 
 /** The `live` aliases everything invokes. */
@@ -313,8 +302,8 @@ export class Tidemark extends Construct {
   readonly dashboard: cloudwatch.Dashboard;
   /** The Firehose → Iceberg sink, unless `firehoseStreamName` named an external stream. */
   readonly sink?: FirehoseIcebergSink;
-  /** Ticks the chain-metrics function (OldestUnprovenBatchAgeSeconds) every minute. */
-  readonly chainMetricsSchedule: IngestorSchedule;
+  /** Ticks the unproven-batch-age function (OldestUnprovenBatchAgeSeconds) every minute. */
+  readonly unprovenBatchAgeSchedule: IngestorSchedule;
 
   constructor(scope: Construct, id: string, props: TidemarkProps = {}) {
     super(scope, id);
@@ -338,85 +327,10 @@ export class Tidemark extends Construct {
     this.tables = this.storage.tables;
     this.bucket = this.storage.bucket;
 
-    const services = SERVICE_NAMES;
-    const common = { logRetention: p.logRetention, logRemovalPolicy: p.removalPolicy };
-
-    const ingestor = new PipelineFunction(this, "Ingestor", {
-      ...common,
-      entry: p.entries.ingestor,
-      description:
-        "Tidemark ingestor: reads L1/L2 heads, headers and inbox logs; publishes to the FIFO queue",
-      serviceName: services.ingestor,
-      timeout: p.ingestorTimeout,
-      memorySize: 1024,
-      reservedConcurrentExecutions: p.ingestorReservedConcurrency,
-      environment: {
-        INBOX_ADDRESS: p.inboxAddress,
-        INBOX_WRAPPER_ADDRESS: p.inboxWrapperAddress,
-        PARTITIONS: String(p.partitions),
-        // The lease outlives one run, so a second run cannot take it while the first still polls.
-        LEASE_SECONDS: String(p.ingestorTimeout.toSeconds() + 15),
-        ...(p.startBlocks.l1 === undefined ? {} : { L1_START_BLOCK: String(p.startBlocks.l1) }),
-        ...(p.startBlocks.l2 === undefined ? {} : { L2_START_BLOCK: String(p.startBlocks.l2) }),
-      },
-    });
-    this.storage.eventQueue.bindPublisher(ingestor.fn);
-    this.storage.pipelineTables.bindState(ingestor.fn);
-    bindRpcSecret(this, ingestor.fn, p.rpcUrlsSecretName);
-
-    const processor = new PipelineFunction(this, "Processor", {
-      ...common,
-      entry: p.entries.processor,
-      description:
-        "Tidemark processor: validates, claims, applies and completes each queued event exactly once",
-      serviceName: services.processor,
-      timeout: p.processorTimeout,
-      memorySize: 1024,
-      environment: {
-        // Longer than an invocation (a live claim never expires mid-flight), shorter than the visibility
-        // timeout (≥ 6× the timeout), so a crashed worker's records are retaken on their next delivery.
-        CLAIM_TIMEOUT_SECONDS: String(CLAIM_TIMEOUT_MULTIPLE * p.processorTimeout.toSeconds()),
-      },
-    });
-    this.storage.eventQueue.bindConsumer(processor.fn);
-    this.storage.eventQueue.bindDeadLetterWriter(processor.fn);
-    this.storage.pipelineTables.bindState(processor.fn);
-    this.storage.pipelineTables.bindIdempotency(processor.fn);
     this.sink = props.firehoseStreamName === undefined ? this.storage.firehoseSink : undefined;
-    if (this.sink) this.sink.bindWriter(processor.fn);
-    else bindFirehoseSink(processor.fn, p.firehoseStreamName);
-
-    // Gauges need a clock, not events: a scheduled function reads the unproven-batch index each minute.
-    const chainMetrics = new PipelineFunction(this, "ChainMetrics", {
-      ...common,
-      entry: p.entries.chainMetrics,
-      description: "Tidemark chain metrics: age of the oldest proposed batch without proof, every minute",
-      serviceName: services.chainMetrics,
-      timeout: Duration.seconds(30),
-      memorySize: 256,
-      // One run at a time is plenty; it never competes with the pipeline for concurrency.
-      reservedConcurrentExecutions: 1,
-    });
-    this.storage.pipelineTables.bindUnprovenIndexReader(chainMetrics.fn);
-
-    // The hook may wait out an ingestor run that holds the reserved concurrency before its smoke test gets in.
-    const hookTimeout = Duration.seconds(
-      Math.min(900, 2 * Math.max(p.ingestorTimeout.toSeconds(), p.processorTimeout.toSeconds()) + 60),
-    );
-    const deployHook = new PipelineFunction(this, "DeployHook", {
-      ...common,
-      entry: p.entries.deployHook,
-      description: "Tidemark pre-traffic hook: smoke-tests a new version and reports to CodeDeploy",
-      serviceName: services.deployHook,
-      timeout: hookTimeout,
-      memorySize: 256,
-    });
-    this.functions = {
-      ingestor: ingestor.fn,
-      processor: processor.fn,
-      deployHook: deployHook.fn,
-      chainMetrics: chainMetrics.fn,
-    };
+    this.functions = this.createFunctions(p);
+    const { ingestor, processor, deployHook, unprovenBatchAge } = this.functions;
+    const services = ServiceName;
 
     const application = new codedeploy.LambdaApplication(this, "Deployments");
     const blueGreen = (name: string, fn: lambda.Function) =>
@@ -424,27 +338,27 @@ export class Tidemark extends Construct {
         fn,
         application,
         deploymentConfig: p.deploymentConfig,
-        preTrafficHook: deployHook.fn,
+        preTrafficHook: deployHook,
       });
     this.deployments = {
-      ingestor: blueGreen("IngestorLive", ingestor.fn),
-      processor: blueGreen("ProcessorLive", processor.fn),
+      ingestor: blueGreen("IngestorLive", ingestor),
+      processor: blueGreen("ProcessorLive", processor),
     };
     this.aliases = { ingestor: this.deployments.ingestor.alias, processor: this.deployments.processor.alias };
 
     // A tick that waits behind a running ingestor is worthless once the next tick is due: no retries, short age.
     this.aliases.ingestor.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.seconds(60) });
     // No CodeDeploy shift for it: a bad version costs a missing datapoint, which the alarm shows anyway.
-    const chainMetricsLive = new lambda.Alias(this, "ChainMetricsLive", {
+    const unprovenBatchAgeLive = new lambda.Alias(this, "UnprovenBatchAgeLive", {
       aliasName: "live",
-      version: chainMetrics.fn.currentVersion,
+      version: unprovenBatchAge.currentVersion,
     });
-    this.chainMetricsSchedule = new IngestorSchedule(this, "ChainMetricsSchedule", {
-      target: chainMetricsLive,
+    this.unprovenBatchAgeSchedule = new IngestorSchedule(this, "UnprovenBatchAgeSchedule", {
+      target: unprovenBatchAgeLive,
       rate: Duration.minutes(1),
       retryAttempts: 0,
       removalPolicy: p.removalPolicy,
-      description: "Starts the Tidemark chain-metrics function",
+      description: "Starts the Tidemark unproven-batch-age function",
     });
     this.schedule = new IngestorSchedule(this, "Schedule", {
       target: this.aliases.ingestor,
@@ -467,7 +381,7 @@ export class Tidemark extends Construct {
     const metrics = new PipelineMetrics({
       ingestorService: services.ingestor,
       processorService: services.processor,
-      chainMetricsService: services.chainMetrics,
+      unprovenBatchAgeService: services.unprovenBatchAge,
       ingestor: this.aliases.ingestor,
       processor: this.aliases.processor,
       queue: this.queue,
@@ -489,5 +403,88 @@ export class Tidemark extends Construct {
       alarms: Object.values(this.alarms.alarms),
       dashboardName: p.namePrefix,
     }).dashboard;
+  }
+
+  /** The four functions, each passed the names it reads and granted access to them. */
+  private createFunctions(p: Resolved): TidemarkFunctions {
+    const services = ServiceName;
+    const common = { logRetention: p.logRetention, logRemovalPolicy: p.removalPolicy };
+
+    const ingestor = new PipelineFunction(this, "Ingestor", {
+      ...common,
+      entry: p.entries.ingestor,
+      description:
+        "Tidemark ingestor: reads L1/L2 heads, headers and inbox logs; publishes to the FIFO queue",
+      serviceName: services.ingestor,
+      timeout: p.ingestorTimeout,
+      memorySize: 1024,
+      reservedConcurrentExecutions: p.ingestorReservedConcurrency,
+      environment: {
+        [IngestorEnv.InboxAddress]: p.inboxAddress,
+        [IngestorEnv.InboxWrapperAddress]: p.inboxWrapperAddress,
+        [IngestorEnv.Partitions]: String(p.partitions),
+        // The lease outlives one run, so a second run cannot take it while the first still polls.
+        [IngestorEnv.LeaseSeconds]: String(p.ingestorTimeout.toSeconds() + 15),
+        ...(p.startBlocks.l1 === undefined ? {} : { [IngestorEnv.L1StartBlock]: String(p.startBlocks.l1) }),
+        ...(p.startBlocks.l2 === undefined ? {} : { [IngestorEnv.L2StartBlock]: String(p.startBlocks.l2) }),
+      },
+    });
+    this.storage.eventQueue.bindPublisher(ingestor.fn);
+    this.storage.pipelineTables.bindState(ingestor.fn);
+    bindRpcSecret(this, ingestor.fn, p.rpcUrlsSecretName);
+
+    const processor = new PipelineFunction(this, "Processor", {
+      ...common,
+      entry: p.entries.processor,
+      description:
+        "Tidemark processor: validates, claims, applies and completes each queued event exactly once",
+      serviceName: services.processor,
+      timeout: p.processorTimeout,
+      memorySize: 1024,
+      environment: {
+        // Longer than an invocation (a live claim never expires mid-flight), shorter than the visibility
+        // timeout (≥ 6× the timeout), so a crashed worker's records are retaken on their next delivery.
+        [ProcessorEnv.ClaimTimeoutSeconds]: String(CLAIM_TIMEOUT_MULTIPLE * p.processorTimeout.toSeconds()),
+      },
+    });
+    this.storage.eventQueue.bindConsumer(processor.fn);
+    this.storage.eventQueue.bindDeadLetterWriter(processor.fn);
+    this.storage.pipelineTables.bindState(processor.fn);
+    this.storage.pipelineTables.bindIdempotency(processor.fn);
+    if (this.sink) this.sink.bindWriter(processor.fn);
+    else bindFirehoseSink(processor.fn, p.firehoseStreamName);
+
+    // A gauge needs a clock, not events: a scheduled function reads the unproven-batch index each minute.
+    const unprovenBatchAge = new PipelineFunction(this, "UnprovenBatchAge", {
+      ...common,
+      entry: p.entries.unprovenBatchAge,
+      description:
+        "Tidemark unproven batch age: age of the oldest proposed batch without proof, every minute",
+      serviceName: services.unprovenBatchAge,
+      timeout: Duration.seconds(30),
+      memorySize: 256,
+      // One run at a time is plenty; it never competes with the pipeline for concurrency.
+      reservedConcurrentExecutions: 1,
+    });
+    this.storage.pipelineTables.bindUnprovenIndexReader(unprovenBatchAge.fn);
+
+    // The hook may wait out an ingestor run that holds the reserved concurrency before its smoke test gets in.
+    const hookTimeout = Duration.seconds(
+      Math.min(900, 2 * Math.max(p.ingestorTimeout.toSeconds(), p.processorTimeout.toSeconds()) + 60),
+    );
+    const deployHook = new PipelineFunction(this, "DeployHook", {
+      ...common,
+      entry: p.entries.deployHook,
+      description: "Tidemark pre-traffic hook: smoke-tests a new version and reports to CodeDeploy",
+      serviceName: services.deployHook,
+      timeout: hookTimeout,
+      memorySize: 256,
+    });
+    return {
+      ingestor: ingestor.fn,
+      processor: processor.fn,
+      deployHook: deployHook.fn,
+      unprovenBatchAge: unprovenBatchAge.fn,
+    };
   }
 }

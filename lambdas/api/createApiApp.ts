@@ -18,6 +18,8 @@ import { registerEventStream, type StreamStats } from "./stream/streamEvents.js"
 export interface ApiClock {
   /** Milliseconds since the epoch. */
   nowMs(): number;
+  /** The default end of a query's time window, if not now (a devnet's chain time runs ahead of the wall clock). @default nowMs */
+  windowEndMs?(): number;
 }
 
 export interface ApiAppDependencies {
@@ -146,7 +148,12 @@ export function createApiApp(deps: ApiAppDependencies): Hono {
   });
 
   async function answer(c: Context, endpoint: ApiEndpoint) {
-    const q = parseApiQuery(c.req.query(), endpoint.params, Math.floor(clock.nowMs() / 1000), settings);
+    const q = parseApiQuery(
+      c.req.query(),
+      endpoint.params,
+      Math.floor((clock.windowEndMs ?? clock.nowMs)() / 1000),
+      settings,
+    );
     const body = await endpoint.run(deps.db, q);
     if (body === null) throw new NotFoundError(`nothing recorded yet for ${endpoint.path}`);
     const windowed = endpoint.params.includes("created[gte]") && !("range" in body);

@@ -1,4 +1,4 @@
-import type { DurationStats } from "../sink/chainMetrics.js";
+import type { DurationStats } from "../queries/chainMetrics.js";
 
 /** Count, mean and linearly interpolated p50/p95 (DuckDB quantile_cont), as the sink's metrics define them. */
 export function durationStats(values: readonly number[]): DurationStats {

@@ -2,8 +2,9 @@ import { readFile } from "node:fs/promises";
 import type { Hono } from "hono";
 import { getConnInfo, handle, type LambdaContext, type LambdaEvent } from "hono/aws-lambda";
 import { ConfigError } from "../shared/errors.js";
-import { createSinkFromEnv } from "../sink/createSink.js";
+import { createSink } from "../sink/createSink.js";
 import type { SqlQueryable } from "../sink/SqlQueryable.js";
+import { readSinkConfig } from "../sink/sinkConfig.js";
 import { readApiSettings } from "./apiSettings.js";
 import { createApiApp } from "./createApiApp.js";
 
@@ -17,7 +18,7 @@ export const DASHBOARD_HTML_PATH_ENV = "DASHBOARD_HTML_PATH";
  */
 async function createApp(env: NodeJS.ProcessEnv): Promise<Hono> {
   const settings = readApiSettings(env);
-  const sink = await createSinkFromEnv(env);
+  const sink = await createSink(readSinkConfig(env));
   if (!("query" in sink)) {
     throw new ConfigError("SINK", `the API reads SQL: SINK=${sink.kind} cannot be queried (use clickhouse)`);
   }

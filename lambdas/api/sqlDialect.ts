@@ -1,5 +1,5 @@
-import { type ChainMetricQueries, DUCKDB_CHAIN_METRIC_QUERIES } from "../sink/chainMetrics.js";
-import { CLICKHOUSE_CHAIN_METRIC_QUERIES } from "../sink/clickhouseChainMetricQueries.js";
+import { type ChainMetricQueries, DUCKDB_CHAIN_METRIC_QUERIES } from "../queries/chainMetrics.js";
+import { CLICKHOUSE_CHAIN_METRIC_QUERIES } from "../queries/clickhouseChainMetricQueries.js";
 import type { SqlQueryable } from "../sink/SqlQueryable.js";
 
 /**

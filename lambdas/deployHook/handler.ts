@@ -2,6 +2,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { CodeDeployClient } from "@aws-sdk/client-codedeploy";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import type { Context } from "aws-lambda";
+import { ServiceName } from "../shared/serviceNames.js";
 import {
   type LifecycleHookEvent,
   type PreTrafficHookOutcome,
@@ -12,7 +13,7 @@ import {
 const REPORT_RESERVE_MS = 10_000;
 
 // Module scope: clients are built once per container.
-const logger = new Logger({ serviceName: "deployHook" });
+const logger = new Logger({ serviceName: ServiceName.deployHook });
 const codeDeploy = new CodeDeployClient({});
 const lambda = new LambdaClient({});
 

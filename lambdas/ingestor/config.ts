@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { IngestorEnv } from "../shared/environment.js";
 import { ConfigError } from "../shared/errors.js";
 import { type Chain, ChainSchema } from "../shared/events.js";
 import { DEFAULT_PUBLISH_LANES } from "./publisher.js";
@@ -51,30 +52,34 @@ export const MAX_RANGE_BLOCKS = 4_000;
  */
 export function loadIngestorConfig(env: Env): IngestorConfig {
   const chains = parseChains(env);
-  const inboxAddress = optionalAddress(env, "INBOX_ADDRESS");
+  const inboxAddress = optionalAddress(env, IngestorEnv.InboxAddress);
   if (chains.includes("l1") && inboxAddress === undefined) {
-    throw new ConfigError("INBOX_ADDRESS", "is required when CHAINS includes l1");
+    throw new ConfigError(IngestorEnv.InboxAddress, "is required when CHAINS includes l1");
   }
   return {
-    queueUrl: requiredUrl(env, "QUEUE_URL"),
-    stateTable: required(env, "STATE_TABLE"),
+    queueUrl: requiredUrl(env, IngestorEnv.QueueUrl),
+    stateTable: required(env, IngestorEnv.StateTable),
     rpc: parseRpcSource(env, chains),
     inboxAddress,
-    inboxWrapperAddress: optionalAddress(env, "INBOX_WRAPPER_ADDRESS"),
+    inboxWrapperAddress: optionalAddress(env, IngestorEnv.InboxWrapperAddress),
     startBlock: {
-      l1: integer(env, "L1_START_BLOCK", { default: 0, min: 0 }),
-      l2: integer(env, "L2_START_BLOCK", { default: 0, min: 0 }),
+      l1: integer(env, IngestorEnv.L1StartBlock, { default: 0, min: 0 }),
+      l2: integer(env, IngestorEnv.L2StartBlock, { default: 0, min: 0 }),
     },
-    partitions: integer(env, "PARTITIONS", { default: 16, min: 1, max: 1000 }),
+    partitions: integer(env, IngestorEnv.Partitions, { default: 16, min: 1, max: 1000 }),
     // Documented at DEFAULT_PUBLISH_LANES (publisher.ts).
-    publishLanes: integer(env, "PUBLISH_LANES", { default: DEFAULT_PUBLISH_LANES, min: 1, max: 64 }),
-    maxBlocksPerRange: integer(env, "MAX_BLOCKS_PER_RANGE", { default: 500, min: 1, max: MAX_RANGE_BLOCKS }),
-    pollIntervalMs: integer(env, "POLL_INTERVAL_MS", { default: 1000, min: 0 }),
-    timeReserveMs: integer(env, "TIME_RESERVE_MS", { default: 5000, min: 0 }),
-    leaseSeconds: integer(env, "LEASE_SECONDS", { default: 60, min: 5 }),
+    publishLanes: integer(env, IngestorEnv.PublishLanes, { default: DEFAULT_PUBLISH_LANES, min: 1, max: 64 }),
+    maxBlocksPerRange: integer(env, IngestorEnv.MaxBlocksPerRange, {
+      default: 500,
+      min: 1,
+      max: MAX_RANGE_BLOCKS,
+    }),
+    pollIntervalMs: integer(env, IngestorEnv.PollIntervalMs, { default: 1000, min: 0 }),
+    timeReserveMs: integer(env, IngestorEnv.TimeReserveMs, { default: 5000, min: 0 }),
+    leaseSeconds: integer(env, IngestorEnv.LeaseSeconds, { default: 60, min: 5 }),
     // Two hashes is the least that can find a common ancestor one block down.
-    recentHashes: integer(env, "RECENT_HASHES", { default: 256, min: 2, max: 4096 }),
-    confirmations: integer(env, "CONFIRMATIONS", { default: 0, min: 0 }),
+    recentHashes: integer(env, IngestorEnv.RecentHashes, { default: 256, min: 2, max: 4096 }),
+    confirmations: integer(env, IngestorEnv.Confirmations, { default: 0, min: 0 }),
     chains,
   };
 }
@@ -93,7 +98,7 @@ export async function resolveRpcUrls(
   fetchSecret: (secretId: string) => Promise<string | undefined>,
 ): Promise<RpcUrls> {
   if (config.rpc.kind === "urls") return config.rpc.urls;
-  const setting = "RPC_URLS_SECRET_ID";
+  const setting = IngestorEnv.RpcUrlsSecretId;
   const raw = await fetchSecret(config.rpc.secretId);
   if (raw === undefined) throw new ConfigError(setting, "the secret has no string value");
   let json: unknown;
@@ -118,34 +123,36 @@ export async function resolveRpcUrls(
 }
 
 function parseChains(env: Env): Chain[] {
-  const raw = env.CHAINS ?? "l1,l2";
+  const raw = env[IngestorEnv.Chains] ?? "l1,l2";
   const items = raw
     .split(",")
     .map((s) => s.trim())
     .filter((s) => s !== "");
-  if (items.length === 0) throw new ConfigError("CHAINS", "lists no chain (expected l1, l2 or l1,l2)");
+  if (items.length === 0)
+    throw new ConfigError(IngestorEnv.Chains, "lists no chain (expected l1, l2 or l1,l2)");
   const chains: Chain[] = [];
   for (const item of items) {
     const parsed = ChainSchema.safeParse(item);
-    if (!parsed.success) throw new ConfigError("CHAINS", `unknown chain "${item}" (expected l1 or l2)`);
+    if (!parsed.success)
+      throw new ConfigError(IngestorEnv.Chains, `unknown chain "${item}" (expected l1 or l2)`);
     if (!chains.includes(parsed.data)) chains.push(parsed.data);
   }
   return chains;
 }
 
 function parseRpcSource(env: Env, chains: readonly Chain[]): RpcSource {
-  const secretId = env.RPC_URLS_SECRET_ID?.trim();
-  const hasLists = Boolean(env.L1_RPC_URLS?.trim() || env.L2_RPC_URLS?.trim());
+  const secretId = env[IngestorEnv.RpcUrlsSecretId]?.trim();
+  const hasLists = Boolean(env[IngestorEnv.L1RpcUrls]?.trim() || env[IngestorEnv.L2RpcUrls]?.trim());
   if (secretId && hasLists) {
     throw new ConfigError(
-      "RPC_URLS_SECRET_ID",
+      IngestorEnv.RpcUrlsSecretId,
       "set either RPC_URLS_SECRET_ID or L1_RPC_URLS/L2_RPC_URLS, not both",
     );
   }
   if (secretId) return { kind: "secret", secretId };
-  const urls = { l1: urlList(env, "L1_RPC_URLS"), l2: urlList(env, "L2_RPC_URLS") };
+  const urls = { l1: urlList(env, IngestorEnv.L1RpcUrls), l2: urlList(env, IngestorEnv.L2RpcUrls) };
   for (const chain of chains) {
-    const name = chain === "l1" ? "L1_RPC_URLS" : "L2_RPC_URLS";
+    const name = chain === "l1" ? IngestorEnv.L1RpcUrls : IngestorEnv.L2RpcUrls;
     if (urls[chain].length === 0) {
       throw new ConfigError(name, `is required for chain ${chain} (or set RPC_URLS_SECRET_ID)`);
     }

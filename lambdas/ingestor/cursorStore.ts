@@ -8,6 +8,7 @@ import {
 import type { Hex } from "viem";
 import { CursorConflictError, LeaseHeldError } from "../shared/errors.js";
 import type { Chain } from "../shared/events.js";
+import { StateTable } from "../shared/tables.js";
 
 export interface RecentBlock {
   readonly number: number;
@@ -106,7 +107,7 @@ export function createDynamoCursorStore(parameters: CreateDynamoCursorStoreParam
     const out = await ddb.send(
       new UpdateItemCommand({
         TableName: tableName,
-        Key: { pk: { S: keyOf(chain) } },
+        Key: { [StateTable.partitionKey]: { S: keyOf(chain) } },
         ReturnValues: "ALL_NEW",
         ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         ...input,
@@ -146,7 +147,7 @@ export function createDynamoCursorStore(parameters: CreateDynamoCursorStoreParam
       const out = await ddb.send(
         new GetItemCommand({
           TableName: tableName,
-          Key: { pk: { S: keyOf(chain) } },
+          Key: { [StateTable.partitionKey]: { S: keyOf(chain) } },
           ConsistentRead: true,
         }),
       );
@@ -228,7 +229,7 @@ export function createDynamoCursorStore(parameters: CreateDynamoCursorStoreParam
         await ddb.send(
           new UpdateItemCommand({
             TableName: tableName,
-            Key: { pk: { S: keyOf(chain) } },
+            Key: { [StateTable.partitionKey]: { S: keyOf(chain) } },
             UpdateExpression: "REMOVE #owner, #expires",
             ConditionExpression: "#owner = :owner",
             ExpressionAttributeNames: { "#owner": NAMES["#owner"], "#expires": NAMES["#expires"] },

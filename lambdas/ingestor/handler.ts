@@ -12,6 +12,8 @@ import { PermanentError, RetryableError } from "../shared/errors.js";
 import type { Chain } from "../shared/events.js";
 import type { FaultInjector } from "../shared/faultPoints.js";
 import { METRIC_NAMESPACE } from "../shared/metricNames.js";
+import { ServiceName } from "../shared/serviceNames.js";
+import { isSmokeEvent, type SmokeCheck, type SmokeResult } from "../shared/smokeTest.js";
 import { type ChainClient, createChainClient, getHead } from "./chainReader.js";
 import { type Env, type IngestorConfig, loadIngestorConfig, resolveRpcUrls } from "./config.js";
 import { type CursorStore, createDynamoCursorStore } from "./cursorStore.js";
@@ -42,16 +44,7 @@ export interface IngestorHandlerDependencies {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-export interface SmokeCheck {
-  readonly name: string;
-  readonly ok: boolean;
-  readonly detail: string;
-}
-
-export interface SmokeReport {
-  readonly ok: boolean;
-  readonly checks: SmokeCheck[];
-}
+export type SmokeReport = SmokeResult;
 
 /** `{"smoke": true}` asks for a dry run; anything else (the EventBridge schedule) is a polling run. */
 export type IngestorEvent = { readonly smoke?: boolean } & Record<string, unknown>;
@@ -71,7 +64,7 @@ export function createIngestorHandler(dependencies: IngestorHandlerDependencies)
   };
 
   const handle = async (event: IngestorEvent, context: Context): Promise<IngestorReport | SmokeReport> => {
-    if (event?.smoke === true) return smokeTest(runtime, logger);
+    if (isSmokeEvent(event)) return smokeTest(runtime, logger);
     const rt = await runtime();
     const sink = createPowertoolsMetricsSink(metrics);
     // The lease owner is this invocation, not only this container: two runs that share an owner would
@@ -198,8 +191,8 @@ function messageOf(error: unknown): string {
 }
 
 // Module scope: clients and instrumentation are built once per container; config on the first invocation.
-const logger = new Logger({ serviceName: "ingestor" });
-const metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName: "ingestor" });
+const logger = new Logger({ serviceName: ServiceName.ingestor });
+const metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName: ServiceName.ingestor });
 const sqs = new SQSClient({});
 const ddb = new DynamoDBClient({});
 

@@ -2,6 +2,7 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { Chain } from "../shared/events.js";
 import { type IngestorMetric, METRIC_NAMESPACE } from "../shared/metricNames.js";
+import { ServiceName } from "../shared/serviceNames.js";
 
 export type IngestorMetricName = (typeof IngestorMetric)[keyof typeof IngestorMetric];
 
@@ -23,7 +24,10 @@ export interface PowertoolsMetricsSink extends MetricsSink {
  * chain with a `chain` default dimension, so repeated values aggregate into one EMF
  * record per flush instead of one log line per poll.
  */
-export function createPowertoolsMetricsSink(root: Metrics, serviceName = "ingestor"): PowertoolsMetricsSink {
+export function createPowertoolsMetricsSink(
+  root: Metrics,
+  serviceName: string = ServiceName.ingestor,
+): PowertoolsMetricsSink {
   const perChain = new Map<Chain, Metrics>();
   const forChain = (chain: Chain) => {
     let metrics = perChain.get(chain);

@@ -7,6 +7,7 @@ import { RetryableError } from "../shared/errors.js";
 import type { PipelineEvent } from "../shared/events.js";
 import { type FaultInjector, FaultPoint } from "../shared/faultPoints.js";
 import { eventKey, messageGroupId, observationId } from "../shared/keys.js";
+import { MessageAttribute } from "../shared/messageAttributes.js";
 import { withRetry } from "../shared/retry.js";
 import { type LaneEntry, sendInLanes } from "./groupLanes.js";
 
@@ -152,8 +153,8 @@ function toPending(partitions: number) {
       MessageDeduplicationId: observationId(event),
       MessageGroupId: messageGroupId(event, partitions),
       MessageAttributes: {
-        eventType: { DataType: "String", StringValue: type },
-        eventKey: { DataType: "String", StringValue: key },
+        [MessageAttribute.EventType]: { DataType: "String", StringValue: type },
+        [MessageAttribute.EventKey]: { DataType: "String", StringValue: key },
       },
     };
     // SQS counts the body plus each attribute's name, type and value toward the size limits.

@@ -9,11 +9,19 @@ import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import type { ObjectStore } from "../ingestApi/objectStore.js";
 import type { FaultInjector } from "../shared/faultPoints.js";
 import { METRIC_NAMESPACE } from "../shared/metricNames.js";
+import { ServiceName } from "../shared/serviceNames.js";
+import {
+  isSmokeEvent,
+  type SmokeEvent,
+  type SmokeResult,
+  smokeCheck,
+  smokeResult,
+} from "../shared/smokeTest.js";
 import type { Sink } from "../sink/Sink.js";
 import type { ProcessorConfig, SinkConfig } from "./config.js";
 import { type BatchProcessor, createBatchProcessor } from "./processBatch.js";
 
-/** Builds the configured sink adapter (lambdas/sink's createSinkFromConfig in Lambda; anything in tests). */
+/** Builds the sink `config.sink` names (lambdas/sink's createSink in Lambda; anything in tests). */
 export type SinkFactory = (config: SinkConfig) => Promise<Sink>;
 
 export interface ProcessorHandlerDependencies {
@@ -34,28 +42,9 @@ export interface ProcessorHandlerDependencies {
   readonly objectStore?: ObjectStore;
 }
 
-/** The pre-traffic hook's dry run: reads config, checks dependencies answer, writes nothing. */
-export interface SmokeEvent {
-  readonly smoke: true;
-}
-
-export interface SmokeCheck {
-  readonly name: string;
-  readonly ok: boolean;
-  readonly detail: string;
-}
-
-export interface SmokeResult {
-  readonly ok: boolean;
-  readonly checks: readonly SmokeCheck[];
-}
-
 export type ProcessorEvent = SQSEvent | SmokeEvent;
 export type ProcessorResult = SQSBatchResponse | SmokeResult;
 export type ProcessorHandler = middy.MiddyfiedHandler<ProcessorEvent, ProcessorResult, Error, Context>;
-
-/** A sink adapter may offer a dry-run check (the DuckDB one does); otherwise opening it is the check. */
-type CheckableSink = Sink & { check?(): Promise<{ ok: boolean; detail: string }> };
 
 /**
  * The processor's Lambda handler around injected clients: middleware first (logger context, EMF
@@ -64,9 +53,9 @@ type CheckableSink = Sink & { check?(): Promise<{ ok: boolean; detail: string }>
  */
 export function createProcessorHandler(dependencies: ProcessorHandlerDependencies): ProcessorHandler {
   const { config, ddb, sqs, sinkFactory } = dependencies;
-  const logger = dependencies.logger ?? new Logger({ serviceName: "processor" });
+  const logger = dependencies.logger ?? new Logger({ serviceName: ServiceName.processor });
   const metrics =
-    dependencies.metrics ?? new Metrics({ namespace: METRIC_NAMESPACE, serviceName: "processor" });
+    dependencies.metrics ?? new Metrics({ namespace: METRIC_NAMESPACE, serviceName: ServiceName.processor });
 
   let sink: Promise<Sink> | undefined;
   const getSink = (): Promise<Sink> => {
@@ -100,44 +89,35 @@ export function createProcessorHandler(dependencies: ProcessorHandlerDependencie
   };
 
   async function smoke(): Promise<SmokeResult> {
-    const check = async (name: string, run: () => Promise<string>): Promise<SmokeCheck> => {
-      try {
-        return { name, ok: true, detail: await run() };
-      } catch (error) {
-        return {
-          name,
-          ok: false,
-          detail: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-        };
-      }
-    };
     const table = async (tableName: string) => {
       const { Table } = await ddb.send(new DescribeTableCommand({ TableName: tableName }));
       if (Table?.TableStatus !== "ACTIVE")
         throw new Error(`${tableName} is ${Table?.TableStatus ?? "missing"}`);
       return `${tableName} is ACTIVE`;
     };
-    const checks = await Promise.all([
-      check("config", async () => `sink ${config.sink.kind}, claim lease ${config.claimTimeoutSeconds} s`),
-      check("idempotencyTable", () => table(config.idempotencyTable)),
-      check("stateTable", () => table(config.stateTable)),
-      check("deadLetterQueue", async () => {
-        const { Attributes } = await sqs.send(
-          new GetQueueAttributesCommand({ QueueUrl: config.dlqUrl, AttributeNames: ["QueueArn"] }),
-        );
-        return `reachable: ${Attributes?.QueueArn ?? config.dlqUrl}`;
-      }),
-      check("sink", async () => {
-        const s = (await getSink()) as CheckableSink;
-        if (s.check === undefined) return `${config.sink.kind} sink opened`;
-        const result = await s.check();
-        if (!result.ok) throw new Error(result.detail);
-        return result.detail;
-      }),
-    ]);
-    const ok = checks.every((c) => c.ok);
-    (ok ? logger.info : logger.error).call(logger, "smoke test", { ok, checks });
-    return { ok, checks };
+    const result = smokeResult(
+      await Promise.all([
+        smokeCheck(
+          "config",
+          async () => `sink ${config.sink.kind}, claim lease ${config.claimTimeoutSeconds} s`,
+        ),
+        smokeCheck("idempotencyTable", () => table(config.idempotencyTable)),
+        smokeCheck("stateTable", () => table(config.stateTable)),
+        smokeCheck("deadLetterQueue", async () => {
+          const { Attributes } = await sqs.send(
+            new GetQueueAttributesCommand({ QueueUrl: config.dlqUrl, AttributeNames: ["QueueArn"] }),
+          );
+          return `reachable: ${Attributes?.QueueArn ?? config.dlqUrl}`;
+        }),
+        smokeCheck("sink", async () => {
+          const health = await (await getSink()).health();
+          if (!health.ok) throw new Error(health.detail);
+          return `${health.detail} (${health.ms} ms)`;
+        }),
+      ]),
+    );
+    (result.ok ? logger.info : logger.error).call(logger, "smoke test", { ...result });
+    return result;
   }
 
   return middy<ProcessorEvent, ProcessorResult, Error, Context>()
@@ -147,10 +127,6 @@ export function createProcessorHandler(dependencies: ProcessorHandlerDependencie
       if (isSmokeEvent(event)) return smoke();
       return (await getProcessor()).process(event.Records, context);
     });
-}
-
-function isSmokeEvent(event: ProcessorEvent): event is SmokeEvent {
-  return (event as Partial<SmokeEvent>).smoke === true;
 }
 
 const now = (d: ProcessorHandlerDependencies): { now?: () => number } => (d.now ? { now: d.now } : {});

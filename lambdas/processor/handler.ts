@@ -2,7 +2,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { createS3ObjectStore, PAYLOAD_BUCKET_ENV } from "../ingestApi/objectStore.js";
-import { createSinkFromEnv } from "../sink/createSink.js";
+import { createSink } from "../sink/createSink.js";
 import { loadProcessorConfig } from "./config.js";
 import { createProcessorHandler } from "./createProcessorHandler.js";
 
@@ -17,7 +17,7 @@ export const handler = createProcessorHandler({
   config: loadProcessorConfig(process.env),
   ddb: new DynamoDBClient({}),
   sqs: new SQSClient({}),
-  sinkFactory: () => createSinkFromEnv(process.env),
+  sinkFactory: (sinkConfig) => createSink(sinkConfig),
   // Only a stack that serves the ingest API sets the bucket; without it no event is claim-checked.
   ...(process.env[PAYLOAD_BUCKET_ENV]
     ? { objectStore: createS3ObjectStore({ s3: new S3Client({}), bucket: process.env[PAYLOAD_BUCKET_ENV] }) }

@@ -5,7 +5,9 @@ import {
   type BatchStatementResponse,
   type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
+import { chunk } from "../shared/chunk.js";
 import { ClaimHeldError, type RetryableError } from "../shared/errors.js";
+import { IdempotencyTable } from "../shared/tables.js";
 import { statementError, toRetryableError } from "./toRetryableError.js";
 
 /**
@@ -81,12 +83,7 @@ export function createIdempotencyStore(parameters: CreateIdempotencyStoreParamet
   const table = `"${tableName.replaceAll('"', '""')}"`;
   const ttlAt = (ms: number) => Math.floor(ms / 1000) + ttlDays * 86_400;
 
-  const insertClaim = `INSERT INTO ${table} VALUE {'id': ?, 'status': ?, 'claimExpiresAt': ?, 'owner': ?, 'eventKey': ?, 'ttl': ?}`;
-  // Invariant: an IN_PROGRESS item whose lease has passed belongs to a crashed (or too slow) worker.
-  const retakeClaim = `UPDATE ${table} SET "status" = ? SET "claimExpiresAt" = ? SET "owner" = ? SET "eventKey" = ? SET "ttl" = ? WHERE "id" = ? AND "status" = ? AND "claimExpiresAt" < ?`;
-  const completeClaim = `UPDATE ${table} SET "status" = ? SET "ttl" = ? REMOVE "claimExpiresAt" WHERE "id" = ? AND "owner" = ?`;
-  const releaseClaim = `DELETE FROM ${table} WHERE "id" = ? AND "owner" = ? AND "status" = ?`;
-  const readClaim = `SELECT * FROM ${table} WHERE "id" = ?`;
+  const { insertClaim, retakeClaim, completeClaim, releaseClaim, readClaim } = statementsFor(table);
 
   async function claim(requests: readonly ClaimRequest[], owner: string): Promise<ClaimOutcome[]> {
     const at = now();
@@ -253,6 +250,18 @@ function classifyExisting(
   };
 }
 
+/** The PartiQL statements of the store on `table` (quoted), keyed and expiring per IdempotencyTable. */
+function statementsFor(table: string) {
+  const { partitionKey: id, ttlAttribute: ttl } = IdempotencyTable;
+  const insertClaim = `INSERT INTO ${table} VALUE {'${id}': ?, 'status': ?, 'claimExpiresAt': ?, 'owner': ?, 'eventKey': ?, '${ttl}': ?}`;
+  // Invariant: an IN_PROGRESS item whose lease has passed belongs to a crashed (or too slow) worker.
+  const retakeClaim = `UPDATE ${table} SET "status" = ? SET "claimExpiresAt" = ? SET "owner" = ? SET "eventKey" = ? SET "${ttl}" = ? WHERE "${id}" = ? AND "status" = ? AND "claimExpiresAt" < ?`;
+  const completeClaim = `UPDATE ${table} SET "status" = ? SET "${ttl}" = ? REMOVE "claimExpiresAt" WHERE "${id}" = ? AND "owner" = ?`;
+  const releaseClaim = `DELETE FROM ${table} WHERE "${id}" = ? AND "owner" = ? AND "status" = ?`;
+  const readClaim = `SELECT * FROM ${table} WHERE "${id}" = ?`;
+  return { insertClaim, retakeClaim, completeClaim, releaseClaim, readClaim };
+}
+
 type StatementResult =
   /** `item`: what a SELECT found. */
   | { readonly kind: "ok"; readonly item?: Record<string, AttributeValue> }
@@ -266,17 +275,14 @@ async function execute(
   statements: readonly BatchStatementRequest[],
   what: string,
 ): Promise<StatementResult[]> {
-  const chunks: BatchStatementRequest[][] = [];
-  for (let i = 0; i < statements.length; i += MAX_STATEMENTS)
-    chunks.push(statements.slice(i, i + MAX_STATEMENTS));
   const results = await Promise.all(
-    chunks.map(async (chunk): Promise<StatementResult[]> => {
+    chunk(statements, { maxItems: MAX_STATEMENTS }).map(async (batch): Promise<StatementResult[]> => {
       try {
-        const { Responses = [] } = await ddb.send(new BatchExecuteStatementCommand({ Statements: chunk }));
-        return chunk.map((_, i) => toResult(Responses[i], what));
+        const { Responses = [] } = await ddb.send(new BatchExecuteStatementCommand({ Statements: batch }));
+        return batch.map((_, i) => toResult(Responses[i], what));
       } catch (error) {
         const failure = toRetryableError(error, what);
-        return chunk.map(() => ({ kind: "error", error: failure }));
+        return batch.map(() => ({ kind: "error", error: failure }));
       }
     }),
   );
@@ -296,11 +302,11 @@ function toResult(response: BatchStatementResponse | undefined, what: string): S
 }
 
 function parseRecord(item: Record<string, AttributeValue>): IdempotencyRecord | undefined {
-  const id = item.id?.S;
+  const id = item[IdempotencyTable.partitionKey]?.S;
   const status = item.status?.S;
   if (id === undefined || (status !== "IN_PROGRESS" && status !== "COMPLETED")) return undefined;
   const claimExpiresAt = item.claimExpiresAt?.N;
-  const ttl = item.ttl?.N;
+  const ttl = item[IdempotencyTable.ttlAttribute]?.N;
   return {
     id,
     status,

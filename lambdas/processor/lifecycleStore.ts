@@ -2,6 +2,7 @@ import type { Metrics } from "@aws-lambda-powertools/metrics";
 import { type AttributeValue, type DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { ThrottledError } from "../shared/errors.js";
 import type { PipelineEvent } from "../shared/events.js";
+import { batchItemKey, StateTable, UNPROVEN_INDEX } from "../shared/tables.js";
 import {
   afterWrite,
   BATCH_LIFECYCLE_ATTRIBUTES,
@@ -35,17 +36,6 @@ export interface CreateLifecycleStoreParameters {
   /** Receives the chain metrics each write completes (lifecycleMetrics.ts). @default none emitted */
   readonly metrics?: Pick<Metrics, "addMetric">;
 }
-
-/** Sparse GSI of proposed batches without proof: key `unproven` (constant), sort key `proposedAt`. */
-export const UNPROVEN_INDEX = {
-  indexName: "unproven",
-  partitionKey: "unproven",
-  sortKey: "proposedAt",
-  /** The one partition value: a few hundred pending batches at most, written once per proposal. */
-  value: "batch",
-  /** Projected so a reader can drop entries whose proof landed before the proposal (see below). */
-  projected: ["batchId", "provedAt", "verifiedAt"],
-} as const;
 
 /** The lifecycle step an event proves, or undefined for events that are not batch lifecycle steps. */
 export function lifecycleUpdateOf(event: PipelineEvent): LifecycleUpdate | undefined {
@@ -110,7 +100,7 @@ export function createLifecycleStore(parameters: CreateLifecycleStoreParameters)
     const out = await ddb.send(
       new UpdateItemCommand({
         TableName: tableName,
-        Key: { pk: { S: `batch#${batchId}` } },
+        Key: { [StateTable.partitionKey]: { S: batchItemKey(batchId) } },
         UpdateExpression: `SET ${sets.join(", ")}${remove}`,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,

@@ -5,7 +5,9 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import type { SQSRecord } from "aws-lambda";
+import { chunk } from "../shared/chunk.js";
 import type { PermanentError, RetryableError } from "../shared/errors.js";
+import { MessageAttribute } from "../shared/messageAttributes.js";
 import { toRetryableError } from "./toRetryableError.js";
 
 export interface DeadLetter {
@@ -44,10 +46,14 @@ export async function sendToDeadLetterQueue(
   const entries = parameters.letters.map((letter, i) => toEntry(letter, `m${i}`, failedAt));
   const outcomes: DeadLetterOutcome[] = entries.map(() => ({ ok: true }));
 
-  for (const chunk of chunkBySize(entries)) {
+  for (const batch of chunk(entries, {
+    maxItems: MAX_ENTRIES,
+    maxBytes: MAX_BATCH_BYTES,
+    sizeOf: (e) => e.bytes,
+  })) {
     try {
       const { Failed = [] } = await sqs.send(
-        new SendMessageBatchCommand({ QueueUrl: parameters.queueUrl, Entries: chunk.map((c) => c.entry) }),
+        new SendMessageBatchCommand({ QueueUrl: parameters.queueUrl, Entries: batch.map((c) => c.entry) }),
       );
       for (const failed of Failed) {
         const index = Number(failed.Id?.slice(1));
@@ -64,7 +70,7 @@ export async function sendToDeadLetterQueue(
       }
     } catch (error) {
       const failure = toRetryableError(error, "dead-letter send");
-      for (const c of chunk) outcomes[c.index] = { ok: false, error: failure };
+      for (const c of batch) outcomes[c.index] = { ok: false, error: failure };
     }
   }
   return outcomes;
@@ -79,14 +85,14 @@ interface IndexedEntry {
 function toEntry(letter: DeadLetter, id: string, failedAt: string): IndexedEntry {
   const { record, error } = letter;
   const attributes: Record<string, MessageAttributeValue> = {
-    errorType: str(error.name),
-    errorMessage: str(truncate(error.message || error.name, MAX_ERROR_MESSAGE)),
-    sourceMessageId: str(record.messageId),
-    failedAt: str(failedAt),
+    [MessageAttribute.ErrorType]: str(error.name),
+    [MessageAttribute.ErrorMessage]: str(truncate(error.message || error.name, MAX_ERROR_MESSAGE)),
+    [MessageAttribute.SourceMessageId]: str(record.messageId),
+    [MessageAttribute.FailedAt]: str(failedAt),
   };
   const dedupId = record.attributes.MessageDeduplicationId;
-  if (dedupId) attributes.sourceDedupId = str(dedupId);
-  if (letter.eventType) attributes.eventType = str(letter.eventType);
+  if (dedupId) attributes[MessageAttribute.SourceDedupId] = str(dedupId);
+  if (letter.eventType) attributes[MessageAttribute.EventType] = str(letter.eventType);
   const entry: SendMessageBatchRequestEntry = {
     Id: id,
     MessageBody: record.body,
@@ -100,23 +106,6 @@ function toEntry(letter: DeadLetter, id: string, failedAt: string): IndexedEntry
     bytes += Buffer.byteLength(name) + Buffer.byteLength(value.StringValue ?? "") + "String".length;
   }
   return { index: Number(id.slice(1)), entry, bytes };
-}
-
-function chunkBySize(entries: readonly IndexedEntry[]): IndexedEntry[][] {
-  const chunks: IndexedEntry[][] = [];
-  let current: IndexedEntry[] = [];
-  let size = 0;
-  for (const e of entries) {
-    if (current.length > 0 && (current.length === MAX_ENTRIES || size + e.bytes > MAX_BATCH_BYTES)) {
-      chunks.push(current);
-      current = [];
-      size = 0;
-    }
-    current.push(e);
-    size += e.bytes;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
 }
 
 const str = (value: string): MessageAttributeValue => ({ DataType: "String", StringValue: value });

@@ -4,7 +4,7 @@ import { type AttributeValue, type DynamoDBClient, UpdateItemCommand } from "@aw
 import { ThrottledError } from "../shared/errors.js";
 import type { PipelineEvent } from "../shared/events.js";
 import { ChainMetric } from "../shared/metricNames.js";
-import { UNPROVEN_INDEX } from "./lifecycleStore.js";
+import { UNPROVEN_INDEX } from "../shared/tables.js";
 import { toRetryableError } from "./toRetryableError.js";
 
 /**

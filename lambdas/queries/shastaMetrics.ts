@@ -1,5 +1,5 @@
-import type { ChainMetricsWindow, DurationStats } from "../sink/chainMetrics.js";
 import type { SqlDialect, SqlQueryable } from "../sink/SqlQueryable.js";
+import type { ChainMetricsWindow, DurationStats } from "./chainMetrics.js";
 import { CLICKHOUSE_SHASTA_METRIC_QUERIES } from "./clickhouseShastaMetricQueries.js";
 
 /**

@@ -24,7 +24,7 @@ import {
   TABLE_NAMES,
   type TableName,
 } from "./rows.js";
-import type { Sink } from "./Sink.js";
+import { measureHealth, type Sink } from "./Sink.js";
 import type { QueryParam, SqlQueryable } from "./SqlQueryable.js";
 
 export interface CreateClickHouseSinkParameters extends ClickHouseConnection {
@@ -39,8 +39,6 @@ export interface ClickHouseSink extends Sink, SqlQueryable {
   readonly database: string;
   /** Runs one statement in the sink's database; `$n` are bound as escaped literals. Rows as plain objects (Int64 / Decimal(P, 0) → bigint). */
   query<T = Record<string, unknown>>(sql: string, params?: readonly QueryParam[]): Promise<T[]>;
-  /** Dry-run check for the smoke test: the server answers and the schema is in place. Writes nothing. */
-  check(): Promise<{ ok: boolean; detail: string }>;
 }
 
 /** What this server can do beyond 18.16, found by asking it rather than by parsing versions. */
@@ -146,8 +144,9 @@ export async function createClickHouseSink(params: CreateClickHouseSinkParameter
 
     query,
 
-    async check() {
-      try {
+    // The server answers and the schema is in place.
+    health: () =>
+      measureHealth(async () => {
         ensureOpen();
         const [row] = await query<{ v: number }>(
           `SELECT toUInt32(max(version)) AS v FROM ${CLICKHOUSE_MIGRATIONS_TABLE}`,
@@ -156,10 +155,7 @@ export async function createClickHouseSink(params: CreateClickHouseSinkParameter
           ok: true,
           detail: `ClickHouse ${features.version} ${database} schema version ${String(row?.v)}`,
         };
-      } catch (error) {
-        return { ok: false, detail: error instanceof Error ? error.message : String(error) };
-      }
-    },
+      }),
 
     async close() {
       // Nothing to release: fetch holds no session; later calls fail as closed.

@@ -12,7 +12,7 @@ import {
   TABLE_NAMES,
   type TableName,
 } from "./rows.js";
-import type { Sink } from "./Sink.js";
+import { measureHealth, type Sink } from "./Sink.js";
 import type { QueryParam, SqlQueryable } from "./SqlQueryable.js";
 
 export interface CreateDuckDbSinkParameters {
@@ -25,8 +25,6 @@ export interface DuckDbSink extends Sink, SqlQueryable {
   query<T = Record<string, unknown>>(sql: string, params?: readonly QueryParam[]): Promise<T[]>;
   /** Writes a table or view to a Parquet file (HUGEINT columns as DECIMAL(38,0), which Parquet holds exactly). */
   exportParquet(table: string, file: string): Promise<void>;
-  /** Dry-run check for the smoke test: the database answers and the schema is in place. Writes nothing. */
-  check(): Promise<{ ok: boolean; detail: string }>;
 }
 
 /**
@@ -143,16 +141,14 @@ export async function createDuckDbSink(params: CreateDuckDbSinkParameters): Prom
       }
     },
 
-    async check() {
-      try {
+    // The database answers and the schema is in place.
+    health: () =>
+      measureHealth(async () => {
         ensureOpen();
         const rows = await reader.runAndReadAll(`SELECT max(version) AS v FROM ${MIGRATIONS_TABLE}`);
         const version = rows.getRowObjectsJS()[0]?.v;
         return { ok: true, detail: `DuckDB ${path} schema version ${String(version)}` };
-      } catch (error) {
-        return { ok: false, detail: error instanceof Error ? error.message : String(error) };
-      }
-    },
+      }),
 
     close() {
       return serialized(async () => {

@@ -4,9 +4,11 @@ import {
   PutRecordBatchCommand,
   type PutRecordBatchResponseEntry,
 } from "@aws-sdk/client-firehose";
+import { chunk } from "../shared/chunk.js";
 import { MessageTooLargeError, SinkUnavailableError } from "../shared/errors.js";
+import { withRetry } from "../shared/retry.js";
 import { rowsOf } from "./rows.js";
-import type { Sink, SinkRecord } from "./Sink.js";
+import { measureHealth, type Sink, type SinkRecord } from "./Sink.js";
 
 /** Data Firehose service limits for PutRecordBatch. */
 export const FIREHOSE_LIMITS = {
@@ -20,20 +22,19 @@ export interface CreateFirehoseSinkParameters {
   readonly deliveryStreamName: string;
   /** Attempts for records Firehose reports as failed (FailedPutCount). @default 5 */
   readonly maxAttempts?: number;
-  /** First backoff delay; doubles per attempt, with jitter. @default 100 */
+  /** Ceiling of the first retry's delay; doubles per retry, full jitter (lambdas/shared/retry.ts). @default 100 */
   readonly baseDelayMs?: number;
   /** @default 3000 */
   readonly maxDelayMs?: number;
-  /** @default setTimeout-based */
-  readonly sleep?: (ms: number) => Promise<void>;
+  /** @default node:timers/promises setTimeout */
+  readonly sleep?: (ms: number) => Promise<unknown>;
+  /** The jitter's draw in [0, 1). @default Math.random */
+  readonly random?: () => number;
   /** Clock for `inserted_at`. @default () => new Date() */
   readonly now?: () => Date;
 }
 
-export interface FirehoseSink extends Sink {
-  /** Dry-run check for the smoke test: the delivery stream exists and is ACTIVE. Writes nothing. */
-  check(): Promise<{ ok: boolean; detail: string }>;
-}
+export type FirehoseSink = Sink;
 
 /** One Firehose record: one row of one table, as a JSON line. */
 interface EncodedRow {
@@ -57,59 +58,43 @@ interface EncodedRow {
  */
 export function createFirehoseSink(params: CreateFirehoseSinkParameters): FirehoseSink {
   const { client, deliveryStreamName } = params;
-  const maxAttempts = params.maxAttempts ?? 5;
-  const baseDelayMs = params.baseDelayMs ?? 100;
-  const maxDelayMs = params.maxDelayMs ?? 3000;
-  const sleep = params.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const policy = {
+    attempts: params.maxAttempts ?? 5,
+    baseDelayMs: params.baseDelayMs ?? 100,
+    maxDelayMs: params.maxDelayMs ?? 3000,
+    // Only records a successful call reported as failed are retried here; whole calls are the SDK's.
+    retryable: (error: unknown) => error instanceof PartialPutFailure,
+    ...(params.sleep ? { sleep: params.sleep } : {}),
+    ...(params.random ? { random: params.random } : {}),
+  };
   const now = params.now ?? (() => new Date());
   let closed = false;
 
-  async function putWithRetries(chunk: readonly EncodedRow[]): Promise<void> {
-    let pending = chunk;
-    let lastErrors: string[] = [];
-    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      let responses: PutRecordBatchResponseEntry[] | undefined;
-      let failedCount: number;
-      try {
-        const out = await client.send(
-          new PutRecordBatchCommand({
-            DeliveryStreamName: deliveryStreamName,
-            Records: pending.map((r) => ({ Data: r.data })),
-          }),
-        );
-        responses = out.RequestResponses;
-        failedCount = out.FailedPutCount ?? 0;
-      } catch (error) {
-        throw new SinkUnavailableError(
-          `Firehose PutRecordBatch to ${deliveryStreamName} failed: ${error instanceof Error ? error.message : String(error)}`,
-          { cause: error, context: { deliveryStreamName, records: pending.length } },
-        );
-      }
-      if (failedCount === 0) return;
-      // Responses are positional: entry i answers record i. Without them, all must be resent.
-      const failed =
-        responses?.length === pending.length ? pending.filter((_, i) => responses?.[i]?.ErrorCode) : pending;
-      lastErrors = [...new Set((responses ?? []).flatMap((r) => (r.ErrorCode ? [r.ErrorCode] : [])))];
-      pending = failed.length > 0 ? failed : pending;
-      if (attempt < maxAttempts) await sleep(backoff(attempt));
-    }
-    throw new SinkUnavailableError(
-      `Firehose ${deliveryStreamName}: ${pending.length} record(s) still failing after ${maxAttempts} attempts (${lastErrors.join(", ") || "no error code"})`,
-      {
-        context: {
-          deliveryStreamName,
-          failedRecords: pending.length,
-          errorCodes: lastErrors,
-          observationIds: [...new Set(pending.map((r) => r.observationId))],
+  async function putWithRetries(rows: readonly EncodedRow[]): Promise<void> {
+    let pending = rows;
+    try {
+      await withRetry(async () => {
+        try {
+          await putOnce(client, deliveryStreamName, pending);
+        } catch (error) {
+          if (error instanceof PartialPutFailure) pending = error.failed;
+          throw error;
+        }
+      }, policy);
+    } catch (error) {
+      if (!(error instanceof PartialPutFailure)) throw error;
+      throw new SinkUnavailableError(
+        `Firehose ${deliveryStreamName}: ${error.failed.length} record(s) still failing after ${policy.attempts} attempts (${error.errorCodes.join(", ") || "no error code"})`,
+        {
+          context: {
+            deliveryStreamName,
+            failedRecords: error.failed.length,
+            errorCodes: error.errorCodes,
+            observationIds: [...new Set(error.failed.map((r) => r.observationId))],
+          },
         },
-      },
-    );
-  }
-
-  function backoff(attempt: number): number {
-    const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
-    // Equal jitter: never less than half the ceiling, so retries keep spreading out.
-    return ceiling / 2 + Math.random() * (ceiling / 2);
+      );
+    }
   }
 
   return {
@@ -118,26 +103,66 @@ export function createFirehoseSink(params: CreateFirehoseSinkParameters): Fireho
         throw new SinkUnavailableError("Firehose sink is closed", { context: { deliveryStreamName } });
       // Encode and check every row before sending any, so an oversized record sends nothing.
       const encoded = encodeRows(records, now().toISOString());
-      for (const chunk of chunkRows(encoded)) await putWithRetries(chunk);
+      for (const rows of chunkRows(encoded)) await putWithRetries(rows);
     },
 
-    async check() {
-      try {
+    // The delivery stream exists and is ACTIVE.
+    health: () =>
+      measureHealth(async () => {
         const out = await client.send(
           new DescribeDeliveryStreamCommand({ DeliveryStreamName: deliveryStreamName }),
         );
         const status = out.DeliveryStreamDescription?.DeliveryStreamStatus;
         return { ok: status === "ACTIVE", detail: `Firehose ${deliveryStreamName} is ${String(status)}` };
-      } catch (error) {
-        return { ok: false, detail: error instanceof Error ? error.message : String(error) };
-      }
-    },
+      }),
 
     async close() {
       // The client is injected: its owner destroys it.
       closed = true;
     },
   };
+}
+
+/** Some records of a successful PutRecordBatch were refused: the ones to send again. */
+class PartialPutFailure extends Error {
+  constructor(
+    readonly failed: readonly EncodedRow[],
+    readonly errorCodes: readonly string[],
+  ) {
+    super(`${failed.length} record(s) refused`);
+    this.name = "PartialPutFailure";
+  }
+}
+
+/** One PutRecordBatch; resolves when every record was accepted, else throws PartialPutFailure with the rest. */
+async function putOnce(
+  client: FirehoseClient,
+  deliveryStreamName: string,
+  pending: readonly EncodedRow[],
+): Promise<void> {
+  let responses: PutRecordBatchResponseEntry[] | undefined;
+  let failedCount: number;
+  try {
+    const out = await client.send(
+      new PutRecordBatchCommand({
+        DeliveryStreamName: deliveryStreamName,
+        Records: pending.map((r) => ({ Data: r.data })),
+      }),
+    );
+    responses = out.RequestResponses;
+    failedCount = out.FailedPutCount ?? 0;
+  } catch (error) {
+    throw new SinkUnavailableError(
+      `Firehose PutRecordBatch to ${deliveryStreamName} failed: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error, context: { deliveryStreamName, records: pending.length } },
+    );
+  }
+  if (failedCount === 0) return;
+  // Responses are positional: entry i answers record i. Without them, all must be resent.
+  const failed =
+    responses?.length === pending.length ? pending.filter((_, i) => responses?.[i]?.ErrorCode) : pending;
+  const errorCodes = [...new Set((responses ?? []).flatMap((r) => (r.ErrorCode ? [r.ErrorCode] : [])))];
+  throw new PartialPutFailure(failed.length > 0 ? failed : pending, errorCodes);
 }
 
 const encoder = new TextEncoder();
@@ -171,22 +196,9 @@ function encodeRows(records: readonly SinkRecord[], insertedAt: string): Encoded
 
 /** Splits rows into PutRecordBatch calls within the record-count and byte limits, keeping order. */
 export function chunkRows<T extends { readonly data: Uint8Array }>(rows: readonly T[]): T[][] {
-  const chunks: T[][] = [];
-  let current: T[] = [];
-  let bytes = 0;
-  for (const row of rows) {
-    const size = row.data.byteLength;
-    if (
-      current.length > 0 &&
-      (current.length === FIREHOSE_LIMITS.maxRecordsPerCall || bytes + size > FIREHOSE_LIMITS.maxBytesPerCall)
-    ) {
-      chunks.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(row);
-    bytes += size;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
+  return chunk(rows, {
+    maxItems: FIREHOSE_LIMITS.maxRecordsPerCall,
+    maxBytes: FIREHOSE_LIMITS.maxBytesPerCall,
+    sizeOf: (row) => row.data.byteLength,
+  });
 }

@@ -4,6 +4,7 @@ import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
+import { POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_SERVICE_NAME } from "../../lambdas/shared/environment.js";
 import { METRIC_NAMESPACE } from "../../lambdas/shared/metricNames.js";
 import { acknowledgeGuardRule } from "../tidemarkValidations.js";
 import { LAMBDA_BUNDLE_ALIASES, LAMBDA_BUNDLE_OUTPUT, LAMBDA_EXTERNAL_MODULES } from "./lambdaBundling.js";
@@ -75,8 +76,8 @@ export class PipelineFunction extends Construct {
       systemLogLevelV2: lambda.SystemLogLevel.WARN,
       environment: {
         NODE_OPTIONS: "--enable-source-maps",
-        POWERTOOLS_SERVICE_NAME: props.serviceName,
-        POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
+        [POWERTOOLS_SERVICE_NAME]: props.serviceName,
+        [POWERTOOLS_METRICS_NAMESPACE]: METRIC_NAMESPACE,
         ...props.environment,
       },
       bundling: {

@@ -1,6 +1,7 @@
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import type { Construct } from "constructs";
+import { IngestorEnv } from "../../lambdas/shared/environment.js";
 
 /**
  * Passes the name of the Secrets Manager secret holding the RPC URLs (RPC_URLS_SECRET_ID) and
@@ -13,7 +14,7 @@ export const bindRpcSecret = (
   secretName: string,
 ): secretsmanager.ISecret => {
   const secret = secretsmanager.Secret.fromSecretNameV2(scope, "RpcUrlsSecret", secretName);
-  fn.addEnvironment("RPC_URLS_SECRET_ID", secretName);
+  fn.addEnvironment(IngestorEnv.RpcUrlsSecretId, secretName);
   secret.grantRead(fn);
   return secret;
 };

@@ -29,8 +29,9 @@ export class PipelineDashboard extends Construct {
       new cloudwatch.TextWidget({ markdown: "## Pipeline health", width: HALF, height: 1 }),
       graph(
         "Ingested and published",
-        [m.blocksIngested("l1"), m.blocksIngested("l2"), m.inboxEventsPublished()],
-        [m.messagesPublished()],
+        // Inbox logs are read on L1 only.
+        [m.blocksIngested("l1"), m.blocksIngested("l2"), m.inboxEventsPublished("l1")],
+        [m.messagesPublished("l1"), m.messagesPublished("l2")],
       ),
       graph("Processed, deduplicated, failed", [
         m.recordsProcessed(),
@@ -68,7 +69,7 @@ export class PipelineDashboard extends Construct {
       ),
       graph(
         "RPC errors, lease contention, freshness (ms p90)",
-        [m.rpcErrors(), m.leaseContention()],
+        [m.rpcErrors("l1"), m.rpcErrors("l2"), m.leaseContention("l1"), m.leaseContention("l2")],
         [m.freshness()],
       ),
     );

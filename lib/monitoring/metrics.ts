@@ -17,8 +17,8 @@ export interface PipelineMetricsProps {
   readonly ingestorService: string;
   /** POWERTOOLS_SERVICE_NAME of the processor. */
   readonly processorService: string;
-  /** POWERTOOLS_SERVICE_NAME of the scheduled chain-metrics function (OldestUnprovenBatchAgeSeconds). */
-  readonly chainMetricsService: string;
+  /** POWERTOOLS_SERVICE_NAME of the scheduled unproven-batch-age function (OldestUnprovenBatchAgeSeconds). */
+  readonly unprovenBatchAgeService: string;
   readonly ingestor: lambda.IFunction;
   readonly processor: lambda.IFunction;
   readonly queue: sqs.IQueue;
@@ -77,17 +77,19 @@ export class PipelineMetrics {
   reorgDepth(chain: ChainName): cloudwatch.Metric {
     return this.ingestorMetric(IngestorMetric.ReorgDepth, "Maximum", chain);
   }
-  inboxEventsPublished(): cloudwatch.Metric {
-    return this.ingestorMetric(IngestorMetric.InboxEventsPublished);
+  // The next four are recorded per chain (lambdas/ingestor: `{service, chain}`): read without `chain`
+  // they would match no data point.
+  inboxEventsPublished(chain: ChainName): cloudwatch.Metric {
+    return this.ingestorMetric(IngestorMetric.InboxEventsPublished, "Sum", chain);
   }
-  messagesPublished(): cloudwatch.Metric {
-    return this.ingestorMetric(IngestorMetric.MessagesPublished);
+  messagesPublished(chain: ChainName): cloudwatch.Metric {
+    return this.ingestorMetric(IngestorMetric.MessagesPublished, "Sum", chain);
   }
-  rpcErrors(): cloudwatch.Metric {
-    return this.ingestorMetric(IngestorMetric.RpcErrors);
+  rpcErrors(chain: ChainName): cloudwatch.Metric {
+    return this.ingestorMetric(IngestorMetric.RpcErrors, "Sum", chain);
   }
-  leaseContention(): cloudwatch.Metric {
-    return this.ingestorMetric(IngestorMetric.LeaseContention);
+  leaseContention(chain: ChainName): cloudwatch.Metric {
+    return this.ingestorMetric(IngestorMetric.LeaseContention, "Sum", chain);
   }
 
   // Processor
@@ -126,10 +128,10 @@ export class PipelineMetrics {
   batchVerifyTime(): cloudwatch.Metric {
     return this.processorMetric(ChainMetric.BatchVerifyTimeSeconds, "Average");
   }
-  /** A gauge, so the scheduled chain-metrics function emits it (an event-driven one stops when events do). */
+  /** A gauge, so the scheduled unproven-batch-age function emits it (an event-driven one stops when events do). */
   oldestUnprovenBatchAge(): cloudwatch.Metric {
     const name = ChainMetric.OldestUnprovenBatchAgeSeconds;
-    return this.custom(this.props.chainMetricsService, name, "Maximum", {}, name);
+    return this.custom(this.props.unprovenBatchAgeService, name, "Maximum", {}, name);
   }
 
   // Queues

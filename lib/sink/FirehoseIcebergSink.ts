@@ -7,7 +7,9 @@ import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type * as s3 from "aws-cdk-lib/aws-s3";
 import { Construct } from "constructs";
+import { SinkEnv } from "../../lambdas/shared/environment.js";
 import { type ColumnKind, PRIMARY_KEYS, TABLE_COLUMNS, TABLE_NAMES } from "../../lambdas/sink/rows.js";
+import type { SinkKind } from "../../lambdas/sink/sinkConfig.js";
 import { acknowledgeGuardRule } from "../tidemarkValidations.js";
 import { ATHENA_QUERIES } from "./athenaQueries.js";
 
@@ -87,32 +89,12 @@ export class FirehoseIcebergSink extends Construct {
     });
     this.database.applyRemovalPolicy(removalPolicy);
 
-    const tables: Record<string, glue.CfnTable> = {};
-    for (const table of TABLE_NAMES) {
-      const columns = Object.entries(TABLE_COLUMNS[table]).map(([name, kind]) => ({
-        name,
-        type: GLUE_TYPE[kind as ColumnKind],
-      }));
-      const cfn = new glue.CfnTable(this, `Table_${table}`, {
-        catalogId: Aws.ACCOUNT_ID,
-        databaseName,
-        // Glue writes the Iceberg metadata itself (format v2); the table shape lives in TableInput.
-        openTableFormatInput: { icebergInput: { metadataOperation: "CREATE", version: "2" } },
-        tableInput: {
-          name: table,
-          tableType: "EXTERNAL_TABLE",
-          description: `Tidemark ${table}; unique key (${PRIMARY_KEYS[table].join(", ")})`,
-          storageDescriptor: {
-            location: bucket.s3UrlForObject(`${SINK_PREFIXES.iceberg}${table}`),
-            // The store's insert time, an ISO-8601 string: Athena reads it with from_iso8601_timestamp.
-            columns: [...columns, { name: "inserted_at", type: "string" }],
-          },
-        },
-      });
-      cfn.node.addDependency(this.database);
-      cfn.applyRemovalPolicy(removalPolicy);
-      tables[table] = cfn;
-    }
+    const tables = createIcebergTables(this, {
+      database: this.database,
+      databaseName,
+      bucket,
+      removalPolicy,
+    });
     this.tables = tables;
 
     this.logGroup = new logs.LogGroup(this, "DeliveryLogs", {
@@ -133,66 +115,14 @@ export class FirehoseIcebergSink extends Construct {
       );
     }
 
-    // Least privilege: this stream's role reads and commits the Tidemark tables only, and writes only
-    // under the Iceberg and error prefixes of the sink bucket.
-    this.role = new iam.Role(this, "Role", {
-      assumedBy: new iam.ServicePrincipal("firehose.amazonaws.com", {
-        conditions: { StringEquals: { "aws:SourceAccount": stack.account } },
-      }),
-      description: "Data Firehose delivery into the Tidemark Iceberg tables",
-    });
     const catalogArn = stack.formatArn({ service: "glue", resource: "catalog" });
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ["glue:GetDatabase", "glue:GetTable", "glue:UpdateTable"],
-        resources: [
-          catalogArn,
-          stack.formatArn({ service: "glue", resource: "database", resourceName: databaseName }),
-          ...TABLE_NAMES.map((t) =>
-            stack.formatArn({ service: "glue", resource: "table", resourceName: `${databaseName}/${t}` }),
-          ),
-        ],
-      }),
-    );
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
-        resources: [bucket.bucketArn],
-      }),
-    );
-    const objects = [SINK_PREFIXES.iceberg, SINK_PREFIXES.errors].map((p) => bucket.arnForObjects(`${p}*`));
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        // DeleteObject: Iceberg commits replace metadata files; updates on unique keys write delete files.
-        actions: ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-        resources: objects,
-      }),
-    );
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ["logs:PutLogEvents"],
-        resources: [
-          stack.formatArn({
-            service: "logs",
-            resource: "log-group",
-            resourceName: `${this.logGroup.logGroupName}:log-stream:${logStream.logStreamName}`,
-            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }),
-        ],
-      }),
-    );
-    // cdk-nag names each wildcard resource; the bucket must live in this stack for the name to be known here.
-    const bucketResource = bucket.node.defaultChild;
-    const bucketArn = CfnElement.isCfnElement(bucketResource)
-      ? `<${stack.getLogicalId(bucketResource)}.Arn>`
-      : bucket.bucketArn;
-    for (const prefix of [SINK_PREFIXES.iceberg, SINK_PREFIXES.errors]) {
-      Validations.of(this.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${bucketArn}/${prefix}*]`,
-        reason:
-          "Object actions are scoped to one prefix of the sink bucket; Iceberg names its data, delete and metadata files itself, so no narrower key exists.",
-      });
-    }
+    this.role = createDeliveryRole(this, {
+      databaseName,
+      bucket,
+      catalogArn,
+      logGroup: this.logGroup,
+      logStream,
+    });
 
     const errorPrefix = `${SINK_PREFIXES.errors}!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/`;
     this.deliveryStream = new firehose.CfnDeliveryStream(this, "DeliveryStream", {
@@ -251,43 +181,13 @@ export class FirehoseIcebergSink extends Construct {
     for (const t of Object.values(tables)) this.deliveryStream.node.addDependency(t);
     this.deliveryStreamArn = this.deliveryStream.attrArn;
 
-    this.workGroup = new athena.CfnWorkGroup(this, "WorkGroup", {
-      name: props.workGroupName ?? databaseName,
-      description: "Tidemark chain metrics over the Iceberg tables",
-      state: "ENABLED",
-      recursiveDeleteOption: true,
-      workGroupConfiguration: {
-        // Enforced: a client cannot send results elsewhere or unencrypted.
-        enforceWorkGroupConfiguration: true,
-        publishCloudWatchMetricsEnabled: true,
-        engineVersion: { selectedEngineVersion: "Athena engine version 3" },
-        resultConfiguration: {
-          outputLocation: bucket.s3UrlForObject(SINK_PREFIXES.athenaResults),
-          encryptionConfiguration: { encryptionOption: "SSE_S3" },
-        },
-      },
-    });
-    acknowledgeGuardRule(
-      this.workGroup,
-      "athena_workgroup_results_encrypted_at_rest_kms_check",
-      "Results are encrypted with SSE-S3 in the sink bucket, as the Iceberg data they are computed from is (see SinkBucket); a KMS key would add cost and grants, not protection.",
-    );
-    ATHENA_QUERIES.forEach((q, i) => {
-      const named = new athena.CfnNamedQuery(this, `Query${i}`, {
-        name: q.name,
-        description: q.description,
-        database: databaseName,
-        workGroup: this.workGroup.ref,
-        queryString: q.sql,
-      });
-      named.node.addDependency(this.workGroup);
-    });
+    this.workGroup = createWorkGroup(this, props.workGroupName ?? databaseName, databaseName, bucket);
   }
 
   /** Points a function's sink at this stream (SINK=firehose, FIREHOSE_STREAM_NAME) and lets it put records. */
   bindWriter(fn: lambda.Function): void {
-    fn.addEnvironment("SINK", "firehose");
-    fn.addEnvironment("FIREHOSE_STREAM_NAME", this.deliveryStreamName);
+    fn.addEnvironment(SinkEnv.Sink, "firehose" satisfies SinkKind);
+    fn.addEnvironment(SinkEnv.FirehoseStreamName, this.deliveryStreamName);
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         // DescribeDeliveryStream lets the smoke test check the stream is ACTIVE without writing.
@@ -296,4 +196,157 @@ export class FirehoseIcebergSink extends Construct {
       }),
     );
   }
+}
+
+/** One Glue Iceberg table per Tidemark table, in `databaseName`, stored under the sink bucket's Iceberg prefix. */
+function createIcebergTables(
+  scope: Construct,
+  p: { database: glue.CfnDatabase; databaseName: string; bucket: s3.IBucket; removalPolicy: RemovalPolicy },
+): Record<string, glue.CfnTable> {
+  const { databaseName, bucket, removalPolicy } = p;
+  const tables: Record<string, glue.CfnTable> = {};
+  for (const table of TABLE_NAMES) {
+    const columns = Object.entries(TABLE_COLUMNS[table]).map(([name, kind]) => ({
+      name,
+      type: GLUE_TYPE[kind as ColumnKind],
+    }));
+    const cfn = new glue.CfnTable(scope, `Table_${table}`, {
+      catalogId: Aws.ACCOUNT_ID,
+      databaseName,
+      // Glue writes the Iceberg metadata itself (format v2); the table shape lives in TableInput.
+      openTableFormatInput: { icebergInput: { metadataOperation: "CREATE", version: "2" } },
+      tableInput: {
+        name: table,
+        tableType: "EXTERNAL_TABLE",
+        description: `Tidemark ${table}; unique key (${PRIMARY_KEYS[table].join(", ")})`,
+        storageDescriptor: {
+          location: bucket.s3UrlForObject(`${SINK_PREFIXES.iceberg}${table}`),
+          // The store's insert time, an ISO-8601 string: Athena reads it with from_iso8601_timestamp.
+          columns: [...columns, { name: "inserted_at", type: "string" }],
+        },
+      },
+    });
+    cfn.node.addDependency(p.database);
+    cfn.applyRemovalPolicy(removalPolicy);
+    tables[table] = cfn;
+  }
+  return tables;
+}
+
+/**
+ * Least privilege: the stream's role reads and commits the Tidemark tables only, and writes only under
+ * the Iceberg and error prefixes of the sink bucket, and into its own log stream.
+ */
+function createDeliveryRole(
+  scope: Construct,
+  p: {
+    databaseName: string;
+    bucket: s3.IBucket;
+    catalogArn: string;
+    logGroup: logs.LogGroup;
+    logStream: logs.LogStream;
+  },
+): iam.Role {
+  const { databaseName, bucket, catalogArn, logGroup, logStream } = p;
+  const stack = Stack.of(scope);
+  const role = new iam.Role(scope, "Role", {
+    assumedBy: new iam.ServicePrincipal("firehose.amazonaws.com", {
+      conditions: { StringEquals: { "aws:SourceAccount": stack.account } },
+    }),
+    description: "Data Firehose delivery into the Tidemark Iceberg tables",
+  });
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      actions: ["glue:GetDatabase", "glue:GetTable", "glue:UpdateTable"],
+      resources: [
+        catalogArn,
+        stack.formatArn({ service: "glue", resource: "database", resourceName: databaseName }),
+        ...TABLE_NAMES.map((t) =>
+          stack.formatArn({ service: "glue", resource: "table", resourceName: `${databaseName}/${t}` }),
+        ),
+      ],
+    }),
+  );
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      actions: ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
+      resources: [bucket.bucketArn],
+    }),
+  );
+  const objects = [SINK_PREFIXES.iceberg, SINK_PREFIXES.errors].map((p) => bucket.arnForObjects(`${p}*`));
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      // DeleteObject: Iceberg commits replace metadata files; updates on unique keys write delete files.
+      actions: ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+      resources: objects,
+    }),
+  );
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      actions: ["logs:PutLogEvents"],
+      resources: [
+        stack.formatArn({
+          service: "logs",
+          resource: "log-group",
+          resourceName: `${logGroup.logGroupName}:log-stream:${logStream.logStreamName}`,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      ],
+    }),
+  );
+  // cdk-nag names each wildcard resource; the bucket must live in this stack for the name to be known here.
+  const bucketResource = bucket.node.defaultChild;
+  const bucketArn = CfnElement.isCfnElement(bucketResource)
+    ? `<${stack.getLogicalId(bucketResource)}.Arn>`
+    : bucket.bucketArn;
+  for (const prefix of [SINK_PREFIXES.iceberg, SINK_PREFIXES.errors]) {
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${bucketArn}/${prefix}*]`,
+      reason:
+        "Object actions are scoped to one prefix of the sink bucket; Iceberg names its data, delete and metadata files itself, so no narrower key exists.",
+    });
+  }
+
+  return role;
+}
+
+/** The Athena workgroup (results enforced, encrypted) with the saved canonical-view and chain-metric queries. */
+function createWorkGroup(
+  scope: Construct,
+  name: string,
+  databaseName: string,
+  bucket: s3.IBucket,
+): athena.CfnWorkGroup {
+  const workGroup = new athena.CfnWorkGroup(scope, "WorkGroup", {
+    name,
+    description: "Tidemark chain metrics over the Iceberg tables",
+    state: "ENABLED",
+    recursiveDeleteOption: true,
+    workGroupConfiguration: {
+      // Enforced: a client cannot send results elsewhere or unencrypted.
+      enforceWorkGroupConfiguration: true,
+      publishCloudWatchMetricsEnabled: true,
+      engineVersion: { selectedEngineVersion: "Athena engine version 3" },
+      resultConfiguration: {
+        outputLocation: bucket.s3UrlForObject(SINK_PREFIXES.athenaResults),
+        encryptionConfiguration: { encryptionOption: "SSE_S3" },
+      },
+    },
+  });
+  acknowledgeGuardRule(
+    workGroup,
+    "athena_workgroup_results_encrypted_at_rest_kms_check",
+    "Results are encrypted with SSE-S3 in the sink bucket, as the Iceberg data they are computed from is (see SinkBucket); a KMS key would add cost and grants, not protection.",
+  );
+  ATHENA_QUERIES.forEach((q, i) => {
+    const named = new athena.CfnNamedQuery(scope, `Query${i}`, {
+      name: q.name,
+      description: q.description,
+      database: databaseName,
+      workGroup: workGroup.ref,
+      queryString: q.sql,
+    });
+    named.node.addDependency(workGroup);
+  });
+  return workGroup;
 }

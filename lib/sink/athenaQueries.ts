@@ -17,7 +17,7 @@ const STATS = (x: string) =>
  * Saved queries over the Iceberg tables, in Athena's (Trino) dialect: first the canonical views (run
  * once; they exclude every row whose block a recorded reorg orphaned), then the chain metrics of the
  * last 24 h, each over those views so that no orphaned row is counted. The same definitions as
- * lambdas/sink/chainMetrics.ts, so Athena and `npm start` agree.
+ * lambdas/queries/chainMetrics.ts, so Athena and `npm start` agree.
  */
 export const ATHENA_QUERIES: readonly AthenaQuery[] = [
   ...CANONICAL_VIEWS.map(

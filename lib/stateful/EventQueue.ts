@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import { IngestorEnv, ProcessorEnv } from "../../lambdas/shared/environment.js";
 import { throwIfInvalid } from "../InvalidPropsError.js";
 
 export interface EventQueueProps {
@@ -126,19 +127,19 @@ export class EventQueue extends Construct {
 
   /** Passes QUEUE_URL to a publisher and lets it send (and nothing else). */
   bindPublisher(fn: lambda.Function): void {
-    fn.addEnvironment("QUEUE_URL", this.queue.queueUrl);
+    fn.addEnvironment(IngestorEnv.QueueUrl, this.queue.queueUrl);
     this.queue.grantSendMessages(fn);
   }
 
   /** Passes QUEUE_URL to the consumer and lets it receive, delete and extend visibility. */
   bindConsumer(fn: lambda.Function): void {
-    fn.addEnvironment("QUEUE_URL", this.queue.queueUrl);
+    fn.addEnvironment(IngestorEnv.QueueUrl, this.queue.queueUrl);
     this.queue.grantConsumeMessages(fn);
   }
 
   /** Passes DLQ_URL to a function that dead-letters poison messages itself, and lets it send there. */
   bindDeadLetterWriter(fn: lambda.Function): void {
-    fn.addEnvironment("DLQ_URL", this.deadLetterQueue.queueUrl);
+    fn.addEnvironment(ProcessorEnv.DlqUrl, this.deadLetterQueue.queueUrl);
     this.deadLetterQueue.grantSendMessages(fn);
   }
 }

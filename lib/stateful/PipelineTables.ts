@@ -3,7 +3,8 @@ import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import { Construct } from "constructs";
-import { UNPROVEN_INDEX } from "../../lambdas/processor/lifecycleStore.js";
+import { ProcessorEnv, STATE_TABLE } from "../../lambdas/shared/environment.js";
+import { IdempotencyTable, StateTable, TTL_ATTRIBUTE, UNPROVEN_INDEX } from "../../lambdas/shared/tables.js";
 
 export interface PipelineTablesProps {
   /** @default RemovalPolicy.RETAIN */
@@ -55,13 +56,13 @@ export class PipelineTables extends Construct {
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      timeToLiveAttribute: "ttl",
+      timeToLiveAttribute: TTL_ATTRIBUTE,
       removalPolicy: props.removalPolicy ?? PIPELINE_TABLES_DEFAULTS.removalPolicy,
       deletionProtection: props.deletionProtection ?? PIPELINE_TABLES_DEFAULTS.deletionProtection,
     };
     this.stateTable = new dynamodb.Table(this, "StateTable", {
       ...common,
-      partitionKey: { name: "pk", type: dynamodb.AttributeType.STRING },
+      partitionKey: { name: StateTable.partitionKey, type: dynamodb.AttributeType.STRING },
     });
     // Sparse: only proposed, unproven batches carry the key, so reading the oldest is one small Query.
     this.stateTable.addGlobalSecondaryIndex({
@@ -73,13 +74,13 @@ export class PipelineTables extends Construct {
     });
     this.idempotencyTable = new dynamodb.Table(this, "IdempotencyTable", {
       ...common,
-      partitionKey: { name: "id", type: dynamodb.AttributeType.STRING },
+      partitionKey: { name: IdempotencyTable.partitionKey, type: dynamodb.AttributeType.STRING },
     });
   }
 
   /** Passes STATE_TABLE and grants item reads and writes on it (cursor, lease, lifecycle). */
   bindState(fn: lambda.Function): void {
-    fn.addEnvironment("STATE_TABLE", this.stateTable.tableName);
+    fn.addEnvironment(STATE_TABLE, this.stateTable.tableName);
     // The table only: grantReadWriteData would add `index/*`, which the ingestor and processor never read.
     fn.addToRolePolicy(
       new iam.PolicyStatement({ actions: [...STATE_ITEM_ACTIONS], resources: [this.stateTable.tableArn] }),
@@ -87,11 +88,11 @@ export class PipelineTables extends Construct {
   }
 
   /**
-   * Passes STATE_TABLE to the chain-metrics function and lets it query the unproven-batch index, clear
+   * Passes STATE_TABLE to the unproven-batch-age function and lets it query the unproven-batch index, clear
    * stale index entries (UpdateItem) and describe the table for its smoke test — nothing else.
    */
   bindUnprovenIndexReader(fn: lambda.Function): void {
-    fn.addEnvironment("STATE_TABLE", this.stateTable.tableName);
+    fn.addEnvironment(STATE_TABLE, this.stateTable.tableName);
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ["dynamodb:Query"],
@@ -112,7 +113,7 @@ export class PipelineTables extends Construct {
    * PartiQL actions, which grantReadWriteData does not include) and DescribeTable for its smoke test.
    */
   bindIdempotency(fn: lambda.Function): void {
-    fn.addEnvironment("IDEMPOTENCY_TABLE", this.idempotencyTable.tableName);
+    fn.addEnvironment(ProcessorEnv.IdempotencyTable, this.idempotencyTable.tableName);
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         actions: [...IDEMPOTENCY_ACTIONS],

@@ -56,6 +56,7 @@ export function createFaultySink(inner: Sink, control: SinkFaultControl, random:
       }
       await inner.write(records);
     },
+    health: () => inner.health(),
     close: () => inner.close(),
   };
 }

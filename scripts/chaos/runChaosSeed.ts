@@ -14,7 +14,9 @@ import {
   type FaultPointName,
   isInjectedCrash,
 } from "../../lambdas/shared/faultPoints.js";
+import { MessageAttribute } from "../../lambdas/shared/messageAttributes.js";
 import { ProcessorMetric } from "../../lambdas/shared/metricNames.js";
+import { StateTable } from "../../lambdas/shared/tables.js";
 import { createPrng } from "../devnet/createPrng.js";
 import { HandlerTimeoutError, type SqsBatchHandler } from "../local/eventSourcePoller.js";
 import { readDlq } from "../ops/readDlq.js";
@@ -263,7 +265,7 @@ function chaosHooks(
       (processor): SqsBatchHandler =>
       (event, context) => {
         for (const r of event.Records) {
-          const from = r.messageAttributes.redrivenFrom?.stringValue;
+          const from = r.messageAttributes[MessageAttribute.RedrivenFrom]?.stringValue;
           if (from !== undefined) run.redrive.from.set(r.messageId, from);
         }
         return processor(event, context);
@@ -486,7 +488,7 @@ async function expireLease(ddb: DynamoDBClient, table: string, chain: Chain): Pr
     await ddb.send(
       new UpdateItemCommand({
         TableName: table,
-        Key: { pk: { S: cursorKey(chain) } },
+        Key: { [StateTable.partitionKey]: { S: cursorKey(chain) } },
         UpdateExpression: "SET leaseExpiresAt = :past",
         ConditionExpression: "attribute_exists(leaseOwner)",
         ExpressionAttributeValues: { ":past": { N: "0" } },

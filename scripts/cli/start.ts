@@ -2,7 +2,11 @@ import "./quietLocalRun.js";
 
 import type { Address } from "viem";
 import { renderProgress, renderReport } from "../pipeline/renderReport.js";
-import { type LocalPipelineOptions, runLocalPipeline } from "../pipeline/runLocalPipeline.js";
+import {
+  type LocalPipelineOptions,
+  type LocalPipelineResult,
+  runLocalPipeline,
+} from "../pipeline/runLocalPipeline.js";
 import { type CliIo, EXIT, type OptionSpec, parseCommand, runEntryPoint, UsageError } from "./cliSupport.js";
 
 const USAGE = `Usage: npm start -- [options]
@@ -38,6 +42,10 @@ Sink
                              from CLICKHOUSE_USER / CLICKHOUSE_PASSWORD. Without it, --sink clickhouse
                              starts a throwaway local clickhouse-server (must be installed)
   --clickhouse-database <db> database to write (default: a fresh tidemark_run_<time> on a given URL)
+Serving
+  --serve                    serve the /v1 API, the live stream and the dashboard on a loopback port while
+                             the pipeline runs, and keep serving after the verification until Ctrl-C
+  --port <n>                 the port to serve on (default: a free one)
 Other
   --partitions <n>           SQS message groups per stream (default 16)
   --json                     print the result as JSON instead of the report
@@ -68,11 +76,19 @@ const OPTIONS = {
   "clickhouse-url": { type: "string" },
   "clickhouse-database": { type: "string" },
   partitions: { type: "string" },
+  serve: { type: "boolean" },
+  port: { type: "string" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const satisfies OptionSpec;
 
-function parseOptions(argv: string[]): (LocalPipelineOptions & { json: boolean }) | "help" {
+interface StartOptions extends LocalPipelineOptions {
+  readonly json: boolean;
+  /** Serve while running, and after the verification until Ctrl-C; `port` 0 picks a free one. */
+  readonly servePort: number | undefined;
+}
+
+function parseOptions(argv: string[]): StartOptions | "help" {
   const { values } = parseCommand(argv, OPTIONS, 0, { target: false });
   if (values.help) return "help";
   const str = (name: string) => values[name] as string | undefined;
@@ -154,6 +170,8 @@ function parseOptions(argv: string[]): (LocalPipelineOptions & { json: boolean }
     );
   }
 
+  if (values.port !== undefined && values.serve !== true) throw new UsageError("--port needs --serve");
+  const port = num("port", (n) => Number.isInteger(n) && n >= 0 && n <= 65_535, "a port number (0–65535)");
   const duration = num("duration", (n) => n > 0, "a positive number of seconds");
   const knobs: NonNullable<LocalPipelineOptions["knobs"]> = {
     ...defined("l2ReorgProbability", prob("reorg-probability")),
@@ -164,6 +182,7 @@ function parseOptions(argv: string[]): (LocalPipelineOptions & { json: boolean }
   };
   return {
     json: values.json === true,
+    servePort: values.serve === true ? (port ?? 0) : undefined,
     ...defined("durationMs", duration === undefined ? undefined : duration * 1000),
     ...defined("l2Blocks", int("blocks", 1)),
     ...defined("seed", int("seed")),
@@ -219,9 +238,37 @@ async function main(io: CliIo): Promise<number> {
 
   const tty = io.stdout.isTTY === true;
   let lastLine = 0;
+  const print = (result: LocalPipelineResult) => {
+    if (tty && !options.json) io.stdout.write("\n");
+    // With --json, stdout carries the JSON document and nothing else (run as `npm start --silent -- --json`).
+    io.stdout.write(options.json ? `${JSON.stringify(result, bigintToString, 2)}\n` : renderReport(result));
+    if (!options.json) io.stdout.write(`Sink: ${result.sink}\n`);
+  };
+  let servedAt = "";
   const result = await runLocalPipeline({
     ...options,
     signal: abort.signal,
+    serve:
+      options.servePort === undefined
+        ? undefined
+        : {
+            port: options.servePort,
+            onListening: (url) => {
+              servedAt = url;
+              // stderr under --json, so stdout stays one JSON document.
+              (options.json ? io.stderr : io.stdout).write(
+                `API, live stream and dashboard: ${url}  (API docs: ${url}/v1/docs)\n`,
+              );
+            },
+            holdAfterVerify: async (verified) => {
+              print(verified);
+              (options.json ? io.stderr : io.stdout).write(
+                `Still serving at ${servedAt} — Ctrl-C stops it and the local parts.\n`,
+              );
+              process.removeAllListeners("SIGINT");
+              await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
+            },
+          },
     onProgress: options.json
       ? undefined
       : (p) => {
@@ -233,10 +280,7 @@ async function main(io: CliIo): Promise<number> {
           }
         },
   });
-  if (tty && !options.json) io.stdout.write("\n");
-  // With --json, stdout carries the JSON document and nothing else (run as `npm start --silent -- --json`).
-  io.stdout.write(options.json ? `${JSON.stringify(result, bigintToString, 2)}\n` : renderReport(result));
-  if (!options.json) io.stdout.write(`Sink: ${result.sink}\n`);
+  if (options.servePort === undefined) print(result);
   return result.ok ? EXIT.ok : EXIT.findings;
 }
 

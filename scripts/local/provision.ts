@@ -18,7 +18,7 @@ import {
   SetQueueAttributesCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { UNPROVEN_INDEX } from "../../lambdas/processor/lifecycleStore.js";
+import { IdempotencyTable, StateTable, TTL_ATTRIBUTE, UNPROVEN_INDEX } from "../../lambdas/shared/tables.js";
 
 /** Resource names of the shared runtime contract (BRIEF): the deployed stack uses the same ones. */
 export interface LocalResourceNames {
@@ -38,7 +38,7 @@ export const DEFAULT_LOCAL_RESOURCE_NAMES: LocalResourceNames = {
 };
 
 /** Attribute that expires items in both tables (epoch seconds). */
-export const TTL_ATTRIBUTE = "ttl";
+export { TTL_ATTRIBUTE };
 
 const FOURTEEN_DAYS_S = 14 * 24 * 60 * 60;
 
@@ -103,8 +103,8 @@ const UNPROVEN_GSI: { readonly index: GlobalSecondaryIndex; readonly attributes:
 export async function provisionTables({ ddb, names }: ProvisionTablesParameters): Promise<ProvisionedTables> {
   const { stateTable, idempotencyTable } = { ...DEFAULT_LOCAL_RESOURCE_NAMES, ...names };
   await Promise.all([
-    createTableWithTtl(ddb, stateTable, "pk", UNPROVEN_GSI),
-    createTableWithTtl(ddb, idempotencyTable, "id"),
+    createTableWithTtl(ddb, stateTable, StateTable.partitionKey, UNPROVEN_GSI),
+    createTableWithTtl(ddb, idempotencyTable, IdempotencyTable.partitionKey),
   ]);
   return { stateTable, idempotencyTable };
 }

@@ -7,6 +7,7 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import { PipelineEventSchema } from "../../lambdas/shared/events.js";
+import { MessageAttribute } from "../../lambdas/shared/messageAttributes.js";
 
 export interface DlqEntry {
   readonly messageId: string;
@@ -114,7 +115,7 @@ async function release(sqs: SQSClient, dlqUrl: string, messages: readonly Messag
 export function toEntry(m: Message): DlqEntry {
   const attr = (name: string) => m.MessageAttributes?.[name]?.StringValue;
   const body = m.Body ?? "";
-  let eventType: string | undefined = attr("eventType");
+  let eventType: string | undefined = attr(MessageAttribute.EventType);
   let valid = false;
   try {
     const parsed = PipelineEventSchema.safeParse(JSON.parse(body));
@@ -123,7 +124,7 @@ export function toEntry(m: Message): DlqEntry {
   } catch {
     // not JSON: stays invalid
   }
-  const errorType = attr("errorType");
+  const errorType = attr(MessageAttribute.ErrorType);
   const sent = m.Attributes?.SentTimestamp;
   return {
     messageId: m.MessageId as string,
@@ -132,11 +133,11 @@ export function toEntry(m: Message): DlqEntry {
     eventType,
     valid,
     errorType,
-    errorMessage: attr("errorMessage"),
-    failedAt: attr("failedAt"),
-    sourceMessageId: attr("sourceMessageId"),
+    errorMessage: attr(MessageAttribute.ErrorMessage),
+    failedAt: attr(MessageAttribute.FailedAt),
+    sourceMessageId: attr(MessageAttribute.SourceMessageId),
     reason: errorType
-      ? `${errorType}: ${attr("errorMessage") ?? ""}`
+      ? `${errorType}: ${attr(MessageAttribute.ErrorMessage) ?? ""}`
       : "retries exhausted: SQS moved it after maxReceiveCount failed receives (see the processor's logs)",
     sentAt: sent ? new Date(Number(sent)).toISOString() : undefined,
     receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? 0),

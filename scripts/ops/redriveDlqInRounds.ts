@@ -10,6 +10,7 @@ import {
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from "@aws-sdk/client-sqs";
+import { DEAD_LETTER_REASON_ATTRIBUTES, MessageAttribute } from "../../lambdas/shared/messageAttributes.js";
 import { type DlqEntry, type DlqFilter, isEmptyDlqFilter, matchesDlqFilter, toEntry } from "./readDlq.js";
 
 export interface RedriveDlqInRoundsParameters {
@@ -96,7 +97,7 @@ export async function redriveDlqInRounds(
             redriveDedupId(message.MessageId as string),
             (name) => !REASON_ATTRIBUTES.has(name),
             {
-              redrivenFrom: message.MessageId as string,
+              [MessageAttribute.RedrivenFrom]: message.MessageId as string,
             },
           );
           movedIds.push(message.MessageId as string);
@@ -139,14 +140,7 @@ export function redriveDedupId(dlqMessageId: string): string {
 const SKIP_MARK = "redriveSkippedBy";
 
 /** The processor's reason attributes, dropped on the way back to the queue (the next failure sets them anew). */
-const REASON_ATTRIBUTES = new Set([
-  "errorType",
-  "errorMessage",
-  "sourceMessageId",
-  "sourceDedupId",
-  "failedAt",
-  SKIP_MARK,
-]);
+const REASON_ATTRIBUTES = new Set<string>([...DEAD_LETTER_REASON_ATTRIBUTES, SKIP_MARK]);
 
 async function send(
   sqs: SQSClient,

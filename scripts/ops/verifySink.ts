@@ -1,6 +1,6 @@
 import type { Address } from "viem";
+import { type SinkSummary, summarizeSink } from "../../lambdas/queries/sinkSummary.js";
 import type { SqlQueryable } from "../../lambdas/sink/SqlQueryable.js";
-import { type SinkSummary, summarizeSink } from "../../lambdas/sink/sinkSummary.js";
 import { type VerifyReport, verifyAgainstChain } from "../pipeline/verifyAgainstChain.js";
 
 export interface VerifySinkParameters {

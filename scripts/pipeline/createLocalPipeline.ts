@@ -15,6 +15,8 @@ import { loadProcessorConfig } from "../../lambdas/processor/config.js";
 import { createProcessorHandler } from "../../lambdas/processor/createProcessorHandler.js";
 import type { Chain } from "../../lambdas/shared/events.js";
 import { type FaultInjector, isInjectedCrash } from "../../lambdas/shared/faultPoints.js";
+import { MessageAttribute } from "../../lambdas/shared/messageAttributes.js";
+import { ServiceName } from "../../lambdas/shared/serviceNames.js";
 import type { Sink } from "../../lambdas/sink/Sink.js";
 import type { SqlQueryable } from "../../lambdas/sink/SqlQueryable.js";
 import { createDevnet, type Devnet } from "../devnet/createDevnet.js";
@@ -356,10 +358,10 @@ function createIngestorPool(p: {
   hooks: LocalPipelineHooks;
   containers: number;
 }): IngestorPool {
-  const metrics = new CountingMetrics("ingestor");
+  const metrics = new CountingMetrics(ServiceName.ingestor);
   const container = () =>
     createIngestorHandler({
-      logger: new Logger({ serviceName: "ingestor", logLevel: LOG_LEVEL }),
+      logger: new Logger({ serviceName: ServiceName.ingestor, logLevel: LOG_LEVEL }),
       metrics,
       runtime: async () => {
         const base = await loadIngestorRuntime({ ...p.clients, env: p.env, owner: `local:${randomUUID()}` });
@@ -451,7 +453,7 @@ function observePublishing(
       const sent = new Set((output.Successful ?? []).map((s) => s.Id));
       for (const entry of input.Entries) {
         if (!sent.has(entry.Id)) continue;
-        const type = entry.MessageAttributes?.eventType?.StringValue;
+        const type = entry.MessageAttributes?.[MessageAttribute.EventType]?.StringValue;
         if (type === "l1_header" || type === "l2_header") state.published.headers++;
         else if (type === "reorg") state.published.reorgs++;
         else state.published.inboxEvents++;
@@ -474,14 +476,14 @@ function createConsumer(p: {
   timing: Required<LocalPipelineTiming>;
   options: CreateLocalPipelineOptions;
 }): { poller: EventSourcePoller; metrics: CountingMetrics } {
-  const metrics = new CountingMetrics("processor");
+  const metrics = new CountingMetrics(ServiceName.processor);
   const sink = p.hooks.wrapSink ? p.hooks.wrapSink(p.sink) : p.sink;
   const processor = createProcessorHandler({
     config: loadProcessorConfig(p.env),
     ddb: p.clients.ddb,
     sqs: p.clients.sqs,
     sinkFactory: async () => sink,
-    logger: new Logger({ serviceName: "processor", logLevel: LOG_LEVEL }),
+    logger: new Logger({ serviceName: ServiceName.processor, logLevel: LOG_LEVEL }),
     metrics,
     ...(p.hooks.faults ? { faults: p.hooks.faults } : {}),
   });

@@ -1,4 +1,4 @@
-import type { DurationStats } from "../../lambdas/sink/chainMetrics.js";
+import type { DurationStats } from "../../lambdas/queries/chainMetrics.js";
 import type { LocalPipelineResult, Progress } from "./runLocalPipeline.js";
 
 /** One line, rewritten in place while the pipeline runs. */

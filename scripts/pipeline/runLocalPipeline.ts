@@ -1,6 +1,6 @@
 import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { type ChainMetrics, computeChainMetrics } from "../../lambdas/queries/chainMetrics.js";
 import { ProcessorMetric } from "../../lambdas/shared/metricNames.js";
-import { type ChainMetrics, computeChainMetrics } from "../../lambdas/sink/chainMetrics.js";
 import type { DevnetStats } from "../devnet/createDevnet.js";
 import type { DevnetKnobs } from "../devnet/devnetKnobs.js";
 import { countByErrorType, readDlq } from "../ops/readDlq.js";
@@ -12,6 +12,7 @@ import {
   type RpcTarget,
 } from "./createLocalPipeline.js";
 import { sendPoison } from "./sendPoison.js";
+import { servePipeline } from "./servePipeline.js";
 import type { VerifyReport } from "./verifyAgainstChain.js";
 
 export type { ClickHouseTarget, RpcTarget };
@@ -43,6 +44,17 @@ export interface LocalPipelineOptions {
   readonly onProgress?: (progress: Progress) => void;
   /** Aborting ends the production phase early; the run still drains and verifies. */
   readonly signal?: AbortSignal;
+  /** Serve the API, the stream and the dashboard over the run's sink while it runs. */
+  readonly serve?: ServeDuringRun;
+}
+
+export interface ServeDuringRun {
+  /** 0 (default) picks a free loopback port. */
+  readonly port?: number;
+  /** Called once the API listens, before block production starts. */
+  readonly onListening?: (url: string) => void;
+  /** Called with the verified result; the API (and the parts under it) keep running until it resolves. */
+  readonly holdAfterVerify?: (result: LocalPipelineResult) => Promise<void>;
 }
 
 export interface Progress {
@@ -116,6 +128,8 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
     },
   });
   republish = pipeline.republish;
+  const api = options.serve ? await servePipeline(pipeline, { port: options.serve.port }) : undefined;
+  if (api) options.serve?.onListening?.(api.url);
   mark("start", t0);
   const progress = createProgress(pipeline, options.onProgress);
   const ticker = setInterval(() => progress("running"), 500);
@@ -136,9 +150,13 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
     await pipeline.poller.drain({ idleMs: 1_000, timeoutMs: 120_000 });
     mark("drain", tDrain);
     progress("verifying");
-    return await verifyRun(pipeline, { poisonSent, duplicates, timings, mark, t0 });
+    const result = await verifyRun(pipeline, { poisonSent, duplicates, timings, mark, t0 });
+    clearInterval(ticker);
+    await options.serve?.holdAfterVerify?.(result);
+    return result;
   } finally {
     clearInterval(ticker);
+    await api?.close();
     await pipeline.stop();
   }
 }

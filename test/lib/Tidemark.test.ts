@@ -9,6 +9,7 @@ import {
   cdkJsonContext,
   FIXTURE_ENTRIES,
   type Json,
+  RUNBOOK_ALARMS,
   type SynthesizedStage,
   synthStage,
   type TemplateResource,
@@ -113,8 +114,14 @@ describe("Tidemark functions", () => {
     });
     for (const key of ["STATE_TABLE", "IDEMPOTENCY_TABLE", "DLQ_URL", "QUEUE_URL"])
       expect(vars[key]).toBeDefined();
-    expect(fn(ids().processor).Properties.Timeout).toBe(30);
-    expect(120).toBeLessThan(6 * 30);
+    const timeout = fn(ids().processor).Properties.Timeout;
+    expect(timeout).toBe(30);
+    // A live claim outlasts its invocation; a crashed worker's claim expires before SQS redelivers its records.
+    const events = Object.values(prod.stateful.toJSON().Resources as Record<string, Resource>).find(
+      (r) => r.Type === "AWS::SQS::Queue" && r.Properties.RedrivePolicy !== undefined,
+    );
+    expect(Number(vars.CLAIM_TIMEOUT_SECONDS)).toBeGreaterThan(timeout);
+    expect(Number(vars.CLAIM_TIMEOUT_SECONDS)).toBeLessThan(events?.Properties.VisibilityTimeout);
   });
 
   it("lets the processor run its PartiQL statements on the idempotency table (IAM authorizes them per kind)", () => {
@@ -272,18 +279,18 @@ describe("Tidemark triggers", () => {
     expect(dlq.Properties.SqsManagedSseEnabled).toBe(true);
   });
 
-  it("ticks the chain-metrics function's live alias every minute; it may only query the unproven index", () => {
+  it("ticks the unproven-batch-age function's live alias every minute; it may only query the unproven index", () => {
     // Assess
     const t = prod.stacks.service.tidemark;
-    const id = logicalId(t.functions.chainMetrics);
+    const id = logicalId(t.functions.unprovenBatchAge);
     expect(env(id)).toMatchObject({
-      POWERTOOLS_SERVICE_NAME: "chainMetrics",
+      POWERTOOLS_SERVICE_NAME: "unprovenBatchAge",
       STATE_TABLE: expect.anything(),
     });
     const schedule = Object.values(resources).find(
       (r) =>
         r.Type === "AWS::Scheduler::Schedule" &&
-        r.Properties.Description === "Starts the Tidemark chain-metrics function",
+        r.Properties.Description === "Starts the Tidemark unproven-batch-age function",
     ) as Resource;
     expect(schedule.Properties.ScheduleExpression).toBe("rate(1 minute)");
     const alias = resources[schedule.Properties.Target.Arn.Ref] as Resource;
@@ -331,26 +338,7 @@ describe("Tidemark monitoring", () => {
   it("creates every alarm of the runbook, each notifying the one topic on ALARM and OK", () => {
     // Assess
     const alarms = alarmsNamed();
-    expect(Object.keys(alarms).sort()).toEqual(
-      [
-        "batch-not-proven",
-        "dlq-not-empty",
-        "idempotency-table-throttles",
-        "ingest-lag-l1",
-        "ingest-lag-l2",
-        "ingestor-errors",
-        "no-batch-proposed",
-        "no-new-l2-block",
-        "oldest-message-age",
-        "processor-duration-p95",
-        "processor-error-rate-critical",
-        "processor-error-rate-warning",
-        "processor-dead-lettering",
-        "processor-throttles",
-        "schedule-dlq-not-empty",
-        "state-table-throttles",
-      ].sort(),
-    );
+    expect(Object.keys(alarms).sort()).toEqual([...RUNBOOK_ALARMS].sort());
     const topics = Object.entries(resources).filter(([, r]) => r.Type === "AWS::SNS::Topic");
     expect(topics).toHaveLength(1);
     const topicRef = { Ref: topics[0]?.[0] };
@@ -392,11 +380,11 @@ describe("Tidemark monitoring", () => {
   it("alarms on a batch unproven for 3 hours and on ingest lag per chain", () => {
     // Assess
     const alarms = alarmsNamed();
-    // The gauge comes from the scheduled chain-metrics function: its service is the dimension.
+    // The gauge comes from the scheduled unproven-batch-age function: its service is the dimension.
     expect(watched(alarms["batch-not-proven"])).toMatchObject({
       MetricName: "OldestUnprovenBatchAgeSeconds",
       Stat: "Maximum",
-      Dimensions: [{ Name: "service", Value: "chainMetrics" }],
+      Dimensions: [{ Name: "service", Value: "unprovenBatchAge" }],
     });
     expect(alarms["batch-not-proven"]?.Properties).toMatchObject({
       Threshold: 10_800,
@@ -447,7 +435,9 @@ describe("Tidemark monitoring", () => {
       "WriteThrottleEvents",
     ]);
   });
+});
 
+describe("Tidemark alarm topic and dashboard", () => {
   it("encrypts the topic with a rotating key that CloudWatch may use, and refuses non-TLS publishes", () => {
     // Assess
     const [topicId, topic] = Object.entries(resources).find(([, r]) => r.Type === "AWS::SNS::Topic") as [
@@ -492,6 +482,23 @@ describe("Tidemark monitoring", () => {
     ]) {
       expect(body).toContain(title);
     }
+  });
+  it("graphs the ingestor's per-chain counters with the dimensions they are emitted with, one line per chain", () => {
+    // Assess: lambdas/ingestor records these with `{service, chain}`; a graph without `chain` stays empty.
+    const [dashboard] = Object.values(resources).filter((r) => r.Type === "AWS::CloudWatch::Dashboard");
+    const body: Json = dashboard?.Properties.DashboardBody;
+    const text =
+      typeof body === "string"
+        ? body
+        : (body["Fn::Join"][1] as Json[]).map((p) => (typeof p === "string" ? p : "<ref>")).join("");
+    const line = (name: string, chain: string) => `"${name}","chain","${chain}","service","ingestor"`;
+    for (const name of ["MessagesPublished", "RpcErrors", "LeaseContention"]) {
+      for (const chain of ["l1", "l2"]) expect(text).toContain(line(name, chain));
+    }
+    expect(text).toContain(line("InboxEventsPublished", "l1"));
+    expect(text).not.toMatch(
+      /"(MessagesPublished|InboxEventsPublished|RpcErrors|LeaseContention)","service"/,
+    );
   });
 });
 
@@ -628,7 +635,12 @@ describe("Tidemark props", () => {
 
     // Assess
     expect(tidemark.queue).toBe(tidemark.storage.queue);
-    expect(Object.keys(tidemark.functions)).toEqual(["ingestor", "processor", "deployHook", "chainMetrics"]);
+    expect(Object.keys(tidemark.functions)).toEqual([
+      "ingestor",
+      "processor",
+      "deployHook",
+      "unprovenBatchAge",
+    ]);
     expect(Object.keys(tidemark.aliases)).toEqual(["ingestor", "processor"]);
     template.hasResourceProperties("AWS::SQS::Queue", {
       QueueName: "mark-events.fifo",

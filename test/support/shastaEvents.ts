@@ -10,7 +10,7 @@ import type {
   ShastaProvedEvent,
   ShastaStateRecoveredEvent,
 } from "../../lambdas/shared/shastaEvents.js";
-import { address, hash } from "../lambdas/sink/helpers.js";
+import { address, hash } from "./events.js";
 
 /**
  * Shasta event factories for sink and metric tests. L1 locations come from helpers.ts `at(n)`

@@ -1,4 +1,4 @@
-import type { DurationStats } from "../../sink/chainMetrics.js";
+import type { DurationStats } from "../../queries/chainMetrics.js";
 import type { SqlQueryable } from "../../sink/SqlQueryable.js";
 import type { ApiQuery, TimeRange } from "../apiParams.js";
 import { cursorNumber } from "../cursor.js";

@@ -1,5 +1,5 @@
+import type { DurationStats } from "../../queries/chainMetrics.js";
 import type { Chain } from "../../shared/events.js";
-import type { DurationStats } from "../../sink/chainMetrics.js";
 import type { SqlQueryable } from "../../sink/SqlQueryable.js";
 import type { ApiQuery } from "../apiParams.js";
 import { chainMetricQueriesOf, toNumber } from "../sqlDialect.js";

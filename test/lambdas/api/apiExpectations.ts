@@ -2,8 +2,8 @@ import type { Hono } from "hono";
 import { expect, it } from "vitest";
 import type { Sink } from "../../../lambdas/sink/Sink.js";
 import type { SqlQueryable } from "../../../lambdas/sink/SqlQueryable.js";
-import { A, B } from "../sink/chainMetricsSeed.js";
-import { address, at, hash, l2Header, proposed, record, reorg } from "../sink/helpers.js";
+import { address, at, hash, l2Header, proposed, record, reorg } from "../../support/events.js";
+import { A, B } from "../queries/chainMetricsSeed.js";
 import { ALL, allPages, getJson, type Json, seedApi, testApp } from "./helpers.js";
 
 const T = 1_700_000_000;

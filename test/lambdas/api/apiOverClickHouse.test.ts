@@ -21,7 +21,7 @@ describe.skipIf(skipWithoutClickHouse())("the /v1 API over ClickHouse (real serv
     opened.push(sink);
     // Seeded twice: unmerged duplicate rows (ReplacingMergeTree) must not show in any answer.
     const write = sink.write.bind(sink);
-    await seedApi({ write, close: async () => {} });
+    await seedApi({ write, health: () => sink.health(), close: async () => {} });
     return sink;
   });
 });

@@ -11,7 +11,7 @@ import {
 } from "../../../lambdas/api/dashboard/format.js";
 import { type ServedApi, serveApi } from "../../../lambdas/api/serveLocal.js";
 import { createDuckDbSink, type DuckDbSink } from "../../../lambdas/sink/duckdbSink.js";
-import { l2Header, record } from "../sink/helpers.js";
+import { l2Header, record } from "../../support/events.js";
 import { SEQUENCERS, seedLiveChain } from "./liveChainSeed.js";
 
 const CHROMIUM = "/usr/bin/chromium";

@@ -3,8 +3,8 @@ import { type ApiSettings, resolveApiSettings } from "../../../lambdas/api/apiSe
 import { type ApiAppDependencies, createApiApp } from "../../../lambdas/api/createApiApp.js";
 import type { Sink } from "../../../lambdas/sink/Sink.js";
 import type { SqlQueryable } from "../../../lambdas/sink/SqlQueryable.js";
-import { seedChainMetrics } from "../sink/chainMetricsSeed.js";
-import { l1Header, record } from "../sink/helpers.js";
+import { l1Header, record } from "../../support/events.js";
+import { seedChainMetrics } from "../queries/chainMetricsSeed.js";
 
 /** Every fact of the seed lies in [0, 1.8e9]: a window covering all of it. */
 export const ALL = "created[gte]=0&created[lt]=1800000001";
@@ -13,7 +13,7 @@ export const ALL = "created[gte]=0&created[lt]=1800000001";
 export const NOW_MS = 1_800_000_100_000;
 
 /**
- * The chain-metrics seed (see test/lambdas/sink/chainMetricsSeed.ts for the
+ * The chain-metrics seed (see test/lambdas/queries/chainMetricsSeed.ts for the
  * hand-computed story) plus L1 headers 18–22 (block 20 is orphaned by the
  * seed's L1 reorg), so both heads exist.
  */

@@ -11,7 +11,7 @@ import {
   record,
   reorg,
   verified,
-} from "../sink/helpers.js";
+} from "../../support/events.js";
 
 export const SEQUENCERS = [address(0x5e01), address(0x5e02), address(0x5e03)];
 

@@ -9,12 +9,11 @@ import {
 import { GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import {
-  createProcessorHandler,
-  type SmokeResult,
-} from "../../../lambdas/processor/createProcessorHandler.js";
+import { createProcessorHandler } from "../../../lambdas/processor/createProcessorHandler.js";
 import { SinkUnavailableError } from "../../../lambdas/shared/errors.js";
+import type { SmokeResult } from "../../../lambdas/shared/smokeTest.js";
 import type { Sink } from "../../../lambdas/sink/Sink.js";
+import type { SinkConfig } from "../../../lambdas/sink/sinkConfig.js";
 import {
   DLQ_URL,
   failedIds,
@@ -36,7 +35,7 @@ afterEach(() => {
   sqsMock.reset();
 });
 
-function setup(sinkFactory: () => Promise<Sink>) {
+function setup(sinkFactory: (config: SinkConfig) => Promise<Sink>) {
   const metrics = new Metrics({ namespace: "Tidemark", serviceName: "processor" });
   const flushed = vi.spyOn(metrics, "publishStoredMetrics").mockImplementation(() => metrics);
   const handler = createProcessorHandler({
@@ -117,6 +116,8 @@ describe("createProcessorHandler", () => {
     expect(failedIds(r2 as { batchItemFailures: { itemIdentifier: string }[] })).toEqual([]);
     expect(sink.rows.size).toBe(2);
     expect(factory).toHaveBeenCalledTimes(1);
+    // Built from the settings read at cold start, not from the environment a second time.
+    expect(factory).toHaveBeenCalledWith(testConfig().sink);
     expect(flushed).toHaveBeenCalledTimes(2);
   });
 });

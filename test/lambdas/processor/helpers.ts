@@ -9,16 +9,14 @@ import type { ProcessorLogger, ProcessorMetrics } from "../../../lambdas/process
 import { SinkUnavailableError } from "../../../lambdas/shared/errors.js";
 import type {
   BatchProposedEvent,
-  BatchProvedEvent,
-  BatchVerifiedEvent,
   ForcedInclusionProcessedEvent,
-  L1HeaderEvent,
   L1Location,
   L2HeaderEvent,
   PipelineEvent,
 } from "../../../lambdas/shared/events.js";
 import { messageGroupId, observationId } from "../../../lambdas/shared/keys.js";
-import type { Sink, SinkRecord } from "../../../lambdas/sink/Sink.js";
+import type { Sink, SinkHealth, SinkRecord } from "../../../lambdas/sink/Sink.js";
+import * as events from "../../support/events.js";
 
 export const DLQ_URL = "http://127.0.0.1:9324/000000000000/tidemark-events-dlq.fifo";
 
@@ -34,101 +32,34 @@ export function testConfig(env: Record<string, string> = {}): ProcessorConfig {
   });
 }
 
-// ── Event factories ────────────────────────────────────────────────────────────────────────────
+// ── Event factories: test/support's, with this suite's defaults ─────────────────────────────────
 
-/** A deterministic 32-byte hash from a label, readable in failures. */
-export function hash(label: string): string {
-  let hex = "";
-  for (const ch of label) hex += ch.charCodeAt(0).toString(16).padStart(2, "0");
-  return `0x${hex.padEnd(64, "0").slice(0, 64)}`;
-}
+export { at, hash, l1Header, proved, verified } from "../../support/events.js";
 
-const address = (n: number): string => `0x${n.toString(16).padStart(40, "0")}`;
-
-export function l1Header(n: number): L1HeaderEvent {
-  return {
-    v: 1,
-    type: "l1_header",
-    number: n,
-    hash: hash(`l1:${n}`),
-    parentHash: hash(`l1:${n - 1}`),
+/** An L2 header shaped like the L1 one (this suite's fixtures predate distinct L2 values). */
+export function l2Header(n: number): L2HeaderEvent {
+  return events.l2Header(n, {
     timestamp: 1_700_000_000 + n * 12,
     gasUsed: "15000000",
     gasLimit: "30000000",
     baseFeePerGas: "1000000000",
     txCount: 100,
-    miner: address(1),
-  };
+    miner: events.address(1),
+  });
 }
 
-export function l2Header(n: number): L2HeaderEvent {
-  return { ...l1Header(n), type: "l2_header", hash: hash(`l2:${n}`), parentHash: hash(`l2:${n - 1}`) };
-}
-
-export function at(blockNumber: number): L1Location {
-  return {
-    blockNumber,
-    blockHash: hash(`l1:${blockNumber}`),
-    timestamp: 1_700_000_000 + blockNumber * 12,
-    txHash: hash(`tx:${blockNumber}`),
-    logIndex: 0,
-  };
-}
-
-export function proposed(batchId: number, l1: L1Location = at(100 + batchId)): BatchProposedEvent {
-  return {
-    v: 1,
-    type: "batch_proposed",
-    l1,
-    batchId,
-    proposer: address(0xb),
-    coinbase: address(0xc),
-    proposedAt: l1.timestamp,
+export function proposed(batchId: number, l1: L1Location = events.at(100 + batchId)): BatchProposedEvent {
+  return events.proposed(batchId, l1, {
     proposedIn: l1.blockNumber - 1,
-    lastBlockId: batchId * 3 + 2,
-    blockCount: 3,
-    lastBlockTimestamp: l1.timestamp - 1,
     anchorBlockId: l1.blockNumber - 2,
-    gasLimit: 240_000_000,
-    blobHashes: [hash(`blob:${batchId}`)],
-    txListBytes: 1000,
-  };
-}
-
-export function proved(batchId: number, l1: L1Location = at(200 + batchId)): BatchProvedEvent {
-  return {
-    v: 1,
-    type: "batches_proved",
-    l1,
-    batchId,
-    verifier: address(0xd),
-    transition: {
-      parentHash: hash(`p:${batchId}`),
-      blockHash: hash(`b:${batchId}`),
-      stateRoot: hash(`s:${batchId}`),
-    },
-  };
-}
-
-export function verified(batchId: number, l1: L1Location = at(300 + batchId)): BatchVerifiedEvent {
-  return { v: 1, type: "batches_verified", l1, batchId, blockHash: hash(`b:${batchId}`) };
+  });
 }
 
 export function forcedInclusion(
   createdAtBatchId: number,
-  l1: L1Location = at(400 + createdAtBatchId),
+  l1: L1Location = events.at(400 + createdAtBatchId),
 ): ForcedInclusionProcessedEvent {
-  return {
-    v: 1,
-    type: "forced_inclusion_processed",
-    l1,
-    blobHash: hash(`fi:${createdAtBatchId}`),
-    feeInGwei: "1000",
-    createdAtBatchId,
-    blobByteOffset: 0,
-    blobByteSize: 4096,
-    blobCreatedIn: l1.blockNumber - 1,
-  };
+  return events.forcedInclusion(String(createdAtBatchId), l1, { feeInGwei: "1000", createdAtBatchId });
 }
 
 // ── SQS records ────────────────────────────────────────────────────────────────────────────────
@@ -227,6 +158,10 @@ export class MemorySink implements Sink {
     const rejected = records.find((r) => this.rejects.has(r.observationId));
     if (rejected) throw this.rejects.get(rejected.observationId);
     for (const r of records) this.rows.set(r.observationId, r);
+  }
+
+  async health(): Promise<SinkHealth> {
+    return { ok: true, detail: "memory sink", ms: 0 };
   }
 
   async close(): Promise<void> {}

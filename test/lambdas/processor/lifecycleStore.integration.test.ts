@@ -1,13 +1,10 @@
 import type { Metrics } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  createLifecycleStore,
-  lifecycleUpdateOf,
-  UNPROVEN_INDEX,
-} from "../../../lambdas/processor/lifecycleStore.js";
+import { createLifecycleStore, lifecycleUpdateOf } from "../../../lambdas/processor/lifecycleStore.js";
 import type { PipelineEvent } from "../../../lambdas/shared/events.js";
 import { ChainMetric } from "../../../lambdas/shared/metricNames.js";
+import { UNPROVEN_INDEX } from "../../../lambdas/shared/tables.js";
 import { type DynamoDbLocal, startDynamoDbLocal } from "../../../scripts/local/dynamoDbLocal.js";
 import { localAwsConfig } from "../../../scripts/local/localAwsConfig.js";
 import { provisionTables } from "../../../scripts/local/provision.js";

@@ -1,7 +1,6 @@
 import type { Metrics } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { UNPROVEN_INDEX } from "../../../lambdas/processor/lifecycleStore.js";
 import {
   createShastaLifecycleStore,
   shastaLifecycleUpdatesOf,
@@ -9,11 +8,12 @@ import {
 } from "../../../lambdas/processor/shastaLifecycleStore.js";
 import type { PipelineEvent } from "../../../lambdas/shared/events.js";
 import { ChainMetric } from "../../../lambdas/shared/metricNames.js";
+import { UNPROVEN_INDEX } from "../../../lambdas/shared/tables.js";
 import { type DynamoDbLocal, startDynamoDbLocal } from "../../../scripts/local/dynamoDbLocal.js";
 import { localAwsConfig } from "../../../scripts/local/localAwsConfig.js";
 import { provisionTables } from "../../../scripts/local/provision.js";
+import { at, hash } from "../../support/events.js";
 import { shastaProposed, shastaProved } from "../../support/shastaEvents.js";
-import { at, hash } from "../sink/helpers.js";
 
 let local: DynamoDbLocal;
 let ddb: DynamoDBClient;

@@ -8,7 +8,7 @@ import {
 import { ConfigError, InvalidMessageError, RetryableError } from "../../../lambdas/shared/errors.js";
 import { rowsOf } from "../../../lambdas/sink/rows.js";
 import type { Sink, SinkRecord } from "../../../lambdas/sink/Sink.js";
-import { apiEvent, l1Header, record } from "../sink/helpers.js";
+import { apiEvent, l1Header, record } from "../../support/events.js";
 
 /** An object store in memory that counts reads. */
 function memoryStore(objects: Record<string, string>) {
@@ -35,6 +35,7 @@ function rowSink() {
     write: async (records: readonly SinkRecord[]) => {
       rows.push(...records.flatMap(rowsOf));
     },
+    health: async () => ({ ok: true, detail: "in memory", ms: 0 }),
     close: async () => {},
   };
   return { sink, rows };

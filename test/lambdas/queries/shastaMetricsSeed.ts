@@ -1,4 +1,5 @@
 import type { Sink } from "../../../lambdas/sink/Sink.js";
+import { address, at, hash, record, reorg } from "../../support/events.js";
 import {
   settledBond,
   shastaBond,
@@ -7,7 +8,6 @@ import {
   shastaSaved,
   shastaVoided,
 } from "../../support/shastaEvents.js";
-import { address, at, hash, record, reorg } from "../sink/helpers.js";
 
 export const P = address(0xd1);
 export const Q = address(0xd2);

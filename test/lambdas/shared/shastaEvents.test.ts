@@ -3,6 +3,7 @@ import { validateRecord } from "../../../lambdas/processor/validateRecord.js";
 import { InvalidMessageError } from "../../../lambdas/shared/errors.js";
 import { EVENT_TYPES, type PipelineEvent, PipelineEventSchema } from "../../../lambdas/shared/events.js";
 import { eventKey, messageGroupId, observationId } from "../../../lambdas/shared/keys.js";
+import { address, at, hash } from "../../support/events.js";
 import {
   everyBond,
   settledBond,
@@ -16,7 +17,6 @@ import {
   shastaVoided,
 } from "../../support/shastaEvents.js";
 import { rawRecord } from "../processor/helpers.js";
-import { address, at, hash } from "../sink/helpers.js";
 
 const deposit = {
   kind: "deposited",

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { API_TABLE_NAMES } from "../../../lambdas/sink/apiEventRows.js";
 import { MIGRATIONS } from "../../../lambdas/sink/duckdbSchema.js";
 import { createDuckDbSink } from "../../../lambdas/sink/duckdbSink.js";
-import { apiEvent, l1Header, record } from "./helpers.js";
+import { apiEvent, l1Header, record } from "../../support/events.js";
 
 describe("DuckDB migration 3", () => {
   it("adds api_events to a database made before it, keeping its rows, and stores each API event once", async () => {

@@ -4,8 +4,8 @@ import { CANONICAL_VIEWS } from "../../../lambdas/sink/canonicalViews.js";
 import { CLICKHOUSE_MIGRATIONS, expectedClickHouseColumns } from "../../../lambdas/sink/clickhouseSchema.js";
 import { type ClickHouseSink, createClickHouseSink } from "../../../lambdas/sink/clickhouseSink.js";
 import { type ClickHouseServer, startClickHouse } from "../../../scripts/local/clickhouseServer.js";
+import { at, l1Header, l2Header, proposed, record } from "../../support/events.js";
 import { skipWithoutClickHouse } from "./clickhouseGate.js";
-import { at, l1Header, l2Header, proposed, record } from "./helpers.js";
 
 describe.skipIf(skipWithoutClickHouse())("createClickHouseSink (real server)", () => {
   let server: ClickHouseServer;
@@ -31,7 +31,7 @@ describe.skipIf(skipWithoutClickHouse())("createClickHouseSink (real server)", (
     // Act
     const second = await open("reopen");
     // Assess
-    expect(await second.check()).toMatchObject({
+    expect(await second.health()).toMatchObject({
       ok: true,
       detail: expect.stringContaining(`schema version ${CLICKHOUSE_MIGRATIONS.at(-1)?.version}`),
     });
@@ -99,7 +99,7 @@ describe.skipIf(skipWithoutClickHouse())("createClickHouseSink (real server)", (
     reachable = false;
     // Act / Assess
     await expect(s.write([record(l1Header(1))])).rejects.toBeInstanceOf(SinkUnavailableError);
-    expect(await s.check()).toMatchObject({ ok: false });
+    expect(await s.health()).toMatchObject({ ok: false });
     await expect(
       createClickHouseSink({ url: "http://127.0.0.1:9", database: "x", timeoutMs: 2000 }),
     ).rejects.toBeInstanceOf(SinkUnavailableError);

@@ -3,10 +3,14 @@ import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-sec
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConfigError } from "../../../lambdas/shared/errors.js";
-import { createSinkFromEnv, readSinkConfig } from "../../../lambdas/sink/createSink.js";
-import { l1Header, record } from "./helpers.js";
+import { type CreateSinkDependencies, createSink } from "../../../lambdas/sink/createSink.js";
+import { readSinkConfig } from "../../../lambdas/sink/sinkConfig.js";
+import { l1Header, record } from "../../support/events.js";
 
 const firehose = mockClient(FirehoseClient);
+/** The sink the processor builds from these settings: read once, then built from the typed config. */
+const createSinkFromEnv = (env: Record<string, string>, deps?: CreateSinkDependencies) =>
+  createSink(readSinkConfig(env), deps);
 afterEach(() => firehose.reset());
 
 describe("readSinkConfig", () => {
@@ -33,14 +37,14 @@ describe("readSinkConfig", () => {
   });
 });
 
-describe("createSinkFromEnv", () => {
+describe("createSink", () => {
   it("builds a working DuckDB sink", async () => {
     // Act
     const sink = await createSinkFromEnv({ SINK: "duckdb", DUCKDB_PATH: ":memory:" });
     // Assess
     await sink.write([record(l1Header(1))]);
     expect(sink.kind).toBe("duckdb");
-    expect(await sink.check()).toMatchObject({ ok: true });
+    expect(await sink.health()).toMatchObject({ ok: true });
     await sink.close();
   });
 
@@ -104,7 +108,7 @@ describe("readSinkConfig (clickhouse)", () => {
   });
 });
 
-describe("createSinkFromEnv (clickhouse)", () => {
+describe("createSink (clickhouse)", () => {
   const secrets = mockClient(SecretsManagerClient);
   afterEach(() => secrets.reset());
 

@@ -17,7 +17,7 @@ import {
   record,
   reorg,
   verified,
-} from "./helpers.js";
+} from "../../support/events.js";
 
 const open: DuckDbSink[] = [];
 const dirs: string[] = [];
@@ -101,7 +101,7 @@ describe("createDuckDbSink", () => {
     await second.write(mixed());
     // Assess
     expect(await counts(second)).toEqual(expectedCounts);
-    expect(await second.check()).toMatchObject({ ok: true });
+    expect(await second.health()).toMatchObject({ ok: true });
   });
 
   it("serializes concurrent writes of overlapping records into one row each", async () => {
@@ -122,7 +122,7 @@ describe("createDuckDbSink", () => {
     await expect(createDuckDbSink({ path })).rejects.toBeInstanceOf(PermanentError);
     await first.close();
     const again = await sink(path);
-    expect(await again.check()).toMatchObject({ ok: true });
+    expect(await again.health()).toMatchObject({ ok: true });
   });
 
   it("stores 128-bit fees exactly and exports them exactly to Parquet", async () => {

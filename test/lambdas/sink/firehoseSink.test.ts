@@ -13,7 +13,7 @@ import {
 } from "../../../lambdas/shared/errors.js";
 import { createFirehoseSink, FIREHOSE_LIMITS } from "../../../lambdas/sink/firehoseSink.js";
 import type { SinkRecord } from "../../../lambdas/sink/Sink.js";
-import { at, l2Header, proposed, record } from "./helpers.js";
+import { at, l2Header, proposed, record } from "../../support/events.js";
 
 const firehose = mockClient(FirehoseClient);
 afterEach(() => firehose.reset());
@@ -21,10 +21,11 @@ afterEach(() => firehose.reset());
 const STREAM = "tidemark-rows";
 const decoder = new TextDecoder();
 
-function sinkUnderTest(delays: number[] = []) {
+function sinkUnderTest(delays: number[] = [], random?: () => number) {
   return createFirehoseSink({
     client: new FirehoseClient({ region: "eu-west-1" }),
     deliveryStreamName: STREAM,
+    ...(random ? { random } : {}),
     sleep: async (ms) => {
       delays.push(ms);
     },
@@ -128,14 +129,13 @@ describe("createFirehoseSink", () => {
       .resolves(ok(1));
     const records = [1, 2, 3, 4].map((n) => record(l2Header(n)));
     const delays: number[] = [];
-    // Act
-    await sinkUnderTest(delays).write(records);
+    // Act: the jitter draw at its top, so each delay is its retry's ceiling
+    await sinkUnderTest(delays, () => 1).write(records);
     // Assess
     const calls = putInputs();
     expect(sentRows(calls).map((x) => x.l2_block_number)).toEqual([1, 2, 3, 4, 2, 4, 4]);
-    expect(delays).toHaveLength(2);
-    expect(delays[0]).toBeGreaterThanOrEqual(50);
-    expect(delays[1]).toBeGreaterThanOrEqual(100);
+    // Full jitter under a ceiling that doubles per retry from the 100 ms default.
+    expect(delays).toEqual([100, 200]);
   });
 
   it("gives up with SinkUnavailableError naming the failing observations when retries are exhausted", async () => {
@@ -180,11 +180,15 @@ describe("createFirehoseSink", () => {
     expect(putInputs()).toHaveLength(0);
   });
 
-  it("reports the delivery stream status as its dry-run check", async () => {
+  it("reports the delivery stream status as its health", async () => {
     firehose
       .on(DescribeDeliveryStreamCommand)
       .resolves({ DeliveryStreamDescription: { DeliveryStreamStatus: "ACTIVE" } as never });
-    expect(await sinkUnderTest().check()).toEqual({ ok: true, detail: `Firehose ${STREAM} is ACTIVE` });
+    expect(await sinkUnderTest().health()).toEqual({
+      ok: true,
+      detail: `Firehose ${STREAM} is ACTIVE`,
+      ms: expect.any(Number),
+    });
   });
 
   it("refuses writes after close", async () => {

@@ -1,4 +1,5 @@
 import {
+  DescribeDeliveryStreamCommand,
   FirehoseClient,
   PutRecordBatchCommand,
   type PutRecordBatchCommandInput,
@@ -34,6 +35,17 @@ describeSinkContract("firehose (aws-sdk-client-mock)", async () => {
       FailedPutCount: 0,
       RequestResponses: rows.map((_, i) => ({ RecordId: `r${delivered.length + i}` })),
     };
+  });
+  firehose.on(DescribeDeliveryStreamCommand).resolves({
+    DeliveryStreamDescription: {
+      DeliveryStreamName: "tidemark-rows",
+      DeliveryStreamARN: "arn:aws:firehose:eu-west-1:123456789012:deliverystream/tidemark-rows",
+      DeliveryStreamStatus: "ACTIVE",
+      DeliveryStreamType: "DirectPut",
+      VersionId: "1",
+      Destinations: [],
+      HasMoreDestinations: false,
+    },
   });
   const sink = createFirehoseSink({
     client: new FirehoseClient({ region: "eu-west-1" }),

@@ -2,17 +2,6 @@ import { describe, expect, it } from "vitest";
 import { InvalidMessageError } from "../../../lambdas/shared/errors.js";
 import { columnsOf, PRIMARY_KEYS, rowsByTable, rowsOf, TABLE_NAMES } from "../../../lambdas/sink/rows.js";
 import {
-  everyBond,
-  shastaActivated,
-  shastaBond,
-  shastaProposalBlock,
-  shastaProposed,
-  shastaProved,
-  shastaSaved,
-  shastaStateRecovered,
-  shastaVoided,
-} from "../../support/shastaEvents.js";
-import {
   address,
   apiEvent,
   at,
@@ -25,7 +14,18 @@ import {
   record,
   reorg,
   verified,
-} from "./helpers.js";
+} from "../../support/events.js";
+import {
+  everyBond,
+  shastaActivated,
+  shastaBond,
+  shastaProposalBlock,
+  shastaProposed,
+  shastaProved,
+  shastaSaved,
+  shastaStateRecovered,
+  shastaVoided,
+} from "../../support/shastaEvents.js";
 
 describe("rowsOf", () => {
   it("maps an L1 header to one l1_head_events row keyed by the record's ids", () => {

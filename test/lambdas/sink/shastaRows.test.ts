@@ -6,8 +6,8 @@ import { MIGRATIONS } from "../../../lambdas/sink/duckdbSchema.js";
 import { createDuckDbSink } from "../../../lambdas/sink/duckdbSink.js";
 import { rowsOf } from "../../../lambdas/sink/rows.js";
 import { SHASTA_CANONICAL_VIEWS, SHASTA_TABLE_NAMES } from "../../../lambdas/sink/shastaRows.js";
+import { address, at, hash, record } from "../../support/events.js";
 import { everyBond, shastaBond, shastaProposed, shastaProved } from "../../support/shastaEvents.js";
-import { address, at, hash, record } from "./helpers.js";
 
 describe("shastaRowsOf (through rowsOf)", () => {
   it("counts a proposal's sources, forced inclusions and blobs, and gives each source its own key", () => {

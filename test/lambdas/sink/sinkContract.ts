@@ -5,18 +5,6 @@ import { PRIMARY_KEYS, rowsOf, TABLE_NAMES, type TableName } from "../../../lamb
 import type { Sink, SinkRecord } from "../../../lambdas/sink/Sink.js";
 import { SHASTA_TABLE_NAMES } from "../../../lambdas/sink/shastaRows.js";
 import {
-  everyBond,
-  settledBond,
-  shastaActivated,
-  shastaBond,
-  shastaProposalBlock,
-  shastaProposed,
-  shastaProved,
-  shastaSaved,
-  shastaStateRecovered,
-  shastaVoided,
-} from "../../support/shastaEvents.js";
-import {
   apiEvent,
   at,
   forcedInclusion,
@@ -28,7 +16,19 @@ import {
   record,
   reorg,
   verified,
-} from "./helpers.js";
+} from "../../support/events.js";
+import {
+  everyBond,
+  settledBond,
+  shastaActivated,
+  shastaBond,
+  shastaProposalBlock,
+  shastaProposed,
+  shastaProved,
+  shastaSaved,
+  shastaStateRecovered,
+  shastaVoided,
+} from "../../support/shastaEvents.js";
 
 /**
  * What the contract needs from an adapter under test: the sink, a way to read
@@ -232,6 +232,18 @@ export function describeSinkContract(
       await h.sink.write(batch);
       // Assess
       expect(await readAll(h)).toEqual(expectedOf(batch));
+    });
+
+    it("reports itself healthy, with a detail and the probe's duration, and writes nothing", async () => {
+      // Prepare
+      const h = await harness();
+      // Act
+      const health = await h.sink.health();
+      // Assess
+      expect(health).toMatchObject({ ok: true, detail: expect.any(String) });
+      expect(health.detail).not.toBe("");
+      expect(health.ms).toBeGreaterThanOrEqual(0);
+      for (const rows of (await readAll(h)).values()) expect(rows).toEqual([]);
     });
 
     it("acknowledges a write only once its rows are readable", async () => {

@@ -5,7 +5,7 @@ import { decodeShastaLogs } from "../../../../lambdas/shared/taiko/decodeShasta.
 import { proposalBlockEventOf, shastaEventsOf } from "../../../../lambdas/shared/taiko/shastaEventOf.js";
 import { shastaEventKey, txOrdinals } from "../../../../lambdas/shared/taiko/shastaKeys.js";
 import { rowsOf } from "../../../../lambdas/sink/rows.js";
-import { record } from "../../sink/helpers.js";
+import { record } from "../../../support/events.js";
 import { BLOCK_HASH, h, shastaLog, TX } from "./helpers.js";
 
 const PROPOSER = "0xabCDeF0123456789AbcdEf0123456789aBCDEF01";

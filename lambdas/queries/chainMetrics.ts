@@ -1,6 +1,6 @@
 import type { Chain } from "../shared/events.js";
+import type { SqlDialect, SqlQueryable } from "../sink/SqlQueryable.js";
 import { CLICKHOUSE_CHAIN_METRIC_QUERIES } from "./clickhouseChainMetricQueries.js";
-import type { SqlDialect, SqlQueryable } from "./SqlQueryable.js";
 
 /** Summary of a set of durations in seconds; statistics are null when there are no samples. */
 export interface DurationStats {

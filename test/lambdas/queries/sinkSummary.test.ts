@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { summarizeSink } from "../../../lambdas/queries/sinkSummary.js";
 import { createDuckDbSink, type DuckDbSink } from "../../../lambdas/sink/duckdbSink.js";
-import { summarizeSink } from "../../../lambdas/sink/sinkSummary.js";
-import { at, hash, l1Header, l2Header, proposed, record, reorg } from "./helpers.js";
+import { at, hash, l1Header, l2Header, proposed, record, reorg } from "../../support/events.js";
 
 let sink: DuckDbSink | undefined;
 afterEach(async () => {

@@ -2,10 +2,10 @@ import { Metrics } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Context } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { createChainMetricsHandler } from "../../../lambdas/chainMetrics/createChainMetricsHandler.js";
-import { oldestUnprovenBatch } from "../../../lambdas/chainMetrics/oldestUnprovenBatch.js";
 import { createLifecycleStore, type LifecycleStore } from "../../../lambdas/processor/lifecycleStore.js";
 import { ChainMetric } from "../../../lambdas/shared/metricNames.js";
+import { createUnprovenBatchAgeHandler } from "../../../lambdas/unprovenBatchAge/createUnprovenBatchAgeHandler.js";
+import { oldestUnprovenBatch } from "../../../lambdas/unprovenBatchAge/oldestUnprovenBatch.js";
 import { type DynamoDbLocal, startDynamoDbLocal } from "../../../scripts/local/dynamoDbLocal.js";
 import { localAwsConfig } from "../../../scripts/local/localAwsConfig.js";
 import { provisionTables } from "../../../scripts/local/provision.js";
@@ -59,21 +59,21 @@ describe("oldestUnprovenBatch", () => {
   });
 });
 
-describe("createChainMetricsHandler", () => {
+describe("createUnprovenBatchAgeHandler", () => {
   it("emits OldestUnprovenBatchAgeSeconds on every run, and answers the smoke test without writing", async () => {
     // Prepare
     await propose(20, NOW_S - 2 * HOUR);
-    const metrics = new Metrics({ namespace: "Tidemark", serviceName: "chainMetrics" });
+    const metrics = new Metrics({ namespace: "Tidemark", serviceName: "unprovenBatchAge" });
     const added = vi.spyOn(metrics, "addMetric");
     // Nothing printed: the test reads what was added, not the EMF line.
     vi.spyOn(metrics, "publishStoredMetrics").mockImplementation(() => metrics);
-    const handler = createChainMetricsHandler({
+    const handler = createUnprovenBatchAgeHandler({
       config: { stateTable: tableName },
       ddb,
       metrics,
       now: () => NOW_S * 1000,
     });
-    const context = { awsRequestId: "r1", functionName: "chainMetrics" } as unknown as Context;
+    const context = { awsRequestId: "r1", functionName: "unprovenBatchAge" } as unknown as Context;
 
     // Act
     const report = await handler({ source: "schedule" }, context);

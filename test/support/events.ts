@@ -1,5 +1,10 @@
-import { eventIdOf } from "../../../lambdas/ingestApi/apiEventMessage.js";
-import { payloadSha256 } from "../../../lambdas/ingestApi/receipts.js";
+/**
+ * Event factories for every suite: deterministic events whose hashes, parents and L1 locations line
+ * up (a reorg of `l2:4` orphans exactly what l2Header(4) made). Each takes overrides, so a suite that
+ * needs other defaults passes them instead of writing its own factory.
+ */
+import { eventIdOf } from "../../lambdas/ingestApi/apiEventMessage.js";
+import { payloadSha256 } from "../../lambdas/ingestApi/receipts.js";
 import {
   type ApiEvent,
   type BatchProposedEvent,
@@ -12,9 +17,9 @@ import {
   type PipelineEvent,
   PipelineEventSchema,
   type ReorgEvent,
-} from "../../../lambdas/shared/events.js";
-import { eventKey, observationId } from "../../../lambdas/shared/keys.js";
-import type { SinkRecord } from "../../../lambdas/sink/Sink.js";
+} from "../../lambdas/shared/events.js";
+import { eventKey, observationId } from "../../lambdas/shared/keys.js";
+import type { SinkRecord } from "../../lambdas/sink/Sink.js";
 
 /** A deterministic 32-byte hash from a label, e.g. hash("l2:5") — readable in failures. */
 export function hash(label: string): string {
@@ -79,7 +84,7 @@ export function at(blockNumber: number, over: Partial<L1Location> = {}): L1Locat
 
 export function proposed(
   batchId: number,
-  l1: L1Location,
+  l1: L1Location = at(100 + batchId),
   over: Partial<BatchProposedEvent> = {},
 ): BatchProposedEvent {
   return {
@@ -104,7 +109,7 @@ export function proposed(
 
 export function proved(
   batchId: number,
-  l1: L1Location,
+  l1: L1Location = at(200 + batchId),
   over: Partial<BatchProvedEvent> = {},
 ): BatchProvedEvent {
   return {
@@ -122,11 +127,15 @@ export function proved(
   };
 }
 
-export function verified(batchId: number, l1: L1Location): BatchVerifiedEvent {
+export function verified(batchId: number, l1: L1Location = at(300 + batchId)): BatchVerifiedEvent {
   return { v: 1, type: "batches_verified", l1, batchId, blockHash: hash(`b:${batchId}`) };
 }
 
-export function forcedInclusion(label: string, l1: L1Location): ForcedInclusionProcessedEvent {
+export function forcedInclusion(
+  label: string,
+  l1: L1Location,
+  over: Partial<ForcedInclusionProcessedEvent> = {},
+): ForcedInclusionProcessedEvent {
   return {
     v: 1,
     type: "forced_inclusion_processed",
@@ -137,6 +146,7 @@ export function forcedInclusion(label: string, l1: L1Location): ForcedInclusionP
     blobByteOffset: 0,
     blobByteSize: 4096,
     blobCreatedIn: l1.blockNumber - 1,
+    ...over,
   };
 }
 

@@ -5,57 +5,58 @@ import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import { DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
-import { UNPROVEN_INDEX } from "../processor/lifecycleStore.js";
 import { ChainMetric, METRIC_NAMESPACE } from "../shared/metricNames.js";
-import type { ChainMetricsConfig } from "./config.js";
+import { ServiceName } from "../shared/serviceNames.js";
+import {
+  describeError,
+  isSmokeEvent,
+  type SmokeEvent,
+  type SmokeResult,
+  smokeResult,
+} from "../shared/smokeTest.js";
+import { UNPROVEN_INDEX } from "../shared/tables.js";
+import type { UnprovenBatchAgeConfig } from "./config.js";
 import { oldestUnprovenBatch } from "./oldestUnprovenBatch.js";
 
-/** Powertools service name: the `service` dimension the batch-not-proven alarm reads. */
-export const CHAIN_METRICS_SERVICE = "chainMetrics";
-
-export interface ChainMetricsHandlerDependencies {
-  readonly config: ChainMetricsConfig;
+export interface UnprovenBatchAgeHandlerDependencies {
+  readonly config: UnprovenBatchAgeConfig;
   readonly ddb: DynamoDBClient;
-  /** @default a Powertools Logger, service "chainMetrics" */
+  /** @default a Powertools Logger, service "unprovenBatchAge" */
   readonly logger?: Logger;
-  /** @default Powertools Metrics, namespace "Tidemark", service "chainMetrics" */
+  /** @default Powertools Metrics, namespace "Tidemark", service "unprovenBatchAge" */
   readonly metrics?: Metrics;
   /** Epoch milliseconds. @default Date.now */
   readonly now?: () => number;
 }
 
-export interface SmokeResult {
-  readonly ok: boolean;
-  readonly checks: readonly { name: string; ok: boolean; detail: string }[];
-}
-
-export interface ChainMetricsReport {
+export interface UnprovenBatchAgeReport {
   readonly oldestUnprovenBatchAgeSeconds: number;
   readonly oldestUnprovenBatchId?: number;
   readonly staleCleared: number;
 }
 
-export type ChainMetricsEvent = { readonly smoke: true } | Record<string, unknown>;
-export type ChainMetricsHandler = middy.MiddyfiedHandler<
-  ChainMetricsEvent,
-  ChainMetricsReport | SmokeResult,
+export type UnprovenBatchAgeEvent = SmokeEvent | Record<string, unknown>;
+export type UnprovenBatchAgeHandler = middy.MiddyfiedHandler<
+  UnprovenBatchAgeEvent,
+  UnprovenBatchAgeReport | SmokeResult,
   Error,
   Context
 >;
 
 /**
- * The scheduled chain-metrics function: the gauges the processor cannot emit as events arrive. Today
- * that is OldestUnprovenBatchAgeSeconds — it must keep rising while nothing arrives at all, which is
- * exactly when the "batch not proven within 3 h" alarm matters; a metric emitted per event would stop.
+ * The scheduled function that reports OldestUnprovenBatchAgeSeconds: a gauge the processor cannot emit
+ * as events arrive — it must keep rising while nothing arrives at all, which is exactly when the "batch
+ * not proven within 3 h" alarm matters; a metric emitted per event would stop.
  */
-export function createChainMetricsHandler(
-  dependencies: ChainMetricsHandlerDependencies,
-): ChainMetricsHandler {
+export function createUnprovenBatchAgeHandler(
+  dependencies: UnprovenBatchAgeHandlerDependencies,
+): UnprovenBatchAgeHandler {
   const { config, ddb } = dependencies;
   const now = dependencies.now ?? Date.now;
-  const logger = dependencies.logger ?? new Logger({ serviceName: CHAIN_METRICS_SERVICE });
+  const logger = dependencies.logger ?? new Logger({ serviceName: ServiceName.unprovenBatchAge });
   const metrics =
-    dependencies.metrics ?? new Metrics({ namespace: METRIC_NAMESPACE, serviceName: CHAIN_METRICS_SERVICE });
+    dependencies.metrics ??
+    new Metrics({ namespace: METRIC_NAMESPACE, serviceName: ServiceName.unprovenBatchAge });
 
   async function smoke(): Promise<SmokeResult> {
     try {
@@ -63,27 +64,26 @@ export function createChainMetricsHandler(
       const index = Table?.GlobalSecondaryIndexes?.find((i) => i.IndexName === UNPROVEN_INDEX.indexName);
       const ok = Table?.TableStatus === "ACTIVE" && index?.IndexStatus === "ACTIVE";
       const detail = `${config.stateTable} is ${Table?.TableStatus ?? "missing"}, index ${UNPROVEN_INDEX.indexName} is ${index?.IndexStatus ?? "missing"}`;
-      return { ok, checks: [{ name: "stateTable", ok, detail }] };
+      return smokeResult([{ name: "stateTable", ok, detail }]);
     } catch (error) {
-      const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      return { ok: false, checks: [{ name: "stateTable", ok: false, detail }] };
+      return smokeResult([{ name: "stateTable", ok: false, detail: describeError(error) }]);
     }
   }
 
-  return middy<ChainMetricsEvent, ChainMetricsReport | SmokeResult, Error, Context>()
+  return middy<UnprovenBatchAgeEvent, UnprovenBatchAgeReport | SmokeResult, Error, Context>()
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics))
     .handler(async (event) => {
-      if ((event as { smoke?: unknown }).smoke === true) return smoke();
+      if (isSmokeEvent(event)) return smoke();
       const oldest = await oldestUnprovenBatch(ddb, { tableName: config.stateTable, now: now() });
       // Emitted every run, 0 included: the alarm must see a value each minute, not a gap.
       metrics.addMetric(ChainMetric.OldestUnprovenBatchAgeSeconds, MetricUnit.Seconds, oldest.ageSeconds);
-      const report: ChainMetricsReport = {
+      const report: UnprovenBatchAgeReport = {
         oldestUnprovenBatchAgeSeconds: oldest.ageSeconds,
         ...(oldest.batchId === undefined ? {} : { oldestUnprovenBatchId: oldest.batchId }),
         staleCleared: oldest.staleCleared,
       };
-      logger.info("chain metrics", { ...report });
+      logger.info("oldest unproven batch", { ...report });
       return report;
     });
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { computeChainMetrics } from "../../../lambdas/sink/chainMetrics.js";
+import { computeChainMetrics } from "../../../lambdas/queries/chainMetrics.js";
 import { createDuckDbSink, type DuckDbSink } from "../../../lambdas/sink/duckdbSink.js";
 import { A, B, seedChainMetrics as seed } from "./chainMetricsSeed.js";
 

@@ -10,7 +10,7 @@ import {
   record,
   reorg,
   verified,
-} from "./helpers.js";
+} from "../../support/events.js";
 
 export const A = address(0xa);
 export const B = address(0xb);

@@ -5,8 +5,8 @@ import {
   QueryCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
-import { UNPROVEN_INDEX } from "../processor/lifecycleStore.js";
 import { toRetryableError } from "../processor/toRetryableError.js";
+import { StateTable, UNPROVEN_INDEX } from "../shared/tables.js";
 
 export interface OldestUnprovenBatchParameters {
   readonly tableName: string;
@@ -77,7 +77,7 @@ async function clearStale(ddb: DynamoDBClient, tableName: string, pk: string): P
     await ddb.send(
       new UpdateItemCommand({
         TableName: tableName,
-        Key: { pk: { S: pk } },
+        Key: { [StateTable.partitionKey]: { S: pk } },
         UpdateExpression: "REMOVE #u",
         // Only while the proof is there: never take a batch out of the index on a stale read.
         ConditionExpression: "attribute_exists(provedAt) OR attribute_exists(verifiedAt)",

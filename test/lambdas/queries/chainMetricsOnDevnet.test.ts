@@ -5,7 +5,7 @@ import { createDevnet } from "../../../scripts/devnet/createDevnet.js";
 import { type AnvilNode, startAnvil } from "../../../scripts/local/anvil.js";
 import { type ClickHouseServer, startClickHouse } from "../../../scripts/local/clickhouseServer.js";
 import { type LocalPipelineResult, runLocalPipeline } from "../../../scripts/pipeline/runLocalPipeline.js";
-import { skipWithoutClickHouse } from "./clickhouseGate.js";
+import { skipWithoutClickHouse } from "../sink/clickhouseGate.js";
 
 /** Mean of a list, or null: the chain-side twin of DurationStats.avg. */
 const mean = (xs: readonly number[]) => (xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length);

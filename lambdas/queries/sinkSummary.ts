@@ -1,7 +1,7 @@
 import type { Chain } from "../shared/events.js";
-import { canonicalViewOf } from "./canonicalViews.js";
-import { TABLE_NAMES, type TableName } from "./rows.js";
-import type { SqlQueryable } from "./SqlQueryable.js";
+import { canonicalViewOf } from "../sink/canonicalViews.js";
+import { TABLE_NAMES, type TableName } from "../sink/rows.js";
+import type { SqlQueryable } from "../sink/SqlQueryable.js";
 
 export interface TableSummary {
   readonly table: TableName;

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { computeChainMetrics } from "../../../lambdas/sink/chainMetrics.js";
+import { computeChainMetrics } from "../../../lambdas/queries/chainMetrics.js";
 import { type ClickHouseSink, createClickHouseSink } from "../../../lambdas/sink/clickhouseSink.js";
 import { createDuckDbSink, type DuckDbSink } from "../../../lambdas/sink/duckdbSink.js";
 import { type ClickHouseServer, startClickHouse } from "../../../scripts/local/clickhouseServer.js";
+import { skipWithoutClickHouse } from "../sink/clickhouseGate.js";
 import { A, B, seedChainMetrics } from "./chainMetricsSeed.js";
-import { skipWithoutClickHouse } from "./clickhouseGate.js";
 
 describe.skipIf(skipWithoutClickHouse())("CLICKHOUSE_CHAIN_METRIC_QUERIES (real server)", () => {
   let server: ClickHouseServer;

@@ -1,0 +1,62 @@
+/**
+ * The environment variables of every function: the functions read them (config.ts of each), the CDK
+ * sets them (lib/), the local pipeline sets them. One list, so a renamed setting cannot leave a
+ * function reading a variable nobody sets.
+ */
+
+/** Set on every function by the CDK: Powertools reads it for the `service` key and dimension. */
+export const POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME";
+
+/** Set on every function by the CDK: the EMF namespace Powertools Metrics writes to. */
+export const POWERTOOLS_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE";
+
+/** Shared by the functions that read or write the state table (ingestor, processor, unprovenBatchAge). */
+export const STATE_TABLE = "STATE_TABLE";
+
+export const IngestorEnv = {
+  QueueUrl: "QUEUE_URL",
+  StateTable: STATE_TABLE,
+  RpcUrlsSecretId: "RPC_URLS_SECRET_ID",
+  L1RpcUrls: "L1_RPC_URLS",
+  L2RpcUrls: "L2_RPC_URLS",
+  InboxAddress: "INBOX_ADDRESS",
+  InboxWrapperAddress: "INBOX_WRAPPER_ADDRESS",
+  L1StartBlock: "L1_START_BLOCK",
+  L2StartBlock: "L2_START_BLOCK",
+  Partitions: "PARTITIONS",
+  PublishLanes: "PUBLISH_LANES",
+  MaxBlocksPerRange: "MAX_BLOCKS_PER_RANGE",
+  PollIntervalMs: "POLL_INTERVAL_MS",
+  TimeReserveMs: "TIME_RESERVE_MS",
+  LeaseSeconds: "LEASE_SECONDS",
+  RecentHashes: "RECENT_HASHES",
+  Confirmations: "CONFIRMATIONS",
+  Chains: "CHAINS",
+} as const;
+
+export const ProcessorEnv = {
+  IdempotencyTable: "IDEMPOTENCY_TABLE",
+  StateTable: STATE_TABLE,
+  DlqUrl: "DLQ_URL",
+  ClaimTimeoutSeconds: "CLAIM_TIMEOUT_SECONDS",
+  IdempotencyTtlDays: "IDEMPOTENCY_TTL_DAYS",
+} as const;
+
+/** The sink's settings, read by the processor (and by local runs that open a sink). */
+export const SinkEnv = {
+  Sink: "SINK",
+  DuckDbPath: "DUCKDB_PATH",
+  FirehoseStreamName: "FIREHOSE_STREAM_NAME",
+  ClickHouseUrl: "CLICKHOUSE_URL",
+  ClickHouseDatabase: "CLICKHOUSE_DATABASE",
+  ClickHouseUser: "CLICKHOUSE_USER",
+  ClickHousePassword: "CLICKHOUSE_PASSWORD",
+  ClickHouseSecretId: "CLICKHOUSE_SECRET_ID",
+} as const;
+
+export const UnprovenBatchAgeEnv = {
+  StateTable: STATE_TABLE,
+} as const;
+
+/** The deploy hook reads no setting of its own: the deployment names the version under test. */
+export const DeployHookEnv = {} as const;

@@ -1,0 +1,35 @@
+/**
+ * Key, index and TTL attribute names of the two DynamoDB tables: the functions read and write them,
+ * the CDK creates the tables with them, the local pipeline provisions DynamoDB Local with them.
+ */
+
+/** Every item of both tables expires through this attribute (epoch seconds). */
+export const TTL_ATTRIBUTE = "ttl";
+
+/** The state table: cursors and leases (ingestor), batch lifecycle (processor). */
+export const StateTable = {
+  /** Partition key (string): `cursor#<chain>`, `batch#<batchId>`. */
+  partitionKey: "pk",
+  ttlAttribute: TTL_ATTRIBUTE,
+} as const;
+
+/** The key of a batch's lifecycle item in the state table. */
+export const batchItemKey = (batchId: number | bigint | string): string => `batch#${batchId}`;
+
+/** Sparse GSI of proposed batches without proof: key `unproven` (constant), sort key `proposedAt`. */
+export const UNPROVEN_INDEX = {
+  indexName: "unproven",
+  partitionKey: "unproven",
+  sortKey: "proposedAt",
+  /** The one partition value: a few hundred pending batches at most, written once per proposal. */
+  value: "batch",
+  /** Projected so a reader can drop entries whose proof landed before the proposal. */
+  projected: ["batchId", "provedAt", "verifiedAt"],
+} as const;
+
+/** The idempotency table: one item per observation id. */
+export const IdempotencyTable = {
+  /** Partition key (string): the observation id. */
+  partitionKey: "id",
+  ttlAttribute: TTL_ATTRIBUTE,
+} as const;
