@@ -5,8 +5,23 @@ import { type LocalPipelineResult, runLocalPipeline } from "../../../scripts/pip
 // transactions), duplicate publishes past SQS's dedup window, poison messages, overlapping ingestors.
 describe("runLocalPipeline (end to end on the local parts)", () => {
   let result: LocalPipelineResult;
+  // What `npm start -- --serve` serves, read while the verified run is still up.
+  let served:
+    | {
+        url: string;
+        ready: number;
+        readyBody: { checks: Record<string, unknown> };
+        l1Head: { blockNumber: number };
+        l2Head: { blockNumber: number };
+      }
+    | undefined;
+  const getJson = async <T>(url: string) => {
+    const response = await fetch(url);
+    return { status: response.status, body: (await response.json()) as T };
+  };
 
   beforeAll(async () => {
+    let url: string | undefined;
     process.env.POWERTOOLS_METRICS_DISABLED = "true";
     process.env.POWERTOOLS_LOG_LEVEL = "SILENT";
     result = await runLocalPipeline({
@@ -17,6 +32,22 @@ describe("runLocalPipeline (end to end on the local parts)", () => {
       poisonMessages: 4,
       ingestorBudgetMs: 4_000,
       scheduleEveryMs: 3_000,
+      serve: {
+        holdAfterVerify: async () => {
+          if (!url) return;
+          const ready = await getJson<{ checks: Record<string, unknown> }>(`${url}/ready`);
+          served = {
+            url,
+            ready: ready.status,
+            readyBody: ready.body,
+            l1Head: (await getJson<{ blockNumber: number }>(`${url}/v1/l1-head`)).body,
+            l2Head: (await getJson<{ blockNumber: number }>(`${url}/v1/l2-head`)).body,
+          };
+        },
+        onListening: (u) => {
+          url = u;
+        },
+      },
     });
   }, 240_000);
 
@@ -69,5 +100,15 @@ describe("runLocalPipeline (end to end on the local parts)", () => {
     expect(result.metrics.l2BlockCadence.avg).toBeGreaterThan(0);
     expect(result.metrics.proveTime.samples).toBeGreaterThan(0);
     expect(result.metrics.sequencers.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it("serves the verified run: /ready checks every part, the heads are the verified ranges' ends", () => {
+    expect(served?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(served?.ready).toBe(200);
+    expect(Object.keys(served?.readyBody.checks ?? {}).sort()).toEqual(
+      ["dynamodb", "idempotency", "queue", "rpc_l1", "rpc_l2", "sink"].sort(),
+    );
+    expect(served?.l1Head.blockNumber).toBe(result.ranges.l1.to);
+    expect(served?.l2Head.blockNumber).toBe(result.ranges.l2.to);
   });
 });
