@@ -13,9 +13,6 @@ export interface ObjectStore {
   get(key: string): Promise<string>;
 }
 
-/** The bucket of claim-checked payloads (the ingest API writes, the processor reads): one home for its name. */
-export const PAYLOAD_BUCKET_ENV = "INGEST_PAYLOAD_BUCKET";
-
 export const payloadObjectKey = (payloadSha256: string): string => `payloads/${payloadSha256}.json`;
 
 export interface CreateS3ObjectStoreParameters {
