@@ -23,6 +23,11 @@ export interface ApiSettings {
   readonly ssePollMs: number;
   /** A client whose socket accepts no write for this long is dropped (reason `slow_client`). */
   readonly sseSlowClientMs: number;
+  /**
+   * Seconds a `/v1` answer is reused for the same endpoint and parameters (windows equal to within
+   * this many seconds count as the same); 0 computes every answer. On AWS it bounds Athena scans.
+   */
+  readonly cacheTtlSeconds: number;
 }
 
 /** The environment variables the API reads, one home for their names (the CDK construct sets them). */
@@ -37,6 +42,7 @@ export const API_ENV = {
   sseHeartbeatMs: "API_SSE_HEARTBEAT_MS",
   ssePollMs: "API_SSE_POLL_MS",
   sseSlowClientMs: "API_SSE_SLOW_CLIENT_MS",
+  cacheTtlSeconds: "API_CACHE_TTL_SECONDS",
 } as const satisfies { readonly [K in keyof ApiSettings]: string };
 
 export const DEFAULT_API_SETTINGS: ApiSettings = {
@@ -50,6 +56,7 @@ export const DEFAULT_API_SETTINGS: ApiSettings = {
   sseHeartbeatMs: 15_000,
   ssePollMs: 250,
   sseSlowClientMs: 5000,
+  cacheTtlSeconds: 0,
 };
 
 const count = (max: number) => z.int().check(z.minimum(0), z.maximum(max));
@@ -68,6 +75,7 @@ const SCHEMA = {
   sseHeartbeatMs: positive(600_000),
   ssePollMs: positive(60_000),
   sseSlowClientMs: positive(600_000),
+  cacheTtlSeconds: count(3600),
 } as const satisfies { readonly [K in keyof ApiSettings]: z.ZodMiniType };
 
 /**

@@ -4,10 +4,11 @@ import { createIngestRoutes, type IngestRoutesDependencies } from "../ingestApi/
 import { TidemarkError } from "../shared/errors.js";
 import type { SqlQueryable } from "../sink/SqlQueryable.js";
 import { API_ENDPOINTS, type ApiEndpoint } from "./apiEndpoints.js";
-import { parseApiQuery } from "./apiParams.js";
+import { type ApiQuery, parseApiQuery } from "./apiParams.js";
 import type { ApiSettings } from "./apiSettings.js";
 import { buildOpenApiDocument } from "./buildOpenApiDocument.js";
 import { createRateLimiter } from "./createRateLimiter.js";
+import { createResponseCache } from "./createResponseCache.js";
 import { DOCS_PAGE_HTML } from "./docsPage.js";
 import { ApiError, NotFoundError, RateLimitedError } from "./errors.js";
 import { INGEST_ENDPOINTS } from "./ingestEndpoints.js";
@@ -147,6 +148,10 @@ export function createApiApp(deps: ApiAppDependencies): Hono {
     return c.html(page);
   });
 
+  const ttlSeconds = settings.cacheTtlSeconds;
+  const cache =
+    ttlSeconds > 0 ? createResponseCache({ ttlMs: ttlSeconds * 1000, nowMs: clock.nowMs }) : undefined;
+
   async function answer(c: Context, endpoint: ApiEndpoint) {
     const q = parseApiQuery(
       c.req.query(),
@@ -154,13 +159,23 @@ export function createApiApp(deps: ApiAppDependencies): Hono {
       Math.floor((clock.windowEndMs ?? clock.nowMs)() / 1000),
       settings,
     );
-    const body = await endpoint.run(deps.db, q);
+    const run = () => endpoint.run(deps.db, q);
+    // Keyed by endpoint and validated parameters, the window in TTL-sized steps: a dashboard asking
+    // "the last 24 h" every few seconds gets one computed answer per TTL, not one scan per view.
+    const body =
+      cache === undefined ? await run() : await cache.get(cacheKey(endpoint.path, q, ttlSeconds), run);
     if (body === null) throw new NotFoundError(`nothing recorded yet for ${endpoint.path}`);
     const windowed = endpoint.params.includes("created[gte]") && !("range" in body);
     return c.json(windowed ? { range: q.range, ...body } : body);
   }
 
   return app;
+}
+
+function cacheKey(path: string, q: ApiQuery, ttlSeconds: number): string {
+  const step = (t: number) => Math.floor(t / ttlSeconds);
+  const range = { gte: step(q.range.gte), lt: step(q.range.lt), clamped: q.range.clamped };
+  return `${path}?${JSON.stringify({ ...q, range })}`;
 }
 
 function defaultClientId(c: Context): string {

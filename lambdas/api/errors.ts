@@ -45,3 +45,22 @@ export class TooManyConnectionsError extends ApiError {
     super(`the event stream serves at most ${limit} connections`, { context: { limit } });
   }
 }
+
+/**
+ * An Athena query ended FAILED or CANCELLED, or Athena refused to start it. `retryable` is Athena's own
+ * verdict (AthenaError.Retryable; throttling and internal errors) — never a guess from the message.
+ */
+export class AthenaQueryError extends TidemarkError {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    options: { cause?: unknown; context?: Record<string, unknown> } = {},
+  ) {
+    super(message, options);
+  }
+}
+
+/** An Athena query ran past the adapter's budget; it was asked to stop so it scans no further. */
+export class AthenaQueryTimeoutError extends TidemarkError {
+  readonly retryable = true;
+}

@@ -1,3 +1,4 @@
+import { ATHENA_CHAIN_METRIC_QUERIES } from "../queries/athenaChainMetricQueries.js";
 import { type ChainMetricQueries, DUCKDB_CHAIN_METRIC_QUERIES } from "../queries/chainMetrics.js";
 import { CLICKHOUSE_CHAIN_METRIC_QUERIES } from "../queries/clickhouseChainMetricQueries.js";
 import type { SqlQueryable } from "../sink/SqlQueryable.js";
@@ -20,7 +21,11 @@ export const joinUsing = (db: SqlQueryable, left: string, right: string, column:
 
 /** The sink's chain-metric SQL for this dialect: the API reuses its definitions rather than restating them. */
 export const chainMetricQueriesOf = (db: SqlQueryable): ChainMetricQueries =>
-  isClickHouse(db) ? CLICKHOUSE_CHAIN_METRIC_QUERIES : DUCKDB_CHAIN_METRIC_QUERIES;
+  db.dialect === "athena"
+    ? ATHENA_CHAIN_METRIC_QUERIES
+    : isClickHouse(db)
+      ? CLICKHOUSE_CHAIN_METRIC_QUERIES
+      : DUCKDB_CHAIN_METRIC_QUERIES;
 
 /** A SQL integer or float (number or bigint, as DuckDB and ClickHouse return them) as a JS number. */
 export function toNumber(v: unknown): number {

@@ -1,5 +1,6 @@
 import type { Chain } from "../shared/events.js";
 import type { SqlDialect, SqlQueryable } from "../sink/SqlQueryable.js";
+import { ATHENA_CHAIN_METRIC_QUERIES } from "./athenaChainMetricQueries.js";
 import { CLICKHOUSE_CHAIN_METRIC_QUERIES } from "./clickhouseChainMetricQueries.js";
 
 /** Summary of a set of durations in seconds; statistics are null when there are no samples. */
@@ -138,6 +139,7 @@ export const DUCKDB_CHAIN_METRIC_QUERIES: ChainMetricQueries = {
 const QUERIES: { readonly [D in SqlDialect]: ChainMetricQueries } = {
   duckdb: DUCKDB_CHAIN_METRIC_QUERIES,
   clickhouse: CLICKHOUSE_CHAIN_METRIC_QUERIES,
+  athena: ATHENA_CHAIN_METRIC_QUERIES,
 };
 
 interface StatsRow {

@@ -1,3 +1,4 @@
+import { PermanentError } from "../shared/errors.js";
 import type { SqlDialect, SqlQueryable } from "../sink/SqlQueryable.js";
 import type { ChainMetricsWindow, DurationStats } from "./chainMetrics.js";
 import { CLICKHOUSE_SHASTA_METRIC_QUERIES } from "./clickhouseShastaMetricQueries.js";
@@ -114,10 +115,20 @@ export const DUCKDB_SHASTA_METRIC_QUERIES: ShastaMetricQueries = {
     FROM b`,
 };
 
-const QUERIES: { readonly [D in SqlDialect]: ShastaMetricQueries } = {
+const QUERIES: { readonly [D in Exclude<SqlDialect, "athena">]: ShastaMetricQueries } = {
   duckdb: DUCKDB_SHASTA_METRIC_QUERIES,
   clickhouse: CLICKHOUSE_SHASTA_METRIC_QUERIES,
 };
+
+/** The dialect's queries. On AWS the Shasta metrics are Athena saved queries (lib/sink), not yet API SQL. */
+function queriesFor(db: SqlQueryable): ShastaMetricQueries {
+  const dialect = db.dialect ?? "duckdb";
+  if (dialect === "athena")
+    throw new PermanentError(
+      "the Shasta metrics have no Athena dialect here yet: use the workgroup's saved queries",
+    );
+  return QUERIES[dialect];
+}
 
 const rangeOf = (window: ChainMetricsWindow) => [window.since ?? 0, window.until ?? Number.MAX_SAFE_INTEGER];
 
@@ -126,10 +137,7 @@ export async function shastaProposalFinality(
   db: SqlQueryable,
   window: ChainMetricsWindow = {},
 ): Promise<ProposalFinality[]> {
-  const rows = await db.query<Record<string, number | bigint>>(
-    QUERIES[db.dialect ?? "duckdb"].finality,
-    rangeOf(window),
-  );
+  const rows = await db.query<Record<string, number | bigint>>(queriesFor(db).finality, rangeOf(window));
   return rows.map((r) => ({
     proposalId: Number(r.proposal_id),
     proposedAt: Number(r.proposed_at),
@@ -144,7 +152,7 @@ export async function computeShastaMetrics(
   window: ChainMetricsWindow = {},
 ): Promise<ShastaMetrics> {
   const range = rangeOf(window);
-  const q = QUERIES[db.dialect ?? "duckdb"];
+  const q = queriesFor(db);
   const stats = async (sql: string): Promise<DurationStats> => {
     const [row] = await db.query<Record<string, number | bigint | null>>(sql, range);
     const n = (v: number | bigint | null | undefined) => (v === null || v === undefined ? null : Number(v));

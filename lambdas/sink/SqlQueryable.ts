@@ -2,7 +2,7 @@
 export type QueryParam = string | number | bigint | boolean | null;
 
 /** The SQL a queryable sink speaks; readers that need dialect-specific SQL (chain metrics) pick by it. */
-export type SqlDialect = "duckdb" | "clickhouse";
+export type SqlDialect = "duckdb" | "clickhouse" | "athena";
 
 /**
  * Read access to a sink that speaks SQL over the Tidemark tables and canonical

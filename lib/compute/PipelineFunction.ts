@@ -25,6 +25,8 @@ export interface PipelineFunctionProps {
   /** What happens to the log group when the function is removed. @default RemovalPolicy.RETAIN */
   readonly logRemovalPolicy?: RemovalPolicy;
   readonly environment?: Record<string, string>;
+  /** Commands run around esbuild (e.g. files written beside the bundle). @default - none */
+  readonly commandHooks?: nodejs.ICommandHooks;
 }
 
 export const PIPELINE_FUNCTION_DEFAULTS = {
@@ -87,6 +89,7 @@ export class PipelineFunction extends Construct {
         // The SDK is bundled so the versions in package-lock.json are the ones that run.
         bundleAwsSDK: true,
         externalModules: [...LAMBDA_EXTERNAL_MODULES],
+        commandHooks: props.commandHooks,
         esbuildArgs: {
           "--alias": Object.entries(LAMBDA_BUNDLE_ALIASES).map(([from, to]) => `${from}=${to}`),
         },

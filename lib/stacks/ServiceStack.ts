@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
 import { CfnEventSourceMapping } from "aws-cdk-lib/aws-lambda";
 import type { Construct } from "constructs";
+import { ServingApi } from "../api/ServingApi.js";
 import type { StageConfig } from "../config/stageConfig.js";
 import { TIDEMARK_DEFAULTS, Tidemark, type TidemarkEntries } from "../Tidemark.js";
 import type { TidemarkStorage } from "../TidemarkStorage.js";
@@ -19,6 +20,8 @@ export interface ServiceStackProps extends StackProps {
  */
 export class ServiceStack extends Stack {
   readonly tidemark: Tidemark;
+  /** The API, stream and dashboard page over the stage's Iceberg tables (absent with an external Firehose stream). */
+  readonly api?: ServingApi;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
@@ -36,6 +39,17 @@ export class ServiceStack extends Stack {
       entries: props.entries,
     });
     const t = this.tidemark;
+    if (t.sink) {
+      this.api = new ServingApi(this, "Api", {
+        sink: t.sink,
+        bucket: t.bucket,
+        topic: t.topic,
+        dashboard: t.dashboard,
+        deploymentConfig: config.deploymentConfig,
+        logRetention: config.logRetention,
+        removalPolicy: config.removalPolicy,
+      });
+    }
     const mapping = t.aliases.processor.node
       .findAll()
       .find((c): c is CfnEventSourceMapping => c instanceof CfnEventSourceMapping);
@@ -52,6 +66,9 @@ export class ServiceStack extends Stack {
       DashboardName: t.dashboard.dashboardName,
       ScheduleName: t.schedule.schedule.scheduleName,
       RpcUrlsSecretName: config.rpcUrlsSecretName,
+      ApiUrl: this.api?.url,
+      StreamUrl: this.api === undefined ? undefined : `${this.api.streamUrl.url}v1/sse/events`,
+      ApiFunctionName: this.api?.api.fn.functionName,
     };
     for (const [key, value] of Object.entries(outputs)) {
       if (value !== undefined) new CfnOutput(this, key, { value });

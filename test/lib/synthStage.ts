@@ -68,6 +68,11 @@ export const RUNBOOK_ALARMS = [
   "processor-throttles",
   "schedule-dlq-not-empty",
   "state-table-throttles",
+  // ServingApi, composed into the same service stack
+  "api-server-error-rate",
+  "api-latency-p95",
+  "api-throttles",
+  "api-stream-errors",
 ] as const;
 
 /** Template JSON has no static type; the tests navigate it by property path. */

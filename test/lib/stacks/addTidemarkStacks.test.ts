@@ -12,9 +12,10 @@ const stages = {} as Record<StageName, SynthesizedStage>;
 
 // Bundling and template validation are slow: each stage is synthesized once for the whole file,
 // with cdk-nag and cfn-guard registered as in `cdk synth` (an unacknowledged finding throws here).
+// Each stage bundles six functions and builds the dashboard page: allow minutes on a shared 2-core runner.
 beforeAll(() => {
   for (const stage of STAGE_NAMES) stages[stage] = synthStage(stage, {}, { validate: true });
-});
+}, 480_000);
 
 const ofType = (stage: StageName, type: string): Resource[] =>
   [stages[stage].stateful, stages[stage].service].flatMap((t) =>
@@ -36,7 +37,7 @@ describe("addTidemarkStacks", () => {
   ] as const)("shifts %s traffic with %s", (stage, config) => {
     // Assess
     const groups = ofType(stage, "AWS::CodeDeploy::DeploymentGroup");
-    expect(groups.map((g) => g.Properties.DeploymentConfigName)).toEqual([config, config]);
+    expect(groups.map((g) => g.Properties.DeploymentConfigName)).toEqual([config, config, config, config]); // ingestor, processor, API, stream
   });
 
   it.each([
@@ -55,8 +56,9 @@ describe("addTidemarkStacks", () => {
         ...ofType(stage, "AWS::Glue::Database"),
         ...ofType(stage, "AWS::Glue::Table"),
       ];
-      // Queues: events, DLQ and one tick DLQ per schedule; logs: 4 functions and the Firehose delivery.
-      expect(stateful.length).toBe(2 + 4 + 2 + 5 + 1 + 9);
+      // Queues: events, DLQ and one tick DLQ per schedule; logs: 4 functions, the Firehose delivery,
+      // and ServingApi's API and stream functions and access logs.
+      expect(stateful.length).toBe(2 + 4 + 2 + 5 + 3 + 1 + 9);
       for (const resource of stateful) expect(resource.DeletionPolicy).toBe(policy);
       for (const table of ofType(stage, "AWS::DynamoDB::Table")) {
         expect(table.Properties.DeletionProtectionEnabled).toBe(protection);
