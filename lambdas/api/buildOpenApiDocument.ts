@@ -1,6 +1,7 @@
 import * as z from "zod/mini";
 import type { ApiEndpoint } from "./apiEndpoints.js";
 import { API_PARAMS } from "./apiParams.js";
+import { INGEST_SECURITY_SCHEMES, type IngestEndpoint, ingestOpenApiPaths } from "./ingestEndpoints.js";
 
 const ERROR = {
   description: "`{ error: { code, message, parameter? } }`",
@@ -47,7 +48,12 @@ const HEALTH = {
 };
 
 /** The OpenAPI 3.1 document of the API, built from the same endpoint list the app registers. */
-export function buildOpenApiDocument(endpoints: readonly ApiEndpoint[], version: string): object {
+export function buildOpenApiDocument(
+  endpoints: readonly ApiEndpoint[],
+  version: string,
+  /** The ingest routes, when the app mounts them. */
+  ingest: readonly IngestEndpoint[] = [],
+): object {
   const paths: Record<string, object> = {};
   for (const e of endpoints) {
     paths[e.path] = {
@@ -129,6 +135,7 @@ export function buildOpenApiDocument(endpoints: readonly ApiEndpoint[], version:
       },
     },
   };
+  Object.assign(paths, ingestOpenApiPaths(ingest));
   return {
     openapi: "3.1.0",
     info: {
@@ -138,5 +145,6 @@ export function buildOpenApiDocument(endpoints: readonly ApiEndpoint[], version:
         "Rollup chain data recorded exactly once, served from the canonical views: rows of blocks orphaned by a reorg never count. Times are unix seconds.",
     },
     paths,
+    ...(ingest.length > 0 ? { components: { securitySchemes: INGEST_SECURITY_SCHEMES } } : {}),
   };
 }

@@ -1,5 +1,6 @@
 import { type Context, Hono } from "hono";
 import { cors } from "hono/cors";
+import { createIngestRoutes, type IngestRoutesDependencies } from "../ingestApi/createIngestRoutes.js";
 import { TidemarkError } from "../shared/errors.js";
 import type { SqlQueryable } from "../sink/SqlQueryable.js";
 import { API_ENDPOINTS, type ApiEndpoint } from "./apiEndpoints.js";
@@ -10,6 +11,7 @@ import { createRateLimiter } from "./createRateLimiter.js";
 import { createResponseCache } from "./createResponseCache.js";
 import { DOCS_PAGE_HTML } from "./docsPage.js";
 import { ApiError, NotFoundError, RateLimitedError } from "./errors.js";
+import { INGEST_ENDPOINTS } from "./ingestEndpoints.js";
 import { type DependencyCheck, runHealthChecks } from "./runHealthChecks.js";
 import type { EventLog } from "./stream/EventLog.js";
 import { registerEventStream, type StreamStats } from "./stream/streamEvents.js";
@@ -41,6 +43,8 @@ export interface ApiAppDependencies {
   readonly dropConnection?: (c: Context) => void;
   /** Where unexpected errors are reported. @default console.error */
   readonly logError?: (error: unknown) => void;
+  /** The ingest API (POST/GET /v1/events, receipts, proofs, keys); without it those routes are absent. */
+  readonly ingest?: IngestRoutesDependencies;
 }
 
 /** Placeholder in the dashboard page replaced by its settings (poll interval) when served. */
@@ -59,6 +63,7 @@ export function createApiApp(deps: ApiAppDependencies): Hono {
   const clientIdOf = deps.clientIdOf ?? defaultClientId;
   const checks: Record<string, DependencyCheck> = {
     sink: () => deps.db.query("SELECT 1 AS ok"),
+    ...(deps.ingest ? { ingestTable: () => (deps.ingest as IngestRoutesDependencies).events.head("-") } : {}),
     ...deps.checks,
   };
   const app = new Hono();
@@ -87,12 +92,20 @@ export function createApiApp(deps: ApiAppDependencies): Hono {
     const origins = [...settings.corsOrigins];
     app.use(
       "*",
-      cors({ origin: origins.includes("*") ? "*" : origins, allowMethods: ["GET", "OPTIONS"], maxAge: 600 }),
+      cors({
+        origin: origins.includes("*") ? "*" : origins,
+        // POST only where events can be posted; request headers (authorization, x-api-key) are reflected.
+        allowMethods: deps.ingest ? ["GET", "POST", "OPTIONS"] : ["GET", "OPTIONS"],
+        exposeHeaders: ["Retry-After"],
+        maxAge: 600,
+      }),
     );
   }
   if (settings.rateLimitPerMinute > 0) {
     const limiter = createRateLimiter({ perMinute: settings.rateLimitPerMinute, nowMs: clock.nowMs });
     app.use("/v1/*", async (c, next) => {
+      // Posting events is limited per API key (the ingest routes' token buckets), not per address.
+      if (deps.ingest && c.req.method === "POST" && c.req.path === "/v1/events") return next();
       const verdict = limiter.take(clientIdOf(c));
       if (!verdict.allowed) throw new RateLimitedError(verdict.retryAfterSeconds);
       await next();
@@ -119,7 +132,8 @@ export function createApiApp(deps: ApiAppDependencies): Hono {
     return c.json(report, report.status === "healthy" ? 200 : 503);
   });
 
-  const openApi = buildOpenApiDocument(API_ENDPOINTS, deps.version);
+  const openApi = buildOpenApiDocument(API_ENDPOINTS, deps.version, deps.ingest ? INGEST_ENDPOINTS : []);
+  if (deps.ingest) app.route("/v1", createIngestRoutes(deps.ingest));
   app.get("/v1/openapi.json", (c) => c.json(openApi));
   app.get("/v1/docs", (c) => c.html(DOCS_PAGE_HTML));
   for (const endpoint of API_ENDPOINTS) app.get(endpoint.path, (c) => answer(c, endpoint));

@@ -85,5 +85,6 @@ function addFreshness(slots: readonly Slot[], metrics: ProcessorMetrics, at: num
 
 function blockTimestamp(event: PipelineEvent): number | undefined {
   if ("l1" in event) return event.l1.timestamp;
-  return event.type === "reorg" ? undefined : event.timestamp;
+  // Freshness is a chain metric: API events have no block (their latency is the ingest API's metric).
+  return event.type === "reorg" || event.type === "api_event" ? undefined : event.timestamp;
 }

@@ -6,6 +6,7 @@ import { DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynam
 import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import middy from "@middy/core";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import type { ObjectStore } from "../ingestApi/objectStore.js";
 import type { FaultInjector } from "../shared/faultPoints.js";
 import { METRIC_NAMESPACE } from "../shared/metricNames.js";
 import { ServiceName } from "../shared/serviceNames.js";
@@ -37,6 +38,8 @@ export interface ProcessorHandlerDependencies {
   readonly now?: () => number;
   /** The chaos suite's crash points; absent in production wiring. */
   readonly faults?: FaultInjector;
+  /** Where claim-checked API event payloads are: S3 in Lambda, the file store or fauxqs's S3 locally. */
+  readonly objectStore?: ObjectStore;
 }
 
 export type ProcessorEvent = SQSEvent | SmokeEvent;
@@ -74,6 +77,7 @@ export function createProcessorHandler(dependencies: ProcessorHandlerDependencie
           metrics,
           logger,
           faults: dependencies.faults,
+          objectStore: dependencies.objectStore,
           ...now(dependencies),
         }),
       (error: unknown) => {

@@ -1,10 +1,16 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { createS3ObjectStore } from "../ingestApi/objectStore.js";
+import { ProcessorEnv } from "../shared/environment.js";
 import { createSink } from "../sink/createSink.js";
 import { loadProcessorConfig } from "./config.js";
 import { createProcessorHandler } from "./createProcessorHandler.js";
 
 export { createProcessorHandler };
+
+/** Where claim-checked API payloads are (the ingest API's bucket), when this stack serves the ingest API. */
+const payloadBucket = process.env[ProcessorEnv.PayloadBucket];
 
 /**
  * The Lambda entry point. Config, clients and the handler are built once per container, at cold
@@ -16,4 +22,8 @@ export const handler = createProcessorHandler({
   ddb: new DynamoDBClient({}),
   sqs: new SQSClient({}),
   sinkFactory: (sinkConfig) => createSink(sinkConfig),
+  // Only a stack that serves the ingest API sets the bucket; without it no event is claim-checked.
+  ...(payloadBucket
+    ? { objectStore: createS3ObjectStore({ s3: new S3Client({}), bucket: payloadBucket }) }
+    : {}),
 });

@@ -4,6 +4,7 @@ import type { Metrics } from "@aws-lambda-powertools/metrics";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSBatchResponse, SQSRecord } from "aws-lambda";
+import type { ObjectStore } from "../ingestApi/objectStore.js";
 import { type FaultInjector, FaultPoint } from "../shared/faultPoints.js";
 import type { Sink } from "../sink/Sink.js";
 import { reportBatch } from "./batchReport.js";
@@ -23,6 +24,7 @@ import type { ProcessorConfig } from "./config.js";
 import { holdBackFifo } from "./fifoRule.js";
 import { createIdempotencyStore } from "./idempotencyStore.js";
 import { createLifecycleStore } from "./lifecycleStore.js";
+import { withClaimCheckedPayloads } from "./withClaimCheckedPayloads.js";
 
 export type ProcessorLogger = Pick<Logger, "debug" | "info" | "warn" | "error">;
 export type ProcessorMetrics = Pick<Metrics, "addMetric">;
@@ -41,6 +43,8 @@ export interface CreateBatchProcessorParameters {
   readonly now?: () => number;
   /** The chaos suite's crash points; absent in production. */
   readonly faults?: FaultInjector;
+  /** Where claim-checked API event payloads are (S3 in Lambda); without one such events are dead-lettered. */
+  readonly objectStore?: ObjectStore;
 }
 
 export interface BatchProcessor {
@@ -60,7 +64,9 @@ export interface BatchProcessor {
  * throttled claim stops its group before any poison behind it is dead-lettered out of order.
  */
 export function createBatchProcessor(parameters: CreateBatchProcessorParameters): BatchProcessor {
-  const { ddb, sqs, sink, config, metrics, logger, faults } = parameters;
+  const { ddb, sqs, config, metrics, logger, faults } = parameters;
+  // Every write (also the one-at-a-time isolation) carries claim-checked API payloads, fetched and checked.
+  const sink = withClaimCheckedPayloads(parameters.sink, parameters.objectStore);
   const now = parameters.now ?? Date.now;
   const idempotency = createIdempotencyStore({
     ddb,

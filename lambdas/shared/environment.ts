@@ -13,6 +13,9 @@ export const POWERTOOLS_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE";
 /** Shared by the functions that read or write the state table (ingestor, processor, unprovenBatchAge). */
 export const STATE_TABLE = "STATE_TABLE";
 
+/** Shared by the ingest API (writes claim-checked payloads there) and the processor (reads them back). */
+export const INGEST_PAYLOAD_BUCKET = "INGEST_PAYLOAD_BUCKET";
+
 export const IngestorEnv = {
   QueueUrl: "QUEUE_URL",
   StateTable: STATE_TABLE,
@@ -40,6 +43,8 @@ export const ProcessorEnv = {
   DlqUrl: "DLQ_URL",
   ClaimTimeoutSeconds: "CLAIM_TIMEOUT_SECONDS",
   IdempotencyTtlDays: "IDEMPOTENCY_TTL_DAYS",
+  /** Optional: set where the ingest API runs; without it a claim-checked event is dead-lettered. */
+  PayloadBucket: INGEST_PAYLOAD_BUCKET,
 } as const;
 
 /** The sink's settings, read by the processor (and by local runs that open a sink). */

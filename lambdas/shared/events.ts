@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import en from "zod/v4/locales/en.js";
+import { ApiEventMessageSchema } from "../ingestApi/apiEventMessage.js";
 import { SHASTA_EVENT_SCHEMAS } from "./shastaEvents.js";
 
 // zod/mini instead of classic zod: the same validation, tree-shaken to the checks used here, which keeps
@@ -130,6 +131,8 @@ export const PipelineEventSchema = z.discriminatedUnion("type", [
   BatchVerifiedEventSchema,
   ForcedInclusionProcessedEventSchema,
   ReorgEventSchema,
+  // Events from the ingest API (POST /v1/events): one home for their shape, apiEventMessage.ts.
+  ApiEventMessageSchema,
   // Shasta (shastaEvents.ts): proposals, proofs, forced inclusions, bonds, and the L2 block → proposal link.
   ...SHASTA_EVENT_SCHEMAS,
 ]);
@@ -147,6 +150,7 @@ export type InboxEvent =
   | BatchProvedEvent
   | BatchVerifiedEvent
   | ForcedInclusionProcessedEvent;
+export type { ApiEventMessage as ApiEvent } from "../ingestApi/apiEventMessage.js";
 export type PipelineEvent = z.infer<typeof PipelineEventSchema>;
 export type EventType = PipelineEvent["type"];
 

@@ -20,6 +20,8 @@ export function eventKey(event: PipelineEvent): string {
       return `${event.blobHash}-forced_inclusion_processed`;
     case "reorg":
       return `${event.chain}:${event.commonAncestor.number}:${orphanDigest(event.orphaned)}-reorg`;
+    case "api_event":
+      return `${event.stream}:${event.sequence}-api_event`;
     default:
       return shastaEventKeyOf(event);
   }
@@ -32,6 +34,8 @@ export function eventKey(event: PipelineEvent): string {
  * 128) and the DynamoDB idempotency key.
  */
 export function observationId(event: PipelineEvent): string {
+  // An API event is one fact whatever delivered it (request, outbox sweeper, redrive): its eventId.
+  if (event.type === "api_event") return event.eventId;
   const key = eventKey(event);
   const where =
     "l1" in event ? `${event.l1.blockHash}#${event.l1.logIndex}` : event.type === "reorg" ? "" : event.hash;
@@ -52,6 +56,8 @@ export function partitionNumber(event: PipelineEvent): number {
       return event.createdAtBatchId;
     case "reorg":
       return event.commonAncestor.number;
+    case "api_event":
+      return event.sequence;
     default:
       return shastaPartitionNumber(event);
   }
@@ -65,6 +71,9 @@ export function streamOf(event: PipelineEvent): string {
       return "l2";
     case "reorg":
       return `${event.chain}-reorg`;
+    // The same groups the ingest API sends to (apiMessageGroupId): `api:{stream}:{sequence mod P}`.
+    case "api_event":
+      return `api:${event.stream}`;
     // The L2 side's proposal link travels with the L2 headers, partitioned by the same block number.
     case "shasta_proposal_block":
       return "l2";

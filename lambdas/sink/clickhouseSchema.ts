@@ -1,3 +1,4 @@
+import { API_TABLE_NAMES, isApiTable } from "./apiEventRows.js";
 import { CANONICAL_VIEWS, type CanonicalView } from "./canonicalViews.js";
 import {
   type ColumnKind,
@@ -77,7 +78,7 @@ export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
     description: "tables (ReplacingMergeTree by primary key) and canonical views",
     // The Pacaya-era tables, exactly as this migration has always created them.
     statements: (database) => [
-      ...TABLE_NAMES.filter((t) => !isShastaTable(t)).map((t) => createTable(database, t)),
+      ...TABLE_NAMES.filter((t) => !isShastaTable(t) && !isApiTable(t)).map((t) => createTable(database, t)),
       ...CANONICAL_VIEWS.filter((v) => !isShastaTable(v.table)).map(
         (v) =>
           `CREATE VIEW IF NOT EXISTS ${database}.${v.view} AS ${clickhouseCanonicalViewSelect(database, v)}`,
@@ -94,6 +95,12 @@ export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
           `CREATE VIEW IF NOT EXISTS ${database}.${v.view} AS ${clickhouseCanonicalViewSelect(database, v)}`,
       ),
     ],
+  },
+  {
+    // After the Shasta tables (2): existing databases, whichever they ran, apply what they lack.
+    version: 3,
+    description: "ingest API events (api_events, ReplacingMergeTree by stream and sequence)",
+    statements: (database) => API_TABLE_NAMES.map((t) => createTable(database, t)),
   },
 ];
 

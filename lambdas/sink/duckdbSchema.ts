@@ -1,3 +1,4 @@
+import { API_TABLE_NAMES, isApiTable } from "./apiEventRows.js";
 import { CANONICAL_VIEWS, canonicalViewSelect } from "./canonicalViews.js";
 import {
   type ColumnKind,
@@ -45,7 +46,7 @@ export const MIGRATIONS: readonly Migration[] = [
     description: "tables, primary keys and canonical views",
     // The Pacaya-era tables, exactly as this migration has always created them.
     statements: [
-      ...TABLE_NAMES.filter((t) => !isShastaTable(t)).map(createTable),
+      ...TABLE_NAMES.filter((t) => !isShastaTable(t) && !isApiTable(t)).map(createTable),
       ...CANONICAL_VIEWS.filter((v) => !isShastaTable(v.table)).map(
         (v) => `CREATE OR REPLACE VIEW ${v.view} AS ${canonicalViewSelect(v)}`,
       ),
@@ -60,6 +61,12 @@ export const MIGRATIONS: readonly Migration[] = [
         (v) => `CREATE OR REPLACE VIEW ${v.view} AS ${canonicalViewSelect(v)}`,
       ),
     ],
+  },
+  {
+    // After the Shasta tables (2): existing databases, whichever they ran, apply what they lack.
+    version: 3,
+    description: "ingest API events (api_events, keyed by stream and sequence)",
+    statements: API_TABLE_NAMES.map(createTable),
   },
 ];
 

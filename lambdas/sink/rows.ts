@@ -1,5 +1,12 @@
 import { InvalidMessageError } from "../shared/errors.js";
 import type { Chain, L1Location } from "../shared/events.js";
+import {
+  API_NULLABLE_COLUMNS,
+  API_PRIMARY_KEYS,
+  API_TABLE_COLUMNS,
+  type ApiTableRowTypes,
+  apiEventRowsOf,
+} from "./apiEventRows.js";
 import type { SinkRecord } from "./Sink.js";
 import {
   SHASTA_NULLABLE_COLUMNS,
@@ -136,8 +143,8 @@ export interface OrphanedBlockRow {
   observation_id: string;
 }
 
-/** Every table and the shape of its rows (the Shasta tables are in shastaRows.ts). */
-export interface TableRowTypes extends ShastaTableRowTypes {
+/** Every table and the shape of its rows (the Shasta tables in shastaRows.ts, the ingest API's in apiEventRows.ts). */
+export interface TableRowTypes extends ShastaTableRowTypes, ApiTableRowTypes {
   l1_head_events: L1HeadEventRow;
   l2_head_events: L2HeadEventRow;
   batches: BatchRow;
@@ -266,6 +273,7 @@ export const TABLE_COLUMNS: { readonly [T in TableName]: Columns<TableRowTypes[T
     observation_id: "text",
   },
   ...SHASTA_TABLE_COLUMNS,
+  ...API_TABLE_COLUMNS,
 };
 
 /**
@@ -285,13 +293,15 @@ export const PRIMARY_KEYS: { readonly [T in TableName]: readonly (keyof TableRow
   reorgs: ["observation_id"],
   orphaned_blocks: ["chain", "block_hash"],
   ...SHASTA_PRIMARY_KEYS,
+  ...API_PRIMARY_KEYS,
 };
 
-/** The only columns that may hold null: fees of blocks before EIP-1559, and Shasta's per-kind fields. */
+/** The only columns that may hold null: fees of blocks before EIP-1559, Shasta's per-kind fields, an inline API event's payload_ref. */
 export const NULLABLE_COLUMNS: ReadonlySet<string> = new Set([
   "base_fee",
   "sum_base_fee",
   ...SHASTA_NULLABLE_COLUMNS,
+  ...API_NULLABLE_COLUMNS,
 ]);
 
 export const TABLE_NAMES = Object.keys(TABLE_COLUMNS) as TableName[];
@@ -468,6 +478,8 @@ export function rowsOf(record: SinkRecord): SinkRow[] {
           }),
         ),
       ];
+    case "api_event":
+      return apiEventRowsOf(event, ids);
     default:
       return shastaRowsOf({ ...record, event });
   }

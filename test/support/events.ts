@@ -3,7 +3,10 @@
  * up (a reorg of `l2:4` orphans exactly what l2Header(4) made). Each takes overrides, so a suite that
  * needs other defaults passes them instead of writing its own factory.
  */
+import { eventIdOf } from "../../lambdas/ingestApi/apiEventMessage.js";
+import { payloadSha256 } from "../../lambdas/ingestApi/receipts.js";
 import {
+  type ApiEvent,
   type BatchProposedEvent,
   type BatchProvedEvent,
   type BatchVerifiedEvent,
@@ -160,5 +163,28 @@ export function reorg(chain: "l1" | "l2", from: number, to: number, detectedAt =
     orphaned,
     newHead: { number: to, hash: hash(`${chain}alt:${to}`) },
     detectedAt,
+  };
+}
+
+/** An ingest API event as the queue carries it; `payload: undefined` with a payloadRef is a claim-checked one. */
+export function apiEvent(
+  stream: string,
+  sequence: number,
+  payload: unknown = { n: sequence },
+  over: Partial<ApiEvent> = {},
+): ApiEvent {
+  const clientEventId = `client-${sequence}`;
+  return {
+    v: 1,
+    type: "api_event",
+    stream,
+    sequence,
+    eventId: eventIdOf(stream, clientEventId),
+    eventType: "note",
+    clientEventId,
+    acceptedAt: new Date(1_800_000_000_000 + sequence).toISOString(),
+    payloadSha256: payloadSha256(payload),
+    payload,
+    ...over,
   };
 }

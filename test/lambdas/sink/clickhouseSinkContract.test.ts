@@ -1,4 +1,5 @@
 import { afterAll, beforeAll } from "vitest";
+import { canonicalViewOf } from "../../../lambdas/sink/canonicalViews.js";
 import { createClickHouseSink } from "../../../lambdas/sink/clickhouseSink.js";
 import { type ClickHouseServer, startClickHouse } from "../../../scripts/local/clickhouseServer.js";
 import { skipWithoutClickHouse } from "./clickhouseGate.js";
@@ -26,8 +27,7 @@ describeSinkContract(
       // Tables without a canonical view are read with FINAL, as every ClickHouse reader of them must.
       canonicalRows: sqlCanonicalRows(
         (sql) => sink.query(sql),
-        (table) =>
-          table === "reorgs" || table === "orphaned_blocks" ? `${table} FINAL` : `canonical_${table}`,
+        (table) => canonicalViewOf(table)?.view ?? `${table} FINAL`,
       ),
       async breakStore() {
         // Server-side failure mid-write: the inserts before verified_batches land, that one fails.

@@ -3,6 +3,7 @@ import { InvalidMessageError } from "../../../lambdas/shared/errors.js";
 import { columnsOf, PRIMARY_KEYS, rowsByTable, rowsOf, TABLE_NAMES } from "../../../lambdas/sink/rows.js";
 import {
   address,
+  apiEvent,
   at,
   forcedInclusion,
   hash,
@@ -225,6 +226,7 @@ describe("rowsOf", () => {
       record(shastaSaved(at(9))),
       ...everyBond().map((b, i) => record(shastaBond(b, at(10, { logIndex: i })))),
       record(shastaProposalBlock(4, 1)),
+      record(apiEvent("ops", 1)),
     ];
     // Act
     const byTable = rowsByTable(records);
@@ -236,5 +238,46 @@ describe("rowsOf", () => {
         for (const pk of PRIMARY_KEYS[table]) expect(row[pk]).not.toBeNull();
       }
     }
+  });
+
+  it("maps an API event to one api_events row with its canonical payload, keyed by stream and sequence", () => {
+    // Prepare
+    const inline = record(apiEvent("ops", 7, { b: 2, a: [1, "x"] }));
+    const fetched = record(
+      apiEvent("ops", 8, { big: true }, { payloadRef: "s3://bucket/payloads/abc.json" }),
+    );
+    // Act
+    const [row] = rowsOf(inline);
+    const [fetchedRow] = rowsOf(fetched);
+    // Assess
+    expect(row).toEqual({
+      table: "api_events",
+      row: {
+        stream: "ops",
+        sequence: 7,
+        event_id: inline.observationId,
+        event_type: "note",
+        client_event_id: "client-7",
+        accepted_at: "2027-01-15T08:00:00.007Z",
+        payload_sha256: (inline.event as { payloadSha256: string }).payloadSha256,
+        payload: '{"a":[1,"x"],"b":2}',
+        payload_ref: null,
+        event_key: "ops:7-api_event",
+        observation_id: inline.observationId,
+      },
+    });
+    expect(fetchedRow?.row).toMatchObject({
+      payload: '{"big":true}',
+      payload_ref: "s3://bucket/payloads/abc.json",
+    });
+  });
+
+  it("refuses an API event whose claim-checked payload was never fetched, as bad input", () => {
+    // Prepare
+    const unfetched = record(
+      apiEvent("ops", 9, {}, { payload: undefined, payloadRef: "s3://bucket/payloads/abc.json" }),
+    );
+    // Act / Assess
+    expect(() => rowsOf(unfetched)).toThrow(InvalidMessageError);
   });
 });

@@ -5,6 +5,7 @@ import { PRIMARY_KEYS, rowsOf, TABLE_NAMES, type TableName } from "../../../lamb
 import type { Sink, SinkRecord } from "../../../lambdas/sink/Sink.js";
 import { SHASTA_TABLE_NAMES } from "../../../lambdas/sink/shastaRows.js";
 import {
+  apiEvent,
   at,
   forcedInclusion,
   hash,
@@ -102,6 +103,9 @@ const mixed = (): SinkRecord[] => [
   record(forcedInclusion("a", at(12, { logIndex: 1 }))),
   record(reorg("l2", 3, 4)),
   record(l1Header(11)),
+  record(apiEvent("ops", 1)),
+  record(apiEvent("ops", 2, { nested: { list: [1, 2] } })),
+  record(apiEvent("other", 1)),
 ];
 
 /** One record of every Shasta event, every bond kind, and the genesis proposal (no sources). */
