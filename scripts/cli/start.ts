@@ -44,7 +44,10 @@ Sink
   --clickhouse-database <db> database to write (default: a fresh tidemark_run_<time> on a given URL)
 Serving
   --serve                    serve the /v1 API, the live stream and the dashboard on a loopback port while
-                             the pipeline runs, and keep serving after the verification until Ctrl-C
+                             the pipeline runs, and keep serving after the verification until Ctrl-C;
+                             with the ingest API (POST /v1/events): a key is printed (\`api key: …\`), the
+                             signing key and payloads live in .tidemark/, commitments are anchored on the
+                             L2 once the run has verified
   --port <n>                 the port to serve on (default: a free one)
 Other
   --partitions <n>           SQS message groups per stream (default 16)
@@ -253,17 +256,22 @@ async function main(io: CliIo): Promise<number> {
         ? undefined
         : {
             port: options.servePort,
-            onListening: (url) => {
+            onListening: (url, ingest) => {
               servedAt = url;
               // stderr under --json, so stdout stays one JSON document.
               (options.json ? io.stderr : io.stdout).write(
-                `API, live stream and dashboard: ${url}  (API docs: ${url}/v1/docs)\n`,
+                `API, live stream and dashboard: ${url}  (API docs: ${url}/v1/docs)\n` +
+                  `api key: ${ingest.apiKey}  (stream "${ingest.stream}"; receipts signed by ${ingest.publicKey})\n`,
               );
             },
-            holdAfterVerify: async (verified) => {
+            holdAfterVerify: async (verified, ingest) => {
               print(verified);
               (options.json ? io.stderr : io.stdout).write(
-                `Still serving at ${servedAt} — Ctrl-C stops it and the local parts.\n`,
+                `Still serving at ${servedAt} — Ctrl-C stops it and the local parts.\n` +
+                  `api key: ${ingest.apiKey}\n` +
+                  (ingest.registry
+                    ? `Commitments anchored on the L2 ${ingest.l2Url}, AnchorRegistry ${ingest.registry}\n`
+                    : ""),
               );
               process.removeAllListeners("SIGINT");
               await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));

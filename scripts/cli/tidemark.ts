@@ -14,12 +14,16 @@ import {
   TARGET_OPTIONS,
   targetArgv,
 } from "./cliSupport.js";
+import { anchorCommand } from "./commands/anchorCommand.js";
 import { backfillCommand } from "./commands/backfillCommand.js";
 import type { Command } from "./commands/command.js";
 import { consumersCommand } from "./commands/consumersCommand.js";
 import { dlqCommand } from "./commands/dlqCommand.js";
 import { healthCommand } from "./commands/healthCommand.js";
+import { keysCommand } from "./commands/keysCommand.js";
 import { localCommand } from "./commands/localCommand.js";
+import { receiptCommand } from "./commands/receiptCommand.js";
+import { schemaCommand } from "./commands/schemaCommand.js";
 import { trafficCommand } from "./commands/trafficCommand.js";
 import { verifyCommand } from "./commands/verifyCommand.js";
 
@@ -31,6 +35,10 @@ export const COMMANDS: readonly Command[] = [
   dlqCommand,
   consumersCommand,
   trafficCommand,
+  keysCommand,
+  schemaCommand,
+  receiptCommand,
+  anchorCommand,
 ];
 
 export const USAGE = `Usage: tidemark <command> [options]

@@ -18,6 +18,7 @@ import {
   SetQueueAttributesCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
+import { ingestTableDefinition } from "../../lambdas/ingestApi/ingestTable.js";
 import { IdempotencyTable, StateTable, TTL_ATTRIBUTE, UNPROVEN_INDEX } from "../../lambdas/shared/tables.js";
 
 /** Resource names of the shared runtime contract (BRIEF): the deployed stack uses the same ones. */
@@ -108,6 +109,18 @@ export async function provisionTables({ ddb, names }: ProvisionTablesParameters)
   ]);
   return { stateTable, idempotencyTable };
 }
+
+/** The ingest API's table (keys, schemas, sequences, outbox, commitments), as ingestTableDefinition lays it out. */
+export async function provisionIngestTable(
+  ddb: DynamoDBClient,
+  tableName = LOCAL_INGEST_TABLE,
+): Promise<string> {
+  await ddb.send(new CreateTableCommand(ingestTableDefinition(tableName)));
+  return tableName;
+}
+
+/** The local name of the ingest table. */
+export const LOCAL_INGEST_TABLE = "tidemark-ingest";
 
 /** FIFO queue with explicit deduplication ids, and its FIFO DLQ wired by redrive policy. */
 export async function provisionQueues({

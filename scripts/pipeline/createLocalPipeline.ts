@@ -4,6 +4,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { type SendMessageBatchRequestEntry, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { type Address, createPublicClient, http } from "viem";
+import type { ObjectStore } from "../../lambdas/ingestApi/objectStore.js";
 import {
   createIngestorHandler,
   type IngestorEvent,
@@ -102,6 +103,8 @@ export interface CreateLocalPipelineOptions {
   /** More environment for the handlers (e.g. MAX_BLOCKS_PER_RANGE). */
   readonly env?: Readonly<Record<string, string>>;
   readonly hooks?: LocalPipelineHooks;
+  /** Where the processor fetches claim-checked ingest payloads (the store the ingest API writes). */
+  readonly objectStore?: ObjectStore;
 }
 
 export interface IngestState {
@@ -486,6 +489,7 @@ function createConsumer(p: {
     logger: new Logger({ serviceName: ServiceName.processor, logLevel: LOG_LEVEL }),
     metrics,
     ...(p.hooks.faults ? { faults: p.hooks.faults } : {}),
+    ...(p.options.objectStore ? { objectStore: p.options.objectStore } : {}),
   });
   const handler: SqsBatchHandler = (event: SQSEvent, context: Context) =>
     processor(event, context) as Promise<SQSBatchResponse>;

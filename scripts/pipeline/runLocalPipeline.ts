@@ -1,10 +1,21 @@
 import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { Address } from "viem";
+import type { ServedApi } from "../../lambdas/api/serveLocal.js";
+import type { IngestSettings } from "../../lambdas/ingestApi/ingestSettings.js";
+import type { ObjectStore } from "../../lambdas/ingestApi/objectStore.js";
 import { type ChainMetrics, computeChainMetrics } from "../../lambdas/queries/chainMetrics.js";
 import { ProcessorMetric } from "../../lambdas/shared/metricNames.js";
+import type { SqlQueryable } from "../../lambdas/sink/SqlQueryable.js";
 import type { DevnetStats } from "../devnet/createDevnet.js";
 import type { DevnetKnobs } from "../devnet/devnetKnobs.js";
 import { countByErrorType, readDlq } from "../ops/readDlq.js";
 import type { CountingMetrics } from "./countingMetrics.js";
+import {
+  createLocalIngest,
+  defaultLocalStateDir,
+  type LocalIngest,
+  localObjectStore,
+} from "./createLocalIngest.js";
 import {
   type ClickHouseTarget,
   createLocalPipeline,
@@ -51,10 +62,31 @@ export interface LocalPipelineOptions {
 export interface ServeDuringRun {
   /** 0 (default) picks a free loopback port. */
   readonly port?: number;
-  /** Called once the API listens, before block production starts. */
-  readonly onListening?: (url: string) => void;
-  /** Called with the verified result; the API (and the parts under it) keep running until it resolves. */
-  readonly holdAfterVerify?: (result: LocalPipelineResult) => Promise<void>;
+  /** Called once the API listens, before block production starts, with the ingest API's key. */
+  readonly onListening?: (url: string, ingest: ServedIngest) => void;
+  /**
+   * Called with the verified result once the ingest API anchors on the local L2; the API (and the parts
+   * under it) keep running until it resolves.
+   */
+  readonly holdAfterVerify?: (result: LocalPipelineResult, ingest: ServedIngest) => Promise<void>;
+  /** The signing key and claim-checked payloads. @default `.tidemark/` under the cwd */
+  readonly stateDir?: string;
+  /** Overrides of the ingest API's settings (and of INGEST_* in the environment). */
+  readonly ingestSettings?: Partial<IngestSettings>;
+}
+
+/** What a client of the served ingest API needs. */
+export interface ServedIngest {
+  /** A key for `stream`, created at start. */
+  readonly apiKey: string;
+  readonly stream: string;
+  /** The receipts' Ed25519 key (hex), as GET /v1/keys publishes it. */
+  readonly publicKey: string;
+  /** The L2 the commitments are anchored on, and the registry (once deployed: in holdAfterVerify). */
+  readonly l2Url: string;
+  readonly registry: Address | undefined;
+  /** The run's sink (api_events beside the chain tables), for reads while serving. */
+  readonly sink: SqlQueryable;
 }
 
 export interface Progress {
@@ -110,12 +142,15 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
   const duplicateProbability = options.duplicateProbability ?? 0.05;
   let duplicates = 0;
   let republish: LocalPipeline["republish"] = () => undefined;
+  const stateDir = options.serve ? (options.serve.stateDir ?? defaultLocalStateDir()) : undefined;
+  const objectStore = stateDir ? localObjectStore(stateDir) : undefined;
   const pipeline = await createLocalPipeline({
     devnet: { seed: options.seed ?? 1, knobs: options.knobs },
     rpc: options.rpc,
     duckdbPath: options.duckdbPath,
     clickhouse: options.clickhouse,
     partitions: options.partitions,
+    ...(objectStore ? { objectStore } : {}),
     // Two containers play blue and green: their invocations overlap and meet the lease.
     ingestorContainers: 2,
     hooks: {
@@ -128,8 +163,8 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
     },
   });
   republish = pipeline.republish;
-  const api = options.serve ? await servePipeline(pipeline, { port: options.serve.port }) : undefined;
-  if (api) options.serve?.onListening?.(api.url);
+  const served = await serveWithIngest(pipeline, options.serve, objectStore);
+  const api = served?.api;
   mark("start", t0);
   const progress = createProgress(pipeline, options.onProgress);
   const ticker = setInterval(() => progress("running"), 500);
@@ -152,13 +187,70 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
     progress("verifying");
     const result = await verifyRun(pipeline, { poisonSent, duplicates, timings, mark, t0 });
     clearInterval(ticker);
-    await options.serve?.holdAfterVerify?.(result);
+    if (served && options.serve?.holdAfterVerify) {
+      await handOverL2(pipeline, served.ingest);
+      await options.serve.holdAfterVerify(result, servedIngest(pipeline, served.ingest));
+    }
     return result;
   } finally {
     clearInterval(ticker);
     await api?.close();
+    await served?.ingest.stop();
     await pipeline.stop();
   }
+}
+
+/** The API over the pipeline with the ingest API mounted (its table, key, loops); undefined without `serve`. */
+async function serveWithIngest(
+  pipeline: LocalPipeline,
+  serve: ServeDuringRun | undefined,
+  objectStore: ObjectStore | undefined,
+): Promise<{ api: ServedApi; ingest: LocalIngest } | undefined> {
+  if (!serve || !objectStore) return undefined;
+  const ingest = await createLocalIngest({
+    ddb: pipeline.harness.ddb,
+    sqs: pipeline.harness.sqs,
+    queueUrl: pipeline.queueUrl,
+    stateDir: serve.stateDir ?? defaultLocalStateDir(),
+    objectStore,
+    ...(serve.ingestSettings ? { settings: serve.ingestSettings } : {}),
+  });
+  try {
+    const api = await servePipeline(pipeline, { port: serve.port, ingest: ingest.deps });
+    serve.onListening?.(api.url, servedIngest(pipeline, ingest));
+    return { api, ingest };
+  } catch (error) {
+    await ingest.stop();
+    throw error;
+  }
+}
+
+/**
+ * Once the devnet has settled it no longer mines: the L2 goes back to automine, the registry is
+ * deployed and the anchor loop starts. Real chains (`--rpc`) get no registry: anchoring needs a funded
+ * key there, which is the deployed anchor function's job.
+ */
+async function handOverL2(pipeline: LocalPipeline, ingest: LocalIngest): Promise<void> {
+  if (!pipeline.devnet) return;
+  const l2Url = pipeline.nodeUrls.l2;
+  const res = await fetch(l2Url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "evm_setAutomine", params: [true] }),
+  });
+  if (!res.ok) throw new Error(`evm_setAutomine on ${l2Url}: HTTP ${res.status}`);
+  await ingest.startAnchoring(l2Url);
+}
+
+function servedIngest(pipeline: LocalPipeline, ingest: LocalIngest): ServedIngest {
+  return {
+    apiKey: ingest.apiKey,
+    stream: ingest.stream,
+    publicKey: ingest.publicKey,
+    l2Url: pipeline.nodeUrls.l2,
+    registry: ingest.registry,
+    sink: pipeline.sink,
+  };
 }
 
 /** The production phase: the schedule on, poison sent, the devnet's story (or a wait on real chains), settled. */

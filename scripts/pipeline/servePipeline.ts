@@ -3,6 +3,7 @@ import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import type { ApiClock } from "../../lambdas/api/createApiApp.js";
 import type { DependencyCheck } from "../../lambdas/api/runHealthChecks.js";
 import { type ServedApi, serveApi } from "../../lambdas/api/serveLocal.js";
+import type { IngestRoutesDependencies } from "../../lambdas/ingestApi/createIngestRoutes.js";
 import type { Chain } from "../../lambdas/shared/events.js";
 import type { LocalPipeline } from "./createLocalPipeline.js";
 
@@ -11,6 +12,8 @@ export interface ServePipelineOptions {
   readonly port?: number;
   /** Reported by /health. @default npm_package_version or "dev" */
   readonly version?: string;
+  /** Mount the ingest API (POST /v1/events, receipts, proofs, keys) on these dependencies. */
+  readonly ingest?: IngestRoutesDependencies;
 }
 
 /**
@@ -29,6 +32,7 @@ export async function servePipeline(
     port: options.port ?? 0,
     checks: pipelineChecks(pipeline),
     clock,
+    ...(options.ingest ? { ingest: options.ingest } : {}),
   });
   return {
     url: api.url,
