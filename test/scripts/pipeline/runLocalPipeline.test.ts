@@ -1,5 +1,74 @@
-import { beforeAll, describe, expect, it } from "vitest";
-import { type LocalPipelineResult, runLocalPipeline } from "../../../scripts/pipeline/runLocalPipeline.js";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runTidemark } from "../../../scripts/cli/tidemark.js";
+import {
+  type LocalPipelineResult,
+  runLocalPipeline,
+  type ServedIngest,
+} from "../../../scripts/pipeline/runLocalPipeline.js";
+import { captureIo } from "../cli/helpers.js";
+
+interface EventAnswer {
+  status: string;
+  eventId: string;
+  sequence: number;
+  idempotentHit?: boolean;
+}
+
+interface ReadmeFlow {
+  first: { status: number; results: EventAnswer[] };
+  again: { status: number; results: EventAnswer[] };
+  receiptVerify: { code: number; out: string };
+  anchorVerify: { code: number; out: string };
+  rows: { n: number }[];
+}
+
+/**
+ * The README's "Recording your own events", as a client does it over HTTP, with the CLI's verifiers:
+ * post, post again, save the receipt and verify it, wait for the anchored proof and verify it on the L2.
+ */
+async function runReadmeFlow(url: string, ingest: ServedIngest, dir: string): Promise<ReadmeFlow> {
+  const headers = { authorization: `Bearer ${ingest.apiKey}`, "content-type": "application/json" };
+  const body = JSON.stringify({
+    events: [
+      { stream: ingest.stream, type: "operator.note", clientEventId: "note-1", payload: { text: "hi" } },
+    ],
+  });
+  const post = async () => {
+    const res = await fetch(`${url}/v1/events`, { method: "POST", headers, body });
+    return { status: res.status, results: ((await res.json()) as { results: EventAnswer[] }).results };
+  };
+  const first = await post();
+  const again = await post();
+  const eventId = first.results[0]?.eventId ?? "";
+  const receipt = await fetch(`${url}/v1/receipts/${eventId}`, { headers }).then((r) => r.text());
+  const receiptFile = join(dir, "receipt.json");
+  await writeFile(receiptFile, receipt);
+  const cli = async (argv: string[]) => {
+    const io = captureIo();
+    const code = await runTidemark(argv, io);
+    return { code, out: io.out() + io.err() };
+  };
+  const receiptVerify = await cli(["receipt", "verify", receiptFile, "--public-key", ingest.publicKey]);
+  const anchorArgs = ["anchor", "verify", eventId, "--rpc", ingest.l2Url, "--public-key", ingest.publicKey];
+  let anchorVerify = { code: -1, out: "" };
+  // The commitment is due after commitEverySeconds, then anchored by the loop: poll as a client would.
+  for (let i = 0; i < 60 && anchorVerify.code !== 0; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 500));
+    anchorVerify = await cli([...anchorArgs, "--api", url, "--api-key", ingest.apiKey]);
+  }
+  let rows: { n: number }[] = [];
+  for (let i = 0; i < 40 && rows[0]?.n !== 1; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 250));
+    rows = await ingest.sink.query<{ n: number }>(
+      "SELECT CAST(count(*) AS INTEGER) AS n FROM api_events WHERE event_id = $1",
+      [eventId],
+    );
+  }
+  return { first, again, receiptVerify, anchorVerify, rows };
+}
 
 // The whole pipeline on real local parts: devnet with L1 and L2 reorgs (L1 ones re-including the same
 // transactions), duplicate publishes past SQS's dedup window, poison messages, overlapping ingestors.
@@ -15,6 +84,8 @@ describe("runLocalPipeline (end to end on the local parts)", () => {
         l2Head: { blockNumber: number };
       }
     | undefined;
+  let flow: ReadmeFlow | undefined;
+  let stateDir: string;
   const getJson = async <T>(url: string) => {
     const response = await fetch(url);
     return { status: response.status, body: (await response.json()) as T };
@@ -24,6 +95,7 @@ describe("runLocalPipeline (end to end on the local parts)", () => {
     let url: string | undefined;
     process.env.POWERTOOLS_METRICS_DISABLED = "true";
     process.env.POWERTOOLS_LOG_LEVEL = "SILENT";
+    stateDir = await mkdtemp(join(tmpdir(), "tidemark-serve-"));
     result = await runLocalPipeline({
       l2Blocks: 150,
       seed: 7,
@@ -33,8 +105,12 @@ describe("runLocalPipeline (end to end on the local parts)", () => {
       ingestorBudgetMs: 4_000,
       scheduleEveryMs: 3_000,
       serve: {
-        holdAfterVerify: async () => {
+        stateDir,
+        // The commit period at its minimum, so the anchored proof comes within the test's wait.
+        ingestSettings: { commitEverySeconds: 1 },
+        holdAfterVerify: async (_verified, ingest) => {
           if (!url) return;
+          flow = await runReadmeFlow(url, ingest, stateDir);
           const ready = await getJson<{ checks: Record<string, unknown> }>(`${url}/ready`);
           served = {
             url,
@@ -50,6 +126,9 @@ describe("runLocalPipeline (end to end on the local parts)", () => {
       },
     });
   }, 240_000);
+  afterAll(async () => {
+    if (stateDir) await rm(stateDir, { recursive: true, force: true });
+  });
 
   it("holds every canonical header and inbox event exactly once", () => {
     expect(result.problems).toEqual([]);
@@ -106,9 +185,26 @@ describe("runLocalPipeline (end to end on the local parts)", () => {
     expect(served?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(served?.ready).toBe(200);
     expect(Object.keys(served?.readyBody.checks ?? {}).sort()).toEqual(
-      ["dynamodb", "idempotency", "queue", "rpc_l1", "rpc_l2", "sink"].sort(),
+      ["dynamodb", "idempotency", "ingestTable", "queue", "rpc_l1", "rpc_l2", "sink"].sort(),
     );
     expect(served?.l1Head.blockNumber).toBe(result.ranges.l1.to);
     expect(served?.l2Head.blockNumber).toBe(result.ranges.l2.to);
+  });
+
+  it("runs the README's ingest flow: accepted, the repeat is the same ack, the receipt and the anchored root verify, one row", () => {
+    expect(flow?.first.status).toBe(200);
+    const [accepted] = flow?.first.results ?? [];
+    expect(accepted).toMatchObject({ status: "accepted", sequence: 1 });
+    expect(flow?.again.results[0]).toMatchObject({
+      status: "duplicate",
+      eventId: accepted?.eventId,
+      sequence: 1,
+      idempotentHit: true,
+    });
+    expect(flow?.receiptVerify).toMatchObject({ code: 0 });
+    expect(flow?.receiptVerify.out).toContain("receipt valid");
+    expect(flow?.anchorVerify.out).toContain("anchored:");
+    expect(flow?.anchorVerify.code).toBe(0);
+    expect(flow?.rows).toEqual([{ n: 1 }]);
   });
 });
