@@ -261,7 +261,8 @@ async function main(io: CliIo): Promise<number> {
               // stderr under --json, so stdout stays one JSON document.
               (options.json ? io.stderr : io.stdout).write(
                 `API, live stream and dashboard: ${url}  (API docs: ${url}/v1/docs)\n` +
-                  `api key: ${ingest.apiKey}  (stream "${ingest.stream}"; receipts signed by ${ingest.publicKey})\n`,
+                  `api key: ${ingest.apiKey}  (stream "${ingest.stream}"; receipts signed by ${ingest.publicKey})\n` +
+                  `keys and schemas: npx tidemark keys list --env-file ${ingest.envFile}\n`,
               );
             },
             holdAfterVerify: async (verified, ingest) => {

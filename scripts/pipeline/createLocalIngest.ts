@@ -54,6 +54,7 @@ export interface CreateLocalIngestParameters {
 export interface LocalIngest {
   readonly deps: IngestRoutesDependencies;
   readonly tableName: string;
+  readonly stateDir: string;
   /** A key for DEFAULT_LOCAL_STREAM, shown once. */
   readonly apiKey: string;
   readonly stream: string;
@@ -114,6 +115,7 @@ export async function createLocalIngest(p: CreateLocalIngestParameters): Promise
   return {
     deps,
     tableName,
+    stateDir: p.stateDir,
     apiKey,
     stream: DEFAULT_LOCAL_STREAM,
     publicKey: signer.publicKeyHex,

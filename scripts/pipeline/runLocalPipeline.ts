@@ -1,3 +1,5 @@
+import { rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { Address } from "viem";
 import type { ServedApi } from "../../lambdas/api/serveLocal.js";
@@ -85,6 +87,8 @@ export interface ServedIngest {
   /** The L2 the commitments are anchored on, and the registry (once deployed: in holdAfterVerify). */
   readonly l2Url: string;
   readonly registry: Address | undefined;
+  /** The run's environment with INGEST_TABLE, for `tidemark keys|schema --env-file` (removed at stop). */
+  readonly envFile: string;
   /** The run's sink (api_events beside the chain tables), for reads while serving. */
   readonly sink: SqlQueryable;
 }
@@ -196,6 +200,7 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
     clearInterval(ticker);
     await api?.close();
     await served?.ingest.stop();
+    if (served) await rm(localEnvFile(served.ingest), { force: true });
     await pipeline.stop();
   }
 }
@@ -216,6 +221,13 @@ async function serveWithIngest(
     ...(serve.ingestSettings ? { settings: serve.ingestSettings } : {}),
   });
   try {
+    const env = { ...pipeline.env, INGEST_TABLE: ingest.tableName };
+    await writeFile(
+      localEnvFile(ingest),
+      `# written by npm start -- --serve; removed when it stops\n${Object.entries(env)
+        .map(([k, v]) => `${k}=${v}`)
+        .join("\n")}\n`,
+    );
     const api = await servePipeline(pipeline, { port: serve.port, ingest: ingest.deps });
     serve.onListening?.(api.url, servedIngest(pipeline, ingest));
     return { api, ingest };
@@ -224,6 +236,8 @@ async function serveWithIngest(
     throw error;
   }
 }
+
+const localEnvFile = (ingest: LocalIngest) => join(ingest.stateDir, "local.env");
 
 /**
  * Once the devnet has settled it no longer mines: the L2 goes back to automine, the registry is
@@ -249,6 +263,7 @@ function servedIngest(pipeline: LocalPipeline, ingest: LocalIngest): ServedInges
     publicKey: ingest.publicKey,
     l2Url: pipeline.nodeUrls.l2,
     registry: ingest.registry,
+    envFile: localEnvFile(ingest),
     sink: pipeline.sink,
   };
 }
