@@ -167,7 +167,13 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
     },
   });
   republish = pipeline.republish;
-  const served = await serveWithIngest(pipeline, options.serve, objectStore);
+  // A failure to serve must not leave the parts running: the try below is not entered yet.
+  const served = await serveWithIngest(pipeline, options.serve, stateDir, objectStore).catch(
+    async (error) => {
+      await pipeline.stop();
+      throw error;
+    },
+  );
   const api = served?.api;
   mark("start", t0);
   const progress = createProgress(pipeline, options.onProgress);
@@ -209,14 +215,15 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
 async function serveWithIngest(
   pipeline: LocalPipeline,
   serve: ServeDuringRun | undefined,
+  stateDir: string | undefined,
   objectStore: ObjectStore | undefined,
 ): Promise<{ api: ServedApi; ingest: LocalIngest } | undefined> {
-  if (!serve || !objectStore) return undefined;
+  if (!serve || !stateDir || !objectStore) return undefined;
   const ingest = await createLocalIngest({
     ddb: pipeline.harness.ddb,
     sqs: pipeline.harness.sqs,
     queueUrl: pipeline.queueUrl,
-    stateDir: serve.stateDir ?? defaultLocalStateDir(),
+    stateDir,
     objectStore,
     ...(serve.ingestSettings ? { settings: serve.ingestSettings } : {}),
   });
