@@ -50,7 +50,9 @@ export async function startSqsServerProcess(): Promise<SqsServer> {
       const line = out.split("\n")[0];
       if (out.includes("\n") && line !== undefined) resolve(Number(line));
     });
-    child.once("exit", (code) => reject(new Error(`SQS server process exited with ${code} before listening`)));
+    child.once("exit", (code) =>
+      reject(new Error(`SQS server process exited with ${code} before listening`)),
+    );
   });
   let stopped: Promise<void> | undefined;
   return {
