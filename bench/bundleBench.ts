@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { build, type Format, type Metafile } from "esbuild";
+import { IngestorEnv, ProcessorEnv, SinkEnv } from "../lambdas/shared/environment.js";
 import { ServiceName } from "../lambdas/shared/serviceNames.js";
 import {
   LAMBDA_BUNDLE_ALIASES,
@@ -63,11 +64,11 @@ const FUNCTIONS: { fn: BundleCell["fn"]; entry: string; env: Record<string, stri
     env: {
       AWS_LAMBDA_FUNCTION_NAME: "tidemark-ingestor",
       POWERTOOLS_SERVICE_NAME: ServiceName.ingestor,
-      QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/000000000000/tidemark-events.fifo",
-      STATE_TABLE: "tidemark-state",
-      L1_RPC_URLS: "http://127.0.0.1:9",
-      L2_RPC_URLS: "http://127.0.0.1:9",
-      INBOX_ADDRESS: "0x00000000000000000000000000000000007a1de0",
+      [IngestorEnv.QueueUrl]: "https://sqs.us-east-1.amazonaws.com/000000000000/tidemark-events.fifo",
+      [IngestorEnv.StateTable]: "tidemark-state",
+      [IngestorEnv.L1RpcUrls]: "http://127.0.0.1:9",
+      [IngestorEnv.L2RpcUrls]: "http://127.0.0.1:9",
+      [IngestorEnv.InboxAddress]: "0x00000000000000000000000000000000007a1de0",
     },
   },
   {
@@ -76,11 +77,11 @@ const FUNCTIONS: { fn: BundleCell["fn"]; entry: string; env: Record<string, stri
     env: {
       AWS_LAMBDA_FUNCTION_NAME: "tidemark-processor",
       POWERTOOLS_SERVICE_NAME: ServiceName.processor,
-      IDEMPOTENCY_TABLE: "tidemark-idempotency",
-      STATE_TABLE: "tidemark-state",
-      DLQ_URL: "https://sqs.us-east-1.amazonaws.com/000000000000/tidemark-events-dlq.fifo",
-      SINK: "firehose",
-      FIREHOSE_STREAM_NAME: "tidemark-sink",
+      [ProcessorEnv.IdempotencyTable]: "tidemark-idempotency",
+      [ProcessorEnv.StateTable]: "tidemark-state",
+      [ProcessorEnv.DlqUrl]: "https://sqs.us-east-1.amazonaws.com/000000000000/tidemark-events-dlq.fifo",
+      [SinkEnv.Sink]: "firehose",
+      [SinkEnv.FirehoseStreamName]: "tidemark-sink",
     },
   },
 ];

@@ -24,7 +24,7 @@ import { ServiceName } from "../lambdas/shared/serviceNames.js";
 import { startDynamoDbLocal } from "../scripts/local/dynamoDbLocal.js";
 import { localAwsConfig } from "../scripts/local/localAwsConfig.js";
 import { provisionQueues, provisionTables } from "../scripts/local/provision.js";
-import { startSqsServer } from "../scripts/local/sqsServer.js";
+import { startSqsServerProcess } from "../scripts/local/sqsServer.js";
 import {
   type BackfillRangeReturnType,
   backfillRange,
@@ -120,7 +120,9 @@ export async function runIngestBench(options: IngestBenchOptions): Promise<Inges
   const built = { blocks: chain.head, eventBlocks: chain.eventBlocks };
   const proxy = await startCountingRpcProxy(chain.url);
   const ddbLocal = await startDynamoDbLocal();
-  const sqsServer = await startSqsServer();
+  // SQS runs elsewhere in production: its server gets its own process here, so the publishing CPU
+  // measured is the ingest process's own (Ponder's PGlite, by contrast, is embedded in its process).
+  const sqsServer = await startSqsServerProcess();
   const ddb = new DynamoDBClient(localAwsConfig(ddbLocal.endpoint));
   const sqs = new SQSClient(localAwsConfig(sqsServer.endpoint));
   const samples = new Map<IngestVariant, IngestSample[]>();

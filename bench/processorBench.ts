@@ -6,6 +6,7 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { loadProcessorConfig } from "../lambdas/processor/config.js";
 import { createProcessorHandler } from "../lambdas/processor/createProcessorHandler.js";
+import { ProcessorEnv, SinkEnv } from "../lambdas/shared/environment.js";
 import { ProcessorMetric } from "../lambdas/shared/metricNames.js";
 import { ServiceName } from "../lambdas/shared/serviceNames.js";
 import { createDuckDbSink, type DuckDbSink } from "../lambdas/sink/duckdbSink.js";
@@ -257,11 +258,11 @@ function buildInstance(
   const metrics = benchMetrics(ServiceName.processor);
   const handler = createProcessorHandler({
     config: loadProcessorConfig({
-      IDEMPOTENCY_TABLE: names.idempotencyTable,
-      STATE_TABLE: names.stateTable,
-      DLQ_URL: "http://127.0.0.1:9/000000000000/bench-dlq.fifo",
-      SINK: "duckdb",
-      DUCKDB_PATH: p.duckdbPath,
+      [ProcessorEnv.IdempotencyTable]: names.idempotencyTable,
+      [ProcessorEnv.StateTable]: names.stateTable,
+      [ProcessorEnv.DlqUrl]: "http://127.0.0.1:9/000000000000/bench-dlq.fifo",
+      [SinkEnv.Sink]: "duckdb",
+      [SinkEnv.DuckDbPath]: p.duckdbPath,
     }),
     ddb,
     sqs,

@@ -8,6 +8,7 @@ import { GetFunctionConfigurationCommand, LambdaClient } from "@aws-sdk/client-l
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { Hex } from "viem";
+import { IngestorEnv, ProcessorEnv, STATE_TABLE } from "../../lambdas/shared/environment.js";
 import type { Chain } from "../../lambdas/shared/events.js";
 import type { SqlQueryable } from "../../lambdas/sink/SqlQueryable.js";
 import { localAwsConfig } from "../local/localAwsConfig.js";
@@ -53,12 +54,12 @@ export interface Target {
 
 /** Stack outputs keys (lib/stacks) and the local environment's names for the same things. */
 const OUTPUT = {
-  queueUrl: ["QueueUrl", "QUEUE_URL"],
-  dlqUrl: ["DeadLetterQueueUrl", "DLQ_URL"],
+  queueUrl: ["QueueUrl", IngestorEnv.QueueUrl],
+  dlqUrl: ["DeadLetterQueueUrl", ProcessorEnv.DlqUrl],
   queueArn: ["QueueArn", "QUEUE_ARN"],
   dlqArn: ["DeadLetterQueueArn", "DLQ_ARN"],
-  stateTable: ["StateTableName", "STATE_TABLE"],
-  idempotencyTable: ["IdempotencyTableName", "IDEMPOTENCY_TABLE"],
+  stateTable: ["StateTableName", STATE_TABLE],
+  idempotencyTable: ["IdempotencyTableName", ProcessorEnv.IdempotencyTable],
 } as const;
 
 export function resolveTarget(parsed: ParsedCommand, io: CliIo): Target {
@@ -93,7 +94,7 @@ function localTarget(parsed: ParsedCommand, io: CliIo): Target {
     queueArn: env.QUEUE_ARN,
     dlqArn: env.DLQ_ARN,
     stateTable: need(OUTPUT.stateTable[1]),
-    idempotencyTable: env.IDEMPOTENCY_TABLE ?? "tidemark-idempotency",
+    idempotencyTable: env[ProcessorEnv.IdempotencyTable] ?? "tidemark-idempotency",
     names: env,
     consumerSwitchFile: env.TIDEMARK_CONSUMER_SWITCH ?? join(dirname(file), "consumers.json"),
     sqs: once("sqs", () => new SQSClient(localAwsConfig(endpoint("AWS_ENDPOINT_URL_SQS")))),

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { IngestorEnv, ProcessorEnv, SinkEnv, STATE_TABLE } from "../../lambdas/shared/environment.js";
 import { type AnvilNode, type AnvilOptions, startAnvil } from "./anvil.js";
 import { startDynamoDbLocal } from "./dynamoDbLocal.js";
 import { LOCAL_AWS_CREDENTIALS, LOCAL_AWS_REGION, localAwsConfig } from "./localAwsConfig.js";
@@ -204,18 +205,18 @@ function localEnv(parts: {
     AWS_DEFAULT_REGION: LOCAL_AWS_REGION,
     AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey,
-    DUCKDB_PATH: parts.duckdbPath,
+    [SinkEnv.DuckDbPath]: parts.duckdbPath,
   };
   const optional: Record<string, string | undefined> = {
-    L1_RPC_URLS: parts.l1?.url,
-    L2_RPC_URLS: parts.l2?.url,
+    [IngestorEnv.L1RpcUrls]: parts.l1?.url,
+    [IngestorEnv.L2RpcUrls]: parts.l2?.url,
     // Service-specific endpoint variables are read by AWS SDK v3 clients built without an endpoint.
     AWS_ENDPOINT_URL_DYNAMODB: parts.dynamodb?.endpoint,
     AWS_ENDPOINT_URL_SQS: parts.sqs?.endpoint,
-    STATE_TABLE: parts.resources.stateTable,
-    IDEMPOTENCY_TABLE: parts.resources.idempotencyTable,
-    QUEUE_URL: parts.resources.queueUrl,
-    DLQ_URL: parts.resources.dlqUrl,
+    [STATE_TABLE]: parts.resources.stateTable,
+    [ProcessorEnv.IdempotencyTable]: parts.resources.idempotencyTable,
+    [IngestorEnv.QueueUrl]: parts.resources.queueUrl,
+    [ProcessorEnv.DlqUrl]: parts.resources.dlqUrl,
   };
   for (const [name, value] of Object.entries(optional)) if (value !== undefined) env[name] = value;
   return env;

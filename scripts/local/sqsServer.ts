@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
@@ -5,6 +6,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type BuildAppOptions, buildApp } from "fauxqs";
 import { LOCAL_AWS_REGION } from "./localAwsConfig.js";
+import { registerChild } from "./processRegistry.js";
 
 export interface SqsServer {
   /** `http://127.0.0.1:<port>`; queue URLs are `<endpoint>/000000000000/<name>`. */
@@ -28,6 +30,42 @@ export async function startSqsServer(): Promise<SqsServer> {
     port,
     stop: () => {
       stopped ??= app.close();
+      return stopped;
+    },
+  };
+}
+
+/**
+ * The same server in a child process, so its CPU is not charged to this one — as with SQS itself, which
+ * runs elsewhere. The benchmark uses it to measure what publishing costs the ingest process.
+ */
+export async function startSqsServerProcess(): Promise<SqsServer> {
+  const entry = new URL("./sqsServerProcess.ts", import.meta.url).pathname;
+  const child = spawn(process.execPath, ["--import", "tsx", entry], { stdio: ["pipe", "pipe", "inherit"] });
+  const unregister = registerChild(child);
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      const line = out.split("\n")[0];
+      if (out.includes("\n") && line !== undefined) resolve(Number(line));
+    });
+    child.once("exit", (code) =>
+      reject(new Error(`SQS server process exited with ${code} before listening`)),
+    );
+  });
+  let stopped: Promise<void> | undefined;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    port,
+    stop: () => {
+      stopped ??= new Promise<void>((resolve) => {
+        child.once("exit", () => {
+          unregister();
+          resolve();
+        });
+        child.stdin?.end();
+      });
       return stopped;
     },
   };

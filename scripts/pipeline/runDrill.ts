@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { Hex } from "viem";
+import { IngestorEnv, ProcessorEnv } from "../../lambdas/shared/environment.js";
 import { ProcessorMetric } from "../../lambdas/shared/metricNames.js";
 import { createFaultySink, createSinkFaultControl } from "../chaos/faultySink.js";
 import { setConsumers } from "../ops/processorConsumers.js";
@@ -66,8 +67,8 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillResult>
   });
   try {
     const sqs = stack.parts.sqs?.client as SQSClient;
-    const queueUrl = stack.env.QUEUE_URL as string;
-    const dlqUrl = stack.env.DLQ_URL as string;
+    const queueUrl = stack.env[IngestorEnv.QueueUrl] as string;
+    const dlqUrl = stack.env[ProcessorEnv.DlqUrl] as string;
     const processed = () => stack.processorMetrics.total(ProcessorMetric.RecordsProcessed);
 
     await waitFor(() => processed() > 0, 60_000);

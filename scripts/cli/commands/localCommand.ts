@@ -1,6 +1,7 @@
 import { rmSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
+import { IngestorEnv } from "../../../lambdas/shared/environment.js";
 import { startLocalStack } from "../../pipeline/startLocalStack.js";
 import { EXIT, emit, intOption, parseCommand, stringOption, UsageError } from "../cliSupport.js";
 import { defaultEnvFile } from "../resolveTarget.js";
@@ -59,7 +60,7 @@ export const localCommand: Command = {
       { envFile, env: stack.env },
       `local stack running; environment in ${envFile}\n` +
         `  L1 ${stack.env.L1_RPC_URLS}  L2 ${stack.env.L2_RPC_URLS}\n` +
-        `  queue ${stack.env.QUEUE_URL}\n  sink ${stack.env.SINK_QUERY_URL}\n` +
+        `  queue ${stack.env[IngestorEnv.QueueUrl]}\n  sink ${stack.env.SINK_QUERY_URL}\n` +
         "In another terminal: npx tidemark health | verify | dlq list | consumers pause ... (Ctrl-C here stops it)",
     );
     await new Promise<void>((resolveWait) => {
