@@ -16,6 +16,9 @@ export const STATE_TABLE = "STATE_TABLE";
 /** Shared by the ingest API (writes claim-checked payloads there) and the processor (reads them back). */
 export const INGEST_PAYLOAD_BUCKET = "INGEST_PAYLOAD_BUCKET";
 
+/** The ingest API's table (keys, schemas, sequences, outbox, commitments): the local run and the CLI name it. */
+export const INGEST_TABLE = "INGEST_TABLE";
+
 export const IngestorEnv = {
   QueueUrl: "QUEUE_URL",
   StateTable: STATE_TABLE,

@@ -6,6 +6,7 @@ import type { ServedApi } from "../../lambdas/api/serveLocal.js";
 import type { IngestSettings } from "../../lambdas/ingestApi/ingestSettings.js";
 import type { ObjectStore } from "../../lambdas/ingestApi/objectStore.js";
 import { type ChainMetrics, computeChainMetrics } from "../../lambdas/queries/chainMetrics.js";
+import { INGEST_TABLE } from "../../lambdas/shared/environment.js";
 import { ProcessorMetric } from "../../lambdas/shared/metricNames.js";
 import type { SqlQueryable } from "../../lambdas/sink/SqlQueryable.js";
 import type { DevnetStats } from "../devnet/createDevnet.js";
@@ -228,7 +229,7 @@ async function serveWithIngest(
     ...(serve.ingestSettings ? { settings: serve.ingestSettings } : {}),
   });
   try {
-    const env = { ...pipeline.env, INGEST_TABLE: ingest.tableName };
+    const env = { ...pipeline.env, [INGEST_TABLE]: ingest.tableName };
     await writeFile(
       localEnvFile(ingest),
       `# written by npm start -- --serve; removed when it stops\n${Object.entries(env)

@@ -1,3 +1,4 @@
+import { INGEST_TABLE } from "../../../lambdas/shared/environment.js";
 import { LOCAL_INGEST_TABLE } from "../../local/provision.js";
 import type { IngestTableClients } from "../../ops/apiKeys.js";
 import { createKeyCommand, formatKeys, listKeysCommand, revokeKeyCommand } from "../../ops/apiKeys.js";
@@ -21,7 +22,7 @@ ${TARGET_USAGE}`;
 export function ingestTableClients(target: Target): IngestTableClients {
   const tableName =
     target.kind === "local"
-      ? (target.names.INGEST_TABLE ?? LOCAL_INGEST_TABLE)
+      ? (target.names[INGEST_TABLE] ?? LOCAL_INGEST_TABLE)
       : target.require("IngestTableName", "the ingest table");
   return { ddb: target.ddb(), tableName };
 }
