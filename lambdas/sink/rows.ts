@@ -1,5 +1,5 @@
 import { InvalidMessageError } from "../shared/errors.js";
-import type { Chain, L1Location } from "../shared/events.js";
+import type { BatchProposedEvent, Chain, L1Location, ReorgEvent } from "../shared/events.js";
 import {
   API_NULLABLE_COLUMNS,
   API_PRIMARY_KEYS,
@@ -354,56 +354,8 @@ export function rowsOf(record: SinkRecord): SinkRow[] {
         },
       ];
     }
-    case "batch_proposed": {
-      const batch: SinkRow = {
-        table: "batches",
-        row: {
-          batch_id: event.batchId,
-          ...l1Log(event.l1),
-          proposed_at: event.l1.timestamp,
-          proposed_in: event.proposedIn,
-          batch_size: event.blockCount,
-          last_l2_block_number: event.lastBlockId,
-          last_block_ts: event.lastBlockTimestamp,
-          anchor_block_id: event.anchorBlockId,
-          gas_limit: event.gasLimit,
-          proposer_addr: event.proposer,
-          coinbase: event.coinbase,
-          blob_count: event.blobHashes.length,
-          tx_list_bytes: event.txListBytes,
-          ...ids,
-        },
-      };
-      // Invariant (events.ts): the batch's blocks are lastBlockId − blockCount + 1 … lastBlockId.
-      const first = event.lastBlockId - event.blockCount + 1;
-      if (first < 0) {
-        throw new InvalidMessageError(
-          `batch ${event.batchId}: blockCount ${event.blockCount} exceeds lastBlockId + 1`,
-          {
-            context: {
-              observationId: observation_id,
-              lastBlockId: event.lastBlockId,
-              blockCount: event.blockCount,
-            },
-          },
-        );
-      }
-      const blocks: SinkRow[] = [];
-      for (let n = first; n <= event.lastBlockId; n++) {
-        blocks.push({
-          table: "batch_blocks",
-          row: {
-            batch_id: event.batchId,
-            l2_block_number: n,
-            l1_block_number: event.l1.blockNumber,
-            l1_block_hash: event.l1.blockHash,
-            l1_tx_hash: event.l1.txHash,
-            ...ids,
-          },
-        });
-      }
-      return [batch, ...blocks];
-    }
+    case "batch_proposed":
+      return batchProposedRows(event, ids);
     case "batches_proved":
       return [
         {
@@ -451,38 +403,102 @@ export function rowsOf(record: SinkRecord): SinkRow[] {
         },
       ];
     case "reorg":
-      return [
-        {
-          table: "reorgs",
-          row: {
-            chain: event.chain,
-            common_ancestor_number: event.commonAncestor.number,
-            common_ancestor_hash: event.commonAncestor.hash,
-            depth: event.depth,
-            new_head_number: event.newHead.number,
-            new_head_hash: event.newHead.hash,
-            detected_at: event.detectedAt,
-            ...ids,
-          },
-        },
-        ...event.orphaned.map(
-          (o): SinkRow => ({
-            table: "orphaned_blocks",
-            row: {
-              chain: event.chain,
-              block_number: o.number,
-              block_hash: o.hash,
-              reorg_key: event_key,
-              ...ids,
-            },
-          }),
-        ),
-      ];
+      return reorgRows(event, ids);
     case "api_event":
       return apiEventRowsOf(event, ids);
     default:
       return shastaRowsOf({ ...record, event });
   }
+}
+
+/** The identity columns every row carries. */
+interface RowIds {
+  readonly event_key: string;
+  readonly observation_id: string;
+}
+
+/** A proposal's row and one `batch_blocks` row per L2 block it covers. */
+function batchProposedRows(event: BatchProposedEvent, ids: RowIds): SinkRow[] {
+  const { observation_id } = ids;
+  const batch: SinkRow = {
+    table: "batches",
+    row: {
+      batch_id: event.batchId,
+      ...l1Log(event.l1),
+      proposed_at: event.l1.timestamp,
+      proposed_in: event.proposedIn,
+      batch_size: event.blockCount,
+      last_l2_block_number: event.lastBlockId,
+      last_block_ts: event.lastBlockTimestamp,
+      anchor_block_id: event.anchorBlockId,
+      gas_limit: event.gasLimit,
+      proposer_addr: event.proposer,
+      coinbase: event.coinbase,
+      blob_count: event.blobHashes.length,
+      tx_list_bytes: event.txListBytes,
+      ...ids,
+    },
+  };
+  // Invariant (events.ts): the batch's blocks are lastBlockId − blockCount + 1 … lastBlockId.
+  const first = event.lastBlockId - event.blockCount + 1;
+  if (first < 0) {
+    throw new InvalidMessageError(
+      `batch ${event.batchId}: blockCount ${event.blockCount} exceeds lastBlockId + 1`,
+      {
+        context: {
+          observationId: observation_id,
+          lastBlockId: event.lastBlockId,
+          blockCount: event.blockCount,
+        },
+      },
+    );
+  }
+  const blocks: SinkRow[] = [];
+  for (let n = first; n <= event.lastBlockId; n++) {
+    blocks.push({
+      table: "batch_blocks",
+      row: {
+        batch_id: event.batchId,
+        l2_block_number: n,
+        l1_block_number: event.l1.blockNumber,
+        l1_block_hash: event.l1.blockHash,
+        l1_tx_hash: event.l1.txHash,
+        ...ids,
+      },
+    });
+  }
+  return [batch, ...blocks];
+}
+
+/** The reorg's row and one `orphaned_blocks` row per orphaned hash. */
+function reorgRows(event: ReorgEvent, ids: RowIds): SinkRow[] {
+  return [
+    {
+      table: "reorgs",
+      row: {
+        chain: event.chain,
+        common_ancestor_number: event.commonAncestor.number,
+        common_ancestor_hash: event.commonAncestor.hash,
+        depth: event.depth,
+        new_head_number: event.newHead.number,
+        new_head_hash: event.newHead.hash,
+        detected_at: event.detectedAt,
+        ...ids,
+      },
+    },
+    ...event.orphaned.map(
+      (o): SinkRow => ({
+        table: "orphaned_blocks",
+        row: {
+          chain: event.chain,
+          block_number: o.number,
+          block_hash: o.hash,
+          reorg_key: ids.event_key,
+          ...ids,
+        },
+      }),
+    ),
+  ];
 }
 
 /** Rows of many records grouped by table (tables with no rows are absent). */
