@@ -5,12 +5,12 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { STREAM_PATTERN } from "./apiEventMessage.js";
 import { ForbiddenError, InvalidRequestError, NotFoundError, UnauthorizedError } from "./errors.js";
 import { ingestKeys } from "./ingestTable.js";
+import { queryPartition } from "./queryPartition.js";
 
 /** What a key may do. The secret itself is never stored, only its SHA-256. */
 export interface ApiKeyRecord {
@@ -91,21 +91,7 @@ export function createApiKeys({ ddb, tableName, now = Date.now }: CreateApiKeysP
     },
 
     async listKeys() {
-      const out: ApiKeyRecord[] = [];
-      let start: Record<string, AttributeValue> | undefined;
-      do {
-        const page = await ddb.send(
-          new QueryCommand({
-            TableName: tableName,
-            KeyConditionExpression: "pk = :pk",
-            ExpressionAttributeValues: { ":pk": { S: ingestKeys.apiKey("").pk } },
-            ExclusiveStartKey: start,
-          }),
-        );
-        out.push(...(page.Items ?? []).map(fromItem));
-        start = page.LastEvaluatedKey;
-      } while (start);
-      return out;
+      return queryPartition({ ddb, tableName, pk: ingestKeys.apiKey("").pk }, fromItem);
     },
 
     async revokeKey(keyId) {

@@ -15,6 +15,7 @@ import { ingestKeys, seqKey } from "./ingestTable.js";
 import { inclusionPath, leafHash, merkleRoot } from "./merkle.js";
 import type { Anchor, Commitment, InclusionProof } from "./proofs.js";
 import { signCommitment } from "./proofs.js";
+import { queryPartition } from "./queryPartition.js";
 import type { ReceiptSigner } from "./receipts.js";
 
 export interface CommitmentStore {
@@ -68,22 +69,10 @@ export function createCommitmentStore(parameters: CreateCommitmentStoreParameter
     },
 
     async listCommitments(stream) {
-      const out: Commitment[] = [];
-      let start: Record<string, AttributeValue> | undefined;
-      do {
-        const page = await ddb.send(
-          new QueryCommand({
-            TableName: tableName,
-            KeyConditionExpression: "pk = :pk",
-            ExpressionAttributeValues: { ":pk": { S: ingestKeys.commitmentsOf(stream) } },
-            ConsistentRead: true,
-            ExclusiveStartKey: start,
-          }),
-        );
-        out.push(...(page.Items ?? []).map(fromItem));
-        start = page.LastEvaluatedKey;
-      } while (start);
-      return out;
+      return queryPartition(
+        { ddb, tableName, pk: ingestKeys.commitmentsOf(stream), consistentRead: true },
+        fromItem,
+      );
     },
 
     async inclusionProof(eventId) {

@@ -3,13 +3,13 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { Ajv, type ValidateFunction } from "ajv";
 import { InvalidSchemaError, SchemaViolationError } from "./errors.js";
 import { SCHEMA_MODES, type SchemaMode } from "./ingestSettings.js";
 import { ingestKeys } from "./ingestTable.js";
+import { queryPartition } from "./queryPartition.js";
 
 export interface StoredSchema {
   readonly eventType: string;
@@ -136,21 +136,7 @@ export function createSchemaRegistry(parameters: CreateSchemaRegistryParameters)
     },
     getSchema: readSchema,
     async listSchemas() {
-      const out: StoredSchema[] = [];
-      let start: Record<string, import("@aws-sdk/client-dynamodb").AttributeValue> | undefined;
-      do {
-        const page = await ddb.send(
-          new QueryCommand({
-            TableName: tableName,
-            KeyConditionExpression: "pk = :pk",
-            ExpressionAttributeValues: { ":pk": { S: ingestKeys.schema("").pk } },
-            ExclusiveStartKey: start,
-          }),
-        );
-        out.push(...(page.Items ?? []).map(fromItem));
-        start = page.LastEvaluatedKey;
-      } while (start);
-      return out;
+      return queryPartition({ ddb, tableName, pk: ingestKeys.schema("").pk }, fromItem);
     },
     async setStreamMode(stream, mode) {
       if (!SCHEMA_MODES.includes(mode)) {
