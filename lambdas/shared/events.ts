@@ -109,19 +109,40 @@ export const ForcedInclusionProcessedEventSchema = z.object({
   blobCreatedIn: uint,
 });
 
-export const ReorgEventSchema = z.object({
-  v: z.literal(SCHEMA_VERSION),
-  type: z.literal("reorg"),
-  chain: ChainSchema,
-  /** Highest block both the old and the new chain share. */
-  commonAncestor: z.object({ number: uint, hash }),
-  /** Number of blocks dropped from the old chain. */
-  depth: z.int().check(z.positive()),
-  orphaned: z.array(z.object({ number: uint, hash })).check(z.minLength(1)),
-  /** Tip of the new canonical chain when the reorg was detected. */
-  newHead: z.object({ number: uint, hash }),
-  detectedAt: uint,
-});
+const blockRef = z.object({ number: uint, hash });
+
+/**
+ * A change of the canonical chain. Canonicity is reversible: each block hash's latest mark wins, ordered by
+ * `seq` (then by part), so an A→B→A flip restores A's blocks with a later event instead of leaving them
+ * hidden. A reorg larger than one message allows is split into `part.count` messages sharing one `seq`.
+ */
+export const ReorgEventSchema = z
+  .object({
+    v: z.literal(SCHEMA_VERSION),
+    type: z.literal("reorg"),
+    chain: ChainSchema,
+    /** Highest block both the old and the new chain share. */
+    commonAncestor: blockRef,
+    /** Number of blocks dropped from the old chain (0 for a repair that only restores). */
+    depth: uint,
+    /** Blocks of the old chain this event hides (this part's share when split). */
+    orphaned: z.array(blockRef),
+    /** Blocks of the new chain above the common ancestor this event marks canonical (again). */
+    restored: z.optional(z.array(blockRef)),
+    /** Per-chain reorg sequence from the ingestor's cursor: a later mark of a hash wins. Absent reads as 0. */
+    seq: z.optional(uint),
+    /** Present when the reorg is split over several messages; `index` counts from 0. */
+    part: z.optional(z.object({ index: uint, count: z.int().check(z.positive()) })),
+    /** Tip of the new canonical chain when the reorg was detected. */
+    newHead: blockRef,
+    detectedAt: uint,
+  })
+  .check(
+    z.refine(
+      (e) => e.orphaned.length + (e.restored?.length ?? 0) > 0,
+      "a reorg must orphan or restore at least one block",
+    ),
+  );
 
 export const PipelineEventSchema = z.discriminatedUnion("type", [
   L1HeaderEventSchema,
