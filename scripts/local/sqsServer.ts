@@ -13,6 +13,8 @@ export interface SqsServer {
   /** `http://127.0.0.1:<port>`; queue URLs are `<endpoint>/000000000000/<name>`. */
   readonly endpoint: string;
   readonly port: number;
+  /** The server's process id when it runs in a child process (startSqsServerProcess). */
+  readonly pid?: number;
   /** Requests whose SigV4 signature was checked (in this process, with `verifySignatures`). */
   readonly signatures: SignatureCounts;
   stop(): Promise<void>;
@@ -75,6 +77,7 @@ export async function startSqsServerProcess(options: SqsServerOptions = {}): Pro
   return {
     endpoint: `http://127.0.0.1:${port}`,
     port,
+    ...(child.pid === undefined ? {} : { pid: child.pid }),
     // Counted in the child; a refused request still reaches the caller as a 403.
     signatures: { verified: 0, refused: 0 },
     stop: () => {
