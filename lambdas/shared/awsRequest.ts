@@ -69,6 +69,9 @@ export class AwsServiceError extends Error {
   }
 }
 
+/** What writing to a kept-alive socket the peer already closed fails with. */
+const STALE_SOCKET = new Set(["ECONNRESET", "EPIPE"]);
+
 /** Temporary credentials are fetched again this long before they expire. */
 const REFRESH_BEFORE_MS = 5 * 60_000;
 
@@ -94,31 +97,41 @@ export function createAwsRequester(parameters: AwsRequesterParameters): AwsReque
     );
     if (body.length > 0) headers["content-length"] = String(Buffer.byteLength(body));
     const https = url.protocol === "https:";
-    return new Promise<AwsHttpResponse>((resolve, reject) => {
-      const req = (https ? httpsRequest : httpRequest)(
-        url,
-        { method: request.method, headers, agent: https ? agents.https : agents.http, timeout: timeoutMs },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (chunk: Buffer) => chunks.push(chunk));
-          res.on("error", reject);
-          res.on("end", () =>
-            resolve({
-              status: res.statusCode ?? 0,
-              headers: res.headers,
-              body: Buffer.concat(chunks).toString("utf8"),
-            }),
-          );
-        },
-      );
-      req.on("timeout", () =>
-        req.destroy(
-          new Error(`${request.method} ${url.origin}${url.pathname} timed out after ${timeoutMs} ms`),
-        ),
-      );
-      req.on("error", reject);
-      req.end(body);
-    });
+    const attempt = (retryStale: boolean) =>
+      new Promise<AwsHttpResponse>((resolve, reject) => {
+        const req = (https ? httpsRequest : httpRequest)(
+          url,
+          { method: request.method, headers, agent: https ? agents.https : agents.http, timeout: timeoutMs },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (chunk: Buffer) => chunks.push(chunk));
+            res.on("error", reject);
+            res.on("end", () =>
+              resolve({
+                status: res.statusCode ?? 0,
+                headers: res.headers,
+                body: Buffer.concat(chunks).toString("utf8"),
+              }),
+            );
+          },
+        );
+        req.on("timeout", () =>
+          req.destroy(
+            new Error(`${request.method} ${url.origin}${url.pathname} timed out after ${timeoutMs} ms`),
+          ),
+        );
+        req.on("error", (error: NodeJS.ErrnoException) => {
+          // A kept-alive socket the server closed meanwhile (a Lambda thawed after minutes): nothing was
+          // answered, so the request goes once more on a fresh socket (node's documented remedy).
+          if (retryStale && req.reusedSocket && STALE_SOCKET.has(error.code ?? "")) {
+            attempt(false).then(resolve, reject);
+          } else {
+            reject(error);
+          }
+        });
+        req.end(body);
+      });
+    return attempt(true);
   };
 
   return {
