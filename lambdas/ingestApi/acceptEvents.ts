@@ -4,7 +4,7 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import { ConfigError } from "../shared/errors.js";
 import { eventIdOf } from "./apiEventMessage.js";
 import type { IngestApiError } from "./errors.js";
-import { IngestApiMetric } from "./ingestApiMetrics.js";
+import { IngestApiMetric } from "../shared/metricNames.js";
 import { type IngestFaultInjector, IngestFaultPoint } from "./ingestFaultPoints.js";
 import type { IngestSettings } from "./ingestSettings.js";
 import { type ObjectStore, payloadObjectKey } from "./objectStore.js";

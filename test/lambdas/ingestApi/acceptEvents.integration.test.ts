@@ -4,7 +4,7 @@ import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { acceptEvents, type EventResult } from "../../../lambdas/ingestApi/acceptEvents.js";
 import { eventIdOf } from "../../../lambdas/ingestApi/apiEventMessage.js";
-import { IngestApiMetric } from "../../../lambdas/ingestApi/ingestApiMetrics.js";
+import { IngestApiMetric } from "../../../lambdas/shared/metricNames.js";
 import { IngestFaultPoint } from "../../../lambdas/ingestApi/ingestFaultPoints.js";
 import { ingestKeys } from "../../../lambdas/ingestApi/ingestTable.js";
 import { createS3ObjectStore } from "../../../lambdas/ingestApi/objectStore.js";
