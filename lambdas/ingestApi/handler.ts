@@ -44,7 +44,12 @@ export function createIngestLambdaHandler(d: IngestLambdaHandlerDependencies) {
 
 export const handler = createIngestLambdaHandler({
   env: process.env,
-  clients: { ddb: new DynamoDBClient({}), sqs: new SQSClient({}), s3: new S3Client({}), fetchSecret: fetchSecretString },
+  clients: {
+    ddb: new DynamoDBClient({}),
+    sqs: new SQSClient({}),
+    s3: new S3Client({}),
+    fetchSecret: fetchSecretString,
+  },
   metrics: new Metrics({ namespace: METRIC_NAMESPACE, serviceName: ServiceName.ingestApi }),
   logger: new Logger({ serviceName: ServiceName.ingestApi }),
 });

@@ -62,7 +62,8 @@ export async function runIngestMaintenance(p: IngestMaintenanceParameters): Prom
         current = done.commitment;
       }
       // Commitments are listed in sequence order: anchoring is contiguous up to the first gap.
-      if (current.anchor && current.fromSequence === anchoredThrough + 1) anchoredThrough = current.toSequence;
+      if (current.anchor && current.fromSequence === anchoredThrough + 1)
+        anchoredThrough = current.toSequence;
     }
     const head = await deps.events.head(stream);
     streams.push({

@@ -37,7 +37,11 @@ function required(env: Env, name: string): string {
   return value;
 }
 
-async function secretString(clients: LambdaIngestClients, setting: string, secretId: string): Promise<string> {
+async function secretString(
+  clients: LambdaIngestClients,
+  setting: string,
+  secretId: string,
+): Promise<string> {
   const value = await clients.fetchSecret(secretId);
   if (value === undefined || value.trim() === "") {
     throw new ConfigError(setting, `secret ${secretId} is empty or missing`);
@@ -80,14 +84,20 @@ export async function createLambdaIngest(env: Env, clients: LambdaIngestClients)
  * (commitments are made and signed, not anchored). One without the other, or a malformed value, fails
  * naming the setting.
  */
-export async function loadAnchorTarget(env: Env, clients: LambdaIngestClients): Promise<AnchorTarget | undefined> {
+export async function loadAnchorTarget(
+  env: Env,
+  clients: LambdaIngestClients,
+): Promise<AnchorTarget | undefined> {
   const e = IngestApiEnv;
   const secretId = env[e.AnchorSecretId]?.trim();
   const registry = env[e.AnchorRegistry]?.trim();
   if (!secretId && !registry) return undefined;
   if (!secretId) throw new ConfigError(e.AnchorSecretId, `required with ${e.AnchorRegistry}`);
   if (!registry || !isAddress(registry)) {
-    throw new ConfigError(e.AnchorRegistry, `expected the AnchorRegistry's 0x address, got "${registry ?? ""}"`);
+    throw new ConfigError(
+      e.AnchorRegistry,
+      `expected the AnchorRegistry's 0x address, got "${registry ?? ""}"`,
+    );
   }
   let parsed: { rpcUrl?: unknown; privateKey?: unknown };
   try {
@@ -101,7 +111,10 @@ export async function loadAnchorTarget(env: Env, clients: LambdaIngestClients): 
     throw new ConfigError(e.AnchorSecretId, `secret ${secretId}: rpcUrl must be an http(s) URL`);
   }
   if (typeof privateKey !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(privateKey)) {
-    throw new ConfigError(e.AnchorSecretId, `secret ${secretId}: privateKey must be 0x and 64 hex characters`);
+    throw new ConfigError(
+      e.AnchorSecretId,
+      `secret ${secretId}: privateKey must be 0x and 64 hex characters`,
+    );
   }
   const transport = http(rpcUrl, { retryCount: 2 });
   const publicClient = createPublicClient({ transport }) as PublicClient;

@@ -174,7 +174,14 @@ function transaction(
       // The stream's first events also list it in the registry the scheduled committer reads: keys scoped
       // to `*` may create streams no key names, and each must still be committed and anchored.
       ...(expectedHead === 0
-        ? [{ Put: { TableName: tableName, Item: { ...key(ingestKeys.streamEntry(stream)), createdAt: { N: String(at) } } } }]
+        ? [
+            {
+              Put: {
+                TableName: tableName,
+                Item: { ...key(ingestKeys.streamEntry(stream)), createdAt: { N: String(at) } },
+              },
+            },
+          ]
         : []),
       ...records.flatMap((r) => [
         {

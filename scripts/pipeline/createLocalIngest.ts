@@ -2,24 +2,20 @@ import { join } from "node:path";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import {
-  type Account,
   type Address,
-  type Chain,
   createPublicClient,
   createWalletClient,
   defineChain,
   http,
   type PublicClient,
-  type Transport,
-  type WalletClient,
 } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { anchorRegistryAbi } from "../../lambdas/ingestApi/anchorRegistryAbi.js";
 import type { IngestRoutesDependencies } from "../../lambdas/ingestApi/createIngestRoutes.js";
 import { buildIngestDependencies } from "../../lambdas/ingestApi/ingestDependencies.js";
+import { type AnchorTarget, runIngestMaintenance } from "../../lambdas/ingestApi/ingestMaintenance.js";
 import { type IngestSettings, resolveIngestSettings } from "../../lambdas/ingestApi/ingestSettings.js";
 import { createFileObjectStore, type ObjectStore } from "../../lambdas/ingestApi/objectStore.js";
-import { type AnchorTarget, runIngestMaintenance } from "../../lambdas/ingestApi/ingestMaintenance.js";
 import { loadSigningKey } from "../../lambdas/ingestApi/signingKey.js";
 import { compileAnchorRegistry } from "../ingestApi/compileAnchorRegistry.js";
 import { LOCAL_INGEST_TABLE, provisionIngestTable } from "../local/provision.js";

@@ -9,8 +9,8 @@ import {
   SQSClient,
 } from "@aws-sdk/client-sqs";
 import { type ApiEventMessage, ApiEventMessageSchema } from "../../../lambdas/ingestApi/apiEventMessage.js";
-import type { IngestRoutesDependencies } from "../../../lambdas/ingestApi/createIngestRoutes.js";
 import { createIngestApp } from "../../../lambdas/ingestApi/createIngestApp.js";
+import type { IngestRoutesDependencies } from "../../../lambdas/ingestApi/createIngestRoutes.js";
 import { buildIngestDependencies } from "../../../lambdas/ingestApi/ingestDependencies.js";
 import type { IngestFaultInjector } from "../../../lambdas/ingestApi/ingestFaultPoints.js";
 import { type IngestSettings, resolveIngestSettings } from "../../../lambdas/ingestApi/ingestSettings.js";

@@ -67,7 +67,7 @@ describe("the ingest API's Lambda functions", () => {
     const fetchSecret = vi.fn(async (id: string) => (id === SECRET_ID ? SIGNING_KEY : undefined));
     const metrics = new Metrics({ namespace: "Test", serviceName: "ingestApi" });
     const added = vi.spyOn(metrics, "addMetric");
-    const published = vi.spyOn(metrics, "publishStoredMetrics").mockImplementation(() => undefined);
+    const published = vi.spyOn(metrics, "publishStoredMetrics").mockReturnValue(undefined as never);
     const handler = createIngestLambdaHandler({
       env,
       clients: { ddb, sqs, fetchSecret },
@@ -105,7 +105,7 @@ describe("the ingest API's Lambda functions", () => {
     expect(await drainQueue(parts.sqsServer.endpoint, names.queueUrl)).toHaveLength(2);
 
     const maintenanceMetrics = new Metrics({ namespace: "Test", serviceName: "ingestMaintenance" });
-    vi.spyOn(maintenanceMetrics, "publishStoredMetrics").mockImplementation(() => undefined);
+    vi.spyOn(maintenanceMetrics, "publishStoredMetrics").mockReturnValue(undefined as never);
     const lag = vi.spyOn(maintenanceMetrics, "addMetric");
     const later = Date.now() + 120_000;
     const maintenance = createIngestMaintenanceHandler({
@@ -116,12 +116,14 @@ describe("the ingest API's Lambda functions", () => {
       now: () => later,
     });
     const report = await maintenance();
-    expect(report.streams).toEqual([
-      expect.objectContaining({ stream: "ops", head: 2, anchoredThrough: 0 }),
-    ]);
+    expect(report.streams).toEqual([expect.objectContaining({ stream: "ops", head: 2, anchoredThrough: 0 })]);
     // Committed, not anchored (no anchor configured): the lag is the oldest event's age.
     expect(report.streams[0]?.anchoringLagSeconds).toBeGreaterThanOrEqual(119);
-    expect(lag).toHaveBeenCalledWith(IngestApiMetric.AnchoringLagSeconds, "Seconds", report.streams[0]?.anchoringLagSeconds);
+    expect(lag).toHaveBeenCalledWith(
+      IngestApiMetric.AnchoringLagSeconds,
+      "Seconds",
+      report.streams[0]?.anchoringLagSeconds,
+    );
     ddb.destroy();
     sqs.destroy();
   });
@@ -129,7 +131,10 @@ describe("the ingest API's Lambda functions", () => {
   it("fail the cold start naming a missing setting, and retry the build on the next request", async () => {
     const ddb = new DynamoDBClient(localAwsConfig(parts.dynamo.endpoint));
     const sqs = new SQSClient(localAwsConfig(parts.sqsServer.endpoint));
-    const env: Record<string, string> = { [IngestApiEnv.QueueUrl]: "q", [IngestApiEnv.SigningKeySecretId]: SECRET_ID };
+    const env: Record<string, string> = {
+      [IngestApiEnv.QueueUrl]: "q",
+      [IngestApiEnv.SigningKeySecretId]: SECRET_ID,
+    };
     const handler = createIngestLambdaHandler({
       env,
       clients: { ddb, sqs, fetchSecret: async () => SIGNING_KEY },
