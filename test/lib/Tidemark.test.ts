@@ -227,8 +227,9 @@ describe("Tidemark blue-green deployments", () => {
   it("rolls back automatically on failure, stop and alarm", () => {
     // Assess
     const groups = Object.values(resources).filter((r) => r.Type === "AWS::CodeDeploy::DeploymentGroup");
-    // Ingestor and processor; the service stack's API and stream (ServingApi) shift the same way.
-    expect(groups).toHaveLength(4);
+    // Ingestor and processor; the service stack's API and stream (ServingApi) and the ingest function
+    // (IngestApi) shift the same way.
+    expect(groups).toHaveLength(5);
     for (const group of groups) {
       expect(group.Properties.AutoRollbackConfiguration).toEqual({
         Enabled: true,
