@@ -19,6 +19,7 @@ import {
   proved,
   record,
   reorg,
+  uncheckedRecord,
   verified,
 } from "../../support/events.js";
 
@@ -269,7 +270,7 @@ describe("createDuckDbSink", () => {
 
   it("reports invalid input as the permanent error it is, not as a sink outage", async () => {
     const s = await sink();
-    const bad = record(proposed(1, at(2), { lastBlockId: 0, blockCount: 5 }));
+    const bad = uncheckedRecord(proposed(1, at(2), { lastBlockId: 0, blockCount: 5 }));
     await expect(s.write([record(l1Header(1)), bad])).rejects.toBeInstanceOf(InvalidMessageError);
     expect((await counts(s)).l1_head_events).toBe(0);
   });

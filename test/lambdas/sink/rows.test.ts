@@ -13,6 +13,7 @@ import {
   proved,
   record,
   reorg,
+  uncheckedRecord,
   verified,
 } from "../../support/events.js";
 import {
@@ -121,7 +122,7 @@ describe("rowsOf", () => {
   });
 
   it("rejects a proposal claiming more blocks than exist below lastBlockId as invalid input", () => {
-    const r = record(proposed(1, at(2), { lastBlockId: 1, blockCount: 3 }));
+    const r = uncheckedRecord(proposed(1, at(2), { lastBlockId: 1, blockCount: 3 }));
     expect(() => rowsOf(r)).toThrow(InvalidMessageError);
   });
 
