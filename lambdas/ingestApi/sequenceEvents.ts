@@ -6,8 +6,8 @@ import {
   GetItemCommand,
   TransactWriteItemsCommand,
 } from "@aws-sdk/client-dynamodb";
+import { IngestUnavailableError } from "../api/errors.js";
 import { backoffDelay } from "../shared/retry.js";
-import { IngestUnavailableError } from "./errors.js";
 import { ingestKeys, TTL_ATTRIBUTE } from "./ingestTable.js";
 import { fromOutboxItem, type OutboxRecord, toOutboxItem } from "./outboxRecord.js";
 import { type ReceiptSigner, signReceipt } from "./receipts.js";
