@@ -13,6 +13,7 @@ import {
   type RpcLog,
   type Transport,
 } from "viem";
+import type { ChainLog } from "../shared/chainLog.js";
 import { RpcError } from "../shared/errors.js";
 import { type BackoffPolicy, withRetry } from "../shared/retry.js";
 import { createJsonRpcBatch, type JsonRpcBatch } from "./jsonRpcBatch.js";
@@ -35,15 +36,7 @@ export interface BlockHeader {
   readonly miner: Hex;
 }
 
-export interface ChainLog {
-  readonly address: Hex;
-  readonly topics: readonly Hex[];
-  readonly data: Hex;
-  readonly blockNumber: number;
-  readonly blockHash: Hex;
-  readonly transactionHash: Hex;
-  readonly logIndex: number;
-}
+export type { ChainLog };
 
 /**
  * Everything a chain read needs, as one typed value: viem's client for single calls (head, logs), the

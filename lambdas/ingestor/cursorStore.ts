@@ -100,6 +100,25 @@ export function createDynamoCursorStore(parameters: CreateDynamoCursorStoreParam
   const keyOf = parameters.key ?? cursorKey;
   const leaseMs = leaseSeconds * 1000;
 
+  /** A failed owner + next condition as the typed conflict, naming who holds the cursor now; any other error as is. */
+  const conflictOrRethrow = (
+    error: unknown,
+    chain: Chain,
+    owner: string,
+    expectedNext: number | undefined,
+    when: string,
+  ): unknown => {
+    if (!(error instanceof ConditionalCheckFailedException)) return error;
+    const found = fromItem(error.Item);
+    return new CursorConflictError(
+      `${keyOf(chain)} moved under us${when}: expected next ${expectedNext ?? "(none)"} held by ${owner}, found next ${found.next ?? "(none)"} held by ${found.lease?.owner ?? "nobody"}`,
+      {
+        cause: error,
+        context: { chain, expectedNext, found: { next: found.next, holder: found.lease?.owner } },
+      },
+    );
+  };
+
   const update = async (
     chain: Chain,
     input: Omit<ConstructorParameters<typeof UpdateItemCommand>[0], "TableName" | "Key">,
@@ -180,15 +199,7 @@ export function createDynamoCursorStore(parameters: CreateDynamoCursorStoreParam
           },
         });
       } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        const found = fromItem(error.Item);
-        throw new CursorConflictError(
-          `${keyOf(chain)} moved under us: expected next ${expectedNext ?? "(none)"} held by ${owner}, found next ${found.next ?? "(none)"} held by ${found.lease?.owner ?? "nobody"}`,
-          {
-            cause: error,
-            context: { chain, expectedNext, found: { next: found.next, holder: found.lease?.owner } },
-          },
-        );
+        throw conflictOrRethrow(error, chain, owner, expectedNext, "");
       }
     },
 
@@ -212,15 +223,7 @@ export function createDynamoCursorStore(parameters: CreateDynamoCursorStoreParam
           },
         });
       } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        const found = fromItem(error.Item);
-        throw new CursorConflictError(
-          `${keyOf(chain)} moved under us before publishing: expected next ${expectedNext ?? "(none)"} held by ${owner}, found next ${found.next ?? "(none)"} held by ${found.lease?.owner ?? "nobody"}`,
-          {
-            cause: error,
-            context: { chain, expectedNext, found: { next: found.next, holder: found.lease?.owner } },
-          },
-        );
+        throw conflictOrRethrow(error, chain, owner, expectedNext, " before publishing");
       }
     },
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleepFor } from "node:timers/promises";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Hex } from "viem";
@@ -29,7 +30,7 @@ export interface CreateIngestorParameters {
   readonly owner: string;
   /** @default Date.now */
   readonly now?: () => number;
-  /** @default setTimeout-based */
+  /** @default node:timers/promises setTimeout */
   readonly sleep?: (ms: number) => Promise<void>;
   /** The chaos suite's crash points; absent in production. */
   readonly faults?: FaultInjector;
@@ -96,7 +97,7 @@ interface ChainState {
 export function createIngestor(parameters: CreateIngestorParameters): Ingestor {
   const { config, metrics, logger, owner, sqs, faults } = parameters;
   const now = parameters.now ?? Date.now;
-  const sleep = parameters.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = parameters.sleep ?? sleepFor;
   const store = parameters.cursorStore ?? dynamoStore(parameters);
   const leaseMs = config.leaseSeconds * 1000;
 

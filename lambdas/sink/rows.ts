@@ -1,5 +1,5 @@
 import { InvalidMessageError } from "../shared/errors.js";
-import type { BatchProposedEvent, Chain, L1Location, ReorgEvent } from "../shared/events.js";
+import type { BatchProposedEvent, Chain, ReorgEvent } from "../shared/events.js";
 import {
   API_NULLABLE_COLUMNS,
   API_PRIMARY_KEYS,
@@ -7,6 +7,7 @@ import {
   type ApiTableRowTypes,
   apiEventRowsOf,
 } from "./apiEventRows.js";
+import { l1Log } from "./l1Log.js";
 import type { SinkRecord } from "./Sink.js";
 import {
   SHASTA_NULLABLE_COLUMNS,
@@ -174,7 +175,8 @@ export type SinkRow = { [T in TableName]: { readonly table: T; readonly row: Tab
 /** The value class of a column, from which each adapter picks its physical type. */
 export type ColumnKind = "int" | "bigint" | "text";
 
-type Columns<T> = { readonly [C in keyof T]-?: ColumnKind };
+/** The kind of each column of row type T (every column named, none extra). */
+export type Columns<T> = { readonly [C in keyof T]-?: ColumnKind };
 
 const l1LogColumns = {
   l1_block_number: "int",
@@ -533,15 +535,6 @@ export function rowsByTable(records: readonly SinkRecord[]): Map<TableName, Reco
     }
   }
   return out;
-}
-
-function l1Log(l1: L1Location) {
-  return {
-    l1_block_number: l1.blockNumber,
-    l1_block_hash: l1.blockHash,
-    l1_tx_hash: l1.txHash,
-    log_index: l1.logIndex,
-  };
 }
 
 const nullableBigInt = (v: string | null): bigint | null => (v === null ? null : BigInt(v));

@@ -1,6 +1,6 @@
 import "./quietLocalRun.js";
 import { describeSchedule, runChaosSeed } from "../chaos/runChaosSeed.js";
-import { type CliIo, EXIT, intOption, parseCommand, runEntryPoint } from "./cliSupport.js";
+import { type CliIo, EXIT, intOption, parseCommand, printUsage, runEntryPoint } from "./cliSupport.js";
 
 const USAGE = `Usage: npm run chaos -- --seeds N [--first-seed S] [--l2-blocks B]
 
@@ -15,10 +15,7 @@ async function main(io: CliIo): Promise<number> {
     0,
     { target: false },
   );
-  if (values.help) {
-    io.stdout.write(`${USAGE}\n`);
-    return EXIT.ok;
-  }
+  if (values.help) return printUsage(io, USAGE);
   const seeds = intOption(values, "seeds", { min: 1 }) ?? 1;
   const first = intOption(values, "first-seed") ?? 1;
   const l2Blocks = intOption(values, "l2-blocks", { min: 1 }) ?? 500;
