@@ -17,6 +17,8 @@ export type RpcSource =
 
 export interface IngestorConfig {
   readonly queueUrl: string;
+  /** The event queue's DLQ: input the ingestor rejects goes there with its reason. */
+  readonly dlqUrl: string | undefined;
   readonly stateTable: string;
   /** Never log this object's `rpc.urls`: provider URLs often embed API keys. */
   readonly rpc: RpcSource;
@@ -58,6 +60,7 @@ export function loadIngestorConfig(env: Env): IngestorConfig {
   }
   return {
     queueUrl: requiredUrl(env, IngestorEnv.QueueUrl),
+    dlqUrl: env[IngestorEnv.DlqUrl]?.trim() ? requiredUrl(env, IngestorEnv.DlqUrl) : undefined,
     stateTable: required(env, IngestorEnv.StateTable),
     rpc: parseRpcSource(env, chains),
     inboxAddress,
