@@ -132,7 +132,7 @@ async function reconcile(
     }
     return { ancestor: undefined, orphaned: [] };
   }
-  if (!ours) throw new ReorgTooDeep(chain, recent, top);
+  if (!ours) throw reorgTooDeep(chain, recent, top);
   const ancestor = await findCommonAncestor(provider, { chain, recent, from: theirs });
   return { ancestor, orphaned: recent.filter((b) => b.number > ancestor.number) };
 }
@@ -172,17 +172,15 @@ export async function findCommonAncestor(
       child = header;
     }
   }
-  throw new ReorgTooDeep(chain, recent, from.number);
+  throw reorgTooDeep(chain, recent, from.number);
 }
 
-class ReorgTooDeep extends ReorgTooDeepError {
-  constructor(chain: Chain, recent: readonly RecentBlock[], at: number) {
-    const from = recent[0]?.number ?? at;
-    super(
-      `${chain} reorg reaches below the ${recent.length} block hashes the cursor remembers (from ${from}): run \`tidemark repair --chain ${chain} --from <a block below the fork>\``,
-      { context: { chain, oldestRemembered: recent[0], divergedAt: at } },
-    );
-  }
+function reorgTooDeep(chain: Chain, recent: readonly RecentBlock[], at: number): ReorgTooDeepError {
+  const from = recent[0]?.number ?? at;
+  return new ReorgTooDeepError(
+    `${chain} reorg reaches below the ${recent.length} block hashes the cursor remembers (from ${from}): run \`tidemark repair --chain ${chain} --from <a block below the fork>\` (docs/DEPLOYMENT.md, "Deep reorg")`,
+    { context: { chain, oldestRemembered: recent[0], divergedAt: at } },
+  );
 }
 
 /** Invariant: the published chain is linked by parent hash, from the cursor's last block through the range. */
