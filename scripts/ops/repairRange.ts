@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Hex } from "viem";
@@ -13,8 +14,9 @@ import type { IngestorLogger, MetricsSink } from "../../lambdas/ingestor/observa
 import { publishEvents } from "../../lambdas/ingestor/publisher.js";
 import { uniqueBlocks } from "../../lambdas/ingestor/readRange.js";
 import { createDeadLetterRejectSink } from "../../lambdas/ingestor/rejections.js";
-import { TidemarkError } from "../../lambdas/shared/errors.js";
+import { LeaseHeldError, TidemarkError } from "../../lambdas/shared/errors.js";
 import type { Chain } from "../../lambdas/shared/events.js";
+import { backoffDelay } from "../../lambdas/shared/retry.js";
 import type { SqlQueryable } from "../../lambdas/sink/SqlQueryable.js";
 
 export interface RepairRangeParameters {
@@ -43,6 +45,8 @@ export interface RepairRangeParameters {
   readonly logger?: IngestorLogger;
   readonly metrics?: MetricsSink;
   readonly now?: () => number;
+  /** How long to wait for the scheduled ingestor to release the chain's lease. @default 75 s */
+  readonly leaseWaitMs?: number;
 }
 
 export interface RepairRangeReturnType {
@@ -83,7 +87,7 @@ export async function repairRange(p: RepairRangeParameters): Promise<RepairRange
     leaseSeconds: 60,
     recentHashes: p.recentHashes ?? 256,
   });
-  let cursor = await store.acquireLease(p.chain, owner, now());
+  let cursor = await takeLease(store, p.chain, owner, now, p.leaseWaitMs ?? 75_000);
   const to = p.to ?? (cursor.next ?? 0) - 1;
   if (!Number.isSafeInteger(p.from) || p.from < 1 || to < p.from) {
     throw new RepairError(`--from ${p.from} --to ${to} is not a range of published blocks (1 ≤ from ≤ to)`);
@@ -124,6 +128,25 @@ export async function repairRange(p: RepairRangeParameters): Promise<RepairRange
     return { from: p.from, to, ...totals, next: cursor.next ?? p.from };
   } finally {
     await store.release(p.chain, owner);
+  }
+}
+
+/** The live cursor's lease: the scheduled ingestor holds it for one run, then releases it. */
+async function takeLease(
+  store: ReturnType<typeof createDynamoCursorStore>,
+  chain: Chain,
+  owner: string,
+  now: () => number,
+  waitMs: number,
+): Promise<Cursor> {
+  const deadline = now() + waitMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await store.acquireLease(chain, owner, now());
+    } catch (error) {
+      if (!(error instanceof LeaseHeldError) || now() > deadline) throw error;
+      await sleep(backoffDelay(attempt, { baseDelayMs: 500, maxDelayMs: 4_000 }));
+    }
   }
 }
 
