@@ -357,3 +357,30 @@ describe("ingestChain block timestamps", () => {
     expect(t.store.peek("l1").next).toBe(5);
   });
 });
+
+describe("ingestChain pending blocks", () => {
+  it("keeps pending blocks at or above the new cursor, so a later reorg of them is still orphaned", async () => {
+    // Prepare: 0..4 ingested; a wider attempt (before a restart with a smaller range) published 5..12
+    const old = fakeChain(13);
+    const world = { chain: old, logs: [] };
+    const t = setup(fakeProvider(world).client, { maxBlocksPerRange: 3 });
+    t.store.seed("l1", {
+      next: 5,
+      recent: refs(old.slice(0, 5)),
+      lease: undefined,
+      pending: refs(old.slice(5)),
+    });
+
+    // Act: one range (5..7), then the chain replaces 10..12, then the next ranges
+    await t.poll();
+    const kept = t.store.peek("l1").pending ?? [];
+    world.chain = fakeChain(14, "fork", old.slice(0, 10));
+    for (let i = 0; i < 3; i++) await t.poll();
+
+    // Assess
+    expect(kept).toEqual(refs(old.slice(8)));
+    const orphaned = t.reorgs().flatMap((r) => r.orphaned);
+    expect(orphaned).toEqual(refs(old.slice(10)));
+    expect(t.store.peek("l1").next).toBe(14);
+  });
+});
