@@ -1,3 +1,4 @@
+import { chunk } from "../shared/chunk.js";
 import { type Chain, MAX_MESSAGE_BYTES, type ReorgEvent, SCHEMA_VERSION } from "../shared/events.js";
 import type { RecentBlock } from "./cursorStore.js";
 
@@ -45,21 +46,10 @@ export function buildReorgEvents(parameters: BuildReorgEventsParameters): ReorgE
     ...orphaned.map((b) => ({ list: "orphaned" as const, block: ref(b) })),
     ...parameters.restored.map((b) => ({ list: "restored" as const, block: ref(b) })),
   ];
-  const parts: (typeof items)[] = [];
-  let current: typeof items = [];
-  let used = 0;
-  for (const item of items) {
-    const bytes = Buffer.byteLength(JSON.stringify(item.block)) + 1;
-    if (bytes > room) throw new Error(`a reorg block reference of ${bytes} bytes cannot fit ${maxBytes}`);
-    if (used + bytes > room) {
-      parts.push(current);
-      current = [];
-      used = 0;
-    }
-    current.push(item);
-    used += bytes;
-  }
-  if (current.length > 0) parts.push(current);
+  const sizeOf = (item: (typeof items)[number]) => Buffer.byteLength(JSON.stringify(item.block)) + 1;
+  const widest = Math.max(0, ...items.map(sizeOf));
+  if (widest > room) throw new Error(`a reorg block reference of ${widest} bytes cannot fit ${maxBytes}`);
+  const parts = chunk(items, { maxItems: Number.POSITIVE_INFINITY, maxBytes: room, sizeOf });
   return parts.map((share, index) => {
     const event = envelope(parts.length > 1 ? { index, count: parts.length } : undefined);
     return {

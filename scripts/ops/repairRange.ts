@@ -1,6 +1,4 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Hex } from "viem";
 import { type ChainClient, getHeadersByNumber, providersOf } from "../../lambdas/ingestor/chainReader.js";
 import { MAX_RANGE_BLOCKS } from "../../lambdas/ingestor/config.js";
@@ -18,22 +16,15 @@ import { LeaseHeldError, TidemarkError } from "../../lambdas/shared/errors.js";
 import type { Chain } from "../../lambdas/shared/events.js";
 import { backoffDelay } from "../../lambdas/shared/retry.js";
 import type { SqlQueryable } from "../../lambdas/sink/SqlQueryable.js";
+import type { ChainRereadTarget } from "./backfillRange.js";
 
-export interface RepairRangeParameters {
-  readonly chain: Chain;
+export interface RepairRangeParameters extends ChainRereadTarget {
   /** First block to re-read: at or below the fork point. */
   readonly from: number;
   /** Last block to re-read. @default the live cursor's last published block */
   readonly to?: number;
-  readonly client: ChainClient;
   /** The sink as SQL (DuckDB, ClickHouse, Athena): which block hashes were ever published in the range. */
   readonly sink: SqlQueryable;
-  readonly sqs: SQSClient;
-  readonly ddb: DynamoDBClient;
-  readonly queueUrl: string;
-  readonly dlqUrl?: string;
-  readonly stateTable: string;
-  readonly inboxAddresses: readonly Hex[];
   /** The deployed ingestor's PARTITIONS, so groups line up. @default 16 */
   readonly partitions?: number;
   /** Blocks re-read per poll. @default 500 */
