@@ -2,6 +2,7 @@ import type { Hex } from "viem";
 import { chunk } from "../shared/chunk.js";
 import { ProviderBehindError, ReorgTooDeepError, RpcError } from "../shared/errors.js";
 import type { Chain } from "../shared/events.js";
+import { SANE_TIMESTAMP } from "../shared/shastaEvents.js";
 import {
   type BlockHeader,
   type ChainClient,
@@ -15,8 +16,8 @@ import type { RecentBlock } from "./cursorStore.js";
 import { bloomMayHoldLogs } from "./logBloom.js";
 import type { Rejection } from "./rejections.js";
 
-/** The largest block timestamp the sinks store (uint32 seconds, year 2106); beyond it a node is wrong. */
-export const MAX_BLOCK_TIMESTAMP = 2 ** 32 - 1;
+/** The largest block timestamp the event schema takes (2100-01-01, in seconds); beyond it a node is wrong. */
+export const MAX_BLOCK_TIMESTAMP = SANE_TIMESTAMP.max;
 
 export interface ReadRangeParameters {
   readonly chain: Chain;

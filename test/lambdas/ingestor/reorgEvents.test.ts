@@ -2,7 +2,7 @@ import { type Hex, keccak256, toHex } from "viem";
 import { describe, expect, it } from "vitest";
 import { MAX_RANGE_BLOCKS, MAX_RECENT_HASHES } from "../../../lambdas/ingestor/config.js";
 import { buildReorgEvents } from "../../../lambdas/ingestor/reorgEvents.js";
-import { MAX_MESSAGE_BYTES, PipelineEventSchema } from "../../../lambdas/shared/events.js";
+import { MAX_MESSAGE_BYTES, MAX_REORG_SEQ, PipelineEventSchema } from "../../../lambdas/shared/events.js";
 import { observationId } from "../../../lambdas/shared/keys.js";
 
 const blocks = (from: number, count: number, fork: string) =>
@@ -26,7 +26,7 @@ describe("buildReorgEvents", () => {
       commonAncestor: { number: base - 1, hash: `0x${"aa".repeat(32)}` },
       orphaned,
       restored,
-      seq: 4_294_967_295,
+      seq: MAX_REORG_SEQ,
       newHead: { number: base + depth, hash: `0x${"bb".repeat(32)}` },
       detectedAt: 1_700_000_000,
     });
@@ -36,7 +36,7 @@ describe("buildReorgEvents", () => {
     for (const [index, event] of events.entries()) {
       expect(Buffer.byteLength(JSON.stringify(event))).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
       expect(PipelineEventSchema.safeParse(event).success).toBe(true);
-      expect(event).toMatchObject({ seq: 4_294_967_295, depth, part: { index, count: events.length } });
+      expect(event).toMatchObject({ seq: MAX_REORG_SEQ, depth, part: { index, count: events.length } });
     }
     expect(events.flatMap((e) => e.orphaned)).toEqual(orphaned);
     expect(events.flatMap((e) => e.restored ?? [])).toEqual(restored);
