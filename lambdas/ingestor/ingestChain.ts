@@ -11,6 +11,7 @@ import {
 } from "../shared/events.js";
 import { type FaultInjector, FaultPoint } from "../shared/faultPoints.js";
 import { IngestorMetric } from "../shared/metricNames.js";
+import type { TaikoNetwork } from "../shared/taiko/networks.js";
 import {
   type BlockHeader,
   type ChainClient,
@@ -19,7 +20,7 @@ import {
   getHeadersByNumber,
 } from "./chainReader.js";
 import type { Cursor, CursorStore, RecentBlock } from "./cursorStore.js";
-import { decodeInboxLogs, inboxEventTopics } from "./decodeInbox.js";
+import { decodeForkLogs, forkEventTopics, readProposalLinks } from "./logSources.js";
 import type { IngestorLogger, MetricsSink } from "./observability.js";
 
 export interface IngestChainSettings {
@@ -28,6 +29,8 @@ export interface IngestChainSettings {
   readonly confirmations: number;
   /** Contracts whose inbox events are read (L1 only); empty for a chain without them. */
   readonly inboxAddresses: readonly Hex[];
+  /** The network preset: which contract's logs are Shasta, and when L2 blocks name their proposal (logSources.ts). */
+  readonly network?: TaikoNetwork;
   /**
    * Last block to read, inclusive: a backfill's end. Absent, the chain is followed to its head (minus
    * confirmations). Everything else — cursor, reorg handling, publishing — is the same either way.
@@ -139,7 +142,10 @@ export async function ingestChain(parameters: IngestChainParameters): Promise<In
     logger.warn("blocks published by an interrupted attempt were reorged out", { chain, stale });
   }
 
-  const inbox = await readInboxEvents(parameters, headers);
+  const inbox = [
+    ...(await readInboxEvents(parameters, headers)),
+    ...(await readProposalLinks(parameters, headers)),
+  ];
   const headerEvents = headers.map((h) => toHeaderEvent(chain, h));
   const events: PipelineEvent[] = [...(reorg ? [reorg] : []), ...headerEvents, ...inbox];
 
@@ -235,7 +241,7 @@ async function readInboxEvents(parameters: IngestChainParameters, headers: reado
   if (settings.inboxAddresses.length === 0 || !first || !last) return [];
   const logs = await getChainLogs(client, {
     addresses: settings.inboxAddresses,
-    eventTopics: inboxEventTopics,
+    eventTopics: forkEventTopics(settings.network),
     fromBlock: first.number,
     toBlock: last.number,
     onSplit: () => metrics.record(IngestorMetric.LogRangeSplits, 1, chain),
@@ -250,9 +256,10 @@ async function readInboxEvents(parameters: IngestChainParameters, headers: reado
       );
     }
   }
-  const { events, skipped } = decodeInboxLogs({
+  const { events, skipped } = decodeForkLogs({
     logs,
     blockTimestamps: new Map(headers.map((h) => [h.number, h.timestamp])),
+    network: settings.network,
   });
   for (const { log, reason } of skipped) {
     logger.warn("inbox log skipped", {
