@@ -11,6 +11,7 @@ import { DEFAULT_PUBLISH_LANES } from "../../lambdas/ingestor/publisher.js";
 import { TidemarkError } from "../../lambdas/shared/errors.js";
 import type { Chain } from "../../lambdas/shared/events.js";
 import { backoffDelay } from "../../lambdas/shared/retry.js";
+import type { TaikoNetwork } from "../../lambdas/shared/taiko/networks.js";
 
 export interface BackfillRangeParameters {
   readonly chain: Chain;
@@ -26,6 +27,8 @@ export interface BackfillRangeParameters {
   readonly stateTable: string;
   /** Inbox contracts (L1 only; ignored for L2). */
   readonly inboxAddresses: readonly Hex[];
+  /** The network preset: the Shasta inbox among the addresses, and the L2 blocks that name their proposal. */
+  readonly network?: TaikoNetwork;
   /** @default 16 — must match the deployed ingestor's PARTITIONS so groups line up */
   readonly partitions?: number;
   /** Blocks per range (one publish and one cursor write each). @default DEFAULT_BACKFILL_BLOCKS_PER_RANGE */
@@ -167,8 +170,9 @@ function backfillConfig(p: BackfillRangeParameters): IngestorConfig {
     queueUrl: p.queueUrl,
     stateTable: p.stateTable,
     rpc: { kind: "urls", urls: { l1: [], l2: [] } },
-    inboxAddress: p.inboxAddresses[0],
-    inboxWrapperAddress: p.inboxAddresses[1],
+    ...(p.network ? { network: p.network } : {}),
+    inboxAddress: p.network ? undefined : p.inboxAddresses[0],
+    inboxWrapperAddress: p.network ? undefined : p.inboxAddresses[1],
     startBlock: { l1: p.from, l2: p.from },
     partitions: p.partitions ?? 16,
     publishLanes: p.publishLanes ?? DEFAULT_PUBLISH_LANES,
