@@ -29,10 +29,14 @@ export interface StageConfig {
   readonly alarmEmail?: string;
   /** First blocks of a fresh deployment, from context `l1StartBlock` / `l2StartBlock`. */
   readonly startBlocks?: { readonly l1?: number; readonly l2?: number };
+  /** The Taiko network preset, from context `network` (mainnet or hoodi). @default mainnet */
+  readonly network?: "mainnet" | "hoodi";
 }
 
 /** The three stages. Production retains and protects data; development is cheap to throw away. */
-export const STAGE_CONFIGS: Readonly<Record<StageName, Omit<StageConfig, "alarmEmail" | "startBlocks">>> = {
+export const STAGE_CONFIGS: Readonly<
+  Record<StageName, Omit<StageConfig, "alarmEmail" | "startBlocks" | "network">>
+> = {
   dev: {
     stage: "dev",
     removalPolicy: RemovalPolicy.DESTROY,
@@ -73,6 +77,7 @@ export interface StageContext {
   readonly rpcUrlsSecretName?: unknown;
   readonly l1StartBlock?: unknown;
   readonly l2StartBlock?: unknown;
+  readonly network?: unknown;
 }
 
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
@@ -110,6 +115,9 @@ export const stageConfigFromContext = (context: StageContext): StageConfig => {
       problems.push(`${chain}StartBlock "${String(value)}" is not a block number`);
     else startBlocks[chain] = block;
   }
+  const network = context.network;
+  if (network !== undefined && network !== "mainnet" && network !== "hoodi")
+    problems.push(`network "${String(network)}" is not mainnet or hoodi`);
   if (problems.length > 0 || !isStageName(stage)) {
     throw new Error(`Invalid CDK context:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
   }
@@ -119,5 +127,6 @@ export const stageConfigFromContext = (context: StageContext): StageConfig => {
     ...(typeof secret === "string" ? { rpcUrlsSecretName: secret } : {}),
     ...(typeof email === "string" ? { alarmEmail: email } : {}),
     ...(Object.keys(startBlocks).length > 0 ? { startBlocks } : {}),
+    ...(network === "mainnet" || network === "hoodi" ? { network } : {}),
   };
 };

@@ -91,11 +91,12 @@ describe("Tidemark functions", () => {
     expect(vars).toMatchObject({
       POWERTOOLS_SERVICE_NAME: "ingestor",
       RPC_URLS_SECRET_ID: "tidemark/prod/rpc-urls",
-      INBOX_ADDRESS: "0x06a9ab27c7e2255df1815e6cc0168d7755feb19a",
-      INBOX_WRAPPER_ADDRESS: "0x9f9d2fc7abe74c79f86f0d1212107692430eef72",
+      TAIKO_NETWORK: "mainnet",
       PARTITIONS: "16",
       LEASE_SECONDS: "65",
     });
+    // The preset names every fork's inboxes: no single Pacaya address beside it.
+    expect(vars.INBOX_ADDRESS).toBeUndefined();
     expect(vars.QUEUE_URL).toBeDefined();
     expect(vars.STATE_TABLE).toBeDefined();
     expect(Object.keys(vars)).not.toEqual(expect.arrayContaining(["L1_RPC_URLS"]));
