@@ -70,3 +70,10 @@ export const UnprovenBatchAgeEnv = {
 
 /** The deploy hook reads no setting of its own: the deployment names the version under test. */
 export const DeployHookEnv = {} as const;
+
+/** What Lambda and the SDK read for the light request path (lambdas/shared/awsLambdaRequester.ts). */
+export const AwsEnv = {
+  Region: "AWS_REGION",
+  EndpointUrlSqs: "AWS_ENDPOINT_URL_SQS",
+  EndpointUrlS3: "AWS_ENDPOINT_URL_S3",
+} as const;
