@@ -1,6 +1,7 @@
 import { encodeFunctionData, type Hex } from "viem";
 import { describe, expect, it } from "vitest";
 import type { BlockHeader, ChainClient } from "../../../lambdas/ingestor/chainReader.js";
+import type { JsonRpcCall } from "../../../lambdas/ingestor/jsonRpcBatch.js";
 import { readProposalBlocks } from "../../../lambdas/ingestor/logSources.js";
 import { devnetNetwork } from "../../../lambdas/shared/taiko/networks.js";
 import { GOLDEN_TOUCH_ADDRESS, shastaAnchorAbi } from "../../../lambdas/shared/taiko/shastaAbi.js";
@@ -35,7 +36,7 @@ const anchorInput = encodeFunctionData({
 /** A node answering eth_getBlockByHash with full transactions, extraData [75][proposal id]. */
 function node(extraData: (n: number) => Hex, asked: unknown[][]): ChainClient {
   return {
-    headers: async (calls) => {
+    headers: async (calls: readonly JsonRpcCall[]) => {
       asked.push(calls.map((c) => c.params[0]));
       return calls.map((c) => {
         const n = Number(BigInt(c.params[0] as Hex));
