@@ -64,6 +64,27 @@ const watched = (alarm: Resource | undefined) => {
       };
 };
 
+/** A metric-math alarm: its expression and each metric as name/service. */
+const mathOver = (alarm: Resource | undefined) => {
+  type Query = {
+    Id: string;
+    Expression?: string;
+    MetricStat?: { Metric: { MetricName: string; Dimensions: { Name: string; Value: string }[] } };
+  };
+  const queries = (alarm?.Properties?.Metrics ?? []) as Query[];
+  return {
+    expression: queries.find((q) => q.Expression)?.Expression,
+    metrics: Object.fromEntries(
+      queries
+        .filter((q) => q.MetricStat)
+        .map((q) => [
+          q.Id,
+          `${q.MetricStat?.Metric.MetricName}/${q.MetricStat?.Metric.Dimensions.find((d) => d.Name === "service")?.Value}`,
+        ]),
+    ),
+  };
+};
+
 describe("Tidemark functions", () => {
   it("runs every function on nodejs22.x, arm64, JSON logs into its own log group with explicit retention", () => {
     // Assess
@@ -369,9 +390,10 @@ describe("Tidemark monitoring", () => {
       EvaluationPeriods: 10,
       TreatMissingData: "breaching",
     });
-    expect(watched(alarms["no-batch-proposed"])).toMatchObject({
-      MetricName: "BatchesProposed",
-      Dimensions: [{ Name: "service", Value: "processor" }],
+    // Either fork's proposals count: Pacaya batches and Shasta proposals, a gap in one read as 0.
+    expect(mathOver(alarms["no-batch-proposed"])).toEqual({
+      expression: "FILL(pacaya, 0) + FILL(shasta, 0)",
+      metrics: { pacaya: "BatchesProposed/processor", shasta: "ShastaProposalsProposed/processor" },
     });
     expect(alarms["no-batch-proposed"]?.Properties).toMatchObject({
       EvaluationPeriods: 10,
@@ -383,10 +405,13 @@ describe("Tidemark monitoring", () => {
     // Assess
     const alarms = alarmsNamed();
     // The gauge comes from the scheduled unproven-batch-age function: its service is the dimension.
-    expect(watched(alarms["batch-not-proven"])).toMatchObject({
-      MetricName: "OldestUnprovenBatchAgeSeconds",
-      Stat: "Maximum",
-      Dimensions: [{ Name: "service", Value: "unprovenBatchAge" }],
+    // The gauges come from the scheduled unproven-batch-age function: both forks, the older one counts.
+    expect(mathOver(alarms["batch-not-proven"])).toEqual({
+      expression: "MAX([FILL(pacaya, 0), FILL(shasta, 0)])",
+      metrics: {
+        pacaya: "OldestUnprovenBatchAgeSeconds/unprovenBatchAge",
+        shasta: "OldestUnfinalizedProposalAgeSeconds/unprovenBatchAge",
+      },
     });
     expect(alarms["batch-not-proven"]?.Properties).toMatchObject({
       Threshold: 10_800,
