@@ -3,7 +3,6 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
-import { getSecret } from "@aws-lambda-powertools/parameters/secrets";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import middy from "@middy/core";
@@ -14,6 +13,7 @@ import { AwsEnv } from "../shared/environment.js";
 import { PermanentError, RetryableError } from "../shared/errors.js";
 import type { Chain } from "../shared/events.js";
 import type { FaultInjector } from "../shared/faultPoints.js";
+import { fetchSecretString } from "../shared/fetchSecretString.js";
 import { METRIC_NAMESPACE } from "../shared/metricNames.js";
 import { ServiceName } from "../shared/serviceNames.js";
 import { isSmokeEvent, type SmokeCheck, type SmokeResult } from "../shared/smokeTest.js";
@@ -186,12 +186,6 @@ export async function loadIngestorRuntime(
     ddb: parameters.ddb,
     owner: parameters.owner ?? `${parameters.env.AWS_LAMBDA_FUNCTION_VERSION ?? "local"}:${randomUUID()}`,
   };
-}
-
-async function fetchSecretString(secretId: string): Promise<string | undefined> {
-  const value = await getSecret(secretId, { maxAge: 3600 });
-  if (value === undefined) return undefined;
-  return typeof value === "string" ? value : new TextDecoder().decode(value as Uint8Array);
 }
 
 function messageOf(error: unknown): string {

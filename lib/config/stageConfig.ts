@@ -31,11 +31,16 @@ export interface StageConfig {
   readonly startBlocks?: { readonly l1?: number; readonly l2?: number };
   /** The Taiko network preset, from context `network` (mainnet or hoodi). @default mainnet */
   readonly network?: "mainnet" | "hoodi";
+  /**
+   * Where the ingest API anchors its commitments, from context `anchorSecretName` (a secret
+   * `{"rpcUrl", "privateKey"}` created outside CDK) and `anchorRegistry` (the AnchorRegistry address).
+   */
+  readonly ingestAnchor?: { readonly secretName: string; readonly registryAddress: string };
 }
 
 /** The three stages. Production retains and protects data; development is cheap to throw away. */
 export const STAGE_CONFIGS: Readonly<
-  Record<StageName, Omit<StageConfig, "alarmEmail" | "startBlocks" | "network">>
+  Record<StageName, Omit<StageConfig, "alarmEmail" | "startBlocks" | "network" | "ingestAnchor">>
 > = {
   dev: {
     stage: "dev",
@@ -78,6 +83,8 @@ export interface StageContext {
   readonly l1StartBlock?: unknown;
   readonly l2StartBlock?: unknown;
   readonly network?: unknown;
+  readonly anchorSecretName?: unknown;
+  readonly anchorRegistry?: unknown;
 }
 
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
@@ -118,6 +125,7 @@ export const stageConfigFromContext = (context: StageContext): StageConfig => {
   const network = context.network;
   if (network !== undefined && network !== "mainnet" && network !== "hoodi")
     problems.push(`network "${String(network)}" is not mainnet or hoodi`);
+  const ingestAnchor = anchorFromContext(context, problems);
   if (problems.length > 0 || !isStageName(stage)) {
     throw new Error(`Invalid CDK context:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
   }
@@ -128,5 +136,21 @@ export const stageConfigFromContext = (context: StageContext): StageConfig => {
     ...(typeof email === "string" ? { alarmEmail: email } : {}),
     ...(Object.keys(startBlocks).length > 0 ? { startBlocks } : {}),
     ...(network === "mainnet" || network === "hoodi" ? { network } : {}),
+    ...(ingestAnchor ? { ingestAnchor } : {}),
   };
 };
+
+/** `anchorSecretName` and `anchorRegistry` come together or not at all. */
+function anchorFromContext(context: StageContext, problems: string[]): StageConfig["ingestAnchor"] {
+  const { anchorSecretName: secretName, anchorRegistry: registryAddress } = context;
+  if (secretName === undefined && registryAddress === undefined) return undefined;
+  if (typeof secretName !== "string" || secretName.length === 0) {
+    problems.push("anchorSecretName must be a non-empty string when anchorRegistry is given");
+  }
+  if (typeof registryAddress !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(registryAddress)) {
+    problems.push(`anchorRegistry "${String(registryAddress)}" is not a 0x address`);
+  }
+  return typeof secretName === "string" && typeof registryAddress === "string"
+    ? { secretName, registryAddress }
+    : undefined;
+}
