@@ -3,7 +3,7 @@ import { stageConfigFromContext } from "../lib/config/stageConfig.js";
 import { addTidemarkStacks } from "../lib/stacks/addTidemarkStacks.js";
 import { addTidemarkValidations } from "../lib/tidemarkValidations.js";
 
-// `npx cdk synth -c stage=dev|staging|prod [-c alarmEmail=ops@example.com] [-c rpcUrlsSecretName=...] [-c l1StartBlock=N -c l2StartBlock=N]`
+// `npx cdk synth -c stage=dev|staging|prod [-c alarmEmail=ops@example.com] [-c rpcUrlsSecretName=...] [-c l1StartBlock=N -c l2StartBlock=N] [-c network=mainnet|hoodi]`
 const app = new App();
 const config = stageConfigFromContext({
   stage: app.node.tryGetContext("stage"),
@@ -11,6 +11,7 @@ const config = stageConfigFromContext({
   rpcUrlsSecretName: app.node.tryGetContext("rpcUrlsSecretName"),
   l1StartBlock: app.node.tryGetContext("l1StartBlock"),
   l2StartBlock: app.node.tryGetContext("l2StartBlock"),
+  network: app.node.tryGetContext("network"),
   anchorSecretName: app.node.tryGetContext("anchorSecretName"),
   anchorRegistry: app.node.tryGetContext("anchorRegistry"),
 });

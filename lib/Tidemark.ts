@@ -61,7 +61,14 @@ export interface TidemarkProps {
   readonly maxReceiveCount?: number;
   /** Secrets Manager secret (name) with the RPC URLs; created and filled outside CDK. @default "tidemark/rpc-urls" */
   readonly rpcUrlsSecretName?: string;
-  /** L1 inbox contract. @default Taiko Alethia TaikoInbox 0x06a9ab27c7e2255df1815e6cc0168d7755feb19a */
+  /**
+   * The Taiko network preset the ingestor follows across forks (lambdas/shared/taiko/networks.ts:
+   * Pacaya then Shasta contracts, the activation), set as TAIKO_NETWORK; `-c network=hoodi` in the app.
+   * Give `inboxAddress` instead to watch one Pacaya inbox only.
+   * @default "mainnet" (unless inboxAddress is given)
+   */
+  readonly network?: "mainnet" | "hoodi";
+  /** A Pacaya-only L1 inbox, instead of `network`. @default Taiko Alethia TaikoInbox 0x06a9ab27c7e2255df1815e6cc0168d7755feb19a */
   readonly inboxAddress?: string;
   /** L1 contract emitting ForcedInclusionProcessed. @default Taiko Alethia TaikoWrapper 0x9f9d2fc7abe74c79f86f0d1212107692430eef72 */
   readonly inboxWrapperAddress?: string;
@@ -131,9 +138,13 @@ export const TIDEMARK_DEFAULTS = {
 type Resolved = Required<
   Omit<
     TidemarkProps,
-    "storage" | "alarmEmail" | "visibilityTimeout" | "entries" | "alarmThresholds" | "startBlocks"
+    "storage" | "alarmEmail" | "visibilityTimeout" | "entries" | "alarmThresholds" | "startBlocks" | "network"
   >
 > & {
+  /** Undefined when a Pacaya-only inbox was given. */
+  readonly network?: "mainnet" | "hoodi";
+  /** Both network and an inbox were given (listed as a problem at synth). */
+  readonly networkConflict: boolean;
   readonly storage?: TidemarkStorage;
   readonly startBlocks: { readonly l1?: number; readonly l2?: number };
   readonly alarmEmail?: string;
@@ -150,6 +161,9 @@ export const resolveTidemarkProps = (props: TidemarkProps): Resolved => {
     ...TIDEMARK_DEFAULTS,
     ...given,
     startBlocks: given.startBlocks ?? {},
+    network: given.network ?? (given.inboxAddress || given.inboxWrapperAddress ? undefined : "mainnet"),
+    networkConflict:
+      given.network !== undefined && (given.inboxAddress ?? given.inboxWrapperAddress) !== undefined,
     firehoseStreamName:
       given.firehoseStreamName ?? `${given.namePrefix ?? TIDEMARK_DEFAULTS.namePrefix}-sink`,
     entries: {
@@ -231,6 +245,9 @@ export const tidemarkProblems = (
       `ingestorReservedConcurrency is ${p.ingestorReservedConcurrency}; it must be an integer ≥ 1`,
     );
   }
+  if (p.networkConflict) problems.push("network names the inboxes: give network or inboxAddress, not both");
+  if (p.network !== undefined && p.network !== "mainnet" && p.network !== "hoodi")
+    problems.push(`network "${String(p.network)}" is not mainnet or hoodi`);
   for (const key of ["inboxAddress", "inboxWrapperAddress"] as const) {
     if (!ADDRESS.test(p[key])) problems.push(`${key} "${p[key]}" is not a 20-byte hex address`);
   }
@@ -420,8 +437,12 @@ export class Tidemark extends Construct {
       memorySize: 1024,
       reservedConcurrentExecutions: p.ingestorReservedConcurrency,
       environment: {
-        [IngestorEnv.InboxAddress]: p.inboxAddress,
-        [IngestorEnv.InboxWrapperAddress]: p.inboxWrapperAddress,
+        ...(p.network
+          ? { [IngestorEnv.Network]: p.network }
+          : {
+              [IngestorEnv.InboxAddress]: p.inboxAddress,
+              [IngestorEnv.InboxWrapperAddress]: p.inboxWrapperAddress,
+            }),
         [IngestorEnv.Partitions]: String(p.partitions),
         // The lease outlives one run, so a second run cannot take it while the first still polls.
         [IngestorEnv.LeaseSeconds]: String(p.ingestorTimeout.toSeconds() + 15),

@@ -2,6 +2,7 @@ import * as z from "zod/mini";
 import { IngestorEnv } from "../shared/environment.js";
 import { ConfigError } from "../shared/errors.js";
 import { type Chain, ChainSchema } from "../shared/events.js";
+import { loadTaikoNetwork, type TaikoNetwork } from "../shared/taiko/networks.js";
 import { DEFAULT_PUBLISH_LANES } from "./publisher.js";
 
 /** RPC endpoints per chain; tried in order through viem's `fallback` transport. */
@@ -22,6 +23,11 @@ export interface IngestorConfig {
   readonly stateTable: string;
   /** Never log this object's `rpc.urls`: provider URLs often embed API keys. */
   readonly rpc: RpcSource;
+  /**
+   * The network preset (TAIKO_NETWORK: mainnet, hoodi, or custom from its settings): the contracts of
+   * every fork and the Shasta activation. Undefined on a Pacaya-only deployment set up with INBOX_ADDRESS.
+   */
+  readonly network?: TaikoNetwork;
   readonly inboxAddress: `0x${string}` | undefined;
   /** ForcedInclusionProcessed is emitted by the wrapper, not the inbox. */
   readonly inboxWrapperAddress: `0x${string}` | undefined;
@@ -62,10 +68,15 @@ export const MAX_RECENT_HASHES = 4_096;
 export function loadIngestorConfig(env: Env): IngestorConfig {
   const chains = parseChains(env);
   const inboxAddress = optionalAddress(env, IngestorEnv.InboxAddress);
-  if (chains.includes("l1") && inboxAddress === undefined) {
-    throw new ConfigError(IngestorEnv.InboxAddress, "is required when CHAINS includes l1");
+  const network = parseNetwork(env, inboxAddress);
+  if (chains.includes("l1") && inboxAddress === undefined && network === undefined) {
+    throw new ConfigError(
+      IngestorEnv.Network,
+      `is required when CHAINS includes l1 (mainnet, hoodi or custom; or ${IngestorEnv.InboxAddress} for a Pacaya-only inbox)`,
+    );
   }
   return {
+    ...(network ? { network } : {}),
     queueUrl: requiredUrl(env, IngestorEnv.QueueUrl),
     dlqUrl: env[IngestorEnv.DlqUrl]?.trim() ? requiredUrl(env, IngestorEnv.DlqUrl) : undefined,
     stateTable: required(env, IngestorEnv.StateTable),
@@ -130,6 +141,18 @@ export async function resolveRpcUrls(
     });
   }
   return urls;
+}
+
+/** TAIKO_NETWORK picks the preset (every problem names its setting); INBOX_ADDRESS is the Pacaya-only alternative. */
+function parseNetwork(env: Env, inboxAddress: string | undefined): TaikoNetwork | undefined {
+  if (!env[IngestorEnv.Network]?.trim()) return undefined;
+  if (inboxAddress !== undefined) {
+    throw new ConfigError(
+      IngestorEnv.InboxAddress,
+      `set either ${IngestorEnv.Network} (the preset names the inboxes) or ${IngestorEnv.InboxAddress}, not both`,
+    );
+  }
+  return loadTaikoNetwork(env);
 }
 
 function parseChains(env: Env): Chain[] {

@@ -11,9 +11,10 @@ import {
 import { type FaultInjector, FaultPoint } from "../shared/faultPoints.js";
 import { IngestorMetric } from "../shared/metricNames.js";
 import { withRetry } from "../shared/retry.js";
+import type { TaikoNetwork } from "../shared/taiko/networks.js";
 import { type BlockHeader, type ChainClient, providersOf } from "./chainReader.js";
 import type { Cursor, CursorStore, RecentBlock } from "./cursorStore.js";
-import { decodeInboxLogs, inboxEventTopics } from "./decodeInbox.js";
+import { decodeForkLogs, forkEventTopics, readProposalLinks } from "./logSources.js";
 import type { IngestorLogger, MetricsSink } from "./observability.js";
 import { type RangeRead, readRange, uniqueBlocks } from "./readRange.js";
 import { MAX_DATA_CHARS, type Rejection, type RejectSink } from "./rejections.js";
@@ -25,6 +26,8 @@ export interface IngestChainSettings {
   readonly confirmations: number;
   /** Contracts whose inbox events are read (L1 only); empty for a chain without them. */
   readonly inboxAddresses: readonly Hex[];
+  /** The network preset: which contract's logs are Shasta, and when L2 blocks name their proposal (logSources.ts). */
+  readonly network?: TaikoNetwork;
   /**
    * Last block to read, inclusive: a backfill's end. Absent, the chain is followed to its head (minus
    * confirmations). Everything else — cursor, reorg handling, publishing — is the same either way.
@@ -81,7 +84,7 @@ export async function ingestChain(parameters: IngestChainParameters): Promise<In
   const { headers, head, end, base } = read;
   metrics.record(IngestorMetric.ChainHead, read.latest.number, chain);
   if (read.logsRefetched > 0) metrics.record(IngestorMetric.LogsRefetchedByHash, read.logsRefetched, chain);
-  const inbox = decodeInbox(chain, read);
+  const inbox = decodeInbox(chain, read, settings.network);
   const rejections = [...read.rejections, ...inbox.rejections];
   const rejectedHeaders = new Set(
     rejections.filter((r) => r.kind === "invalid_header").map((r) => r.blockNumber),
@@ -91,7 +94,9 @@ export async function ingestChain(parameters: IngestChainParameters): Promise<In
     .map((h) => toHeaderEvent(chain, h));
   const seq = (cursor.reorgSeq ?? 0) + 1;
   const reorgEvents = toReorgEvents(parameters, read, seq);
-  const events: PipelineEvent[] = [...reorgEvents, ...headerEvents, ...inbox.events];
+  // Shasta L2 blocks name their proposal in extraData (logSources.ts): one link event each.
+  const links = await readProposalLinks(parameters, headers);
+  const events: PipelineEvent[] = [...reorgEvents, ...headerEvents, ...inbox.events, ...links];
   if (read.ancestor) {
     logger.warn("reorg detected", {
       chain,
@@ -186,7 +191,7 @@ async function readFromProviders(parameters: IngestChainParameters): Promise<Ran
       confirmations: settings.confirmations,
       toBlock: settings.toBlock,
       inboxAddresses: settings.inboxAddresses,
-      eventTopics: inboxEventTopics,
+      eventTopics: forkEventTopics(settings.network),
       containBadTimestamps,
       onSplit: () => metrics.record(IngestorMetric.LogRangeSplits, 1, chain),
     });
@@ -255,10 +260,11 @@ function toReorgEvents(parameters: IngestChainParameters, read: RangeRead, seq: 
   });
 }
 
-function decodeInbox(chain: Chain, read: RangeRead) {
-  const { events, skipped } = decodeInboxLogs({
+function decodeInbox(chain: Chain, read: RangeRead, network: TaikoNetwork | undefined) {
+  const { events, skipped } = decodeForkLogs({
     logs: read.logs,
     blockTimestamps: new Map(read.headers.map((h) => [h.number, h.timestamp])),
+    network,
   });
   const rejections: Rejection[] = skipped.map(({ log, reason }) => ({
     kind: "undecodable_log",

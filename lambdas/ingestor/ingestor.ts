@@ -11,6 +11,7 @@ import type { ChainClient } from "./chainReader.js";
 import type { IngestorConfig } from "./config.js";
 import { type Cursor, type CursorStore, createDynamoCursorStore } from "./cursorStore.js";
 import { ingestChain } from "./ingestChain.js";
+import { watchedAddresses } from "./logSources.js";
 import type { IngestorLogger, MetricsSink } from "./observability.js";
 import { publishEvents } from "./publisher.js";
 import { createDeadLetterRejectSink } from "./rejections.js";
@@ -112,9 +113,9 @@ export function createIngestor(parameters: CreateIngestorParameters): Ingestor {
 
   const reject = config.dlqUrl ? createDeadLetterRejectSink(sqs, config.dlqUrl, now) : undefined;
 
-  const inboxAddresses = [config.inboxAddress, config.inboxWrapperAddress].filter(
-    (a): a is Hex => a !== undefined,
-  );
+  const inboxAddresses = config.network
+    ? watchedAddresses(config.network)
+    : [config.inboxAddress, config.inboxWrapperAddress].filter((a): a is Hex => a !== undefined);
 
   const begin = (): ChainState[] =>
     config.chains.map((chain) => {
@@ -147,6 +148,7 @@ export function createIngestor(parameters: CreateIngestorParameters): Ingestor {
           maxBlocksPerRange: config.maxBlocksPerRange,
           confirmations: config.confirmations,
           inboxAddresses: state.chain === "l1" ? inboxAddresses : [],
+          ...(config.network ? { network: config.network } : {}),
           toBlock: parameters.toBlock?.[state.chain],
         },
         publish,

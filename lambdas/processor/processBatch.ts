@@ -24,6 +24,8 @@ import type { ProcessorConfig } from "./config.js";
 import { holdBackFifo } from "./fifoRule.js";
 import { createIdempotencyStore } from "./idempotencyStore.js";
 import { createLifecycleStore } from "./lifecycleStore.js";
+import { shastaLifecycleStage } from "./shastaLifecycleStage.js";
+import { createShastaLifecycleStore } from "./shastaLifecycleStore.js";
 import { withClaimCheckedPayloads } from "./withClaimCheckedPayloads.js";
 
 export type ProcessorLogger = Pick<Logger, "debug" | "info" | "warn" | "error">;
@@ -77,6 +79,7 @@ export function createBatchProcessor(parameters: CreateBatchProcessorParameters)
   });
   // The lifecycle writes emit the chain metrics (BatchesProposed, prove/verify time, cadences), once per batch.
   const lifecycle = createLifecycleStore({ ddb, tableName: config.stateTable, metrics });
+  const shastaLifecycle = createShastaLifecycleStore({ ddb, tableName: config.stateTable, metrics });
   let leaseChecked = false;
 
   async function process(
@@ -124,6 +127,7 @@ export function createBatchProcessor(parameters: CreateBatchProcessorParameters)
     await deadLetterStage(slots, ctx);
     holdBackFifo(slots);
     await lifecycleStage(slots, ctx);
+    await shastaLifecycleStage(slots, ctx, shastaLifecycle);
     holdBackFifo(slots);
   }
 

@@ -42,6 +42,8 @@ export const IngestorEnv = {
   RpcUrlsSecretId: "RPC_URLS_SECRET_ID",
   L1RpcUrls: "L1_RPC_URLS",
   L2RpcUrls: "L2_RPC_URLS",
+  /** The network preset (networks.ts NETWORK_SETTINGS.network); a custom one reads the rest of NETWORK_SETTINGS. */
+  Network: "TAIKO_NETWORK",
   InboxAddress: "INBOX_ADDRESS",
   InboxWrapperAddress: "INBOX_WRAPPER_ADDRESS",
   L1StartBlock: "L1_START_BLOCK",

@@ -85,6 +85,8 @@ export const ChainMetric = {
   OldestUnprovenBatchAgeSeconds: "OldestUnprovenBatchAgeSeconds",
   /** Shasta proposals (id ≥ 1) applied for the first time (count). */
   ShastaProposalsProposed: "ShastaProposalsProposed",
+  /** Age in seconds of the oldest Shasta proposal not finalized (L1 time of its Proposed to now; 0 when none). */
+  OldestUnfinalizedProposalAgeSeconds: "OldestUnfinalizedProposalAgeSeconds",
   /** Seconds from a Shasta proposal's Proposed to the first Proved covering it as new (L1 times). */
   ShastaTimeToFinalitySeconds: "ShastaTimeToFinalitySeconds",
 } as const;

@@ -16,6 +16,7 @@ import {
 } from "../shared/smokeTest.js";
 import { UNPROVEN_INDEX } from "../shared/tables.js";
 import type { UnprovenBatchAgeConfig } from "./config.js";
+import { oldestUnfinalizedProposal } from "./oldestUnfinalizedProposal.js";
 import { oldestUnprovenBatch } from "./oldestUnprovenBatch.js";
 
 export interface UnprovenBatchAgeHandlerDependencies {
@@ -33,6 +34,9 @@ export interface UnprovenBatchAgeReport {
   readonly oldestUnprovenBatchAgeSeconds: number;
   readonly oldestUnprovenBatchId?: number;
   readonly staleCleared: number;
+  /** Shasta: the oldest proposal not finalized (L1 time of its Proposed to now), 0 when none. */
+  readonly oldestUnfinalizedProposalAgeSeconds: number;
+  readonly oldestUnfinalizedProposalId?: number;
 }
 
 export type UnprovenBatchAgeEvent = SmokeEvent | Record<string, unknown>;
@@ -78,10 +82,19 @@ export function createUnprovenBatchAgeHandler(
       const oldest = await oldestUnprovenBatch(ddb, { tableName: config.stateTable, now: now() });
       // Emitted every run, 0 included: the alarm must see a value each minute, not a gap.
       metrics.addMetric(ChainMetric.OldestUnprovenBatchAgeSeconds, MetricUnit.Seconds, oldest.ageSeconds);
+      // Shasta's counterpart: the same alarm watches both forks (lib/monitoring/PipelineAlarms.ts).
+      const proposal = await oldestUnfinalizedProposal(ddb, { tableName: config.stateTable, now: now() });
+      metrics.addMetric(
+        ChainMetric.OldestUnfinalizedProposalAgeSeconds,
+        MetricUnit.Seconds,
+        proposal.ageSeconds,
+      );
       const report: UnprovenBatchAgeReport = {
         oldestUnprovenBatchAgeSeconds: oldest.ageSeconds,
         ...(oldest.batchId === undefined ? {} : { oldestUnprovenBatchId: oldest.batchId }),
         staleCleared: oldest.staleCleared,
+        oldestUnfinalizedProposalAgeSeconds: proposal.ageSeconds,
+        ...(proposal.proposalId === undefined ? {} : { oldestUnfinalizedProposalId: proposal.proposalId }),
       };
       logger.info("oldest unproven batch", { ...report });
       return report;

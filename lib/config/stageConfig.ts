@@ -29,6 +29,8 @@ export interface StageConfig {
   readonly alarmEmail?: string;
   /** First blocks of a fresh deployment, from context `l1StartBlock` / `l2StartBlock`. */
   readonly startBlocks?: { readonly l1?: number; readonly l2?: number };
+  /** The Taiko network preset, from context `network` (mainnet or hoodi). @default mainnet */
+  readonly network?: "mainnet" | "hoodi";
   /**
    * Where the ingest API anchors its commitments, from context `anchorSecretName` (a secret
    * `{"rpcUrl", "privateKey"}` created outside CDK) and `anchorRegistry` (the AnchorRegistry address).
@@ -38,7 +40,7 @@ export interface StageConfig {
 
 /** The three stages. Production retains and protects data; development is cheap to throw away. */
 export const STAGE_CONFIGS: Readonly<
-  Record<StageName, Omit<StageConfig, "alarmEmail" | "startBlocks" | "ingestAnchor">>
+  Record<StageName, Omit<StageConfig, "alarmEmail" | "startBlocks" | "network" | "ingestAnchor">>
 > = {
   dev: {
     stage: "dev",
@@ -80,6 +82,7 @@ export interface StageContext {
   readonly rpcUrlsSecretName?: unknown;
   readonly l1StartBlock?: unknown;
   readonly l2StartBlock?: unknown;
+  readonly network?: unknown;
   readonly anchorSecretName?: unknown;
   readonly anchorRegistry?: unknown;
 }
@@ -119,6 +122,9 @@ export const stageConfigFromContext = (context: StageContext): StageConfig => {
       problems.push(`${chain}StartBlock "${String(value)}" is not a block number`);
     else startBlocks[chain] = block;
   }
+  const network = context.network;
+  if (network !== undefined && network !== "mainnet" && network !== "hoodi")
+    problems.push(`network "${String(network)}" is not mainnet or hoodi`);
   const ingestAnchor = anchorFromContext(context, problems);
   if (problems.length > 0 || !isStageName(stage)) {
     throw new Error(`Invalid CDK context:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
@@ -129,6 +135,7 @@ export const stageConfigFromContext = (context: StageContext): StageConfig => {
     ...(typeof secret === "string" ? { rpcUrlsSecretName: secret } : {}),
     ...(typeof email === "string" ? { alarmEmail: email } : {}),
     ...(Object.keys(startBlocks).length > 0 ? { startBlocks } : {}),
+    ...(network === "mainnet" || network === "hoodi" ? { network } : {}),
     ...(ingestAnchor ? { ingestAnchor } : {}),
   };
 };

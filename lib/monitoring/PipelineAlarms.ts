@@ -154,18 +154,18 @@ export class PipelineAlarms extends Construct {
         missing: cloudwatch.TreatMissingData.BREACHING,
         description: `No L2 block ingested for ${minutes(t.noNewL2Block)} minutes: the ingestor, its RPC or the L2 is down.`,
       }),
-      noBatchProposed: alarm("no-batch-proposed", m.batchesProposed(), {
+      noBatchProposed: alarm("no-batch-proposed", m.proposalsEitherFork(), {
         threshold: 1,
         comparison: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
         evaluationPeriods: minutes(t.noBatchProposed),
         missing: cloudwatch.TreatMissingData.BREACHING,
-        description: `No batch proposal processed for ${minutes(t.noBatchProposed)} minutes: proposers stopped, or L1 ingestion did.`,
+        description: `No proposal (Pacaya batch or Shasta proposal) processed for ${minutes(t.noBatchProposed)} minutes: proposers stopped, or L1 ingestion did.`,
       }),
-      batchNotProven: alarm("batch-not-proven", m.oldestUnprovenBatchAge(), {
+      batchNotProven: alarm("batch-not-proven", m.oldestUnfinalizedEitherFork(), {
         threshold: t.unprovenBatchAge.toSeconds(),
         comparison: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 5,
-        description: `A proposed batch has had no proof for more than ${t.unprovenBatchAge.toHours({ integral: false })} hours.`,
+        description: `A proposed batch (Pacaya) or proposal (Shasta) has not been proven / finalized for more than ${t.unprovenBatchAge.toHours({ integral: false })} hours of L1 time.`,
       }),
       processorErrorRateWarning: alarm("processor-error-rate-warning", m.errorRatePercent("processor"), {
         threshold: t.processorErrorRateWarningPercent,

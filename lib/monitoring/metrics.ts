@@ -146,6 +146,33 @@ export class PipelineMetrics {
     return this.custom(this.props.unprovenBatchAgeService, name, "Maximum", {}, name);
   }
 
+  /** Shasta's gauge, from the same scheduled function: the oldest proposal without a Proved covering it. */
+  oldestUnfinalizedProposalAge(): cloudwatch.Metric {
+    const name = ChainMetric.OldestUnfinalizedProposalAgeSeconds;
+    return this.custom(this.props.unprovenBatchAgeService, name, "Maximum", {}, name);
+  }
+  shastaProposalsProposed(): cloudwatch.Metric {
+    return this.processorMetric(ChainMetric.ShastaProposalsProposed);
+  }
+  /** Proposals of either fork: Pacaya batches and Shasta proposals (a gap in one counts as 0). */
+  proposalsEitherFork(): cloudwatch.MathExpression {
+    return new cloudwatch.MathExpression({
+      expression: "FILL(pacaya, 0) + FILL(shasta, 0)",
+      usingMetrics: { pacaya: this.batchesProposed(), shasta: this.shastaProposalsProposed() },
+      period: MINUTE,
+      label: "Proposals (Pacaya batches + Shasta proposals)",
+    });
+  }
+  /** The older of the oldest unproven Pacaya batch and the oldest unfinalized Shasta proposal. */
+  oldestUnfinalizedEitherFork(): cloudwatch.MathExpression {
+    return new cloudwatch.MathExpression({
+      expression: "MAX([FILL(pacaya, 0), FILL(shasta, 0)])",
+      usingMetrics: { pacaya: this.oldestUnprovenBatchAge(), shasta: this.oldestUnfinalizedProposalAge() },
+      period: MINUTE,
+      label: "Oldest unproven batch / unfinalized proposal (s)",
+    });
+  }
+
   // Queues
   deadLetters(): cloudwatch.Metric {
     return this.props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({

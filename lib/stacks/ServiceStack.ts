@@ -39,6 +39,7 @@ export class ServiceStack extends Stack {
       logRetention: config.logRetention,
       processorMaxConcurrency: config.processorMaxConcurrency,
       startBlocks: config.startBlocks,
+      network: config.network,
       entries: props.entries,
     });
     const t = this.tidemark;

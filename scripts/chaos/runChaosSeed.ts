@@ -36,6 +36,7 @@ import {
   chaosSchedule,
   describeSchedule,
 } from "./chaosSchedule.js";
+import { checkShasta } from "./checkShasta.js";
 import { type FaultyRpcProxy, startFaultyRpcProxy } from "./faultyRpcProxy.js";
 import { createFaultySink, createSinkFaultControl } from "./faultySink.js";
 
@@ -134,6 +135,7 @@ export async function runChaosSeed(
     run.problems.push(...(await checkDlqLeft(run, pipeline, poisonSent.length)));
     verification = await pipeline.verify();
     eventsChecked = checkSink(run, verification);
+    run.problems.push(...(await checkShasta(pipeline, verification)));
     await checkClaimsAndDuplicates(run, pipeline);
     tallyCounters(run, pipeline, redriven);
   } catch (error) {

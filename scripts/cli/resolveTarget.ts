@@ -10,8 +10,10 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import type { Hex } from "viem";
 import { IngestorEnv, ProcessorEnv, STATE_TABLE } from "../../lambdas/shared/environment.js";
 import type { Chain } from "../../lambdas/shared/events.js";
+import type { TaikoNetwork } from "../../lambdas/shared/taiko/networks.js";
 import type { SqlQueryable } from "../../lambdas/sink/SqlQueryable.js";
 import { localAwsConfig } from "../local/localAwsConfig.js";
+import { ingestorNetworkOf } from "../pipeline/networkEnv.js";
 import { httpSinkQuery } from "../pipeline/sinkQueryServer.js";
 import { type CliIo, type ParsedCommand, stringOption, TargetError } from "./cliSupport.js";
 
@@ -42,7 +44,7 @@ export interface Target {
   /** RPC URLs per chain (flags, env, or the deployed secret). */
   rpcUrls(): Promise<Record<Chain, string[]>>;
   /** What the deployed (or local) ingestor is configured with. */
-  ingestorSettings(): Promise<{ inboxAddresses: Hex[]; partitions: number }>;
+  ingestorSettings(): Promise<{ inboxAddresses: Hex[]; network?: TaikoNetwork; partitions: number }>;
   /** The sink to read, when one is reachable; undefined otherwise (a Firehose sink has no SQL here). */
   sink(options?: {
     duckdb?: string;
@@ -113,7 +115,7 @@ function localTarget(parsed: ParsedCommand, io: CliIo): Target {
     },
     async ingestorSettings() {
       return {
-        inboxAddresses: [env.INBOX_ADDRESS, env.INBOX_WRAPPER_ADDRESS].filter((a): a is Hex => Boolean(a)),
+        ...ingestorNetworkOf(env),
         partitions: Number(env.PARTITIONS ?? 16),
       };
     },
@@ -207,7 +209,7 @@ function stageTarget(stage: string, parsed: ParsedCommand, io: CliIo): Target {
     async ingestorSettings() {
       const env = await readIngestorEnv();
       return {
-        inboxAddresses: [env.INBOX_ADDRESS, env.INBOX_WRAPPER_ADDRESS].filter((a): a is Hex => Boolean(a)),
+        ...ingestorNetworkOf(env),
         partitions: Number(env.PARTITIONS ?? 16),
       };
     },

@@ -31,7 +31,8 @@ Fault injection
 Real chains (no devnet is started)
   --l1-rpc <url[,url…]>      L1 JSON-RPC URLs (fallback order)
   --l2-rpc <url[,url…]>      L2 JSON-RPC URLs
-  --inbox <address>          the rollup inbox on L1
+  --network <mainnet|hoodi>  the network preset: every fork's contracts and the Shasta activation
+  --inbox <address>          or a Pacaya-only rollup inbox on L1
   --inbox-wrapper <address>  the forced-inclusion wrapper on L1 (optional)
   --l1-from <n>, --l2-from <n>  first blocks to ingest (default head − 50)
   --confirmations <n>        blocks held back from the head (default 2)
@@ -70,6 +71,7 @@ const OPTIONS = {
   "l1-rpc": { type: "string" },
   "l2-rpc": { type: "string" },
   inbox: { type: "string" },
+  network: { type: "string" },
   "inbox-wrapper": { type: "string" },
   "l1-from": { type: "string" },
   "l2-from": { type: "string" },
@@ -135,8 +137,14 @@ function parseOptions(argv: string[]): StartOptions | "help" {
   const l1Rpc = urls("l1-rpc");
   const l2Rpc = urls("l2-rpc");
   const inbox = address("inbox");
-  const realChain = [l1Rpc, l2Rpc, inbox].filter((x) => x !== undefined).length;
-  if (realChain > 0 && realChain < 3) throw new UsageError("--l1-rpc, --l2-rpc and --inbox go together");
+  const network = str("network");
+  if (network !== undefined && network !== "mainnet" && network !== "hoodi")
+    throw new UsageError(`--network: "${network}" is not mainnet or hoodi`);
+  if (network !== undefined && inbox !== undefined)
+    throw new UsageError("--network names the inboxes: give --network or --inbox, not both");
+  const realChain = [l1Rpc, l2Rpc, inbox ?? network].filter((x) => x !== undefined).length;
+  if (realChain > 0 && realChain < 3)
+    throw new UsageError("--l1-rpc, --l2-rpc and --network (or --inbox) go together");
   const devnetOnly = [
     "blocks",
     "seed",
@@ -209,7 +217,8 @@ function parseOptions(argv: string[]): StartOptions | "help" {
           rpc: {
             l1Urls: l1Rpc as string[],
             l2Urls: l2Rpc as string[],
-            inbox: inbox as Address,
+            ...defined("inbox", inbox as Address | undefined),
+            ...defined("network", network as "mainnet" | "hoodi" | undefined),
             ...defined("inboxWrapper", address("inbox-wrapper")),
             ...defined("l1From", int("l1-from")),
             ...defined("l2From", int("l2-from")),

@@ -15,6 +15,7 @@ export interface DevnetArtifacts {
   readonly solcVersion: string;
   readonly inbox: CompiledContract;
   readonly wrapper: CompiledContract;
+  readonly shastaInbox: CompiledContract;
 }
 
 export interface CompileDevnetContractsParameters {
@@ -123,5 +124,6 @@ async function compile(sources: Record<string, string>): Promise<DevnetArtifacts
     solcVersion: SOLC_VERSION,
     inbox: pick("DevnetInbox.sol", "DevnetInbox"),
     wrapper: pick("DevnetInboxWrapper.sol", "DevnetInboxWrapper"),
+    shastaInbox: pick("DevnetShastaInbox.sol", "DevnetShastaInbox"),
   };
 }

@@ -2,10 +2,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 import {
   type Address,
   concatHex,
+  createTestClient,
   encodeDeployData,
   encodeFunctionData,
   getContractAddress,
   type Hex,
+  http,
   keccak256,
   parseGwei,
   zeroHash,
@@ -17,6 +19,22 @@ import { createPrng } from "./createPrng.js";
 import { DevnetError } from "./DevnetError.js";
 import { devnetInboxAbi, devnetInboxWrapperAbi } from "./devnetAbi.js";
 import { type DevnetKnobs, type ResolvedDevnetKnobs, resolveDevnetKnobs } from "./devnetKnobs.js";
+import { devnetShastaInboxAbi } from "./devnetShastaAbi.js";
+import {
+  anchorTx,
+  createShastaForkState,
+  DEVNET_L2_ANCHOR,
+  DEVNET_SHASTA_CONSTRUCTOR,
+  initialDeposits,
+  L2_SETUP,
+  nextL2ProposalId,
+  recordShastaL2Block,
+  type ShastaForkState,
+  type ShastaHost,
+  type ShastaStats,
+  shastaBusy,
+  shastaTickTxs,
+} from "./shastaFork.js";
 
 /*
  * The story the driver tells, and the choices that keep it consistent:
@@ -56,6 +74,12 @@ export interface DevnetAddresses {
   readonly deployedInL1Block: number;
   /** First L2 block a batch covers (the L2 head at deployment + 1). */
   readonly firstL2BlockId: number;
+  /** The Shasta inbox (deployed with the others) and the L1/L2 time Shasta activates at; absent when it never does. */
+  readonly shasta?: { readonly inbox: Address; readonly activationTimestamp: number };
+  /** The L2 anchor proxy Shasta blocks' first transaction calls. */
+  readonly l2Anchor: Address;
+  readonly l1ChainId: number;
+  readonly l2ChainId: number;
 }
 
 export interface DevnetRunParameters {
@@ -89,6 +113,8 @@ export interface DevnetStats {
   readonly orphanedBlocks: { readonly l1: number; readonly l2: number };
   /** Transactions mined again, same hash, in a replacement block after a reorg. */
   readonly reincludedTxs: { readonly l1: number; readonly l2: number };
+  /** The Shasta side (zeros until activation; absent when Shasta never activates). */
+  readonly shasta?: Readonly<ShastaStats>;
 }
 
 /** A reorg the driver injected, as a watcher of the chain should come to see it. */
@@ -112,6 +138,8 @@ export interface Devnet {
   readonly stats: DevnetStats;
   /** Every reorg injected so far, oldest first. */
   readonly reorgs: readonly InjectedReorg[];
+  /** The 7-byte extraData of a Shasta L2 block (by hash), which the node cannot set itself (extraDataProxy.ts). */
+  extraDataOf(blockHash: string): Hex | undefined;
   /** Takes control of both nodes' mining and deploys the inbox and wrapper on L1. Idempotent. */
   deploy(): Promise<DevnetAddresses>;
   /** Mines one new canonical L2 block, preceded by any L1 blocks due before it and by any reorg drawn. */
@@ -162,6 +190,8 @@ interface Chain {
 
 interface L2Block extends MinedBlock {
   readonly sequencer: number;
+  /** Shasta blocks: the proposal their extraData names. */
+  readonly proposalId?: number;
 }
 
 interface PendingBatch {
@@ -198,6 +228,9 @@ interface DevnetState {
   nextBatchId: number;
   targetBatchSize: number;
   settling: boolean;
+  /** The Shasta side, from deployment (undefined when it never activates). */
+  shasta: ShastaForkState | undefined;
+  readonly l2Url: string;
   readonly stats: MutableDevnetStats;
   readonly reorgs: InjectedReorg[];
 }
@@ -263,6 +296,7 @@ export function createDevnet(parameters: CreateDevnetParameters): Devnet {
     get reorgs() {
       return [...s.reorgs];
     },
+    extraDataOf: (hash) => s.shasta?.extraData.get(hash.toLowerCase()),
     deploy: () => exclusive(() => deployDevnet(s)),
     step,
     run,
@@ -300,6 +334,8 @@ function createDevnetState(parameters: CreateDevnetParameters): DevnetState {
     nextBatchId: 1,
     targetBatchSize: rng.int(knobs.batchSize),
     settling: false,
+    shasta: undefined,
+    l2Url: parameters.l2Url,
     stats: {
       l1Blocks: 0,
       l2Blocks: 0,
@@ -312,6 +348,7 @@ function createDevnetState(parameters: CreateDevnetParameters): DevnetState {
       reorgs: { l1: { total: 0, byDepth: {} }, l2: { total: 0, byDepth: {} } },
       orphanedBlocks: { l1: 0, l2: 0 },
       reincludedTxs: { l1: 0, l2: 0 },
+      shasta: undefined,
     },
     reorgs: [],
   };
@@ -385,10 +422,12 @@ async function mineL2(
   timestamp: number,
   sequencer: number,
   rawTxs: readonly Hex[],
+  proposalId?: number,
 ): Promise<L2Block> {
   const block = await s.l2.miner.mine({ timestamp, coinbase: sequencerAddress(sequencer), rawTxs });
   s.l2.head = block;
-  const l2Block = { ...block, sequencer };
+  if (proposalId !== undefined && s.shasta) recordShastaL2Block(s.shasta, block, proposalId);
+  const l2Block = proposalId === undefined ? { ...block, sequencer } : { ...block, sequencer, proposalId };
   s.l2Unproposed.push(l2Block);
   return l2Block;
 }
@@ -400,7 +439,8 @@ async function reorgL2(s: DevnetState, depth: number): Promise<void> {
   for (const old of dropped) {
     // +1 s and a re-drawn coinbase: the replacement differs from the orphan at the same height.
     ts = Math.max(ts + 1, old.timestamp + 1);
-    await mineL2(s, ts, s.rng.weighted(s.knobs.sequencerWeights), old.rawTxs);
+    // A Shasta block keeps its proposal (its anchor transaction is re-included with the rest).
+    await mineL2(s, ts, s.rng.weighted(s.knobs.sequencerWeights), old.rawTxs, old.proposalId);
   }
   recordReorg(s, "l2", depth, ancestor, dropped);
 }
@@ -559,7 +599,10 @@ async function tickL1(s: DevnetState, timestamp: number): Promise<void> {
     if (depth > 0) await reorgL1(s, depth);
   }
   const raws: Hex[] = [];
-  for (let n = 0; n < MAX_PROPOSALS_PER_L1_BLOCK; n++) {
+  const forkTick = s.shasta !== undefined && !s.shasta.activated && timestamp >= s.shasta.activationTs;
+  // The Pacaya inbox takes no proposal once Shasta is in force; the activation tick proposes what is left.
+  if (forkTick && s.l2Unproposed.length > 0) raws.push(...(await proposeBatch(s, s.l2Unproposed.length)));
+  for (let n = 0; n < MAX_PROPOSALS_PER_L1_BLOCK && !s.shasta?.activated && !forkTick; n++) {
     const size = s.settling ? Math.min(s.l2Unproposed.length, s.knobs.batchSize[1]) : s.targetBatchSize;
     if (size === 0 || s.l2Unproposed.length < size) break;
     raws.push(...(await proposeBatch(s, size)));
@@ -567,7 +610,32 @@ async function tickL1(s: DevnetState, timestamp: number): Promise<void> {
   }
   raws.push(...(await proveDue(s)));
   raws.push(...(await verifyDue(s)));
-  await mineL1(s, Math.max(timestamp, s.l1.head.timestamp + 1), raws);
+  if (s.shasta) {
+    raws.push(
+      ...(await shastaTickTxs(s.shasta, shastaHost(s), {
+        unproposed: s.l2Unproposed,
+        lastPacayaBlockHash: s.l2.head.hash,
+        settling: s.settling,
+        timestamp,
+      })),
+    );
+  }
+  const block = await mineL1(s, Math.max(timestamp, s.l1.head.timestamp + 1), raws);
+  if (forkTick && s.shasta) s.shasta.stats.activatedInL1Block = block.number;
+}
+
+/** The devnet as the Shasta side sees it (shastaFork.ts). */
+function shastaHost(s: DevnetState): ShastaHost {
+  return {
+    rng: s.rng,
+    proposalSize: s.knobs.batchSize,
+    proveDelayL1Blocks: s.knobs.proveDelayL1Blocks,
+    l1Tick: s.l1Tick,
+    signL1: (from, tx) => sign(s.l1, from, tx),
+    prover: PROVER,
+    proverAddress: sequencerAddress(PROVER),
+    accountAddress: sequencerAddress,
+  };
 }
 
 async function stepOnce(s: DevnetState): Promise<void> {
@@ -581,18 +649,23 @@ async function stepOnce(s: DevnetState): Promise<void> {
   }
   if (rng.chance(knobs.l2ReorgProbability)) {
     const depth = Math.min(rng.int([1, knobs.l2ReorgMaxDepth]), s.l2Unproposed.length);
-    if (depth > 0) await reorgL2(s, depth);
+    // Replacements get later timestamps: a Pacaya block must not be pushed past the Shasta activation.
+    const crosses = s.shasta !== undefined && !s.shasta.activated && ts + depth >= s.shasta.activationTs;
+    if (depth > 0 && !crosses) await reorgL2(s, depth);
   }
   const sequencer = rng.weighted(knobs.sequencerWeights);
   const count = rng.int(knobs.txPerBlock);
   const raws: Hex[] = [];
+  // Past the activation every L2 block is a Shasta block: the anchor first, its proposal in extraData.
+  const proposalId = s.shasta?.activated ? nextL2ProposalId(s.shasta, shastaHost(s)) : undefined;
+  if (s.shasta && proposalId !== undefined) raws.push(await anchorTx(s.shasta, s.l2, s.l1.head));
   for (let i = 0; i < count; i++) {
     const from = rng.int([0, DEV_ACCOUNT_COUNT - 1]);
     const to = getDevAccounts()[rng.int([0, DEV_ACCOUNT_COUNT - 1])]?.address;
     const value = BigInt(rng.int([1, 1_000_000])) * 1_000_000_000n;
     raws.push(await sign(s.l2, from, { to, value, gas: 21_000n }));
   }
-  const block = await mineL2(s, Math.max(ts, s.l2.head.timestamp + 1), sequencer, raws);
+  const block = await mineL2(s, Math.max(ts, s.l2.head.timestamp + 1), sequencer, raws, proposalId);
   s.stats.l2Txs += count;
   s.nextL2Ts = block.timestamp + knobs.l2BlockTimeSec;
 }
@@ -602,6 +675,7 @@ function refreshCounts(s: DevnetState): void {
   if (!a) return;
   s.stats.l1Blocks = s.l1.head.number - a.deployedInL1Block;
   s.stats.l2Blocks = s.l2.head.number - (a.firstL2BlockId - 1);
+  if (s.shasta) s.stats.shasta = { ...s.shasta.stats };
 }
 
 /** Takes control of both nodes' mining and deploys the inbox and wrapper on L1, once. */
@@ -631,13 +705,58 @@ async function deployDevnet(s: DevnetState): Promise<DevnetAddresses> {
   });
   const wrapper = getContractAddress({ from: deployer, nonce: BigInt(l1.nonces[DEPLOYER] ?? 0) });
   const wrapperTx = await sign(l1, DEPLOYER, { data: artifacts.wrapper.bytecode, gas: 1_000_000n });
-  const block = await l1.miner.mine({ timestamp: clock, rawTxs: [inboxTx, wrapperTx], requireSuccess: true });
+  const shasta = await deployShasta(s, artifacts.shastaInbox.bytecode, clock);
+  const block = await l1.miner.mine({
+    timestamp: clock,
+    rawTxs: [inboxTx, wrapperTx, ...shasta.rawTxs],
+    requireSuccess: true,
+  });
   l1.head = block;
-  s.addresses = { inbox, wrapper, deployedInL1Block: block.number, firstL2BlockId: l2.head.number + 1 };
+  s.addresses = {
+    inbox,
+    wrapper,
+    deployedInL1Block: block.number,
+    firstL2BlockId: l2.head.number + 1,
+    ...(s.shasta ? { shasta: { inbox: s.shasta.inbox, activationTimestamp: s.shasta.activationTs } } : {}),
+    l2Anchor: DEVNET_L2_ANCHOR,
+    l1ChainId: l1.chainId,
+    l2ChainId: l2.chainId,
+  };
   s.stats.lastProposedL2BlockId = l2.head.number;
   s.nextL1Ts = clock + knobs.l1BlockTimeSec;
   s.nextL2Ts = clock + knobs.l2BlockTimeSec;
   return s.addresses;
+}
+
+/**
+ * The Shasta inbox's deployment and the sequencers' first bond deposits (in the deployment block:
+ * the inbox takes deposits before activation), and on the L2 the anchor's code and the golden-touch
+ * account's funds. Activation is on the L1 block grid, `shastaActivationDelaySec` after deployment.
+ */
+async function deployShasta(s: DevnetState, bytecode: Hex, clock: number): Promise<{ rawTxs: Hex[] }> {
+  const delay = s.knobs.shastaActivationDelaySec;
+  if (delay === 0) return { rawTxs: [] };
+  const step = s.knobs.l1BlockTimeSec;
+  const deployer = getDevAccounts()[DEPLOYER]?.address as Address;
+  const inbox = getContractAddress({ from: deployer, nonce: BigInt(s.l1.nonces[DEPLOYER] ?? 0) });
+  const deployTx = await sign(s.l1, DEPLOYER, {
+    data: encodeDeployData({
+      abi: devnetShastaInboxAbi,
+      bytecode,
+      args: [DEVNET_SHASTA_CONSTRUCTOR.basefeeSharingPctg, DEVNET_SHASTA_CONSTRUCTOR.withdrawalDelay],
+    }),
+    gas: 3_000_000n,
+  });
+  s.shasta = createShastaForkState({
+    inbox,
+    activationTs: clock + Math.ceil(delay / step) * step,
+    firstSize: s.rng.int(s.knobs.batchSize),
+  });
+  const deposits = await initialDeposits(s.shasta, shastaHost(s), s.knobs.sequencers);
+  const l2 = createTestClient({ mode: "anvil", transport: http(s.l2Url, { retryCount: 0 }) });
+  await l2.setBalance({ address: L2_SETUP.goldenTouch, value: BigInt(L2_SETUP.funds) });
+  await l2.setCode({ address: DEVNET_L2_ANCHOR, bytecode: L2_SETUP.anchorCode });
+  return { rawTxs: [deployTx, ...deposits] };
 }
 
 /** L1 blocks only, no reorgs, until every L2 block is proposed and every batch proved and verified. */
@@ -645,7 +764,7 @@ async function settleDevnet(s: DevnetState): Promise<void> {
   requireDeployed(s);
   s.settling = true;
   try {
-    while (s.l2Unproposed.length > 0 || s.pending.length > 0) {
+    while (s.l2Unproposed.length > 0 || s.pending.length > 0 || shastaBusy(s.shasta, s.l2Unproposed)) {
       await tickL1(s, s.nextL1Ts);
       s.nextL1Ts += s.knobs.l1BlockTimeSec;
     }

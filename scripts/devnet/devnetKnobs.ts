@@ -31,6 +31,11 @@ export interface DevnetKnobs {
   readonly l1ReorgMaxDepth: number;
   /** Wall-clock milliseconds per L2 block in `run()`; 0 runs as fast as the nodes allow. @default 150 */
   readonly pacingMsPerL2Block: number;
+  /**
+   * Chain seconds after the deployment at which Shasta activates (rounded up to an L1 block): Pacaya
+   * before, Shasta after (scripts/devnet/shastaFork.ts). 0 never activates it. @default 300
+   */
+  readonly shastaActivationDelaySec: number;
 }
 
 export const DEFAULT_DEVNET_KNOBS: DevnetKnobs = Object.freeze<DevnetKnobs>({
@@ -47,6 +52,7 @@ export const DEFAULT_DEVNET_KNOBS: DevnetKnobs = Object.freeze<DevnetKnobs>({
   l1ReorgProbability: 0.03,
   l1ReorgMaxDepth: 2,
   pacingMsPerL2Block: 150,
+  shastaActivationDelaySec: 300,
 });
 
 /** Dev accounts 0…4 are sequencers; 5 proves and verifies, 9 deploys (see createDevnet). */
@@ -86,6 +92,7 @@ export function resolveDevnetKnobs(overrides: Partial<DevnetKnobs> = {}): Resolv
   int("l2ReorgMaxDepth", k.l2ReorgMaxDepth, 1, 64);
   probability("l1ReorgProbability", k.l1ReorgProbability);
   int("l1ReorgMaxDepth", k.l1ReorgMaxDepth, 1, 64);
+  int("shastaActivationDelaySec", k.shastaActivationDelaySec, 0);
   if (!(k.pacingMsPerL2Block >= 0))
     problems.push(`pacingMsPerL2Block must be >= 0, got ${k.pacingMsPerL2Block}`);
   if (problems.length > 0) throw new ConfigError("devnet knobs", problems.join("; "));

@@ -12,6 +12,7 @@ import { sqsJsonClientLike } from "../../lambdas/shared/awsSqsFromSdk.js";
 import { TidemarkError } from "../../lambdas/shared/errors.js";
 import type { Chain } from "../../lambdas/shared/events.js";
 import { backoffDelay } from "../../lambdas/shared/retry.js";
+import type { TaikoNetwork } from "../../lambdas/shared/taiko/networks.js";
 
 /** Where an operator's re-read of the chain reads and publishes: shared by backfill and repair. */
 export interface ChainRereadTarget {
@@ -26,6 +27,8 @@ export interface ChainRereadTarget {
   readonly stateTable: string;
   /** Inbox contracts (L1 only; ignored for L2). */
   readonly inboxAddresses: readonly Hex[];
+  /** The network preset: the Shasta inbox among the addresses, and the L2 blocks that name their proposal. */
+  readonly network?: TaikoNetwork;
 }
 
 export interface BackfillRangeParameters extends ChainRereadTarget {
@@ -195,8 +198,9 @@ function backfillConfig(p: BackfillRangeParameters): IngestorConfig {
     dlqUrl: p.dlqUrl,
     stateTable: p.stateTable,
     rpc: { kind: "urls", urls: { l1: [], l2: [] } },
-    inboxAddress: p.inboxAddresses[0],
-    inboxWrapperAddress: p.inboxAddresses[1],
+    ...(p.network ? { network: p.network } : {}),
+    inboxAddress: p.network ? undefined : p.inboxAddresses[0],
+    inboxWrapperAddress: p.network ? undefined : p.inboxAddresses[1],
     startBlock: { l1: p.from, l2: p.from },
     partitions: p.partitions ?? 16,
     publishLanes: p.publishLanes ?? DEFAULT_PUBLISH_LANES,

@@ -19,10 +19,12 @@ import type { Chain } from "../../lambdas/shared/events.js";
 import { type FaultInjector, isInjectedCrash } from "../../lambdas/shared/faultPoints.js";
 import { MessageAttribute } from "../../lambdas/shared/messageAttributes.js";
 import { ServiceName } from "../../lambdas/shared/serviceNames.js";
+import type { TaikoNetwork } from "../../lambdas/shared/taiko/networks.js";
 import type { Sink } from "../../lambdas/sink/Sink.js";
 import type { SqlQueryable } from "../../lambdas/sink/SqlQueryable.js";
 import { createDevnet, type Devnet } from "../devnet/createDevnet.js";
 import type { DevnetKnobs } from "../devnet/devnetKnobs.js";
+import { startExtraDataProxy } from "../devnet/extraDataProxy.js";
 import {
   type BatchOutcome,
   createEventSourcePoller,
@@ -33,6 +35,7 @@ import { localAwsConfig } from "../local/localAwsConfig.js";
 import { type LocalParts, startLocalParts } from "../local/localParts.js";
 import { CountingMetrics } from "./countingMetrics.js";
 import { lambdaContext } from "./lambdaContext.js";
+import { devnetNetworkEnv, ingestorNetworkOf, rpcNetworkEnv } from "./networkEnv.js";
 import { type ClickHouseTarget, openLocalSink } from "./openLocalSink.js";
 import { type VerifyReport, verifyAgainstChain } from "./verifyAgainstChain.js";
 
@@ -42,8 +45,10 @@ export type { ClickHouseTarget };
 export interface RpcTarget {
   readonly l1Urls: readonly string[];
   readonly l2Urls: readonly string[];
-  readonly inbox: Address;
+  readonly inbox?: Address;
   readonly inboxWrapper?: Address;
+  /** A network preset (mainnet, hoodi) instead of `inbox`: every fork's contracts and the Shasta activation. */
+  readonly network?: "mainnet" | "hoodi";
   /** First block to ingest. @default head − 50 */
   readonly l1From?: number;
   readonly l2From?: number;
@@ -125,7 +130,9 @@ export interface LocalPipeline {
   readonly parts: LocalParts;
   /** Absent when watching real chains. */
   readonly devnet: Devnet | undefined;
-  readonly addresses: { readonly inbox: Address; readonly wrapper: Address | undefined };
+  /** The network the handlers watch (undefined for a Pacaya-only inbox given by address) and its contracts. */
+  readonly network: TaikoNetwork | undefined;
+  readonly inboxAddresses: readonly Address[];
   /** The first block ingested per chain. */
   readonly from: Readonly<Record<Chain, number>>;
   /** The nodes themselves (not the hooks' proxies), for verification. */
@@ -194,13 +201,14 @@ export async function createLocalPipeline(options: CreateLocalPipelineOptions = 
     for (const step of cleanup.splice(0)) await step().catch(() => undefined);
   };
   try {
-    const chains = await startChains(parts as unknown as LocalParts, options);
+    const chains = await startChains(parts as unknown as LocalParts, options, cleanup);
     const rpcUrls = (await hooks.rpcUrls?.(chains.nodeUrls)) ?? chains.rpcUrls;
     const sink = await openLocalSink(
       { clickhouse: options.clickhouse, duckdbPath: parts.duckdbPath },
       cleanup,
     );
     const env = handlerEnv({ parts, chains, rpcUrls, sinkEnv: sink.env, timing, options });
+    const watched = ingestorNetworkOf(env);
     const clients = {
       sqs: new SQSClient(localAwsConfig(parts.sqs.endpoint)),
       ddb: new DynamoDBClient(localAwsConfig(parts.dynamodb.endpoint)),
@@ -230,7 +238,8 @@ export async function createLocalPipeline(options: CreateLocalPipelineOptions = 
     return {
       parts: parts as unknown as LocalParts,
       devnet: chains.devnet,
-      addresses: chains.addresses,
+      network: watched.network,
+      inboxAddresses: watched.inboxAddresses,
       from: chains.from,
       nodeUrls: chains.nodeUrls,
       env,
@@ -253,9 +262,8 @@ export async function createLocalPipeline(options: CreateLocalPipelineOptions = 
         verifyAgainstChain({
           l1Url: chains.nodeUrls.l1,
           l2Url: chains.nodeUrls.l2,
-          inboxAddresses: chains.addresses.wrapper
-            ? [chains.addresses.inbox, chains.addresses.wrapper]
-            : [chains.addresses.inbox],
+          inboxAddresses: watched.inboxAddresses,
+          network: watched.network,
           l1Range: { from: chains.from.l1, to: ingest.state.next.l1 - 1 },
           l2Range: { from: chains.from.l2, to: ingest.state.next.l2 - 1 },
           query: (sql) => sink.sink.query(sql),
@@ -270,14 +278,19 @@ export async function createLocalPipeline(options: CreateLocalPipelineOptions = 
 
 interface Chains {
   readonly devnet: Devnet | undefined;
-  readonly addresses: { readonly inbox: Address; readonly wrapper: Address | undefined };
+  /** The handlers' network settings (TAIKO_NETWORK and, for the devnet, the custom network it deployed). */
+  readonly networkEnv: Readonly<Record<string, string>>;
   readonly from: Record<Chain, number>;
   readonly nodeUrls: Record<Chain, string>;
   readonly rpcUrls: Record<Chain, string[]>;
 }
 
 /** Step 1: the devnet deployed on the local nodes, or the real chains and where to start on them. */
-async function startChains(parts: LocalParts, options: CreateLocalPipelineOptions): Promise<Chains> {
+async function startChains(
+  parts: LocalParts,
+  options: CreateLocalPipelineOptions,
+  cleanup: Cleanup,
+): Promise<Chains> {
   if (options.rpc) {
     const rpc = options.rpc;
     const head = async (url: string) =>
@@ -286,13 +299,13 @@ async function startChains(parts: LocalParts, options: CreateLocalPipelineOption
     const nodeUrls = { l1: rpc.l1Urls[0] as string, l2: rpc.l2Urls[0] as string };
     return {
       devnet: undefined,
-      addresses: { inbox: rpc.inbox, wrapper: rpc.inboxWrapper },
       from: {
         l1: rpc.l1From ?? Math.max(0, (await head(nodeUrls.l1)) - back),
         l2: rpc.l2From ?? Math.max(0, (await head(nodeUrls.l2)) - back),
       },
       nodeUrls,
       rpcUrls: { l1: [...rpc.l1Urls], l2: [...rpc.l2Urls] },
+      networkEnv: rpcNetworkEnv(rpc),
     };
   }
   const nodeUrls = { l1: must(parts.l1, "l1").url, l2: must(parts.l2, "l2").url };
@@ -303,12 +316,16 @@ async function startChains(parts: LocalParts, options: CreateLocalPipelineOption
     knobs: options.devnet?.knobs,
   });
   const addresses = await devnet.deploy();
+  // Everyone but the devnet reads the L2 through the proxy that gives Shasta blocks their extraData.
+  const proxy = await startExtraDataProxy({ target: nodeUrls.l2, extraDataOf: devnet.extraDataOf });
+  cleanup.unshift(() => proxy.stop());
+  const served = { l1: nodeUrls.l1, l2: proxy.url };
   return {
     devnet,
-    addresses: { inbox: addresses.inbox, wrapper: addresses.wrapper },
     from: { l1: 0, l2: 0 },
-    nodeUrls,
-    rpcUrls: { l1: [nodeUrls.l1], l2: [nodeUrls.l2] },
+    nodeUrls: served,
+    rpcUrls: { l1: [served.l1], l2: [served.l2] },
+    networkEnv: devnetNetworkEnv(addresses),
   };
 }
 
@@ -328,8 +345,7 @@ function handlerEnv(p: {
     DLQ_ARN: p.parts.resources.dlqArn,
     L1_RPC_URLS: p.rpcUrls.l1.join(","),
     L2_RPC_URLS: p.rpcUrls.l2.join(","),
-    INBOX_ADDRESS: chains.addresses.inbox,
-    ...(chains.addresses.wrapper ? { INBOX_WRAPPER_ADDRESS: chains.addresses.wrapper } : {}),
+    ...chains.networkEnv,
     L1_START_BLOCK: String(chains.from.l1),
     L2_START_BLOCK: String(chains.from.l2),
     PARTITIONS: String(options.partitions ?? 16),

@@ -75,6 +75,14 @@ export function renderReport(r: LocalPipelineResult): string {
     out.push(
       `  devnet: ${d.l2Blocks} L2 blocks, ${d.l1Blocks} L1 blocks, ${d.batchesProposed} batches proposed / ${d.batchesProved} proved / ${d.batchesVerified} verified, ${d.forcedInclusions} forced inclusions; reorgs injected L1 ${d.reorgs.l1.total}, L2 ${d.reorgs.l2.total}; ${d.reincludedTxs.l1} L1 txs re-included in another block`,
     );
+    const sh = d.shasta;
+    if (sh) {
+      out.push(
+        sh.activatedInL1Block === undefined
+          ? "  Shasta: not activated during the run"
+          : `  Shasta: activated in L1 block ${sh.activatedInL1Block}; ${sh.shastaL2Blocks} Shasta L2 blocks, ${sh.proposals} proposals, ${sh.proofs} aggregated proofs, forced inclusions ${sh.forcedInclusionsSaved} saved / ${sh.forcedInclusionsIncluded} included, ${sh.bondEvents} bond events`,
+      );
+    }
   }
 
   const m = r.metrics;
@@ -89,6 +97,16 @@ export function renderReport(r: LocalPipelineResult): string {
     `  sequencers: ${m.sequencers.map((s) => `${s.sequencer} ${s.blocks} (${(s.share * 100).toFixed(1)} %)`).join(", ") || "—"}`,
     `  reorgs: ${m.reorgs.map((x) => `${x.chain.toUpperCase()} ${x.count}${x.maxDepth === null ? "" : ` (max depth ${x.maxDepth})`}`).join(", ")}; forced inclusions ${m.forcedInclusions}`,
   );
+  const sm = r.shastaMetrics;
+  if (sm) {
+    out.push(
+      `  Shasta time to finality ${dur(sm.timeToFinality)}`,
+      `  Shasta proposal cadence ${dur(sm.proposalCadence)}`,
+      `  Shasta provers: ${sm.provers.map((p) => `${p.prover} ${p.proofs} proofs, ${p.proposalsFinalized} proposals finalized`).join("; ") || "—"}`,
+      `  Shasta forced inclusions: ${sm.forcedInclusions.saved} saved, ${sm.forcedInclusions.included} included, ${sm.forcedInclusions.voided} voided`,
+      `  Shasta liveness bonds: ${sm.bonds.settlements} settled (${sm.bonds.slashedSettlements} slashed), bond ${sm.bonds.livenessBondGwei} gwei, credited ${sm.bonds.creditedGwei}, slashed ${sm.bonds.slashedGwei}`,
+    );
+  }
 
   out.push(
     "",

@@ -11,6 +11,7 @@ import { setConsumers } from "../ops/processorConsumers.js";
 import { readDlq } from "../ops/readDlq.js";
 import { redriveDlqInRounds } from "../ops/redriveDlqInRounds.js";
 import { verifySink } from "../ops/verifySink.js";
+import { ingestorNetworkOf } from "./networkEnv.js";
 import { POISON_BODIES, sendPoison } from "./sendPoison.js";
 import { startLocalStack } from "./startLocalStack.js";
 
@@ -133,7 +134,7 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillResult>
       sink: stack.sink,
       l1Url: stack.env.L1_RPC_URLS as string,
       l2Url: stack.env.L2_RPC_URLS as string,
-      inboxAddresses: [stack.env.INBOX_ADDRESS, stack.env.INBOX_WRAPPER_ADDRESS] as Hex[],
+      inboxAddresses: ingestorNetworkOf(stack.env).inboxAddresses,
     });
     record(
       "sink matches the chain",

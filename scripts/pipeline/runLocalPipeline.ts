@@ -6,6 +6,7 @@ import type { ServedApi } from "../../lambdas/api/serveLocal.js";
 import type { IngestSettings } from "../../lambdas/ingestApi/ingestSettings.js";
 import type { ObjectStore } from "../../lambdas/ingestApi/objectStore.js";
 import { type ChainMetrics, computeChainMetrics } from "../../lambdas/queries/chainMetrics.js";
+import { computeShastaMetrics, type ShastaMetrics } from "../../lambdas/queries/shastaMetrics.js";
 import { INGEST_TABLE } from "../../lambdas/shared/environment.js";
 import { ProcessorMetric } from "../../lambdas/shared/metricNames.js";
 import type { SqlQueryable } from "../../lambdas/sink/SqlQueryable.js";
@@ -111,6 +112,8 @@ export interface LocalPipelineResult {
   readonly problems: readonly string[];
   readonly verification: VerifyReport;
   readonly metrics: ChainMetrics;
+  /** The Shasta metrics (lambdas/queries/shastaMetrics.ts), when the network has the fork. */
+  readonly shastaMetrics: ShastaMetrics | undefined;
   readonly devnet: DevnetStats | undefined;
   readonly counters: {
     readonly ingestorInvocations: number;
@@ -323,6 +326,9 @@ async function verifyRun(
   const verification = await pipeline.verify();
   const dlq = await readDlq(pipeline.harness.sqs, pipeline.dlqUrl);
   const metrics = await computeChainMetrics(pipeline.sink);
+  const shastaMetrics = pipeline.network?.forks.some((f) => f.decoder === "shasta")
+    ? await computeShastaMetrics(pipeline.sink)
+    : undefined;
   run.mark("verify", tVerify);
   run.mark("total", run.t0);
   const m = pipeline.processorMetrics;
@@ -360,6 +366,7 @@ async function verifyRun(
     problems,
     verification,
     metrics,
+    shastaMetrics,
     devnet: pipeline.devnet?.stats,
     counters,
     dlq: { count: dlq.entries.length, byErrorType: countByErrorType(dlq.entries) },

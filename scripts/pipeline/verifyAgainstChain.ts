@@ -9,7 +9,9 @@ import {
 } from "viem";
 import type { Chain } from "../../lambdas/shared/events.js";
 import { inboxAbi } from "../../lambdas/shared/inboxAbi.js";
+import type { TaikoNetwork } from "../../lambdas/shared/taiko/networks.js";
 import { CURRENT_ORPHANS_VIEW } from "../../lambdas/sink/canonicalViews.js";
+import { verifyShastaTables } from "./verifyShastaTables.js";
 
 /**
  * Checks the sink against the chain itself, read back over RPC. Deliberately
@@ -22,6 +24,8 @@ export interface VerifyParameters {
   readonly l1Url: string;
   readonly l2Url: string;
   readonly inboxAddresses: readonly Address[];
+  /** With a Shasta fork: its tables are checked too (verifyShastaTables.ts). */
+  readonly network?: TaikoNetwork;
   /** Inclusive ranges to check; the sink must hold exactly the canonical chain inside them. */
   readonly l1Range: { from: number; to: number };
   readonly l2Range: { from: number; to: number };
@@ -72,6 +76,8 @@ export async function verifyAgainstChain(p: VerifyParameters): Promise<VerifyRep
     tables.push(await checkKeyed(p.query, table, expected, p.l1Range));
   }
   tables.push(await checkBatchBlocks(p.query, expectedInbox.batches, logs as Log[], p.l1Range));
+  if (p.network)
+    tables.push(...(await verifyShastaTables({ ...p, network: p.network, l2, logs: logs as Log[] })));
 
   const orphans = {
     l1: await checkOrphans(p.query, "l1", "l1_head_events", "l1_block_number", l1Hashes, p.l1Range),
@@ -99,7 +105,7 @@ async function canonicalHashes(
   return new Map(blocks.map((b) => [Number(b.number), b.hash as Hex]));
 }
 
-interface ExpectedRow {
+export interface ExpectedRow {
   readonly key: string;
   readonly l1BlockHash: string;
 }
@@ -168,7 +174,7 @@ async function checkHeaders(
   return { table, sinkRows: rows.length, expected: chain.size, missing, unexpected, duplicates };
 }
 
-async function checkKeyed(
+export async function checkKeyed(
   query: QueryFn,
   table: string,
   expected: readonly ExpectedRow[],
@@ -208,7 +214,11 @@ async function checkBatchBlocks(
   );
 }
 
-function compareSets(table: string, expected: readonly string[], actual: readonly string[]): TableCheck {
+export function compareSets(
+  table: string,
+  expected: readonly string[],
+  actual: readonly string[],
+): TableCheck {
   const want = new Set(expected);
   const counts = new Map<string, number>();
   for (const a of actual) counts.set(a, (counts.get(a) ?? 0) + 1);

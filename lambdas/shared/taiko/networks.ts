@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { IngestorEnv } from "../environment.js";
 import { ConfigError } from "../errors.js";
 
 /**
@@ -164,7 +165,7 @@ export function devnetNetwork(parameters: DevnetNetworkParameters): TaikoNetwork
 
 /** Every setting a custom network reads, in one place (the ingestor, CDK and scripts import these names). */
 export const NETWORK_SETTINGS = {
-  network: "TAIKO_NETWORK",
+  network: IngestorEnv.Network,
   l1ChainId: "L1_CHAIN_ID",
   l2ChainId: "L2_CHAIN_ID",
   l2Anchor: "L2_ANCHOR_ADDRESS",

@@ -56,7 +56,7 @@ export const backfillCommand: Command = {
     if (urls.length === 0) throw new TargetError(`no ${chain} RPC URL (set ${chain.toUpperCase()}_RPC_URLS)`);
     const settings = await target.ingestorSettings();
     if (chain === "l1" && settings.inboxAddresses.length === 0) {
-      throw new TargetError("no inbox address for L1 (set INBOX_ADDRESS)");
+      throw new TargetError("no inbox address for L1 (set TAIKO_NETWORK or INBOX_ADDRESS)");
     }
     const json = values.json === true;
     const bar = createProgressBar({
@@ -77,6 +77,7 @@ export const backfillCommand: Command = {
       dlqUrl: target.dlqUrl,
       stateTable: target.stateTable,
       inboxAddresses: settings.inboxAddresses,
+      ...(settings.network ? { network: settings.network } : {}),
       partitions: settings.partitions,
       blocksPerRange,
       signal: io.signal,

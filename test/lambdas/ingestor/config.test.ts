@@ -46,6 +46,16 @@ describe("loadIngestorConfig", () => {
     });
   });
 
+  it("reads the network preset from TAIKO_NETWORK, with no single inbox beside it", () => {
+    // Act
+    const config = loadIngestorConfig({ ...base, INBOX_ADDRESS: undefined, TAIKO_NETWORK: "hoodi" });
+
+    // Assess
+    expect(config.network?.name).toBe("hoodi");
+    expect(config.network?.forks.map((f) => f.fork)).toEqual(["pacaya", "shasta", "unzen"]);
+    expect(config.inboxAddress).toBeUndefined();
+  });
+
   it.each([
     ["QUEUE_URL", { QUEUE_URL: undefined }],
     ["QUEUE_URL", { QUEUE_URL: "tidemark-events.fifo" }],
@@ -62,7 +72,21 @@ describe("loadIngestorConfig", () => {
     ["CHAINS", { CHAINS: "l1,l3" }],
     ["L1_RPC_URLS", { L1_RPC_URLS: "ws://127.0.0.1:8545" }],
     ["L2_RPC_URLS", { L2_RPC_URLS: "" }],
-    ["INBOX_ADDRESS", { INBOX_ADDRESS: undefined }],
+    ["TAIKO_NETWORK", { INBOX_ADDRESS: undefined }],
+    ["TAIKO_NETWORK", { INBOX_ADDRESS: undefined, TAIKO_NETWORK: "mainet" }],
+    ["INBOX_ADDRESS", { TAIKO_NETWORK: "hoodi" }],
+    [
+      "SHASTA_ACTIVATION_TIMESTAMP",
+      {
+        INBOX_ADDRESS: undefined,
+        TAIKO_NETWORK: "custom",
+        L1_CHAIN_ID: "1",
+        L2_CHAIN_ID: "167000",
+        L2_ANCHOR_ADDRESS: "0x1670000000000000000000000000000000010001",
+        PACAYA_INBOX_ADDRESS: "0x06a9Ab27c7e2255df1815E6CC0168d7755Feb19a",
+        SHASTA_INBOX_ADDRESS: "0x6f21C543a4aF5189eBdb0723827577e1EF57ef1f",
+      },
+    ],
     ["INBOX_WRAPPER_ADDRESS", { INBOX_WRAPPER_ADDRESS: "0x1234" }],
     ["RPC_URLS_SECRET_ID", { RPC_URLS_SECRET_ID: "tidemark/rpc" }],
   ])("names %s when it is missing or bad", (setting, override) => {
