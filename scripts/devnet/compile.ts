@@ -43,6 +43,13 @@ const SETTINGS = {
 
 const memoryCache = new Map<string, Promise<DevnetArtifacts>>();
 
+/** The artifacts compile() returns: [field, file, contract]. */
+const PICKED = [
+  ["inbox", "DevnetInbox.sol", "DevnetInbox"],
+  ["wrapper", "DevnetInboxWrapper.sol", "DevnetInboxWrapper"],
+  ["shastaInbox", "DevnetShastaInbox.sol", "DevnetShastaInbox"],
+] as const;
+
 /**
  * Compiles the devnet inbox contracts with the solc-js bundled in node_modules (no download),
  * once per process and source version; the result is also cached on disk unless `cacheDir: false`.
@@ -52,7 +59,8 @@ export async function compileDevnetContracts(
 ): Promise<DevnetArtifacts> {
   const sources = await readSources();
   const key = createHash("sha256")
-    .update(JSON.stringify({ solc: SOLC_VERSION, settings: SETTINGS, sources }))
+    // The picked contracts are part of the key: a cache written by code that picked fewer would lack one.
+    .update(JSON.stringify({ solc: SOLC_VERSION, settings: SETTINGS, sources, picked: PICKED }))
     .digest("hex")
     .slice(0, 16);
   let pending = memoryCache.get(key);
@@ -122,8 +130,6 @@ async function compile(sources: Record<string, string>): Promise<DevnetArtifacts
   };
   return {
     solcVersion: SOLC_VERSION,
-    inbox: pick("DevnetInbox.sol", "DevnetInbox"),
-    wrapper: pick("DevnetInboxWrapper.sol", "DevnetInboxWrapper"),
-    shastaInbox: pick("DevnetShastaInbox.sol", "DevnetShastaInbox"),
-  };
+    ...Object.fromEntries(PICKED.map(([field, file, name]) => [field, pick(file, name)])),
+  } as DevnetArtifacts;
 }
