@@ -24,6 +24,7 @@ import { keysCommand } from "./commands/keysCommand.js";
 import { localCommand } from "./commands/localCommand.js";
 import { receiptCommand } from "./commands/receiptCommand.js";
 import { schemaCommand } from "./commands/schemaCommand.js";
+import { sinkCommand } from "./commands/sinkCommand.js";
 import { trafficCommand } from "./commands/trafficCommand.js";
 import { verifyCommand } from "./commands/verifyCommand.js";
 
@@ -33,6 +34,7 @@ export const COMMANDS: readonly Command[] = [
   verifyCommand,
   backfillCommand,
   dlqCommand,
+  sinkCommand,
   consumersCommand,
   trafficCommand,
   keysCommand,
