@@ -13,6 +13,8 @@ export const MIN_INJECTIONS_PER_KIND = 50;
 export interface ChaosResultLine {
   readonly seed: number;
   readonly result: "ok" | "fail";
+  /** The store the processor wrote to: duckdb, firehose (the stand-in) or clickhouse. */
+  readonly sink?: string;
   readonly eventsChecked: number;
   /** Faults that actually happened, by kind. */
   readonly faults: Readonly<Record<string, number>>;
@@ -30,6 +32,7 @@ export function toResultLine(r: ChaosSeedResult, commit: string, at: Date): Chao
   return {
     seed: r.seed,
     result: r.ok ? "ok" : "fail",
+    sink: r.sink,
     eventsChecked: r.eventsChecked,
     faults: r.injected,
     commit,

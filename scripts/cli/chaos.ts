@@ -64,7 +64,7 @@ async function main(io: CliIo): Promise<number> {
       .map(([phase, s]) => `${phase} ${s.toFixed(1)}`)
       .join(", ");
     log(
-      `seed ${seed}: ${r.ok ? "ok  " : "FAIL"} ${(r.durationMs / 1000).toFixed(1)} s, ${faults} faults, ${r.eventsChecked} events checked, ` +
+      `seed ${seed}: ${r.ok ? "ok  " : "FAIL"} ${r.sink.padEnd(10)} ${(r.durationMs / 1000).toFixed(1)} s, ${faults} faults, ${r.eventsChecked} events checked, ` +
         `${r.counters.processed ?? 0} processed, ${r.counters.duplicatesDropped ?? 0} duplicates dropped, ${r.counters.redriven ?? 0} redriven (${phases})`,
     );
     if (r.ok) passed++;

@@ -19,6 +19,7 @@ const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
 const seedResult = (seed: number, ok: boolean, injected: Record<string, number>): ChaosSeedResult => ({
   seed,
+  sink: "duckdb",
   ok,
   problems: ok ? [] : ["l2_head_events: 1 missing"],
   schedule: chaosSchedule(seed),
@@ -54,6 +55,7 @@ describe("the chaos results file", () => {
       {
         seed: 7,
         result: "ok",
+        sink: "duckdb",
         eventsChecked: 1007,
         faults: { poison: 3 },
         commit: "abc1234",
