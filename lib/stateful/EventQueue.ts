@@ -91,6 +91,8 @@ export class EventQueue extends Construct {
   readonly maxReceiveCount: number;
   /** The role name the publishing function must run under (give it to that function's role). */
   readonly publisherRoleName: string;
+  /** The ingest API's functions (POST /v1/events and its outbox sweep) publish too, under these role names. */
+  readonly ingestApiRoleNames: { readonly ingest: string; readonly maintenance: string };
   /** What operators assume to redrive the DLQ, backfill or repair: the only other sender. */
   readonly redriveRole: iam.Role;
 
@@ -136,6 +138,7 @@ export class EventQueue extends Construct {
     });
     const base = queueName.replace(/\.fifo$/, "");
     this.publisherRoleName = props.publisherRoleName ?? `${base}-publisher`;
+    this.ingestApiRoleNames = { ingest: `${base}-ingest-api`, maintenance: `${base}-ingest-outbox` };
     this.redriveRole = this.createRedriveRole(`${base}-redrive`);
     this.refuseOtherSenders();
   }
@@ -161,17 +164,18 @@ export class EventQueue extends Construct {
 
   /**
    * One forged `reorg` message hides canonical blocks, so the queue itself refuses SendMessage
-   * (SendMessageBatch is authorized as SendMessage) from anyone but the publisher and the redrive
-   * role, whatever their identity policies allow. The publisher is named, not referenced: its
+   * (SendMessageBatch is authorized as SendMessage) from anyone but the publishers (the ingestor, the
+   * ingest API's two functions) and the redrive role, whatever their identity policies allow. The publisher is named, not referenced: its
    * role lives in the service stack, which depends on this one.
    */
   private refuseOtherSenders(): void {
-    const publisherArn = Stack.of(this).formatArn({
-      service: "iam",
-      region: "",
-      resource: "role",
-      resourceName: this.publisherRoleName,
-    });
+    const roleArn = (name: string) =>
+      Stack.of(this).formatArn({ service: "iam", region: "", resource: "role", resourceName: name });
+    const senders = [
+      this.publisherRoleName,
+      this.ingestApiRoleNames.ingest,
+      this.ingestApiRoleNames.maintenance,
+    ];
     this.queue.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: "OnlyPublisherAndRedriveSend",
@@ -179,7 +183,9 @@ export class EventQueue extends Construct {
         principals: [new iam.AnyPrincipal()],
         actions: ["sqs:SendMessage"],
         resources: [this.queue.queueArn],
-        conditions: { ArnNotEquals: { "aws:PrincipalArn": [publisherArn, this.redriveRole.roleArn] } },
+        conditions: {
+          ArnNotEquals: { "aws:PrincipalArn": [...senders.map(roleArn), this.redriveRole.roleArn] },
+        },
       }),
     );
   }

@@ -54,22 +54,23 @@ describe("the event queue's resource policy", () => {
     return policy?.Properties.PolicyDocument;
   };
 
-  it("refuses SendMessage to every principal but the ingestor's role and the redrive role", () => {
+  it("refuses SendMessage to every principal but the publishers' roles and the redrive role", () => {
     // Assess
     const deny = queuePolicy().Statement.find((st: Json) => st.Sid === "OnlyPublisherAndRedriveSend");
     expect(deny).toMatchObject({ Effect: "Deny", Principal: { AWS: "*" }, Action: "sqs:SendMessage" });
     const allowed: Json[] = deny.Condition.ArnNotEquals["aws:PrincipalArn"];
-    expect(allowed).toHaveLength(2);
+    expect(allowed).toHaveLength(4);
     const text = JSON.stringify(allowed);
     const eventQueue = dev.stacks.stateful.storage.eventQueue;
-    expect(text).toContain(`:role/${eventQueue.publisherRoleName}`);
+    for (const name of [eventQueue.publisherRoleName, ...Object.values(eventQueue.ingestApiRoleNames)])
+      expect(text).toContain(`:role/${name}`);
     const redriveId = dev.stacks.stateful.getLogicalId(
       eventQueue.redriveRole.node.defaultChild as CfnElement,
     );
     expect(allowed).toContainEqual({ "Fn::GetAtt": [redriveId, "Arn"] });
   });
 
-  it("runs the ingestor, the only publishing function, under the role name the queue admits", () => {
+  it("runs the ingestor and the ingest API, the only publishing functions, under the role names the queue admits", () => {
     // Assess
     const t = dev.stacks.service.tidemark;
     const roleId = service[logicalId(t.functions.ingestor)]?.Properties.Role["Fn::GetAtt"][0];
@@ -85,6 +86,16 @@ describe("the event queue's resource policy", () => {
       )
       .map(([name]) => name);
     expect(senders).toEqual(["ingestor"]);
+    const ingestApi = dev.stacks.service.ingestApi;
+    if (ingestApi === undefined) throw new Error("the dev stage has an ingest API");
+    const names = dev.stacks.stateful.storage.eventQueue.ingestApiRoleNames;
+    for (const [fn, name] of [
+      [ingestApi.ingest, names.ingest],
+      [ingestApi.maintenance, names.maintenance],
+    ] as const) {
+      const id = dev.stacks.service.getLogicalId(fn.role.node.defaultChild as CfnElement);
+      expect(service[id]?.Properties.RoleName).toBe(name);
+    }
   });
 
   it("lets the redrive role send to the queue, move dead letters and keep backfill cursors, nothing else", () => {
