@@ -2,12 +2,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FirehoseClient } from "@aws-sdk/client-firehose";
-import { decodeFirehoseRow } from "../../lambdas/sink/decodeFirehoseRow.js";
 import type { DuckDbSink } from "../../lambdas/sink/duckdbSink.js";
 import { createFirehoseRowWriter, createFirehoseSink } from "../../lambdas/sink/firehoseSink.js";
-import type { ColumnValue, TableName } from "../../lambdas/sink/rows.js";
 import type { Sink } from "../../lambdas/sink/Sink.js";
-import { type FirehoseStandIn, startFirehoseStandIn } from "../local/firehoseStandIn.js";
+import { type FirehoseStandIn, intoDuckDb, startFirehoseStandIn } from "../local/firehoseStandIn.js";
 import { localAwsConfig } from "../local/localAwsConfig.js";
 import { createDirErrorObjectStore, replayFirehoseErrors } from "../ops/replayFirehoseErrors.js";
 import type { ClickHouseTarget } from "../pipeline/openLocalSink.js";
@@ -51,15 +49,7 @@ export async function startFirehoseChaos(p: {
     errorsDir,
     bufferIntervalMs: 250,
     failDelivery: () => failing && p.random() < p.failProbability,
-    deliver: async (lines) => {
-      if (destination === undefined) throw new Error("the Firehose stand-in has no destination yet");
-      const byTable = new Map<TableName, Record<string, ColumnValue>[]>();
-      for (const line of lines) {
-        const { table, row } = decodeFirehoseRow(line);
-        byTable.set(table, [...(byTable.get(table) ?? []), row]);
-      }
-      await destination.writeRows(byTable);
-    },
+    deliver: intoDuckDb(() => destination),
   });
   const client = new FirehoseClient(localAwsConfig(standIn.url));
   const injected: Record<string, number> = {};

@@ -4,10 +4,27 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
+import { decodeFirehoseRow } from "../../lambdas/sink/decodeFirehoseRow.js";
+import type { DuckDbSink } from "../../lambdas/sink/duckdbSink.js";
 import { FIREHOSE_ERROR_PREFIX } from "../../lambdas/sink/firehoseErrorRecords.js";
+import type { ColumnValue, TableName } from "../../lambdas/sink/rows.js";
 
 /** Where delivered rows go: the stand-in's "Iceberg" (a DuckDB sink's writeRows, say). */
 export type FirehoseDestination = (lines: readonly string[]) => Promise<void>;
+
+/** A destination that writes the rows into DuckDB's tables, as the Iceberg tables would hold them. */
+export const intoDuckDb =
+  (duckdb: () => DuckDbSink | undefined): FirehoseDestination =>
+  async (lines) => {
+    const target = duckdb();
+    if (target === undefined) throw new Error("the Firehose stand-in has no destination yet");
+    const byTable = new Map<TableName, Record<string, ColumnValue>[]>();
+    for (const line of lines) {
+      const { table, row } = decodeFirehoseRow(line);
+      byTable.set(table, [...(byTable.get(table) ?? []), row]);
+    }
+    await target.writeRows(byTable);
+  };
 
 export interface StartFirehoseStandInParameters {
   /** Receives the JSON lines of each delivered buffer. */

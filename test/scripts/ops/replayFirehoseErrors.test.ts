@@ -3,31 +3,25 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FirehoseClient } from "@aws-sdk/client-firehose";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { decodeFirehoseRow } from "../../../lambdas/sink/decodeFirehoseRow.js";
-import { type DuckDbSink, createDuckDbSink } from "../../../lambdas/sink/duckdbSink.js";
-import { FIREHOSE_ERROR_PREFIX, FIREHOSE_REPLAYED_PREFIX } from "../../../lambdas/sink/firehoseErrorRecords.js";
+import { createDuckDbSink, type DuckDbSink } from "../../../lambdas/sink/duckdbSink.js";
+import {
+  FIREHOSE_ERROR_PREFIX,
+  FIREHOSE_REPLAYED_PREFIX,
+} from "../../../lambdas/sink/firehoseErrorRecords.js";
 import { createFirehoseSink } from "../../../lambdas/sink/firehoseSink.js";
-import { type ColumnValue, rowsByTable, type TableName } from "../../../lambdas/sink/rows.js";
+import { rowsByTable } from "../../../lambdas/sink/rows.js";
 import { runTidemark } from "../../../scripts/cli/tidemark.js";
-import { type FirehoseStandIn, startFirehoseStandIn } from "../../../scripts/local/firehoseStandIn.js";
+import {
+  type FirehoseStandIn,
+  intoDuckDb,
+  startFirehoseStandIn,
+} from "../../../scripts/local/firehoseStandIn.js";
 import { localAwsConfig } from "../../../scripts/local/localAwsConfig.js";
 import { createDirErrorObjectStore } from "../../../scripts/ops/replayFirehoseErrors.js";
-import { l1Header, l2Header, proposed, at, proved, record } from "../../support/events.js";
+import { at, l1Header, l2Header, proposed, proved, record } from "../../support/events.js";
 import { captureIo } from "../cli/helpers.js";
 
 const RUNBOOK = new URL("../../../docs/DEPLOYMENT.md", import.meta.url);
-
-/** The stand-in's destination: the rows into DuckDB tables, as Iceberg would hold them. */
-export const intoDuckDb =
-  (duckdb: DuckDbSink) =>
-  async (lines: readonly string[]): Promise<void> => {
-    const byTable = new Map<TableName, Record<string, ColumnValue>[]>();
-    for (const line of lines) {
-      const { table, row } = decodeFirehoseRow(line);
-      byTable.set(table, [...(byTable.get(table) ?? []), row]);
-    }
-    await duckdb.writeRows(byTable);
-  };
 
 let dir: string;
 let duckdb: DuckDbSink;
@@ -39,7 +33,7 @@ beforeEach(async () => {
   duckdb = await createDuckDbSink({ path: ":memory:" });
   failing = false;
   standIn = await startFirehoseStandIn({
-    deliver: intoDuckDb(duckdb),
+    deliver: intoDuckDb(() => duckdb),
     errorsDir: dir,
     failDelivery: () => failing,
     bufferIntervalMs: 0,
@@ -83,11 +77,7 @@ async function runbookCommands(): Promise<string[][]> {
     .map((l) => l.trim())
     .filter((l) => l.startsWith("npx tidemark "))
     .map((l) =>
-      l
-        .replaceAll("$ERRORS_DIR", dir)
-        .replaceAll("$FIREHOSE_ENDPOINT", standIn.url)
-        .split(/\s+/)
-        .slice(2),
+      l.replaceAll("$ERRORS_DIR", dir).replaceAll("$FIREHOSE_ENDPOINT", standIn.url).split(/\s+/).slice(2),
     );
 }
 
@@ -155,7 +145,10 @@ describe("a Firehose delivery failure", () => {
     );
     const io = captureIo({});
     // Act
-    const code = await runTidemark(["sink", "replay", "--errors-dir", dir, "--firehose-endpoint", standIn.url], io);
+    const code = await runTidemark(
+      ["sink", "replay", "--errors-dir", dir, "--firehose-endpoint", standIn.url],
+      io,
+    );
     // Assess
     expect(code).toBe(1);
     expect(io.out()).toContain(`${bad}:1 row names no known table`);
