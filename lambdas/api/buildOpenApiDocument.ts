@@ -1,30 +1,8 @@
 import * as z from "zod/mini";
 import type { ApiEndpoint } from "./apiEndpoints.js";
 import { API_PARAMS } from "./apiParams.js";
+import { openApiErrorResponse } from "./errors.js";
 import { INGEST_SECURITY_SCHEMES, type IngestEndpoint, ingestOpenApiPaths } from "./ingestEndpoints.js";
-
-const ERROR = {
-  description: "`{ error: { code, message, parameter? } }`",
-  content: {
-    "application/json": {
-      schema: {
-        type: "object",
-        required: ["error"],
-        properties: {
-          error: {
-            type: "object",
-            required: ["code", "message"],
-            properties: {
-              code: { type: "string" },
-              message: { type: "string" },
-              parameter: { type: "string", description: "The query parameter at fault (400)" },
-            },
-          },
-        },
-      },
-    },
-  },
-};
 
 const HEALTH = {
   type: "object",
@@ -71,9 +49,9 @@ export function buildOpenApiDocument(
         }),
         responses: {
           "200": { description: "JSON; lists are `{ items, nextCursor }`, newest first" },
-          "400": ERROR,
-          ...(e.params.length === 0 ? { "404": ERROR } : {}),
-          "429": { ...ERROR, headers: { "Retry-After": { schema: { type: "integer" } } } },
+          "400": openApiErrorResponse(400),
+          ...(e.params.length === 0 ? { "404": openApiErrorResponse(404) } : {}),
+          "429": openApiErrorResponse(429),
         },
       },
     };
@@ -130,8 +108,11 @@ export function buildOpenApiDocument(
       ],
       responses: {
         "200": { description: "text/event-stream" },
-        "400": ERROR,
-        "503": { ...ERROR, description: "connection limit reached (`too_many_connections`)" },
+        "400": openApiErrorResponse(400),
+        "503": {
+          ...openApiErrorResponse(503),
+          description: "connection limit reached (`too_many_connections`)",
+        },
       },
     },
   };

@@ -10,7 +10,7 @@ import { buildOpenApiDocument } from "./buildOpenApiDocument.js";
 import { createRateLimiter } from "./createRateLimiter.js";
 import { createResponseCache } from "./createResponseCache.js";
 import { DOCS_PAGE_HTML } from "./docsPage.js";
-import { ApiError, NotFoundError, RateLimitedError } from "./errors.js";
+import { ApiError, errorBody, NotFoundError, RateLimitedError } from "./errors.js";
 import { INGEST_ENDPOINTS } from "./ingestEndpoints.js";
 import { type DependencyCheck, runHealthChecks } from "./runHealthChecks.js";
 import type { EventLog } from "./stream/EventLog.js";
@@ -71,8 +71,7 @@ export function createApiApp(deps: ApiAppDependencies): Hono {
   app.onError((error, c) => {
     if (error instanceof ApiError) {
       if (error instanceof RateLimitedError) c.header("Retry-After", String(error.retryAfterSeconds));
-      const parameter = "parameter" in error ? { parameter: error.parameter } : {};
-      return c.json({ error: { code: error.code, message: error.message, ...parameter } }, error.status);
+      return c.json({ error: errorBody(error) }, error.status);
     }
     logError(error);
     if (error instanceof TidemarkError && error.retryable) {
@@ -85,7 +84,7 @@ export function createApiApp(deps: ApiAppDependencies): Hono {
   });
   app.notFound((c) => {
     const e = new NotFoundError(`no route ${c.req.method} ${c.req.path}`);
-    return c.json({ error: { code: e.code, message: e.message } }, 404);
+    return c.json({ error: errorBody(e) }, 404);
   });
 
   if (settings.corsOrigins.length > 0) {

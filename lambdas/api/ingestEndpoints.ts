@@ -1,3 +1,5 @@
+import { openApiErrorResponse } from "./errors.js";
+
 /**
  * The ingest API's routes (lambdas/ingestApi/createIngestRoutes.ts) as the OpenAPI document describes
  * them. createApiApp mounts those routes when it is given their dependencies; a test checks that the
@@ -82,26 +84,6 @@ export const INGEST_ENDPOINTS: readonly IngestEndpoint[] = [
 /** `/v1/receipts/:eventId` → `/v1/receipts/{eventId}`. */
 export const openApiPath = (path: string): string => path.replace(/:([A-Za-z0-9_]+)/g, "{$1}");
 
-const INGEST_ERROR = {
-  description:
-    "`{ error: { code, message, field? } }`; `field` names the request field or the limit at fault",
-  content: {
-    "application/json": {
-      schema: {
-        type: "object",
-        required: ["error"],
-        properties: {
-          error: {
-            type: "object",
-            required: ["code", "message"],
-            properties: { code: { type: "string" }, message: { type: "string" }, field: { type: "string" } },
-          },
-        },
-      },
-    },
-  },
-};
-
 /** The security schemes the ingest routes accept: the same key as a bearer token or in `x-api-key`. */
 export const INGEST_SECURITY_SCHEMES = {
   bearerKey: { type: "http", scheme: "bearer", description: "An API key `tmk_…` (tidemark keys create)" },
@@ -121,12 +103,7 @@ export function ingestOpenApiPaths(endpoints: readonly IngestEndpoint[]): Record
     }));
     const query = (e.query ?? []).map((q) => ({ in: "query", required: q.required ?? false, ...q }));
     const errors = Object.fromEntries(
-      e.errors.map((status) => [
-        String(status),
-        status === 429
-          ? { ...INGEST_ERROR, headers: { "Retry-After": { schema: { type: "integer" } } } }
-          : INGEST_ERROR,
-      ]),
+      e.errors.map((status) => [String(status), openApiErrorResponse(status)]),
     );
     paths[path] ??= {};
     (paths[path] as Record<string, object>)[e.method] = {

@@ -1,10 +1,10 @@
 import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SQSClient } from "@aws-sdk/client-sqs";
+import { type ApiError, errorBody } from "../api/errors.js";
 import { ConfigError } from "../shared/errors.js";
 import { IngestApiMetric } from "../shared/metricNames.js";
 import { eventIdOf } from "./apiEventMessage.js";
-import type { IngestApiError } from "./errors.js";
 import { type IngestFaultInjector, IngestFaultPoint } from "./ingestFaultPoints.js";
 import type { IngestSettings } from "./ingestSettings.js";
 import { type ObjectStore, payloadObjectKey } from "./objectStore.js";
@@ -137,7 +137,7 @@ async function prepare(
   deps: AcceptEventsDependencies,
   event: IncomingEvent,
   field: string,
-): Promise<{ request: SequenceRequest } | { error: IngestApiError }> {
+): Promise<{ request: SequenceRequest } | { error: ApiError }> {
   const check = await deps.schemas.check(event.stream, event.type, event.payload, field);
   if (!check.ok) return { error: check.error };
   const digest = payloadSha256(event.payload);
@@ -204,7 +204,7 @@ function emitMetrics(
   deps.metrics.addMetric(IngestApiMetric.IngestLatencyMs, MetricUnit.Milliseconds, latencyMs);
 }
 
-const rejected = (error: IngestApiError): EventResult => ({
+const rejected = (error: ApiError): EventResult => ({
   status: "rejected",
-  error: { code: error.code, message: error.message, ...(error.field ? { field: error.field } : {}) },
+  error: errorBody(error),
 });

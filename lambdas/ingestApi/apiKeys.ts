@@ -7,8 +7,8 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
+import { ForbiddenError, InvalidRequestError, NotFoundError, UnauthorizedError } from "../api/errors.js";
 import { STREAM_PATTERN } from "./apiEventMessage.js";
-import { ForbiddenError, InvalidRequestError, NotFoundError, UnauthorizedError } from "./errors.js";
 import { ingestKeys } from "./ingestTable.js";
 import { queryPartition } from "./queryPartition.js";
 

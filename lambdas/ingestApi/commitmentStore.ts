@@ -8,7 +8,7 @@ import {
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
-import { NotFoundError } from "./errors.js";
+import { NotFoundError } from "../api/errors.js";
 import type { EventStore } from "./eventStore.js";
 import { type IngestFaultInjector, IngestFaultPoint } from "./ingestFaultPoints.js";
 import { ingestKeys, seqKey } from "./ingestTable.js";

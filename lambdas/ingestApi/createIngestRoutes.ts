@@ -1,11 +1,17 @@
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import {
+  ApiError,
+  errorBody,
+  InvalidRequestError,
+  LimitExceededError,
+  RateLimitedError,
+} from "../api/errors.js";
 import { type AcceptEventsDependencies, acceptEvents, type EventResult } from "./acceptEvents.js";
 import { STREAM_PATTERN } from "./apiEventMessage.js";
 import { type ApiKeyRecord, type ApiKeys, authorizeStream } from "./apiKeys.js";
 import type { CommitmentStore } from "./commitmentStore.js";
 import type { TokenBucketLimiter } from "./createTokenBucketLimiter.js";
-import { IngestApiError, InvalidRequestError, LimitExceededError, RateLimitedError } from "./errors.js";
 import type { EventStore } from "./eventStore.js";
 import type { OutboxRecord } from "./outboxRecord.js";
 import { parseEventBatch } from "./parseEventBatch.js";
@@ -139,10 +145,9 @@ function intParam(raw: string | undefined, name: string, fallback: number, min: 
 }
 
 function errorResponse(c: Context, error: unknown): Response {
-  if (error instanceof IngestApiError) {
+  if (error instanceof ApiError) {
     if (error instanceof RateLimitedError) c.header("Retry-After", String(error.retryAfterSeconds));
-    const body = { code: error.code, message: error.message, ...(error.field ? { field: error.field } : {}) };
-    return c.json({ error: body }, error.status);
+    return c.json({ error: errorBody(error) }, error.status);
   }
   // Unknown failures: no internals in the answer; the caller may retry (idempotency makes it safe).
   console.error("ingest API internal error", error);

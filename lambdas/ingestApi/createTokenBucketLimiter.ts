@@ -1,4 +1,4 @@
-import { RateLimitedError } from "./errors.js";
+import { RateLimitedError } from "../api/errors.js";
 
 export interface TokenBucketLimiter {
   /** Take one token of `keyId`'s bucket; throws RateLimitedError (with retryAfterSeconds) when it is empty. */

@@ -4,7 +4,7 @@ import {
   GetItemCommand,
   QueryCommand,
 } from "@aws-sdk/client-dynamodb";
-import { NotFoundError } from "./errors.js";
+import { NotFoundError } from "../api/errors.js";
 import { EVENT_ID_INDEX, ingestKeys, seqKey } from "./ingestTable.js";
 import { fromOutboxItem, type OutboxRecord } from "./outboxRecord.js";
 import { queryPartition } from "./queryPartition.js";

@@ -1,6 +1,6 @@
+import { type ApiError, InvalidRequestError, LimitExceededError } from "../api/errors.js";
 import { EVENT_TYPE_PATTERN, MAX_CLIENT_EVENT_ID_LENGTH, STREAM_PATTERN } from "./apiEventMessage.js";
 import { canonicalJson } from "./canonicalJson.js";
-import { type IngestApiError, InvalidRequestError, LimitExceededError } from "./errors.js";
 import type { IngestSettings } from "./ingestSettings.js";
 
 /** One event as the producer sent it, checked for shape. */
@@ -17,7 +17,7 @@ export interface IncomingEvent {
 /** Each entry is an event to sequence, or why that one event is rejected (the others go on). */
 export type ParsedEvent =
   | { readonly ok: true; readonly event: IncomingEvent }
-  | { readonly ok: false; readonly error: IngestApiError; readonly stream?: string };
+  | { readonly ok: false; readonly error: ApiError; readonly stream?: string };
 
 /**
  * A POST body `{ "events": [...] }` into events. Problems of the request as a whole (too large, not
@@ -103,6 +103,6 @@ function parseEvent(raw: unknown, at: string, settings: IngestSettings): ParsedE
   };
 }
 
-function reject(message: string, field: string): { ok: false; error: IngestApiError } {
+function reject(message: string, field: string): { ok: false; error: ApiError } {
   return { ok: false, error: new InvalidRequestError(message, { field }) };
 }

@@ -6,7 +6,7 @@ import {
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { Ajv, type ValidateFunction } from "ajv";
-import { InvalidSchemaError, SchemaViolationError } from "./errors.js";
+import { InvalidSchemaError, SchemaViolationError } from "../api/errors.js";
 import { SCHEMA_MODES, type SchemaMode } from "./ingestSettings.js";
 import { ingestKeys } from "./ingestTable.js";
 import { queryPartition } from "./queryPartition.js";

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleepFor } from "node:timers/promises";
 import {
   type AttributeValue,
   BatchGetItemCommand,
@@ -6,8 +7,8 @@ import {
   GetItemCommand,
   TransactWriteItemsCommand,
 } from "@aws-sdk/client-dynamodb";
+import { IngestUnavailableError } from "../api/errors.js";
 import { backoffDelay } from "../shared/retry.js";
-import { IngestUnavailableError } from "./errors.js";
 import { ingestKeys, TTL_ATTRIBUTE } from "./ingestTable.js";
 import { fromOutboxItem, type OutboxRecord, toOutboxItem } from "./outboxRecord.js";
 import { type ReceiptSigner, signReceipt } from "./receipts.js";
@@ -72,7 +73,7 @@ export async function sequenceEvents(
 ): Promise<Map<string, SequenceOutcome>> {
   const { ddb, tableName, attempts } = parameters;
   const now = parameters.now ?? Date.now;
-  const sleep = parameters.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
+  const sleep = parameters.sleep ?? sleepFor;
   const token = randomUUID();
   const outcomes = new Map<string, SequenceOutcome>();
   let pending = [...requests];

@@ -1,3 +1,4 @@
+import { setTimeout as sleepFor } from "node:timers/promises";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Hex } from "viem";
@@ -12,6 +13,7 @@ import { type Cursor, type CursorStore, createDynamoCursorStore } from "./cursor
 import { ingestChain } from "./ingestChain.js";
 import type { IngestorLogger, MetricsSink } from "./observability.js";
 import { publishEvents } from "./publisher.js";
+import { createDeadLetterRejectSink } from "./rejections.js";
 
 export interface CreateIngestorParameters {
   readonly clients: Partial<Readonly<Record<Chain, ChainClient>>>;
@@ -29,7 +31,7 @@ export interface CreateIngestorParameters {
   readonly owner: string;
   /** @default Date.now */
   readonly now?: () => number;
-  /** @default setTimeout-based */
+  /** @default node:timers/promises setTimeout */
   readonly sleep?: (ms: number) => Promise<void>;
   /** The chaos suite's crash points; absent in production. */
   readonly faults?: FaultInjector;
@@ -96,7 +98,7 @@ interface ChainState {
 export function createIngestor(parameters: CreateIngestorParameters): Ingestor {
   const { config, metrics, logger, owner, sqs, faults } = parameters;
   const now = parameters.now ?? Date.now;
-  const sleep = parameters.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = parameters.sleep ?? sleepFor;
   const store = parameters.cursorStore ?? dynamoStore(parameters);
   const leaseMs = config.leaseSeconds * 1000;
 
@@ -107,6 +109,8 @@ export function createIngestor(parameters: CreateIngestorParameters): Ingestor {
       faults,
     });
   };
+
+  const reject = config.dlqUrl ? createDeadLetterRejectSink(sqs, config.dlqUrl, now) : undefined;
 
   const inboxAddresses = [config.inboxAddress, config.inboxWrapperAddress].filter(
     (a): a is Hex => a !== undefined,
@@ -150,6 +154,7 @@ export function createIngestor(parameters: CreateIngestorParameters): Ingestor {
         logger,
         now,
         faults,
+        reject,
       });
       state.cursor = result.cursor;
       state.next = result.cursor.next;

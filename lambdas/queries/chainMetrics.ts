@@ -2,6 +2,7 @@ import type { Chain } from "../shared/events.js";
 import type { SqlDialect, SqlQueryable } from "../sink/SqlQueryable.js";
 import { ATHENA_CHAIN_METRIC_QUERIES } from "./athenaChainMetricQueries.js";
 import { CLICKHOUSE_CHAIN_METRIC_QUERIES } from "./clickhouseChainMetricQueries.js";
+import { rangeOf, readDurationStats, DUCKDB_STATS as STATS } from "./durationStatsSql.js";
 
 /** Summary of a set of durations in seconds; statistics are null when there are no samples. */
 export interface DurationStats {
@@ -52,10 +53,6 @@ export interface ChainMetricsWindow {
   /** Unix seconds, exclusive. */
   readonly until?: number;
 }
-
-const STATS = (x: string) =>
-  `count(${x})::INTEGER AS samples, avg(${x})::DOUBLE AS avg, ` +
-  `quantile_cont(${x}, 0.5)::DOUBLE AS p50, quantile_cont(${x}, 0.95)::DOUBLE AS p95`;
 
 // Each query reads only canonical views: rows of orphaned blocks never count.
 const L2_CADENCE = `
@@ -142,24 +139,14 @@ const QUERIES: { readonly [D in SqlDialect]: ChainMetricQueries } = {
   athena: ATHENA_CHAIN_METRIC_QUERIES,
 };
 
-interface StatsRow {
-  samples: number;
-  avg: number | null;
-  p50: number | null;
-  p95: number | null;
-}
-
 /** Computes the chain metrics the dashboard shows, from the canonical views. */
 export async function computeChainMetrics(
   db: SqlQueryable,
   window: ChainMetricsWindow = {},
 ): Promise<ChainMetrics> {
-  const range = [window.since ?? 0, window.until ?? Number.MAX_SAFE_INTEGER];
+  const range = rangeOf(window);
   const q = QUERIES[db.dialect ?? "duckdb"];
-  const stats = async (sql: string): Promise<DurationStats> => {
-    const [row] = await db.query<StatsRow>(sql, range);
-    return row ?? { samples: 0, avg: null, p50: null, p95: null };
-  };
+  const stats = (sql: string): Promise<DurationStats> => readDurationStats(db, sql, range);
   // Sequential on purpose: one connection answers one query at a time anyway.
   const l2BlockCadence = await stats(q.l2Cadence);
   const batchPostingCadence = await stats(q.batchCadence);

@@ -1,4 +1,5 @@
 import type { ChainMetricQueries } from "./chainMetrics.js";
+import { clickhouseStats as stats, WINDOW } from "./durationStatsSql.js";
 
 /**
  * The chain metrics in ClickHouse SQL, meaning for meaning the DuckDB set in
@@ -10,20 +11,6 @@ import type { ChainMetricQueries } from "./chainMetrics.js";
  * alias never reuses the name of a column it aggregates (ClickHouse would
  * substitute the alias into its own definition).
  */
-
-/** Linear interpolation between order statistics (DuckDB quantile_cont) over sorted array `s` of length `c`. */
-const quantile = (p: number): string => {
-  const h = `((c - 1) * ${p})`;
-  const lo = `toUInt64(floor(${h}))`;
-  return `if(c = 0, NULL, s[${lo} + 1] + (${h} - floor(${h})) * (s[least(${lo} + 2, c)] - s[${lo} + 1]))`;
-};
-
-/** The DurationStats row over the `dt` column of `inner`. */
-const stats = (inner: string): string => `
-  SELECT toUInt32(c) AS samples, if(c = 0, NULL, a) AS avg, ${quantile(0.5)} AS p50, ${quantile(0.95)} AS p95
-  FROM (SELECT arraySort(groupArray(toFloat64(dt))) AS s, length(s) AS c, avg(toFloat64(dt)) AS a FROM (${inner}))`;
-
-const WINDOW = (column: string) => `${column} >= $1 AND ${column} < $2`;
 
 const L2_CADENCE = stats(`
   SELECT ts - prev_ts AS dt

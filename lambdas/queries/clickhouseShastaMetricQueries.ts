@@ -1,3 +1,4 @@
+import { clickhouseStats as stats, WINDOW } from "./durationStatsSql.js";
 import type { ShastaMetricQueries } from "./shastaMetrics.js";
 
 /**
@@ -7,18 +8,6 @@ import type { ShastaMetricQueries } from "./shastaMetrics.js";
  * proofs rows, fine for dashboard windows), quantiles from sorted arrays. An alias never reuses the
  * name of a column it aggregates.
  */
-
-const WINDOW = (column: string) => `${column} >= $1 AND ${column} < $2`;
-
-const quantile = (p: number): string => {
-  const h = `((c - 1) * ${p})`;
-  const lo = `toUInt64(floor(${h}))`;
-  return `if(c = 0, NULL, s[${lo} + 1] + (${h} - floor(${h})) * (s[least(${lo} + 2, c)] - s[${lo} + 1]))`;
-};
-
-const stats = (inner: string): string => `
-  SELECT toUInt32(c) AS samples, if(c = 0, NULL, a) AS avg, ${quantile(0.5)} AS p50, ${quantile(0.95)} AS p95
-  FROM (SELECT arraySort(groupArray(toFloat64(dt))) AS s, length(s) AS c, avg(toFloat64(dt)) AS a FROM (${inner}))`;
 
 const FINALITY = `
   SELECT pid AS proposal_id, first_proposed AS proposed_at, finalized AS finalized_at, finalized - first_proposed AS seconds

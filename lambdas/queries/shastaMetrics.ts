@@ -2,6 +2,7 @@ import { PermanentError } from "../shared/errors.js";
 import type { SqlDialect, SqlQueryable } from "../sink/SqlQueryable.js";
 import type { ChainMetricsWindow, DurationStats } from "./chainMetrics.js";
 import { CLICKHOUSE_SHASTA_METRIC_QUERIES } from "./clickhouseShastaMetricQueries.js";
+import { rangeOf, readDurationStats, DUCKDB_STATS as STATS } from "./durationStatsSql.js";
 
 /**
  * Shasta chain metrics, each defined once here (and in docs/NETWORKS.md, "Metric definitions"); the
@@ -68,10 +69,6 @@ export interface ShastaMetricQueries {
   readonly bonds: string;
 }
 
-const STATS = (x: string) =>
-  `count(${x})::INTEGER AS samples, avg(${x})::DOUBLE AS avg, ` +
-  `quantile_cont(${x}, 0.5)::DOUBLE AS p50, quantile_cont(${x}, 0.95)::DOUBLE AS p95`;
-
 const FINALITY = `
   WITH p AS (SELECT proposal_id, min(l1_block_ts) AS proposed_at FROM canonical_proposals
              WHERE proposal_id > 0 GROUP BY proposal_id),
@@ -130,8 +127,6 @@ function queriesFor(db: SqlQueryable): ShastaMetricQueries {
   return QUERIES[dialect];
 }
 
-const rangeOf = (window: ChainMetricsWindow) => [window.since ?? 0, window.until ?? Number.MAX_SAFE_INTEGER];
-
 /** Time to finality of each canonical proposal finalized in the window, by proposal id. */
 export async function shastaProposalFinality(
   db: SqlQueryable,
@@ -153,11 +148,7 @@ export async function computeShastaMetrics(
 ): Promise<ShastaMetrics> {
   const range = rangeOf(window);
   const q = queriesFor(db);
-  const stats = async (sql: string): Promise<DurationStats> => {
-    const [row] = await db.query<Record<string, number | bigint | null>>(sql, range);
-    const n = (v: number | bigint | null | undefined) => (v === null || v === undefined ? null : Number(v));
-    return { samples: Number(row?.samples ?? 0), avg: n(row?.avg), p50: n(row?.p50), p95: n(row?.p95) };
-  };
+  const stats = (sql: string): Promise<DurationStats> => readDurationStats(db, sql, range);
   // Sequential on purpose: one connection answers one query at a time anyway.
   const timeToFinality = await stats(q.finalityStats);
   const proposalCadence = await stats(q.cadence);

@@ -1,7 +1,7 @@
 import * as z from "zod/mini";
 import en from "zod/v4/locales/en.js";
 import { ApiEventMessageSchema } from "../ingestApi/apiEventMessage.js";
-import { SHASTA_EVENT_SCHEMAS } from "./shastaEvents.js";
+import { SANE_TIMESTAMP, SHASTA_EVENT_SCHEMAS } from "./shastaEvents.js";
 
 // zod/mini instead of classic zod: the same validation, tree-shaken to the checks used here, which keeps
 // each Lambda bundle ~430 KB smaller (bench: bundles). Mini ships without messages; English is loaded
@@ -22,6 +22,25 @@ const address = z
   .string()
   .check(z.regex(/^0x[0-9a-f]{40}$/, "expected a 0x-prefixed 20-byte lowercase hex address"));
 const uint = z.int().check(z.nonnegative());
+/**
+ * Unix seconds, at most 2100-01-01 (SANE_TIMESTAMP, shastaEvents.ts): a timestamp in milliseconds or a
+ * garbage value is refused at the edge with its field's path instead of reaching the tables and metrics.
+ * No lower bound here: devnets and tests start their chains at small times.
+ */
+const unixSeconds = z
+  .int()
+  .check(z.nonnegative(), z.lte(SANE_TIMESTAMP.max, "is not a unix time in seconds (after 2100)"));
+
+/**
+ * Pacaya's batch bounds, from taikoxyz/taiko-mono @ 805152319eb2bd9ebd8c3e539b944a110c7c9f0f
+ * (packages/protocol/contracts/layer1/based: TaikoInbox.sol `_validateBatchParams`,
+ * ITaikoInbox.sol `Config`): `require(blocksLength != 0, BlockNotFound())` and
+ * `require(blocksLength <= _maxBlocksPerBatch, TooManyBlocks())` with `uint16 maxBlocksPerBatch`;
+ * `uint32 blockMaxGasLimit` is the batch's gasLimit. A proposal outside them cannot have been emitted:
+ * it is refused here (one bad message, dead-lettered alone) rather than expanded into one row per block.
+ */
+export const PACAYA_MAX_BLOCKS_PER_BATCH = 2 ** 16 - 1;
+const UINT32_MAX = 2 ** 32 - 1;
 const decimal = z.string().check(z.regex(/^[0-9]+$/, "expected a non-negative decimal integer string"));
 
 export const ChainSchema = z.enum(["l1", "l2"]);
@@ -31,7 +50,7 @@ export type Chain = z.infer<typeof ChainSchema>;
 export const L1LocationSchema = z.object({
   blockNumber: uint,
   blockHash: hash,
-  timestamp: uint,
+  timestamp: unixSeconds,
   txHash: hash,
   logIndex: uint,
 });
@@ -41,7 +60,7 @@ const headerFields = {
   number: uint,
   hash,
   parentHash: hash,
-  timestamp: uint,
+  timestamp: unixSeconds,
   gasUsed: decimal,
   gasLimit: decimal,
   baseFeePerGas: z.nullable(decimal),
@@ -61,24 +80,39 @@ export const L2HeaderEventSchema = z.object({
   ...headerFields,
 });
 
-export const BatchProposedEventSchema = z.object({
-  v: z.literal(SCHEMA_VERSION),
-  type: z.literal("batch_proposed"),
-  l1: L1LocationSchema,
-  batchId: uint,
-  proposer: address,
-  coinbase: address,
-  proposedAt: uint,
-  proposedIn: uint,
-  /** Block numbers of the batch are lastBlockId − blockCount + 1 … lastBlockId. */
-  lastBlockId: uint,
-  blockCount: uint,
-  lastBlockTimestamp: uint,
-  anchorBlockId: uint,
-  gasLimit: uint,
-  blobHashes: z.array(hash),
-  txListBytes: uint,
-});
+export const BatchProposedEventSchema = z
+  .object({
+    v: z.literal(SCHEMA_VERSION),
+    type: z.literal("batch_proposed"),
+    l1: L1LocationSchema,
+    batchId: uint,
+    proposer: address,
+    coinbase: address,
+    proposedAt: unixSeconds,
+    proposedIn: uint,
+    /** Block numbers of the batch are lastBlockId − blockCount + 1 … lastBlockId. */
+    lastBlockId: uint,
+    blockCount: z
+      .int()
+      .check(
+        z.gte(1, "a batch has at least one block (BlockNotFound)"),
+        z.lte(
+          PACAYA_MAX_BLOCKS_PER_BATCH,
+          `exceeds uint16 maxBlocksPerBatch (${PACAYA_MAX_BLOCKS_PER_BATCH})`,
+        ),
+      ),
+    lastBlockTimestamp: unixSeconds,
+    anchorBlockId: uint,
+    gasLimit: uint.check(z.lte(UINT32_MAX, "exceeds uint32 blockMaxGasLimit")),
+    blobHashes: z.array(hash),
+    txListBytes: uint,
+  })
+  .check(
+    z.refine((e) => e.blockCount <= e.lastBlockId + 1, {
+      message: "blockCount exceeds lastBlockId + 1 (the batch would start below block 0)",
+      path: ["blockCount"],
+    }),
+  );
 
 export const BatchProvedEventSchema = z.object({
   v: z.literal(SCHEMA_VERSION),
@@ -112,6 +146,14 @@ export const ForcedInclusionProcessedEventSchema = z.object({
 const blockRef = z.object({ number: uint, hash });
 
 /**
+ * Bounds of a reorg's ordering fields. The sink orders a block's marks by `seq * 2^21 + part * 2 + orphaned`
+ * (canonicalViews.ts): with these bounds that stays below 2^53, exact in every adapter's integers and in
+ * Athena. A chain would need 2^31 reorgs, or a reorg split into a million messages, to reach them.
+ */
+export const MAX_REORG_SEQ = 2 ** 31 - 1;
+export const MAX_REORG_PARTS = 2 ** 20;
+
+/**
  * A change of the canonical chain. Canonicity is reversible: each block hash's latest mark wins, ordered by
  * `seq` (then by part), so an A→B→A flip restores A's blocks with a later event instead of leaving them
  * hidden. A reorg larger than one message allows is split into `part.count` messages sharing one `seq`.
@@ -130,12 +172,19 @@ export const ReorgEventSchema = z
     /** Blocks of the new chain above the common ancestor this event marks canonical (again). */
     restored: z.optional(z.array(blockRef)),
     /** Per-chain reorg sequence from the ingestor's cursor: a later mark of a hash wins. Absent reads as 0. */
-    seq: z.optional(uint),
+    seq: z.optional(uint.check(z.lte(MAX_REORG_SEQ, `exceeds ${MAX_REORG_SEQ}`))),
     /** Present when the reorg is split over several messages; `index` counts from 0. */
-    part: z.optional(z.object({ index: uint, count: z.int().check(z.positive()) })),
+    part: z.optional(
+      z
+        .object({
+          index: uint,
+          count: z.int().check(z.positive(), z.lte(MAX_REORG_PARTS, `exceeds ${MAX_REORG_PARTS} parts`)),
+        })
+        .check(z.refine((p) => p.index < p.count, "part index must be below the part count")),
+    ),
     /** Tip of the new canonical chain when the reorg was detected. */
     newHead: blockRef,
-    detectedAt: uint,
+    detectedAt: unixSeconds,
   })
   .check(
     z.refine(

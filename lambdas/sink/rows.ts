@@ -1,5 +1,5 @@
 import { InvalidMessageError } from "../shared/errors.js";
-import type { BatchProposedEvent, Chain, L1Location, ReorgEvent } from "../shared/events.js";
+import type { BatchProposedEvent, Chain, ReorgEvent } from "../shared/events.js";
 import {
   API_NULLABLE_COLUMNS,
   API_PRIMARY_KEYS,
@@ -7,6 +7,7 @@ import {
   type ApiTableRowTypes,
   apiEventRowsOf,
 } from "./apiEventRows.js";
+import { l1Log } from "./l1Log.js";
 import type { SinkRecord } from "./Sink.js";
 import {
   SHASTA_NULLABLE_COLUMNS,
@@ -133,15 +134,25 @@ export interface ReorgRow {
   observation_id: string;
 }
 
-export interface OrphanedBlockRow {
+/**
+ * One reorg's mark on one block: orphaned (off the chain) or restored (on it again). A block is canonical
+ * unless its latest mark — by seq, then part — is an orphan mark (canonicalViews.ts).
+ */
+export interface BlockMarkRow {
   chain: Chain;
   block_number: number;
   block_hash: string;
-  /** Event key of the reorg that orphaned the block (equal to event_key). */
+  /** The reorg's per-chain sequence (0 when the event carries none). */
+  seq: number;
+  /** The part of a split reorg that carries the mark (0 when unsplit). */
+  part: number;
+  state: BlockMarkState;
+  /** Event key of the reorg that set the mark (equal to event_key). */
   reorg_key: string;
   event_key: string;
   observation_id: string;
 }
+export type BlockMarkState = "orphaned" | "restored";
 
 /** Every table and the shape of its rows (the Shasta tables in shastaRows.ts, the ingest API's in apiEventRows.ts). */
 export interface TableRowTypes extends ShastaTableRowTypes, ApiTableRowTypes {
@@ -153,7 +164,7 @@ export interface TableRowTypes extends ShastaTableRowTypes, ApiTableRowTypes {
   verified_batches: VerifiedBatchRow;
   forced_inclusion_processed: ForcedInclusionProcessedRow;
   reorgs: ReorgRow;
-  orphaned_blocks: OrphanedBlockRow;
+  block_marks: BlockMarkRow;
 }
 export type TableName = keyof TableRowTypes;
 export type ColumnValue = string | number | bigint | null;
@@ -164,7 +175,8 @@ export type SinkRow = { [T in TableName]: { readonly table: T; readonly row: Tab
 /** The value class of a column, from which each adapter picks its physical type. */
 export type ColumnKind = "int" | "bigint" | "text";
 
-type Columns<T> = { readonly [C in keyof T]-?: ColumnKind };
+/** The kind of each column of row type T (every column named, none extra). */
+export type Columns<T> = { readonly [C in keyof T]-?: ColumnKind };
 
 const l1LogColumns = {
   l1_block_number: "int",
@@ -264,10 +276,13 @@ export const TABLE_COLUMNS: { readonly [T in TableName]: Columns<TableRowTypes[T
     event_key: "text",
     observation_id: "text",
   },
-  orphaned_blocks: {
+  block_marks: {
     chain: "text",
     block_number: "int",
     block_hash: "text",
+    seq: "int",
+    part: "int",
+    state: "text",
     reorg_key: "text",
     event_key: "text",
     observation_id: "text",
@@ -280,7 +295,7 @@ export const TABLE_COLUMNS: { readonly [T in TableName]: Columns<TableRowTypes[T
  * Primary keys: writing the same observation again is a no-op. Headers are
  * identified by their hash (one block, whoever saw it); log-derived rows by the
  * observation (one log in one L1 block, so a reorg-moved log is a new row);
- * orphan marks by (chain, hash).
+ * block marks by (chain, hash, seq, part): a replayed mark is the same row, a later reorg's is a new one.
  */
 export const PRIMARY_KEYS: { readonly [T in TableName]: readonly (keyof TableRowTypes[T] & string)[] } = {
   l1_head_events: ["block_hash"],
@@ -291,7 +306,7 @@ export const PRIMARY_KEYS: { readonly [T in TableName]: readonly (keyof TableRow
   verified_batches: ["observation_id"],
   forced_inclusion_processed: ["observation_id"],
   reorgs: ["observation_id"],
-  orphaned_blocks: ["chain", "block_hash"],
+  block_marks: ["chain", "block_hash", "seq", "part"],
   ...SHASTA_PRIMARY_KEYS,
   ...API_PRIMARY_KEYS,
 };
@@ -470,8 +485,23 @@ function batchProposedRows(event: BatchProposedEvent, ids: RowIds): SinkRow[] {
   return [batch, ...blocks];
 }
 
-/** The reorg's row and one `orphaned_blocks` row per orphaned hash. */
+/** The reorg's row and one `block_marks` row per block it orphans or restores. */
 function reorgRows(event: ReorgEvent, ids: RowIds): SinkRow[] {
+  const mark =
+    (state: BlockMarkState) =>
+    (block: { readonly number: number; readonly hash: string }): SinkRow => ({
+      table: "block_marks",
+      row: {
+        chain: event.chain,
+        block_number: block.number,
+        block_hash: block.hash,
+        seq: event.seq ?? 0,
+        part: event.part?.index ?? 0,
+        state,
+        reorg_key: ids.event_key,
+        ...ids,
+      },
+    });
   return [
     {
       table: "reorgs",
@@ -486,18 +516,8 @@ function reorgRows(event: ReorgEvent, ids: RowIds): SinkRow[] {
         ...ids,
       },
     },
-    ...event.orphaned.map(
-      (o): SinkRow => ({
-        table: "orphaned_blocks",
-        row: {
-          chain: event.chain,
-          block_number: o.number,
-          block_hash: o.hash,
-          reorg_key: ids.event_key,
-          ...ids,
-        },
-      }),
-    ),
+    ...event.orphaned.map(mark("orphaned")),
+    ...(event.restored ?? []).map(mark("restored")),
   ];
 }
 
@@ -515,15 +535,6 @@ export function rowsByTable(records: readonly SinkRecord[]): Map<TableName, Reco
     }
   }
   return out;
-}
-
-function l1Log(l1: L1Location) {
-  return {
-    l1_block_number: l1.blockNumber,
-    l1_block_hash: l1.blockHash,
-    l1_tx_hash: l1.txHash,
-    log_index: l1.logIndex,
-  };
 }
 
 const nullableBigInt = (v: string | null): bigint | null => (v === null ? null : BigInt(v));

@@ -2,7 +2,8 @@ import { bondAccount } from "../shared/shastaEventKeys.js";
 import type { ShastaEvent, ShastaL1Location } from "../shared/shastaEvents.js";
 import { proposalSourceKey } from "../shared/taiko/shastaKeys.js";
 import type { CanonicalView } from "./canonicalViews.js";
-import type { ColumnKind } from "./rows.js";
+import { l1Log as pacayaL1Log } from "./l1Log.js";
+import type { Columns } from "./rows.js";
 import type { SinkRecord } from "./Sink.js";
 
 /**
@@ -129,8 +130,6 @@ export type ShastaTableName = keyof ShastaTableRowTypes;
 export type ShastaSinkRow = {
   [T in ShastaTableName]: { readonly table: T; readonly row: ShastaTableRowTypes[T] };
 }[ShastaTableName];
-
-type Columns<T> = { readonly [C in keyof T]-?: ColumnKind };
 
 const l1Columns = {
   l1_block_number: "int",
@@ -398,15 +397,7 @@ function bondRow(event: BondEvent, l1: L1Row): BondEventRow {
   }
 }
 
-function l1Log(l1: ShastaL1Location) {
-  return {
-    l1_block_number: l1.blockNumber,
-    l1_block_hash: l1.blockHash,
-    l1_block_ts: l1.timestamp,
-    l1_tx_hash: l1.txHash,
-    log_index: l1.logIndex,
-  };
-}
+const l1Log = (l1: ShastaL1Location) => ({ ...pacayaL1Log(l1), l1_block_ts: l1.timestamp });
 
 function sliceRow(s: { blobHashes: readonly string[]; offset: number; timestamp: number }) {
   return {

@@ -1,3 +1,4 @@
+import { setTimeout as sleepFor } from "node:timers/promises";
 import { PermanentError, SinkUnavailableError } from "../../lambdas/shared/errors.js";
 import type { Sink, SinkRecord } from "../../lambdas/sink/Sink.js";
 
@@ -33,7 +34,7 @@ export function createFaultySink(inner: Sink, control: SinkFaultControl, random:
     async write(records: readonly SinkRecord[]) {
       if (control.delayMs > 0) {
         count("sinkSlow");
-        await new Promise((resolve) => setTimeout(resolve, control.delayMs));
+        await sleepFor(control.delayMs);
       }
       if (control.down) {
         count("sinkDown");

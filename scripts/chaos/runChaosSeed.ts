@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   type AttributeValue,
   type DynamoDBClient,
@@ -592,10 +593,6 @@ async function claimsInProgress(
     start = out.LastEvaluatedKey;
   } while (start);
   return found;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 export { describeSchedule };

@@ -9,7 +9,7 @@ import {
   toResultLine,
 } from "../chaos/chaosResults.js";
 import { describeSchedule, runChaosSeed } from "../chaos/runChaosSeed.js";
-import { type CliIo, EXIT, intOption, parseCommand, runEntryPoint } from "./cliSupport.js";
+import { type CliIo, EXIT, intOption, parseCommand, printUsage, runEntryPoint } from "./cliSupport.js";
 
 const USAGE = `Usage: npm run chaos -- --seeds N [--first-seed S] [--l2-blocks B] [--file F]
        npm run chaos -- --report [--file F]
@@ -34,10 +34,7 @@ async function main(io: CliIo): Promise<number> {
     0,
     { target: false },
   );
-  if (values.help) {
-    io.stdout.write(`${USAGE}\n`);
-    return EXIT.ok;
-  }
+  if (values.help) return printUsage(io, USAGE);
   const file = resolve(io.cwd, typeof values.file === "string" ? values.file : DEFAULT_CHAOS_RESULTS_FILE);
   if (values.report) {
     const report = await readChaosReport(file);

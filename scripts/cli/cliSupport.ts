@@ -221,6 +221,38 @@ export function choiceOption<T extends string>(
   return raw as T;
 }
 
+/** Answers --help: the entry point's usage on stdout; returns the exit code (0). */
+export function printUsage(io: { readonly stdout: NodeJS.WritableStream }, usage: string): number {
+  io.stdout.write(`${usage}\n`);
+  return EXIT.ok;
+}
+
+const orList = (items: readonly string[]): string =>
+  items.length <= 1 ? items.join("") : `${items.slice(0, -1).join(", ")} or ${items.at(-1)}`;
+
+/** A missing or unknown action: "say a, b or c" (or `missing`), or `unknown <command> action "x" (a, b or c)`. */
+export function unknownAction(
+  command: string,
+  action: string | undefined,
+  actions: readonly string[],
+  missing = `say ${orList(actions)}`,
+): UsageError {
+  return new UsageError(
+    action === undefined ? missing : `unknown ${command} action "${action}" (${orList(actions)})`,
+  );
+}
+
+/** The subcommand's action (its first positional), one of `actions`, or a UsageError saying which are. */
+export function actionOf<T extends string>(
+  command: string,
+  action: string | undefined,
+  actions: readonly T[],
+  missing?: string,
+): T {
+  if (action !== undefined && (actions as readonly string[]).includes(action)) return action as T;
+  throw unknownAction(command, action, actions, missing);
+}
+
 /** Print a result: JSON on stdout with --json, else the human text. */
 export function emit(io: CliIo, json: boolean, result: unknown, human: string): void {
   io.stdout.write(

@@ -1,6 +1,6 @@
 import "./quietLocalRun.js";
 import { runDrill } from "../pipeline/runDrill.js";
-import { type CliIo, EXIT, intOption, parseCommand, runEntryPoint } from "./cliSupport.js";
+import { type CliIo, EXIT, intOption, parseCommand, printUsage, runEntryPoint } from "./cliSupport.js";
 
 const USAGE = `Usage: npm run drill -- [--pause <s>] [--poison <n>] [--seed <n>] [--json]
 
@@ -21,10 +21,7 @@ async function main(io: CliIo): Promise<number> {
     0,
     { target: false },
   );
-  if (values.help) {
-    io.stdout.write(`${USAGE}\n`);
-    return EXIT.ok;
-  }
+  if (values.help) return printUsage(io, USAGE);
   const json = values.json === true;
   const result = await runDrill({
     pauseSeconds: intOption(values, "pause"),

@@ -1,6 +1,14 @@
 import { serveApi } from "../../lambdas/api/serveLocal.js";
 import { createDuckDbSink } from "../../lambdas/sink/duckdbSink.js";
-import { type CliIo, EXIT, intOption, parseCommand, runEntryPoint, UsageError } from "./cliSupport.js";
+import {
+  type CliIo,
+  EXIT,
+  intOption,
+  parseCommand,
+  printUsage,
+  runEntryPoint,
+  UsageError,
+} from "./cliSupport.js";
 
 const USAGE = `Usage: npx tsx scripts/cli/serveApi.ts --duckdb <file> [--port <n>] [--poll <ms>]
 
@@ -14,10 +22,7 @@ async function main(io: CliIo): Promise<number> {
     0,
     { target: false },
   );
-  if (values.help) {
-    io.stdout.write(`${USAGE}\n`);
-    return EXIT.ok;
-  }
+  if (values.help) return printUsage(io, USAGE);
   if (typeof values.duckdb !== "string") throw new UsageError("--duckdb <file> is required");
   const poll = intOption(values, "poll", { min: 1 });
   const sink = await createDuckDbSink({ path: values.duckdb });

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { setTimeout as sleepFor } from "node:timers/promises";
 import { freePort } from "./freePort.js";
 import { registerChild } from "./processRegistry.js";
 
@@ -100,7 +101,7 @@ async function waitForRpc(url: string, child: ChildProcess, timeoutMs: number): 
     } catch {
       // not listening yet
     }
-    await new Promise((r) => setTimeout(r, 50));
+    await sleepFor(50);
   }
   throw new Error(`anvil at ${url} did not answer within ${timeoutMs / 1000} s: ${stderr.trim()}`);
 }

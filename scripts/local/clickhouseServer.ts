@@ -3,6 +3,7 @@ import { accessSync, constants } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
+import { setTimeout as sleepFor } from "node:timers/promises";
 import { killAndWait } from "./anvil.js";
 import { freePort } from "./freePort.js";
 import { registerChild } from "./processRegistry.js";
@@ -180,7 +181,7 @@ async function waitForPing(
     } catch {
       // not listening yet
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await sleepFor(100);
   }
   throw new Error(`ClickHouse at ${url} did not answer /ping within ${timeoutMs / 1000} s: ${output.trim()}`);
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
@@ -386,8 +387,4 @@ function lambdaContext(functionName: string, awsRegion: string, deadline: number
     fail: unsupported,
     succeed: unsupported,
   };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

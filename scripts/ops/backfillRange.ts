@@ -13,20 +13,26 @@ import { TidemarkError } from "../../lambdas/shared/errors.js";
 import type { Chain } from "../../lambdas/shared/events.js";
 import { backoffDelay } from "../../lambdas/shared/retry.js";
 
-export interface BackfillRangeParameters {
+/** Where an operator's re-read of the chain reads and publishes: shared by backfill and repair. */
+export interface ChainRereadTarget {
   readonly chain: Chain;
-  /** First block, inclusive. */
-  readonly from: number;
-  /** Last block, inclusive. */
-  readonly to: number;
   /** The chain client (createChainClient): its batch path is the one the ingestor uses. */
   readonly client: ChainClient;
   readonly sqs: SQSClient;
   readonly ddb: DynamoDBClient;
   readonly queueUrl: string;
+  /** The event queue's DLQ: input the re-read rejects (undecodable logs, …) goes there with its reason. */
+  readonly dlqUrl?: string;
   readonly stateTable: string;
   /** Inbox contracts (L1 only; ignored for L2). */
   readonly inboxAddresses: readonly Hex[];
+}
+
+export interface BackfillRangeParameters extends ChainRereadTarget {
+  /** First block, inclusive. */
+  readonly from: number;
+  /** Last block, inclusive. */
+  readonly to: number;
   /** @default 16 — must match the deployed ingestor's PARTITIONS so groups line up */
   readonly partitions?: number;
   /** Blocks per range (one publish and one cursor write each). @default DEFAULT_BACKFILL_BLOCKS_PER_RANGE */
@@ -186,6 +192,7 @@ async function backfillWith(
 function backfillConfig(p: BackfillRangeParameters): IngestorConfig {
   return {
     queueUrl: p.queueUrl,
+    dlqUrl: p.dlqUrl,
     stateTable: p.stateTable,
     rpc: { kind: "urls", urls: { l1: [], l2: [] } },
     inboxAddress: p.inboxAddresses[0],

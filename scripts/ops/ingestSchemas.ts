@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { InvalidSchemaError } from "../../lambdas/ingestApi/errors.js";
+import { InvalidSchemaError } from "../../lambdas/api/errors.js";
 import type { SchemaMode } from "../../lambdas/ingestApi/ingestSettings.js";
 import { createSchemaRegistry, type StoredSchema } from "../../lambdas/ingestApi/schemaRegistry.js";
 import type { IngestTableClients } from "./apiKeys.js";

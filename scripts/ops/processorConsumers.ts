@@ -1,3 +1,4 @@
+import { setTimeout as sleepFor } from "node:timers/promises";
 import {
   GetEventSourceMappingCommand,
   type LambdaClient,
@@ -53,7 +54,7 @@ export async function waitForConsumers(
   for (;;) {
     const status = await getConsumers(target);
     if (status.state === (enabled ? "Enabled" : "Disabled") || Date.now() >= deadline) return status;
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
+    await sleepFor(pollMs);
   }
 }
 

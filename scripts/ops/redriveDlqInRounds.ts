@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
+import { setTimeout as sleepFor } from "node:timers/promises";
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
@@ -212,6 +213,6 @@ export async function waitForDlqMoveTask(
     if (task?.Status !== "RUNNING") {
       return { status: task?.Status ?? "UNKNOWN", moved, failureReason: task?.FailureReason };
     }
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
+    await sleepFor(pollMs);
   }
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleepFor } from "node:timers/promises";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { type SendMessageBatchRequestEntry, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
@@ -514,7 +515,7 @@ function createRepublisher(sqs: SQSClient, queueUrl: string) {
     republish(entry: PublishedEntry, dedupId: string, delayMs: number) {
       pending.push(
         (async () => {
-          await new Promise((resolve) => setTimeout(resolve, delayMs));
+          await sleepFor(delayMs);
           await sqs.send(
             new SendMessageCommand({
               QueueUrl: queueUrl,

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { Hex } from "viem";
 import { IngestorEnv, ProcessorEnv } from "../../lambdas/shared/environment.js";
@@ -165,5 +166,3 @@ async function waitFor(check: () => boolean, timeoutMs: number): Promise<boolean
   }
   return true;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,4 +1,5 @@
 import { writeFile } from "node:fs/promises";
+import { setTimeout as sleepFor } from "node:timers/promises";
 import type { IngestorReport } from "../../lambdas/ingestor/ingestor.js";
 import type { Sink } from "../../lambdas/sink/Sink.js";
 import type { SqlQueryable } from "../../lambdas/sink/SqlQueryable.js";
@@ -126,7 +127,7 @@ async function followConsumerSwitch(poller: EventSourcePoller, file: string) {
   let watching = true;
   const watch = (async () => {
     while (watching) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await sleepFor(200);
       const wanted = await readConsumerSwitch(file).catch(() => ({ enabled }));
       if (wanted.enabled === enabled) continue;
       if (wanted.enabled) poller.start();

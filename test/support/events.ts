@@ -36,6 +36,11 @@ export function record(event: PipelineEvent): SinkRecord {
   return { event: parsed, key: eventKey(parsed), observationId: observationId(parsed) };
 }
 
+/** A sink record the schema would refuse: for the sinks' own checks behind validation. */
+export function uncheckedRecord(event: PipelineEvent): SinkRecord {
+  return { event, key: eventKey(event), observationId: observationId(event) };
+}
+
 export function l1Header(n: number, over: Partial<L1HeaderEvent> = {}): L1HeaderEvent {
   return {
     v: 1,

@@ -1,17 +1,10 @@
 import { decodeEventLog, encodeEventTopics, type Hex } from "viem";
+import type { ChainLog } from "../chainLog.js";
 import { ShastaLogDecodeError } from "./ShastaDecodeError.js";
 import { type ShastaInboxEventName, shastaInboxAbi, shastaProvedWithCheckpointAbi } from "./shastaAbi.js";
 
-/** The fields of an `eth_getLogs` entry the decoder needs (the ingestor's ChainLog fits). */
-export interface ShastaLog {
-  readonly address: Hex;
-  readonly topics: readonly Hex[];
-  readonly data: Hex;
-  readonly blockNumber: number;
-  readonly blockHash: Hex;
-  readonly transactionHash: Hex;
-  readonly logIndex: number;
-}
+/** The `eth_getLogs` entry the decoder reads: the ingestor's ChainLog. */
+export type ShastaLog = ChainLog;
 
 /** Where on L1 a record was observed; the block timestamp is joined later from the header. */
 export interface ShastaLogLocation {

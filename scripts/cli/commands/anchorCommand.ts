@@ -1,6 +1,6 @@
 import type { Address } from "viem";
 import { verifyAnchorCommand } from "../../ops/verifyAnchorCommand.js";
-import { EXIT, emit, parseCommand, stringOption, UsageError } from "../cliSupport.js";
+import { actionOf, EXIT, emit, parseCommand, printUsage, stringOption, UsageError } from "../cliSupport.js";
 import type { Command } from "./command.js";
 
 const USAGE = `Usage: tidemark anchor verify EVENT_ID --rpc URL --public-key HEX (--api URL [--api-key K] | --proof FILE)
@@ -38,16 +38,9 @@ export const anchorCommand: Command = {
       2,
       { target: false },
     );
-    if (parsed.values.help) {
-      io.stdout.write(`${USAGE}\n`);
-      return EXIT.ok;
-    }
+    if (parsed.values.help) return printUsage(io, USAGE);
     const [action, eventId] = parsed.positionals;
-    if (action !== "verify") {
-      throw new UsageError(
-        action === undefined ? "say verify EVENT_ID" : `unknown anchor action "${action}" (verify)`,
-      );
-    }
+    actionOf("anchor", action, ["verify"], "say verify EVENT_ID");
     if (eventId === undefined) throw new UsageError("anchor verify needs EVENT_ID");
     const rpcUrl = stringOption(parsed.values, "rpc");
     const publicKey = stringOption(parsed.values, "public-key");

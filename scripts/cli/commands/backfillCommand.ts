@@ -6,6 +6,7 @@ import {
   emit,
   intOption,
   parseCommand,
+  printUsage,
   TARGET_USAGE,
   TargetError,
   UsageError,
@@ -40,7 +41,7 @@ export const backfillCommand: Command = {
       to: { type: "string" },
       "blocks-per-range": { type: "string" },
     });
-    if (values.help) return help(io);
+    if (values.help) return printUsage(io, USAGE);
     const chain = choiceOption(values, "chain", ["l1", "l2"] as const, true) as "l1" | "l2";
     const from = intOption(values, "from", { required: true }) as number;
     const to = intOption(values, "to", { required: true }) as number;
@@ -73,6 +74,7 @@ export const backfillCommand: Command = {
       sqs: target.sqs(),
       ddb: target.ddb(),
       queueUrl: target.queueUrl,
+      dlqUrl: target.dlqUrl,
       stateTable: target.stateTable,
       inboxAddresses: settings.inboxAddresses,
       partitions: settings.partitions,
@@ -89,8 +91,3 @@ export const backfillCommand: Command = {
     return result.complete ? EXIT.ok : EXIT.findings;
   },
 };
-
-function help(io: { stdout: NodeJS.WritableStream }): number {
-  io.stdout.write(`${USAGE}\n`);
-  return EXIT.ok;
-}

@@ -4,7 +4,7 @@ import {
   setConsumers,
   waitForConsumers,
 } from "../../ops/processorConsumers.js";
-import { EXIT, emit, parseCommand, TARGET_USAGE, TargetError, UsageError } from "../cliSupport.js";
+import { actionOf, EXIT, emit, parseCommand, printUsage, TARGET_USAGE, TargetError } from "../cliSupport.js";
 import { resolveTarget, type Target } from "../resolveTarget.js";
 import type { Command } from "./command.js";
 
@@ -28,18 +28,8 @@ export const consumersCommand: Command = {
   usage: USAGE,
   async run(argv, io) {
     const parsed = parseCommand(argv, { "no-wait": { type: "boolean" } }, 1);
-    const [action] = parsed.positionals;
-    if (parsed.values.help) {
-      io.stdout.write(`${USAGE}\n`);
-      return EXIT.ok;
-    }
-    if (action !== "pause" && action !== "resume" && action !== "status") {
-      throw new UsageError(
-        action === undefined
-          ? "say pause, resume or status"
-          : `unknown consumers action "${action}" (pause, resume or status)`,
-      );
-    }
+    if (parsed.values.help) return printUsage(io, USAGE);
+    const action = actionOf("consumers", parsed.positionals[0], ["pause", "resume", "status"] as const);
     const target = resolveTarget(parsed, io);
     const consumers = consumersTarget(target);
     let status =

@@ -13,10 +13,12 @@ import {
   intOption,
   type ParsedCommand,
   parseCommand,
+  printUsage,
   stringOption,
   TARGET_USAGE,
   table,
   UsageError,
+  unknownAction,
 } from "../cliSupport.js";
 import { createProgressBar } from "../progressBar.js";
 import { resolveTarget } from "../resolveTarget.js";
@@ -60,6 +62,8 @@ const FILTER_OPTIONS = {
   "no-move-task": { type: "boolean" },
 } as const;
 
+const ACTIONS = ["list", "show", "redrive"];
+
 export const dlqCommand: Command = {
   name: "dlq",
   summary: "list, show and redrive dead-lettered messages",
@@ -67,12 +71,9 @@ export const dlqCommand: Command = {
   async run(argv, io) {
     const parsed = parseCommand(argv, FILTER_OPTIONS, 2);
     const [action, id] = parsed.positionals;
-    if (parsed.values.help || action === undefined) {
-      if (action === undefined && !parsed.values.help)
-        throw new UsageError("say what to do: list, show or redrive");
-      io.stdout.write(`${USAGE}\n`);
-      return EXIT.ok;
-    }
+    if (parsed.values.help) return printUsage(io, USAGE);
+    if (action === undefined)
+      throw unknownAction("dlq", action, ACTIONS, "say what to do: list, show or redrive");
     if (action !== "show" && id !== undefined) throw new UsageError(`unexpected argument "${id}"`);
     switch (action) {
       case "list":
@@ -83,7 +84,7 @@ export const dlqCommand: Command = {
       case "redrive":
         return redrive(parsed, io);
       default:
-        throw new UsageError(`unknown dlq action "${action}" (list, show or redrive)`);
+        throw unknownAction("dlq", action, ACTIONS);
     }
   },
 };

@@ -1,5 +1,5 @@
 import { healthReport } from "../../ops/healthReport.js";
-import { EXIT, emit, parseCommand, stringOption, TARGET_USAGE, table } from "../cliSupport.js";
+import { EXIT, emit, parseCommand, printUsage, stringOption, TARGET_USAGE, table } from "../cliSupport.js";
 import { resolveTarget } from "../resolveTarget.js";
 import type { Command } from "./command.js";
 
@@ -21,10 +21,7 @@ export const healthCommand: Command = {
   usage: USAGE,
   async run(argv, io) {
     const parsed = parseCommand(argv, { "sink-url": { type: "string" } });
-    if (parsed.values.help) {
-      io.stdout.write(`${USAGE}\n`);
-      return EXIT.ok;
-    }
+    if (parsed.values.help) return printUsage(io, USAGE);
     const target = resolveTarget(parsed, io);
     // A sink that cannot be opened is one component down, reported with the others.
     const sink = await target

@@ -2,7 +2,16 @@ import { INGEST_TABLE } from "../../../lambdas/shared/environment.js";
 import { LOCAL_INGEST_TABLE } from "../../local/provision.js";
 import type { IngestTableClients } from "../../ops/apiKeys.js";
 import { createKeyCommand, formatKeys, listKeysCommand, revokeKeyCommand } from "../../ops/apiKeys.js";
-import { EXIT, emit, intOption, parseCommand, TARGET_USAGE, UsageError } from "../cliSupport.js";
+import {
+  EXIT,
+  emit,
+  intOption,
+  parseCommand,
+  printUsage,
+  TARGET_USAGE,
+  UsageError,
+  unknownAction,
+} from "../cliSupport.js";
 import { resolveTarget, type Target } from "../resolveTarget.js";
 import type { Command } from "./command.js";
 
@@ -43,10 +52,7 @@ export const keysCommand: Command = {
       },
       2,
     );
-    if (parsed.values.help) {
-      io.stdout.write(`${USAGE}\n`);
-      return EXIT.ok;
-    }
+    if (parsed.values.help) return printUsage(io, USAGE);
     const [action, keyId] = parsed.positionals;
     const json = parsed.values.json === true;
     if (action === "create") {
@@ -77,10 +83,6 @@ export const keysCommand: Command = {
       emit(io, json, revoked, `revoked: ${formatKeys([revoked])}`);
       return EXIT.ok;
     }
-    throw new UsageError(
-      action === undefined
-        ? "say create, list or revoke"
-        : `unknown keys action "${action}" (create, list or revoke)`,
-    );
+    throw unknownAction("keys", action, ["create", "list", "revoke"]);
   },
 };

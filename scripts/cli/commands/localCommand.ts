@@ -3,7 +3,7 @@ import { mkdir, rm } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { IngestorEnv } from "../../../lambdas/shared/environment.js";
 import { startLocalStack } from "../../pipeline/startLocalStack.js";
-import { EXIT, emit, intOption, parseCommand, stringOption, UsageError } from "../cliSupport.js";
+import { EXIT, emit, intOption, parseCommand, printUsage, stringOption, UsageError } from "../cliSupport.js";
 import { defaultEnvFile } from "../resolveTarget.js";
 import type { Command } from "./command.js";
 
@@ -28,10 +28,7 @@ export const localCommand: Command = {
   usage: USAGE,
   async run(argv, io) {
     const { values } = parseCommand(argv, { seed: { type: "string" }, pacing: { type: "string" } });
-    if (values.help) {
-      io.stdout.write(`${USAGE}\n`);
-      return EXIT.ok;
-    }
+    if (values.help) return printUsage(io, USAGE);
     if (values.stage !== undefined)
       throw new UsageError("tidemark local runs on this machine; it takes no --stage");
     const seed = intOption(values, "seed");

@@ -1,5 +1,5 @@
 import { verifyReceiptFileCommand } from "../../ops/verifyReceiptFile.js";
-import { EXIT, emit, parseCommand, stringOption, UsageError } from "../cliSupport.js";
+import { actionOf, EXIT, emit, parseCommand, printUsage, stringOption, UsageError } from "../cliSupport.js";
 import type { Command } from "./command.js";
 
 const USAGE = `Usage: tidemark receipt verify FILE (--public-key HEX | --keys FILE)
@@ -23,16 +23,9 @@ export const receiptCommand: Command = {
       2,
       { target: false },
     );
-    if (parsed.values.help) {
-      io.stdout.write(`${USAGE}\n`);
-      return EXIT.ok;
-    }
+    if (parsed.values.help) return printUsage(io, USAGE);
     const [action, file] = parsed.positionals;
-    if (action !== "verify") {
-      throw new UsageError(
-        action === undefined ? "say verify FILE" : `unknown receipt action "${action}" (verify)`,
-      );
-    }
+    actionOf("receipt", action, ["verify"], "say verify FILE");
     if (file === undefined) throw new UsageError("receipt verify needs FILE");
     const publicKey = stringOption(parsed.values, "public-key");
     const keysFile = stringOption(parsed.values, "keys");

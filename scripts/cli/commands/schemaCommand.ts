@@ -6,7 +6,15 @@ import {
   putSchemaCommand,
   setStreamModeCommand,
 } from "../../ops/ingestSchemas.js";
-import { EXIT, emit, parseCommand, TARGET_USAGE, UsageError } from "../cliSupport.js";
+import {
+  EXIT,
+  emit,
+  parseCommand,
+  printUsage,
+  TARGET_USAGE,
+  UsageError,
+  unknownAction,
+} from "../cliSupport.js";
 import { resolveTarget } from "../resolveTarget.js";
 import type { Command } from "./command.js";
 import { ingestTableClients } from "./keysCommand.js";
@@ -30,10 +38,7 @@ export const schemaCommand: Command = {
   usage: USAGE,
   async run(argv, io) {
     const parsed = parseCommand(argv, {}, 3);
-    if (parsed.values.help) {
-      io.stdout.write(`${USAGE}\n`);
-      return EXIT.ok;
-    }
+    if (parsed.values.help) return printUsage(io, USAGE);
     const [action, first, second] = parsed.positionals;
     const json = parsed.values.json === true;
     const clients = () => ingestTableClients(resolveTarget(parsed, io));
@@ -71,11 +76,7 @@ export const schemaCommand: Command = {
         return EXIT.ok;
       }
       default:
-        throw new UsageError(
-          action === undefined
-            ? "say put, get, list or mode"
-            : `unknown schema action "${action}" (put, get, list or mode)`,
-        );
+        throw unknownAction("schema", action, ["put", "get", "list", "mode"]);
     }
   },
 };

@@ -6,11 +6,13 @@ import {
   type TrafficTarget,
 } from "../../ops/liveTraffic.js";
 import {
+  actionOf,
   choiceOption,
   EXIT,
   emit,
   numberOption,
   parseCommand,
+  printUsage,
   stringOption,
   TARGET_USAGE,
   UsageError,
@@ -45,18 +47,8 @@ export const trafficCommand: Command = {
       1,
     );
     const { values } = parsed;
-    const [action] = parsed.positionals;
-    if (values.help) {
-      io.stdout.write(`${USAGE}\n`);
-      return EXIT.ok;
-    }
-    if (action !== "status" && action !== "shift" && action !== "rollback") {
-      throw new UsageError(
-        action === undefined
-          ? "say status, shift or rollback"
-          : `unknown traffic action "${action}" (status, shift or rollback)`,
-      );
-    }
+    if (values.help) return printUsage(io, USAGE);
+    const action = actionOf("traffic", parsed.positionals[0], ["status", "shift", "rollback"] as const);
     const fn = choiceOption(values, "function", FUNCTIONS, action !== "status");
     const version = stringOption(values, "to-version");
     if (version !== undefined && !/^\d+$/.test(version))

@@ -4,6 +4,7 @@ import {
   emit,
   intOption,
   parseCommand,
+  printUsage,
   stringOption,
   TARGET_USAGE,
   TargetError,
@@ -44,10 +45,7 @@ export const verifyCommand: Command = {
       "sink-url": { type: "string" },
     });
     const { values } = parsed;
-    if (values.help) {
-      io.stdout.write(`${USAGE}\n`);
-      return EXIT.ok;
-    }
+    if (values.help) return printUsage(io, USAGE);
     const range = (a: string, b: string) => {
       const from = intOption(values, a);
       const to = intOption(values, b);

@@ -33,7 +33,7 @@ describe("createApiApp", () => {
     const { status, body } = await getJson(app, path);
     // Assess
     expect(status).toBe(400);
-    expect(body.error).toMatchObject({ code: "bad_parameter", parameter });
+    expect(body.error).toMatchObject({ code: "bad_parameter", field: parameter });
     expect(body.error.message).toContain(parameter);
   });
 

@@ -48,7 +48,7 @@ describe("the Lambda handler", () => {
     expect(ready.statusCode).toBe(200);
     expect(JSON.parse(ready.body)).toMatchObject({ status: "healthy", checks: { sink: { status: "up" } } });
     expect(head.statusCode).toBe(404);
-    expect(JSON.parse(bad.body)).toMatchObject({ error: { parameter: "limit" } });
+    expect(JSON.parse(bad.body)).toMatchObject({ error: { field: "limit" } });
     expect(limited.statusCode).toBe(429); // the third /v1 request of this source IP in the minute
   });
 });

@@ -106,7 +106,7 @@ describe("GET /v1/sse/events", () => {
     expect(over.status).toBe(503);
     expect(await over.json()).toMatchObject({ error: { code: "too_many_connections" } });
     expect(bad.status).toBe(400);
-    expect(await bad.json()).toMatchObject({ error: { parameter: "after" } });
+    expect(await bad.json()).toMatchObject({ error: { field: "after" } });
   });
 
   it("drops a client that stops reading, without holding up one that reads", async () => {

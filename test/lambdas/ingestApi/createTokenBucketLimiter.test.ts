@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { RateLimitedError } from "../../../lambdas/api/errors.js";
 import { createTokenBucketLimiter } from "../../../lambdas/ingestApi/createTokenBucketLimiter.js";
-import { RateLimitedError } from "../../../lambdas/ingestApi/errors.js";
 
 describe("createTokenBucketLimiter", () => {
   it("allows the burst, then refuses with the seconds until a token is back, per key", () => {

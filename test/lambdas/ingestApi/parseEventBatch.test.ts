@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LimitExceededError } from "../../../lambdas/ingestApi/errors.js";
+import { LimitExceededError } from "../../../lambdas/api/errors.js";
 import { resolveIngestSettings } from "../../../lambdas/ingestApi/ingestSettings.js";
 import { parseEventBatch } from "../../../lambdas/ingestApi/parseEventBatch.js";
 

@@ -51,6 +51,30 @@ describe("validateRecord", () => {
       /number: .*; miner: /,
     ],
     [
+      "a proposal claiming 10^9 blocks (past Pacaya's uint16 maxBlocksPerBatch)",
+      rawRecord(JSON.stringify({ ...proposed(3), lastBlockId: 2_000_000_000, blockCount: 1_000_000_000 })),
+      InvalidMessageError,
+      /blockCount: exceeds uint16 maxBlocksPerBatch/,
+    ],
+    [
+      "a proposal of no blocks",
+      rawRecord(JSON.stringify({ ...proposed(3), blockCount: 0 })),
+      InvalidMessageError,
+      /blockCount: a batch has at least one block/,
+    ],
+    [
+      "a proposal whose blocks would start below block 0",
+      rawRecord(JSON.stringify({ ...proposed(3), lastBlockId: 5, blockCount: 7 })),
+      InvalidMessageError,
+      /blockCount: blockCount exceeds lastBlockId \+ 1/,
+    ],
+    [
+      "a header timestamp in milliseconds",
+      rawRecord(JSON.stringify({ ...l1Header(1), timestamp: 1_700_000_000_000 })),
+      InvalidMessageError,
+      /timestamp: is not a unix time in seconds/,
+    ],
+    [
       "a body above the size limit",
       rawRecord(JSON.stringify({ ...l1Header(1), pad: "x".repeat(MAX_MESSAGE_BYTES) })),
       MessageTooLargeError,

@@ -13,6 +13,7 @@ import {
   proved,
   record,
   reorg,
+  uncheckedRecord,
   verified,
 } from "../../support/events.js";
 import {
@@ -121,7 +122,7 @@ describe("rowsOf", () => {
   });
 
   it("rejects a proposal claiming more blocks than exist below lastBlockId as invalid input", () => {
-    const r = record(proposed(1, at(2), { lastBlockId: 1, blockCount: 3 }));
+    const r = uncheckedRecord(proposed(1, at(2), { lastBlockId: 1, blockCount: 3 }));
     expect(() => rowsOf(r)).toThrow(InvalidMessageError);
   });
 
@@ -171,9 +172,10 @@ describe("rowsOf", () => {
     });
   });
 
-  it("maps a reorg to one reorgs row and one orphaned_blocks row per orphaned block", () => {
+  it("maps a reorg to one reorgs row and one block_marks row per orphaned or restored block", () => {
     // Prepare
-    const r = record(reorg("l2", 10, 12));
+    const restored = { number: 9, hash: hash("l2:9") };
+    const r = record({ ...reorg("l2", 10, 12), restored: [restored], seq: 5, part: { index: 1, count: 2 } });
     // Act
     const rows = rowsOf(r);
     // Assess
@@ -192,12 +194,15 @@ describe("rowsOf", () => {
       },
     });
     expect(rows.slice(1)).toEqual(
-      [10, 11, 12].map((n) => ({
-        table: "orphaned_blocks",
+      [10, 11, 12, 9].map((n) => ({
+        table: "block_marks",
         row: {
           chain: "l2",
           block_number: n,
           block_hash: hash(`l2:${n}`),
+          seq: 5,
+          part: 1,
+          state: n === 9 ? "restored" : "orphaned",
           reorg_key: r.key,
           event_key: r.key,
           observation_id: r.observationId,

@@ -149,12 +149,21 @@ describe("addTidemarkStacks per stage", () => {
         (f) => f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME,
       );
       expect(services.sort()).toEqual(
-        ["api", "apiStream", "deployHook", "ingestor", "processor", "unprovenBatchAge"].sort(),
+        [
+          "api",
+          "apiStream",
+          "deployHook",
+          "ingestApi",
+          "ingestMaintenance",
+          "ingestor",
+          "processor",
+          "unprovenBatchAge",
+        ].sort(),
       );
       expect(ofType(stage, "AWS::Lambda::Alias").map((a) => a.Properties.Name)).toEqual(
-        Array(5).fill("live"),
+        Array(7).fill("live"),
       );
-      expect(ofType(stage, "AWS::CodeDeploy::DeploymentGroup")).toHaveLength(4);
+      expect(ofType(stage, "AWS::CodeDeploy::DeploymentGroup")).toHaveLength(5);
       // The alarms docs/README's table explains, each going to the one topic.
       const alarms = ofType(stage, "AWS::CloudWatch::Alarm");
       expect(alarms.map((a) => String(a.Properties.AlarmName).replace(/^tidemark-/, "")).sort()).toEqual(
@@ -164,7 +173,7 @@ describe("addTidemarkStacks per stage", () => {
       expect(topic).toBeDefined();
       for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toHaveLength(1);
       expect(ofType(stage, "AWS::CloudWatch::Dashboard")).toHaveLength(1);
-      expect(ofType(stage, "AWS::Scheduler::Schedule")).toHaveLength(2);
+      expect(ofType(stage, "AWS::Scheduler::Schedule")).toHaveLength(3);
       // The stateful side: FIFO queue and DLQ, the two tables, the Firehose stream into 9 Iceberg tables.
       const queues = ofType(stage, "AWS::SQS::Queue").filter((q) => q.Properties.FifoQueue === true);
       expect(queues.map((q) => q.Properties.QueueName).sort()).toEqual([
