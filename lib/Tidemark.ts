@@ -18,6 +18,7 @@ import { IngestorSchedule } from "./compute/IngestorSchedule.js";
 import { PipelineFunction } from "./compute/PipelineFunction.js";
 import { throwIfInvalid } from "./InvalidPropsError.js";
 import { AlarmTopic } from "./monitoring/AlarmTopic.js";
+import { FirehoseDeliveryAlarms } from "./monitoring/FirehoseDeliveryAlarms.js";
 import { PipelineMetrics } from "./monitoring/metrics.js";
 import {
   type AlarmThresholds,
@@ -412,12 +413,24 @@ export class Tidemark extends Construct {
       topic: this.topic,
       namePrefix: p.namePrefix,
     });
+    // Notify only: a delivery failure is fixed by a replay, never by rolling a function back.
+    const deliveryAlarms = this.sink
+      ? new FirehoseDeliveryAlarms(this, "FirehoseDeliveryAlarms", {
+          deliveryStreamName: this.sink.deliveryStreamName,
+          bucket: this.storage.bucket,
+          topic: this.topic,
+          namePrefix: p.namePrefix,
+        })
+      : undefined;
     for (const alarm of this.alarms.forIngestorDeployment) this.deployments.ingestor.addAlarm(alarm);
     for (const alarm of this.alarms.forProcessorDeployment) this.deployments.processor.addAlarm(alarm);
 
     this.dashboard = new PipelineDashboard(this, "Dashboard", {
       metrics,
-      alarms: Object.values(this.alarms.alarms),
+      alarms: [
+        ...Object.values(this.alarms.alarms),
+        ...(deliveryAlarms ? [deliveryAlarms.failedRows, deliveryAlarms.errorObjects] : []),
+      ],
       dashboardName: p.namePrefix,
     }).dashboard;
   }
@@ -433,6 +446,8 @@ export class Tidemark extends Construct {
       description:
         "Tidemark ingestor: reads L1/L2 heads, headers and inbox logs; publishes to the FIFO queue",
       serviceName: services.ingestor,
+      // The queue's policy admits SendMessage from this role name only (and the redrive role).
+      roleName: this.storage.eventQueue.publisherRoleName,
       timeout: p.ingestorTimeout,
       memorySize: 1024,
       reservedConcurrentExecutions: p.ingestorReservedConcurrency,
@@ -453,7 +468,7 @@ export class Tidemark extends Construct {
     this.storage.eventQueue.bindPublisher(ingestor.fn);
     // Input the ingestor cannot publish (undecodable logs, …) is dead-lettered with its reason.
     this.storage.eventQueue.bindDeadLetterWriter(ingestor.fn);
-    this.storage.pipelineTables.bindState(ingestor.fn);
+    this.storage.pipelineTables.bindState(ingestor.fn, "ingestor");
     bindRpcSecret(this, ingestor.fn, p.rpcUrlsSecretName);
 
     const processor = new PipelineFunction(this, "Processor", {
@@ -472,7 +487,7 @@ export class Tidemark extends Construct {
     });
     this.storage.eventQueue.bindConsumer(processor.fn);
     this.storage.eventQueue.bindDeadLetterWriter(processor.fn);
-    this.storage.pipelineTables.bindState(processor.fn);
+    this.storage.pipelineTables.bindState(processor.fn, "processor");
     this.storage.pipelineTables.bindIdempotency(processor.fn);
     if (this.sink) this.sink.bindWriter(processor.fn);
     else bindFirehoseSink(processor.fn, p.firehoseStreamName);

@@ -70,6 +70,8 @@ export class TidemarkStorage extends Construct {
       removalPolicy: props.removalPolicy,
       deletionProtection: props.deletionProtection,
     });
+    // The queue admits only the ingestor and this role; a backfill run under it also needs its cursor.
+    this.pipelineTables.grantOperator(this.eventQueue.redriveRole);
     this.sinkBucket = new SinkBucket(this, "Sink", { removalPolicy: props.removalPolicy });
     this.queue = this.eventQueue.queue;
     this.deadLetterQueue = this.eventQueue.deadLetterQueue;

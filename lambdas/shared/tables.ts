@@ -16,6 +16,21 @@ export const StateTable = {
 /** The key of a batch's lifecycle item in the state table. */
 export const batchItemKey = (batchId: number | bigint | string): string => `batch#${batchId}`;
 
+/**
+ * Which state-table items each function may touch, as `dynamodb:LeadingKeys` patterns: the IAM
+ * policies in lib/ are built from this, so a new item kind is added here or its writer is refused.
+ * Cursors and leases (`cursor#<chain>`, cursorStore.ts) are the ingestor's alone; lifecycle items
+ * (`batch#<id>`, `proposal#<id>`) are the processor's, and the unproven-batch-age function only
+ * clears their stale index entries.
+ */
+export const STATE_KEY_PATTERNS = {
+  ingestor: ["cursor#*"],
+  processor: ["batch#*", "proposal#*"],
+  unprovenBatchAge: ["batch#*", "proposal#*"],
+  /** The redrive role: `tidemark backfill` keeps its own cursor (`cursor#<chain>#backfill-<from>-<to>`). */
+  operator: ["cursor#*"],
+} as const satisfies Record<string, readonly string[]>;
+
 /** Sparse GSI of proposed batches without proof: key `unproven` (constant), sort key `proposedAt`. */
 export const UNPROVEN_INDEX = {
   indexName: "unproven",

@@ -25,6 +25,8 @@ export interface DuckDbSink extends Sink, SqlQueryable {
   query<T = Record<string, unknown>>(sql: string, params?: readonly QueryParam[]): Promise<T[]>;
   /** Writes a table or view to a Parquet file (HUGEINT columns as DECIMAL(38,0), which Parquet holds exactly). */
   exportParquet(table: string, file: string): Promise<void>;
+  /** Writes rows already built per table, in one transaction, ignoring rows already stored (a local Firehose destination). */
+  writeRows(byTable: ReadonlyMap<TableName, readonly Record<string, ColumnValue>[]>): Promise<void>;
 }
 
 /**
@@ -90,23 +92,27 @@ export async function createDuckDbSink(params: CreateDuckDbSinkParameters): Prom
     if (closed) throw new SinkUnavailableError("DuckDB sink is closed", { context: { path } });
   };
 
+  const writeRows = (byTable: ReadonlyMap<TableName, readonly Record<string, ColumnValue>[]>) =>
+    serialized(async () => {
+      ensureOpen();
+      if (byTable.size === 0) return;
+      try {
+        await writer.run("BEGIN TRANSACTION");
+        for (const [table, rows] of byTable) await insertOrIgnore(writer, table, rows);
+        await writer.run("COMMIT");
+      } catch (error) {
+        await writer.run("ROLLBACK").catch(() => undefined);
+        throw asSinkError(error, "DuckDB write failed", { path, tables: [...byTable.keys()] });
+      }
+    });
+
   return {
     write(records) {
-      return serialized(async () => {
-        ensureOpen();
-        // Rows are built before the transaction: bad input fails as itself (permanent), not as a sink outage.
-        const byTable = rowsByTable(records);
-        if (byTable.size === 0) return;
-        try {
-          await writer.run("BEGIN TRANSACTION");
-          for (const [table, rows] of byTable) await insertOrIgnore(writer, table, rows);
-          await writer.run("COMMIT");
-        } catch (error) {
-          await writer.run("ROLLBACK").catch(() => undefined);
-          throw asSinkError(error, "DuckDB write failed", { path, records: records.length });
-        }
-      });
+      // Rows are built before the transaction: bad input fails as itself (permanent), not as a sink outage.
+      return Promise.resolve().then(() => writeRows(rowsByTable(records)));
     },
+
+    writeRows: (byTable) => writeRows(byTable),
 
     async query<T>(sql: string, values: readonly QueryParam[] = []) {
       ensureOpen();

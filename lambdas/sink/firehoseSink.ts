@@ -37,7 +37,7 @@ export interface CreateFirehoseSinkParameters {
 export type FirehoseSink = Sink;
 
 /** One Firehose record: one row of one table, as a JSON line. */
-interface EncodedRow {
+export interface FirehoseRow {
   readonly data: Uint8Array;
   readonly observationId: string;
   readonly table: string;
@@ -58,6 +58,44 @@ interface EncodedRow {
  */
 export function createFirehoseSink(params: CreateFirehoseSinkParameters): FirehoseSink {
   const { client, deliveryStreamName } = params;
+  const writeRows = createFirehoseRowWriter(params);
+  const now = params.now ?? (() => new Date());
+  let closed = false;
+
+  return {
+    async write(records) {
+      if (closed)
+        throw new SinkUnavailableError("Firehose sink is closed", { context: { deliveryStreamName } });
+      // Encode and check every row before sending any, so an oversized record sends nothing.
+      await writeRows(encodeRows(records, now().toISOString()));
+    },
+
+    // The delivery stream exists and is ACTIVE.
+    health: () =>
+      measureHealth(async () => {
+        const out = await client.send(
+          new DescribeDeliveryStreamCommand({ DeliveryStreamName: deliveryStreamName }),
+        );
+        const status = out.DeliveryStreamDescription?.DeliveryStreamStatus;
+        return { ok: status === "ACTIVE", detail: `Firehose ${deliveryStreamName} is ${String(status)}` };
+      }),
+
+    async close() {
+      // The client is injected: its owner destroys it.
+      closed = true;
+    },
+  };
+}
+
+/**
+ * Puts encoded rows to the stream in calls within Firehose's limits, retrying the records a call
+ * reports as failed; resolves when Firehose accepted every row. The sink and `tidemark sink replay`
+ * (rows re-driven from the error prefix) both write through it.
+ */
+export function createFirehoseRowWriter(
+  params: Omit<CreateFirehoseSinkParameters, "now">,
+): (rows: readonly FirehoseRow[]) => Promise<void> {
+  const { client, deliveryStreamName } = params;
   const policy = {
     attempts: params.maxAttempts ?? 5,
     baseDelayMs: params.baseDelayMs ?? 100,
@@ -67,10 +105,8 @@ export function createFirehoseSink(params: CreateFirehoseSinkParameters): Fireho
     ...(params.sleep ? { sleep: params.sleep } : {}),
     ...(params.random ? { random: params.random } : {}),
   };
-  const now = params.now ?? (() => new Date());
-  let closed = false;
 
-  async function putWithRetries(rows: readonly EncodedRow[]): Promise<void> {
+  async function putWithRetries(rows: readonly FirehoseRow[]): Promise<void> {
     let pending = rows;
     try {
       await withRetry(async () => {
@@ -97,36 +133,15 @@ export function createFirehoseSink(params: CreateFirehoseSinkParameters): Fireho
     }
   }
 
-  return {
-    async write(records) {
-      if (closed)
-        throw new SinkUnavailableError("Firehose sink is closed", { context: { deliveryStreamName } });
-      // Encode and check every row before sending any, so an oversized record sends nothing.
-      const encoded = encodeRows(records, now().toISOString());
-      for (const rows of chunkRows(encoded)) await putWithRetries(rows);
-    },
-
-    // The delivery stream exists and is ACTIVE.
-    health: () =>
-      measureHealth(async () => {
-        const out = await client.send(
-          new DescribeDeliveryStreamCommand({ DeliveryStreamName: deliveryStreamName }),
-        );
-        const status = out.DeliveryStreamDescription?.DeliveryStreamStatus;
-        return { ok: status === "ACTIVE", detail: `Firehose ${deliveryStreamName} is ${String(status)}` };
-      }),
-
-    async close() {
-      // The client is injected: its owner destroys it.
-      closed = true;
-    },
+  return async (rows) => {
+    for (const part of chunkRows(rows)) await putWithRetries(part);
   };
 }
 
 /** Some records of a successful PutRecordBatch were refused: the ones to send again. */
 class PartialPutFailure extends Error {
   constructor(
-    readonly failed: readonly EncodedRow[],
+    readonly failed: readonly FirehoseRow[],
     readonly errorCodes: readonly string[],
   ) {
     super(`${failed.length} record(s) refused`);
@@ -138,7 +153,7 @@ class PartialPutFailure extends Error {
 async function putOnce(
   client: FirehoseClient,
   deliveryStreamName: string,
-  pending: readonly EncodedRow[],
+  pending: readonly FirehoseRow[],
 ): Promise<void> {
   let responses: PutRecordBatchResponseEntry[] | undefined;
   let failedCount: number;
@@ -167,8 +182,8 @@ async function putOnce(
 
 const encoder = new TextEncoder();
 
-function encodeRows(records: readonly SinkRecord[], insertedAt: string): EncodedRow[] {
-  const out: EncodedRow[] = [];
+function encodeRows(records: readonly SinkRecord[], insertedAt: string): FirehoseRow[] {
+  const out: FirehoseRow[] = [];
   for (const record of records) {
     for (const { table, row } of rowsOf(record)) {
       const json = JSON.stringify({ table, ...row, inserted_at: insertedAt }, (_, v) =>

@@ -42,6 +42,8 @@ export interface IngestApiProps {
   readonly stage: apigwv2.HttpStage;
   /** The pipeline's FIFO queue the processor reads. */
   readonly queue: sqs.IQueue;
+  /** Role names the queue's policy admits as senders (EventQueue.ingestApiRoleNames). @default - generated (the queue must then admit them otherwise) */
+  readonly senderRoleNames?: { readonly ingest: string; readonly maintenance: string };
   /** The processor: it reads claim-checked payloads back from the payload bucket. */
   readonly processor: lambda.Function;
   readonly topic: sns.ITopic;
@@ -179,6 +181,7 @@ export class IngestApi extends Construct {
       entry: d.entry,
       description: "Tidemark ingest API: POST/GET /v1/events, receipts, proofs, keys",
       serviceName: ServiceName.ingestApi,
+      roleName: props.senderRoleNames?.ingest,
       timeout: Duration.seconds(29),
       memorySize: 1024,
     });
@@ -187,6 +190,7 @@ export class IngestApi extends Construct {
       entry: d.maintenanceEntry,
       description: "Tidemark ingest API maintenance: outbox sweep, commitments, anchoring",
       serviceName: ServiceName.ingestMaintenance,
+      roleName: props.senderRoleNames?.maintenance,
       timeout: Duration.minutes(1),
     });
     this.grant(props);

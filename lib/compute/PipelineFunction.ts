@@ -27,6 +27,8 @@ export interface PipelineFunctionProps {
   readonly environment?: Record<string, string>;
   /** Commands run around esbuild (e.g. files written beside the bundle). @default - none */
   readonly commandHooks?: nodejs.ICommandHooks;
+  /** A fixed role name, for a resource policy that must name the role without referencing it. @default - generated */
+  readonly roleName?: string;
 }
 
 export const PIPELINE_FUNCTION_DEFAULTS = {
@@ -57,6 +59,7 @@ export class PipelineFunction extends Construct {
     });
     // An own role instead of AWSLambdaBasicExecutionRole: that managed policy may write to any log group.
     this.role = new iam.Role(this, "Role", {
+      roleName: props.roleName,
       assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
       description: `Execution role of ${props.serviceName}`,
     });

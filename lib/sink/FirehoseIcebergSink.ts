@@ -8,6 +8,7 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import type * as s3 from "aws-cdk-lib/aws-s3";
 import { Construct } from "constructs";
 import { SinkEnv } from "../../lambdas/shared/environment.js";
+import { FIREHOSE_ERROR_PREFIX } from "../../lambdas/sink/firehoseErrorRecords.js";
 import { type ColumnKind, PRIMARY_KEYS, TABLE_COLUMNS, TABLE_NAMES } from "../../lambdas/sink/rows.js";
 import type { SinkKind } from "../../lambdas/sink/sinkConfig.js";
 import { acknowledgeGuardRule } from "../tidemarkValidations.js";
@@ -28,6 +29,8 @@ export interface FirehoseIcebergSinkProps {
   readonly removalPolicy?: RemovalPolicy;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
+  /** Snapshots older than this are expired by the Glue retention optimizer (time travel reaches this far back). @default 7 days */
+  readonly snapshotRetention?: Duration;
 }
 
 export const FIREHOSE_ICEBERG_SINK_DEFAULTS = {
@@ -35,12 +38,15 @@ export const FIREHOSE_ICEBERG_SINK_DEFAULTS = {
   bufferInterval: Duration.seconds(60),
   removalPolicy: RemovalPolicy.RETAIN,
   logRetention: logs.RetentionDays.ONE_MONTH,
+  snapshotRetention: Duration.days(7),
+  /** Snapshots kept whatever their age. */
+  snapshotsToRetain: 5,
 } as const;
 
 /** Key prefixes in the sink bucket. */
 export const SINK_PREFIXES = {
   iceberg: "iceberg/",
-  errors: "firehose-errors/",
+  errors: FIREHOSE_ERROR_PREFIX,
   athenaResults: "athena-results/",
 } as const;
 
@@ -69,6 +75,8 @@ export class FirehoseIcebergSink extends Construct {
   readonly tables: Readonly<Record<string, glue.CfnTable>>;
   readonly workGroup: athena.CfnWorkGroup;
   readonly logGroup: logs.LogGroup;
+  /** Glue's compaction, snapshot retention and orphan-file deletion per table (Firehose's updates write many small files). */
+  readonly optimizers: readonly glue.CfnTableOptimizer[];
 
   constructor(scope: Construct, id: string, props: FirehoseIcebergSinkProps) {
     super(scope, id);
@@ -182,6 +190,13 @@ export class FirehoseIcebergSink extends Construct {
     this.deliveryStreamArn = this.deliveryStream.attrArn;
 
     this.workGroup = createWorkGroup(this, props.workGroupName ?? databaseName, databaseName, bucket);
+    this.optimizers = createTableOptimizers(this, {
+      databaseName,
+      bucket,
+      catalogArn,
+      tables,
+      snapshotRetentionDays: (props.snapshotRetention ?? d.snapshotRetention).toDays(),
+    });
   }
 
   /** Points a function's sink at this stream (SINK=firehose, FIREHOSE_STREAM_NAME) and lets it put records. */
@@ -294,11 +309,7 @@ function createDeliveryRole(
       ],
     }),
   );
-  // cdk-nag names each wildcard resource; the bucket must live in this stack for the name to be known here.
-  const bucketResource = bucket.node.defaultChild;
-  const bucketArn = CfnElement.isCfnElement(bucketResource)
-    ? `<${stack.getLogicalId(bucketResource)}.Arn>`
-    : bucket.bucketArn;
+  const bucketArn = nagBucketArn(stack, bucket);
   for (const prefix of [SINK_PREFIXES.iceberg, SINK_PREFIXES.errors]) {
     Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${bucketArn}/${prefix}*]`,
@@ -308,6 +319,114 @@ function createDeliveryRole(
   }
 
   return role;
+}
+
+/** How cdk-nag names the bucket in a finding; the bucket must live in this stack for the name to be known here. */
+function nagBucketArn(stack: Stack, bucket: s3.IBucket): string {
+  const bucketResource = bucket.node.defaultChild;
+  return CfnElement.isCfnElement(bucketResource)
+    ? `<${stack.getLogicalId(bucketResource)}.Arn>`
+    : bucket.bucketArn;
+}
+
+/** Which Glue table optimizers run on every Iceberg table. */
+const OPTIMIZER_TYPES = ["compaction", "retention", "orphan_file_deletion"] as const;
+
+/**
+ * Glue's managed table maintenance: compaction of the small files and delete files every Firehose
+ * commit with updates leaves, expiry of old snapshots (and their files), and removal of files no
+ * snapshot references. Its role may touch the Tidemark tables and the Iceberg prefix only.
+ */
+function createTableOptimizers(
+  scope: Construct,
+  p: {
+    databaseName: string;
+    bucket: s3.IBucket;
+    catalogArn: string;
+    tables: Readonly<Record<string, glue.CfnTable>>;
+    snapshotRetentionDays: number;
+  },
+): glue.CfnTableOptimizer[] {
+  const stack = Stack.of(scope);
+  const role = new iam.Role(scope, "OptimizerRole", {
+    assumedBy: new iam.ServicePrincipal("glue.amazonaws.com", {
+      conditions: { StringEquals: { "aws:SourceAccount": stack.account } },
+    }),
+    description:
+      "Glue table optimizers (compaction, snapshot retention, orphan files) of the Tidemark Iceberg tables",
+  });
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      actions: ["glue:GetDatabase", "glue:GetTable", "glue:UpdateTable"],
+      resources: [
+        p.catalogArn,
+        stack.formatArn({ service: "glue", resource: "database", resourceName: p.databaseName }),
+        ...TABLE_NAMES.map((t) =>
+          stack.formatArn({ service: "glue", resource: "table", resourceName: `${p.databaseName}/${t}` }),
+        ),
+      ],
+    }),
+  );
+  role.addToPolicy(new iam.PolicyStatement({ actions: ["s3:ListBucket"], resources: [p.bucket.bucketArn] }));
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+      resources: [p.bucket.arnForObjects(`${SINK_PREFIXES.iceberg}*`)],
+    }),
+  );
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      actions: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+      resources: [
+        stack.formatArn({
+          service: "logs",
+          resource: "log-group",
+          resourceName: "/aws-glue/iceberg-table-optimizer*",
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      ],
+    }),
+  );
+  for (const resource of [
+    `${nagBucketArn(stack, p.bucket)}/${SINK_PREFIXES.iceberg}*`,
+    "arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws-glue/iceberg-table-optimizer*",
+  ]) {
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${resource}]`,
+      reason:
+        "Iceberg names its files itself under the table prefix, and Glue names the optimizer's log group and streams: no narrower resource exists.",
+    });
+  }
+  const configuration = (type: (typeof OPTIMIZER_TYPES)[number]) => ({
+    enabled: true,
+    roleArn: role.roleArn,
+    ...(type === "retention"
+      ? {
+          retentionConfiguration: {
+            icebergConfiguration: {
+              snapshotRetentionPeriodInDays: p.snapshotRetentionDays,
+              numberOfSnapshotsToRetain: FIREHOSE_ICEBERG_SINK_DEFAULTS.snapshotsToRetain,
+              cleanExpiredFiles: true,
+            },
+          },
+        }
+      : {}),
+  });
+  const optimizers: glue.CfnTableOptimizer[] = [];
+  for (const [table, cfn] of Object.entries(p.tables)) {
+    for (const type of OPTIMIZER_TYPES) {
+      const optimizer = new glue.CfnTableOptimizer(scope, `Optimizer_${table}_${type}`, {
+        catalogId: Aws.ACCOUNT_ID,
+        databaseName: p.databaseName,
+        tableName: table,
+        type,
+        tableOptimizerConfiguration: configuration(type),
+      });
+      optimizer.node.addDependency(cfn, role);
+      optimizers.push(optimizer);
+    }
+  }
+  return optimizers;
 }
 
 /** The Athena workgroup (results enforced, encrypted) with the saved canonical-view and chain-metric queries. */

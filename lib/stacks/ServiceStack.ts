@@ -57,6 +57,7 @@ export class ServiceStack extends Stack {
         httpApi: this.api.httpApi,
         stage: this.api.stage,
         queue: t.queue,
+        senderRoleNames: t.storage.eventQueue.ingestApiRoleNames,
         processor: t.functions.processor,
         topic: t.topic,
         dashboard: t.dashboard,

@@ -29,6 +29,10 @@ export class StatefulStack extends Stack {
       StateTableName: this.storage.tables.state.tableName,
       IdempotencyTableName: this.storage.tables.idempotency.tableName,
       SinkBucketName: this.storage.bucket.bucketName,
+      // `tidemark sink replay` puts rows from firehose-errors/ back to this stream.
+      ...(this.storage.firehoseSink
+        ? { FirehoseStreamName: this.storage.firehoseSink.deliveryStreamName }
+        : {}),
     };
     for (const [key, value] of Object.entries(outputs)) new CfnOutput(this, key, { value });
   }

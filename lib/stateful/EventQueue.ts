@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
+import * as iam from "aws-cdk-lib/aws-iam";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
@@ -23,6 +24,12 @@ export interface EventQueueProps {
   readonly deadLetterQueueName?: string;
   /** @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Name of the one function role that may publish (the ingestor's); the queue policy refuses
+   * SendMessage to every other principal but the redrive role.
+   * @default "<queue name without .fifo>-publisher"
+   */
+  readonly publisherRoleName?: string;
 }
 
 /** Defaults in one place; the caller's props are merged over them. */
@@ -82,6 +89,12 @@ export class EventQueue extends Construct {
   readonly deadLetterQueue: sqs.Queue;
   readonly visibilityTimeout: Duration;
   readonly maxReceiveCount: number;
+  /** The role name the publishing function must run under (give it to that function's role). */
+  readonly publisherRoleName: string;
+  /** The ingest API's functions (POST /v1/events and its outbox sweep) publish too, under these role names. */
+  readonly ingestApiRoleNames: { readonly ingest: string; readonly maintenance: string };
+  /** What operators assume to redrive the DLQ, backfill or repair: the only other sender. */
+  readonly redriveRole: iam.Role;
 
   constructor(scope: Construct, id: string, props: EventQueueProps) {
     super(scope, id);
@@ -123,6 +136,58 @@ export class EventQueue extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: this.maxReceiveCount },
       removalPolicy,
     });
+    const base = queueName.replace(/\.fifo$/, "");
+    this.publisherRoleName = props.publisherRoleName ?? `${base}-publisher`;
+    this.ingestApiRoleNames = { ingest: `${base}-ingest-api`, maintenance: `${base}-ingest-outbox` };
+    this.redriveRole = this.createRedriveRole(`${base}-redrive`);
+    this.refuseOtherSenders();
+  }
+
+  /** An operator role that may move dead letters back (SQS's move task or message by message) and publish ranges. */
+  private createRedriveRole(roleName: string): iam.Role {
+    const role = new iam.Role(this, "RedriveRole", {
+      roleName,
+      assumedBy: new iam.AccountRootPrincipal(),
+      description:
+        "Tidemark operators: DLQ redrive, backfill and repair (the only sender besides the ingestor)",
+    });
+    this.queue.grantSendMessages(role);
+    this.deadLetterQueue.grantConsumeMessages(role);
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ["sqs:StartMessageMoveTask", "sqs:ListMessageMoveTasks", "sqs:CancelMessageMoveTask"],
+        resources: [this.deadLetterQueue.queueArn],
+      }),
+    );
+    return role;
+  }
+
+  /**
+   * One forged `reorg` message hides canonical blocks, so the queue itself refuses SendMessage
+   * (SendMessageBatch is authorized as SendMessage) from anyone but the publishers (the ingestor, the
+   * ingest API's two functions) and the redrive role, whatever their identity policies allow. The publisher is named, not referenced: its
+   * role lives in the service stack, which depends on this one.
+   */
+  private refuseOtherSenders(): void {
+    const roleArn = (name: string) =>
+      Stack.of(this).formatArn({ service: "iam", region: "", resource: "role", resourceName: name });
+    const senders = [
+      this.publisherRoleName,
+      this.ingestApiRoleNames.ingest,
+      this.ingestApiRoleNames.maintenance,
+    ];
+    this.queue.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: "OnlyPublisherAndRedriveSend",
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ["sqs:SendMessage"],
+        resources: [this.queue.queueArn],
+        conditions: {
+          ArnNotEquals: { "aws:PrincipalArn": [...senders.map(roleArn), this.redriveRole.roleArn] },
+        },
+      }),
+    );
   }
 
   /** Passes QUEUE_URL to a publisher and lets it send (and nothing else). */

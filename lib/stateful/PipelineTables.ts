@@ -4,7 +4,13 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import { Construct } from "constructs";
 import { ProcessorEnv, STATE_TABLE } from "../../lambdas/shared/environment.js";
-import { IdempotencyTable, StateTable, TTL_ATTRIBUTE, UNPROVEN_INDEX } from "../../lambdas/shared/tables.js";
+import {
+  IdempotencyTable,
+  STATE_KEY_PATTERNS,
+  StateTable,
+  TTL_ATTRIBUTE,
+  UNPROVEN_INDEX,
+} from "../../lambdas/shared/tables.js";
 
 export interface PipelineTablesProps {
   /** @default RemovalPolicy.RETAIN */
@@ -22,19 +28,28 @@ const IDEMPOTENCY_ACTIONS = [
   "dynamodb:DescribeTable",
 ] as const;
 
-/** What grantReadWriteData allows, minus the stream reads (the state table has no stream). */
+/**
+ * Item reads and writes that name their keys, so `dynamodb:LeadingKeys` can fence them. Scan names
+ * none (a LeadingKeys condition would not hold it back), so no function gets it.
+ */
 const STATE_ITEM_ACTIONS = [
   "dynamodb:BatchGetItem",
   "dynamodb:Query",
   "dynamodb:GetItem",
-  "dynamodb:Scan",
   "dynamodb:ConditionCheckItem",
   "dynamodb:BatchWriteItem",
   "dynamodb:PutItem",
   "dynamodb:UpdateItem",
   "dynamodb:DeleteItem",
-  "dynamodb:DescribeTable",
 ] as const;
+
+/** A function that reads and writes items of the state table, named as in STATE_KEY_PATTERNS. */
+export type StateTableUser = keyof typeof STATE_KEY_PATTERNS;
+
+/** Limits item actions to the partition keys `user` owns (every key of the request must match). */
+const ownKeysOnly = (user: StateTableUser) => ({
+  "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [...STATE_KEY_PATTERNS[user]] },
+});
 
 export const PIPELINE_TABLES_DEFAULTS = {
   removalPolicy: RemovalPolicy.RETAIN,
@@ -78,18 +93,39 @@ export class PipelineTables extends Construct {
     });
   }
 
-  /** Passes STATE_TABLE and grants item reads and writes on it (cursor, lease, lifecycle). */
-  bindState(fn: lambda.Function): void {
+  /**
+   * Passes STATE_TABLE and grants item reads and writes on the items `user` owns (the ingestor its
+   * cursors and leases, the processor the lifecycle items), and DescribeTable for the smoke test.
+   */
+  bindState(fn: lambda.Function, user: StateTableUser): void {
     fn.addEnvironment(STATE_TABLE, this.stateTable.tableName);
     // The table only: grantReadWriteData would add `index/*`, which the ingestor and processor never read.
     fn.addToRolePolicy(
-      new iam.PolicyStatement({ actions: [...STATE_ITEM_ACTIONS], resources: [this.stateTable.tableArn] }),
+      new iam.PolicyStatement({
+        actions: [...STATE_ITEM_ACTIONS],
+        resources: [this.stateTable.tableArn],
+        conditions: ownKeysOnly(user),
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ["dynamodb:DescribeTable"], resources: [this.stateTable.tableArn] }),
+    );
+  }
+
+  /** Lets an operator role (the queue's redrive role) run backfills: their cursor items, nothing else. */
+  grantOperator(role: iam.IGrantable): void {
+    role.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [...STATE_ITEM_ACTIONS, "dynamodb:DescribeTable"],
+        resources: [this.stateTable.tableArn],
+        conditions: ownKeysOnly("operator"),
+      }),
     );
   }
 
   /**
    * Passes STATE_TABLE to the unproven-batch-age function and lets it query the unproven-batch index, clear
-   * stale index entries (UpdateItem) and describe the table for its smoke test — nothing else.
+   * stale index entries of lifecycle items (UpdateItem) and describe the table for its smoke test — nothing else.
    */
   bindUnprovenIndexReader(fn: lambda.Function): void {
     fn.addEnvironment(STATE_TABLE, this.stateTable.tableName);
@@ -101,9 +137,13 @@ export class PipelineTables extends Construct {
     );
     fn.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: ["dynamodb:UpdateItem", "dynamodb:DescribeTable"],
+        actions: ["dynamodb:UpdateItem"],
         resources: [this.stateTable.tableArn],
+        conditions: ownKeysOnly("unprovenBatchAge"),
       }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ["dynamodb:DescribeTable"], resources: [this.stateTable.tableArn] }),
     );
   }
 

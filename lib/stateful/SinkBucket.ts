@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import { Construct } from "constructs";
+import { FIREHOSE_ERROR_PREFIX } from "../../lambdas/sink/firehoseErrorRecords.js";
 import { acknowledgeGuardRule } from "../tidemarkValidations.js";
 
 export interface SinkBucketProps {
@@ -9,6 +10,9 @@ export interface SinkBucketProps {
   /** Days to keep server access logs. @default 90 */
   readonly accessLogRetentionDays?: number;
 }
+
+/** The request-metrics filter on the Firehose error prefix: its PutRequests count new error objects. */
+export const ERROR_OBJECTS_METRICS_FILTER = "firehose-errors";
 
 export const SINK_BUCKET_DEFAULTS = {
   removalPolicy: RemovalPolicy.RETAIN,
@@ -52,6 +56,8 @@ export class SinkBucket extends Construct {
       versioned: true,
       serverAccessLogsBucket: this.accessLogBucket,
       serverAccessLogsPrefix: "sink/",
+      // Request metrics on the error prefix: an object Firehose writes there raises an alarm (FirehoseDeliveryAlarms).
+      metrics: [{ id: ERROR_OBJECTS_METRICS_FILTER, prefix: FIREHOSE_ERROR_PREFIX }],
       // Iceberg rewrites data files on compaction; old versions only cost money after a while.
       lifecycleRules: [
         { noncurrentVersionExpiration: Duration.days(30) },

@@ -37,11 +37,20 @@ import {
   describeSchedule,
 } from "./chaosSchedule.js";
 import { checkShasta } from "./checkShasta.js";
+import {
+  type ChaosSinkKind,
+  chaosSinkFor,
+  clickhouseFor,
+  type FirehoseChaos,
+  startFirehoseChaos,
+} from "./chaosSinks.js";
 import { type FaultyRpcProxy, startFaultyRpcProxy } from "./faultyRpcProxy.js";
 import { createFaultySink, createSinkFaultControl } from "./faultySink.js";
 
 export interface ChaosSeedResult {
   readonly seed: number;
+  /** The store the processor wrote to (scripts/chaos/chaosSinks.ts). */
+  readonly sink: ChaosSinkKind;
   readonly ok: boolean;
   /** Every broken guarantee; empty when ok. */
   readonly problems: readonly string[];
@@ -119,18 +128,27 @@ export async function runChaosSeed(
   let verification: VerifyReport | undefined;
   let eventsChecked = 0;
   let pipeline: LocalPipeline | undefined;
+  const sinkKind: ChaosSinkKind = chaosSinkFor(seed);
+  let firehose: FirehoseChaos | undefined;
   try {
+    if (sinkKind === "firehose") {
+      const started = await startFirehoseChaos({ random: run.random, failProbability: 0.2 });
+      firehose = started;
+      proxiesStopped.push(() => started.stop());
+    }
     pipeline = await createLocalPipeline({
       devnet: { seed, knobs: run.schedule.knobs },
       timing: TIMING,
       ingestorContainers: 3,
       poller: { concurrency: 3, timeoutMs: TIMING.claimTimeoutSeconds * 1000 },
       env: { MAX_BLOCKS_PER_RANGE: "40" },
-      hooks: chaosHooks(run, proxiesStopped, () => pipeline),
+      clickhouse: clickhouseFor(sinkKind),
+      hooks: chaosHooks(run, proxiesStopped, () => pipeline, firehose),
     });
     const poisonSent = await runStory(run, pipeline, phases.note);
     await settleAndDrain(run, pipeline, phases.note);
     const redriven = await redriveAll(run, pipeline, phases.note);
+    if (firehose) await replayFirehose(run, firehose, phases.note);
     phases.note("verifying");
     run.problems.push(...(await checkDlqLeft(run, pipeline, poisonSent.length)));
     verification = await pipeline.verify();
@@ -150,6 +168,7 @@ export async function runChaosSeed(
   }
   return {
     seed,
+    sink: sinkKind,
     ok: run.problems.length === 0,
     problems: run.problems,
     schedule: run.schedule,
@@ -222,6 +241,7 @@ function chaosHooks(
   run: ChaosRun,
   proxiesStopped: (() => Promise<void>)[],
   pipeline: () => LocalPipeline | undefined,
+  firehose?: FirehoseChaos,
 ): LocalPipelineHooks {
   return {
     // The pipeline's own AWS clients carry the injected faults; the harness and the event source use clean ones.
@@ -229,7 +249,7 @@ function chaosHooks(
       addAwsFaults(ddb, "dynamodb", run.aws, run.random);
       addAwsFaults(sqs, "sqs", run.aws, run.random);
     },
-    wrapSink: (sink) => createFaultySink(sink, run.sinkFaults, run.random),
+    wrapSink: (sink) => createFaultySink(firehose ? firehose.wrap(sink) : sink, run.sinkFaults, run.random),
     // Two RPC URLs per chain, each a proxy that can fail on its own.
     rpcUrls: async (nodes) => {
       for (const chain of ["l1", "l2"] as const) {
@@ -334,6 +354,14 @@ async function settleAndDrain(run: ChaosRun, pipeline: LocalPipeline, note: (pha
   note("draining");
   await pipeline.republished();
   await pipeline.poller.drain({ idleMs: 1_000, timeoutMs: 90_000 });
+}
+
+/** The Firehose seeds: deliveries that failed into the error prefix are re-driven as `tidemark sink replay` does. */
+async function replayFirehose(run: ChaosRun, firehose: FirehoseChaos, note: (phase: string) => void) {
+  note("replaying firehose errors");
+  const replay = await firehose.settle();
+  for (const [kind, n] of Object.entries(firehose.injected)) run.count(kind, n);
+  run.counters.firehoseRowsReplayed = replay.rows;
 }
 
 /** Guarantee 5: redrive the whole DLQ after the fix with the redriver `tidemark dlq redrive` runs. */

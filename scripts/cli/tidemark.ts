@@ -25,6 +25,7 @@ import { localCommand } from "./commands/localCommand.js";
 import { receiptCommand } from "./commands/receiptCommand.js";
 import { repairCommand } from "./commands/repairCommand.js";
 import { schemaCommand } from "./commands/schemaCommand.js";
+import { sinkCommand } from "./commands/sinkCommand.js";
 import { trafficCommand } from "./commands/trafficCommand.js";
 import { verifyCommand } from "./commands/verifyCommand.js";
 
@@ -35,6 +36,7 @@ export const COMMANDS: readonly Command[] = [
   backfillCommand,
   repairCommand,
   dlqCommand,
+  sinkCommand,
   consumersCommand,
   trafficCommand,
   keysCommand,

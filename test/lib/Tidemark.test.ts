@@ -23,7 +23,7 @@ let resources: Record<string, Resource>;
 beforeAll(() => {
   prod = synthStage("prod", { alarmEmail: "ops@example.com" });
   resources = prod.service.toJSON().Resources;
-});
+}, 600_000);
 
 const logicalId = (construct: IConstruct): string =>
   prod.stacks.service.getLogicalId((construct.node.defaultChild ?? construct) as CfnElement);
@@ -345,7 +345,8 @@ describe("Tidemark triggers", () => {
     const dynamo = statements.filter((st) => JSON.stringify(st.Action).includes("dynamodb:"));
     expect(dynamo.map((st) => st.Action)).toEqual([
       "dynamodb:Query",
-      ["dynamodb:DescribeTable", "dynamodb:UpdateItem"],
+      "dynamodb:UpdateItem",
+      "dynamodb:DescribeTable",
     ]);
     expect(JSON.stringify(dynamo[0].Resource)).toContain("/index/unproven");
   });
@@ -389,6 +390,33 @@ describe("Tidemark monitoring", () => {
       expect(alarm.Properties.AlarmActions).toEqual([topicRef]);
       expect(alarm.Properties.OKActions).toEqual([topicRef]);
     }
+  });
+
+  it("alarms on rows Firehose could not commit and on objects under firehose-errors/, notifying only", () => {
+    // Assess
+    const alarms = alarmsNamed();
+    expect(watched(alarms["firehose-delivery-failed"])).toMatchObject({
+      Namespace: "AWS/Firehose",
+      MetricName: "DeliveryToIceberg.FailedRowCount",
+      Dimensions: [{ Name: "DeliveryStreamName", Value: "tidemark-sink" }],
+      Stat: "Sum",
+    });
+    expect(watched(alarms["firehose-error-objects"])).toMatchObject({
+      Namespace: "AWS/S3",
+      MetricName: "PutRequests",
+      Stat: "Sum",
+    });
+    expect(JSON.stringify(watched(alarms["firehose-error-objects"]).Dimensions)).toContain("firehose-errors");
+    for (const key of ["firehose-delivery-failed", "firehose-error-objects"]) {
+      expect(alarms[key]?.Properties).toMatchObject({
+        Threshold: 0,
+        ComparisonOperator: "GreaterThanThreshold",
+      });
+    }
+    const gating = Object.values(resources)
+      .filter((r) => r.Type === "AWS::CodeDeploy::DeploymentGroup")
+      .flatMap((r) => r.Properties.AlarmConfiguration?.Alarms ?? []);
+    expect(JSON.stringify(gating)).not.toContain("firehose");
   });
 
   it("treats a silent L2 stream and a silent proposer as breaching", () => {

@@ -74,6 +74,9 @@ export const RUNBOOK_ALARMS = [
   "processor-throttles",
   "schedule-dlq-not-empty",
   "state-table-throttles",
+  // FirehoseDeliveryAlarms, beside the pipeline's
+  "firehose-delivery-failed",
+  "firehose-error-objects",
   // ServingApi, composed into the same service stack
   "api-server-error-rate",
   "api-latency-p95",

@@ -217,4 +217,34 @@ describe("Tidemark with an external Firehose stream", () => {
       },
     });
   });
+
+  it("keeps every Iceberg table compacted, its snapshots expired after 7 days and its orphan files removed", () => {
+    // Assess
+    const optimizers = ofType("AWS::Glue::TableOptimizer");
+    expect(optimizers).toHaveLength(TABLE_NAMES.length * 3);
+    for (const table of TABLE_NAMES) {
+      const types = optimizers.filter((o) => o.Properties.TableName === table).map((o) => o.Properties.Type);
+      expect(types.sort()).toEqual(["compaction", "orphan_file_deletion", "retention"]);
+    }
+    const retention = optimizers.find((o) => o.Properties.Type === "retention") as TemplateResource;
+    expect(retention.Properties.TableOptimizerConfiguration).toMatchObject({
+      Enabled: true,
+      RetentionConfiguration: {
+        IcebergConfiguration: {
+          SnapshotRetentionPeriodInDays: 7,
+          NumberOfSnapshotsToRetain: 5,
+          CleanExpiredFiles: true,
+        },
+      },
+    });
+  });
+
+  it("counts objects written under firehose-errors/ with a request-metrics filter on the sink bucket", () => {
+    // Assess
+    const buckets = ofType("AWS::S3::Bucket").filter((b) => b.Properties.MetricsConfigurations);
+    expect(buckets).toHaveLength(1);
+    expect(buckets[0]?.Properties.MetricsConfigurations).toEqual([
+      { Id: "firehose-errors", Prefix: "firehose-errors/" },
+    ]);
+  });
 });
