@@ -19,6 +19,12 @@ export const INGEST_PAYLOAD_BUCKET = "INGEST_PAYLOAD_BUCKET";
 /** The ingest API's table (keys, schemas, sequences, outbox, commitments): the local run and the CLI name it. */
 export const INGEST_TABLE = "INGEST_TABLE";
 
+/**
+ * Days the live stream's event log keeps an entry (it lives in the state table). Set on the processor,
+ * which then appends every applied event to the log, and on the API, which reads it; unset, no log.
+ */
+export const EVENT_LOG_RETENTION_DAYS = "EVENT_LOG_RETENTION_DAYS";
+
 export const IngestorEnv = {
   QueueUrl: "QUEUE_URL",
   StateTable: STATE_TABLE,
@@ -48,6 +54,8 @@ export const ProcessorEnv = {
   IdempotencyTtlDays: "IDEMPOTENCY_TTL_DAYS",
   /** Optional: set where the ingest API runs; without it a claim-checked event is dead-lettered. */
   PayloadBucket: INGEST_PAYLOAD_BUCKET,
+  /** Optional: set where the API serves the live stream; the processor then appends to its event log. */
+  EventLogRetentionDays: EVENT_LOG_RETENTION_DAYS,
 } as const;
 
 /** The sink's settings, read by the processor (and by local runs that open a sink). */
