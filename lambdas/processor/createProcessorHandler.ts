@@ -64,7 +64,7 @@ export function createProcessorHandler(dependencies: ProcessorHandlerDependencie
   let sink: Promise<Sink> | undefined;
   const getSink = (): Promise<Sink> => {
     sink ??= sinkFactory(config.sink)
-      .then((s) => withEventLog(s, dependencies.eventLog))
+      .then((s) => withEventLog(s, dependencies.eventLog, metrics))
       .catch((error: unknown) => {
         sink = undefined; // the next invocation tries again
         throw error;

@@ -1,5 +1,7 @@
+import type { Metrics } from "@aws-lambda-powertools/metrics";
 import type { DynamoEventLog, EventLogEntry } from "../api/stream/createDynamoEventLog.js";
 import type { Chain, PipelineEvent } from "../shared/events.js";
+import { StreamMetric } from "../shared/metricNames.js";
 import type { Sink, SinkRecord } from "../sink/Sink.js";
 
 /**
@@ -10,13 +12,19 @@ import type { Sink, SinkRecord } from "../sink/Sink.js";
  * refuses an observation id it holds. A failed append throws the log's retryable error, so the
  * record is retried, never acknowledged unlogged.
  */
-export function withEventLog(sink: Sink, log: Pick<DynamoEventLog, "append"> | undefined): Sink {
+export function withEventLog(
+  sink: Sink,
+  log: Pick<DynamoEventLog, "append"> | undefined,
+  metrics?: Pick<Metrics, "addMetric">,
+): Sink {
   if (log === undefined) return sink;
   return {
     ...sink,
     write: async (records) => {
       await sink.write(records);
-      await log.append(records.map(toLogEntry));
+      const added = await log.append(records.map(toLogEntry));
+      // Counted even when 0: "nothing logged while blocks are ingested" is the stream's silent failure.
+      metrics?.addMetric(StreamMetric.EventsLogged, "Count", added);
     },
   };
 }

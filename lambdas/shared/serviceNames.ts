@@ -10,6 +10,8 @@ export const ServiceName = {
   deployHook: "deployHook",
   /** The scheduled function that reports the oldest unproven batch's age. */
   unprovenBatchAge: "unprovenBatchAge",
+  /** The stream function (SSE over a function URL) and the WebSocket fan-out: the stream metrics. */
+  apiStream: "apiStream",
 } as const;
 
 export type ServiceNameValue = (typeof ServiceName)[keyof typeof ServiceName];
