@@ -48,6 +48,8 @@ export class ServiceStack extends Stack {
         deploymentConfig: config.deploymentConfig,
         logRetention: config.logRetention,
         removalPolicy: config.removalPolicy,
+        // The live stream reads what the processor appends to the state table's event log.
+        eventLog: { stateTable: t.tables.state, writer: t.functions.processor },
       });
     }
     const mapping = t.aliases.processor.node
