@@ -17,6 +17,7 @@ import { Construct } from "constructs";
 import { API_ENV, type ApiSettings, resolveApiSettings } from "../../lambdas/api/apiSettings.js";
 import { API_BACKEND_ENV, DASHBOARD_HTML_PATH_ENV } from "../../lambdas/api/createLambdaApp.js";
 import { EVENT_LOG_RETENTION_DAYS, STATE_TABLE } from "../../lambdas/shared/environment.js";
+import { ServiceName } from "../../lambdas/shared/serviceNames.js";
 import { CANONICAL_VIEWS } from "../../lambdas/sink/canonicalViews.js";
 import { TABLE_NAMES } from "../../lambdas/sink/rows.js";
 import { BlueGreenAlias } from "../compute/BlueGreenAlias.js";
@@ -93,7 +94,7 @@ export const SERVING_API_DEFAULTS = {
 } as const;
 
 /** Powertools service names of the two functions (the `service` of their logs). */
-export const API_SERVICE_NAMES = { api: "api", stream: "apiStream" } as const;
+export const API_SERVICE_NAMES = { api: "api", stream: ServiceName.apiStream } as const;
 
 /** API Gateway waits at most 30 s for an integration: the function must answer (or fail) before. */
 const API_FUNCTION_TIMEOUT = Duration.seconds(29);

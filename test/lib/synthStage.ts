@@ -73,6 +73,8 @@ export const RUNBOOK_ALARMS = [
   "api-latency-p95",
   "api-throttles",
   "api-stream-errors",
+  "stream-silent",
+  "stream-connections-near-limit",
 ] as const;
 
 /** Template JSON has no static type; the tests navigate it by property path. */
