@@ -85,10 +85,8 @@ export function attachWebSocketStream(
       open = false;
     });
     await runSubscription({
-      log,
+      ...deps,
       subscription,
-      settings,
-      stats,
       transport: {
         send: (e: StreamEvent) => sendJson({ id: String(e.seq), event: e.type, data: e }),
         heartbeat: () => {

@@ -39,10 +39,8 @@ export function registerEventStream(app: Hono, deps: StreamEventsDependencies): 
         throw error;
       }
       await runSubscription({
-        log,
+        ...deps,
         subscription,
-        settings,
-        stats,
         transport: {
           send: (e) => stream.writeSSE({ id: String(e.seq), event: e.type, data: JSON.stringify(e) }),
           heartbeat: () => stream.write(": heartbeat\n\n"),
