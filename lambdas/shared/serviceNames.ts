@@ -12,6 +12,10 @@ export const ServiceName = {
   unprovenBatchAge: "unprovenBatchAge",
   /** The stream function (SSE over a function URL) and the WebSocket fan-out: the stream metrics. */
   apiStream: "apiStream",
+  /** POST /v1/events and the ingest API's other routes on AWS. */
+  ingestApi: "ingestApi",
+  /** The ingest API's scheduled outbox sweep, commit and anchor. */
+  ingestMaintenance: "ingestMaintenance",
 } as const;
 
 export type ServiceNameValue = (typeof ServiceName)[keyof typeof ServiceName];
