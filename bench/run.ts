@@ -7,8 +7,9 @@ import { type BundleBenchResult, runBundleBench } from "./bundleBench.js";
 import { type E2eBenchResult, runE2eBench } from "./e2eBench.js";
 import { type IngestBenchResult, runIngestBench } from "./ingestBench.js";
 import { type Goal, type ProcessorBenchResult, runProcessorBench } from "./processorBench.js";
+import { runServeBench, type ServeBenchResult } from "./serveBench.js";
 
-export const PARTS = ["processor", "ingest", "bundles", "e2e"] as const;
+export const PARTS = ["processor", "ingest", "bundles", "e2e", "serve"] as const;
 export type Part = (typeof PARTS)[number];
 
 export interface AccountingCheck {
@@ -33,6 +34,7 @@ export interface BenchResults {
     ingest?: IngestBenchResult;
     bundles?: BundleBenchResult;
     e2e?: E2eBenchResult;
+    serve?: ServeBenchResult;
   };
   readonly goals: readonly (Goal & { readonly part: Part })[];
   readonly accounting: readonly AccountingCheck[];
@@ -90,6 +92,15 @@ export async function runBench(options: {
       });
     } else if (part === "bundles") {
       parts.bundles = await runBundleBench({ coldStarts: quick ? 2 : 7, log });
+    } else if (part === "serve") {
+      parts.serve = await runServeBench({
+        blocks: quick ? 5_000 : 100_000,
+        requests: quick ? 20 : 200,
+        clients: quick ? [20] : [100, 1000],
+        seconds: quick ? 5 : 60,
+        eventsPerSecond: 20,
+        log,
+      });
     } else {
       parts.e2e = await runE2eBench({
         runs,
@@ -104,6 +115,7 @@ export async function runBench(options: {
     ...(parts.ingest?.goals ?? []).map((g) => ({ ...g, part: "ingest" as const })),
     ...(parts.bundles?.goals ?? []).map((g) => ({ ...g, part: "bundles" as const })),
     ...(parts.e2e?.goals ?? []).map((g) => ({ ...g, part: "e2e" as const })),
+    ...(parts.serve?.goals ?? []).map((g) => ({ ...g, part: "serve" as const })),
   ];
   const cpu = cpus()[0]?.model ?? "unknown";
   const results: BenchResults = {
@@ -161,6 +173,14 @@ export function accountingChecks(parts: BenchResults["parts"]): AccountingCheck[
       "sink rows = distinct records sent",
       s.rowsFound === s.rowsExpected,
       `${s.rowsFound} rows, ${s.rowsExpected} expected`,
+    );
+  }
+  for (const c of parts.serve?.fanOut ?? []) {
+    check(
+      "serve",
+      `sse ×${c.clients}: every client got every event once, in order`,
+      c.gaps === 0 && c.duplicates === 0 && c.clientsComplete === c.clients,
+      `${c.clientsComplete}/${c.clients} complete, ${c.gaps} gaps, ${c.duplicates} duplicates`,
     );
   }
   if (parts.ingest) {

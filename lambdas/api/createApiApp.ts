@@ -14,7 +14,8 @@ import { ApiError, errorBody, NotFoundError, RateLimitedError } from "./errors.j
 import { INGEST_ENDPOINTS } from "./ingestEndpoints.js";
 import { type DependencyCheck, runHealthChecks } from "./runHealthChecks.js";
 import type { EventLog } from "./stream/EventLog.js";
-import { registerEventStream, type StreamStats } from "./stream/streamEvents.js";
+import { registerEventStream } from "./stream/streamEvents.js";
+import { createStreamStats, type StreamStats } from "./stream/streamStats.js";
 
 export interface ApiClock {
   /** Milliseconds since the epoch. */
@@ -39,6 +40,8 @@ export interface ApiAppDependencies {
   readonly clientIdOf?: (c: Context) => string;
   /** The ordered event log behind `/v1/sse/events`; without it the stream route is absent. */
   readonly eventLog?: EventLog;
+  /** The stream's counters, when the runtime shares them with a WebSocket server. @default new ones */
+  readonly streamStats?: StreamStats;
   /** Cuts a stream connection whose client stopped reading (runtime-specific). */
   readonly dropConnection?: (c: Context) => void;
   /** Where unexpected errors are reported. @default console.error */
@@ -112,9 +115,15 @@ export function createApiApp(deps: ApiAppDependencies): Hono {
   }
 
   const stream: StreamStats | undefined =
-    deps.eventLog === undefined
-      ? undefined
-      : registerEventStream(app, { log: deps.eventLog, settings, dropConnection: deps.dropConnection });
+    deps.eventLog === undefined ? undefined : (deps.streamStats ?? createStreamStats());
+  if (deps.eventLog && stream) {
+    registerEventStream(app, {
+      log: deps.eventLog,
+      settings,
+      stats: stream,
+      dropConnection: deps.dropConnection,
+    });
+  }
   const health = async () => ({
     ...(await runHealthChecks({
       checks,
@@ -123,7 +132,9 @@ export function createApiApp(deps: ApiAppDependencies): Hono {
       nowMs: clock.nowMs,
       timeoutMs: settings.checkTimeoutMs,
     })),
-    ...(stream === undefined ? {} : { stream: { ...stream, maxConnections: settings.sseMaxConnections } }),
+    ...(stream === undefined
+      ? {}
+      : { stream: { ...stream.snapshot(), maxConnections: settings.sseMaxConnections } }),
   });
   app.get("/health", async (c) => c.json(await health()));
   app.get("/ready", async (c) => {

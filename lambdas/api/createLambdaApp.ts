@@ -2,12 +2,16 @@ import { readFile } from "node:fs/promises";
 import type { AthenaClient } from "@aws-sdk/client-athena";
 import type { Hono } from "hono";
 import { getConnInfo } from "hono/aws-lambda";
+import { EVENT_LOG_RETENTION_DAYS, STATE_TABLE } from "../shared/environment.js";
 import { ConfigError } from "../shared/errors.js";
+import { readSetting, tableNameSetting } from "../shared/readConfig.js";
 import { createSink } from "../sink/createSink.js";
 import type { SqlQueryable } from "../sink/SqlQueryable.js";
 import { readSinkConfig } from "../sink/sinkConfig.js";
 import { readApiSettings } from "./apiSettings.js";
 import { createApiApp } from "./createApiApp.js";
+import type { EventLog } from "./stream/EventLog.js";
+import type { StreamStats } from "./stream/streamStats.js";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -77,6 +81,20 @@ export function readApiBackend(env: Env): ApiBackend {
 export interface CreateApiQueryableDependencies {
   /** Built once per process when absent. */
   readonly athenaClient?: AthenaClient;
+  /** The stream's counters (the stream handler emits them as metrics). */
+  readonly streamStats?: StreamStats;
+}
+
+/**
+ * The stream's event log, when this deployment serves the stream (EVENT_LOG_RETENTION_DAYS set, as on
+ * the processor): read from the state table the processor appends to. Loaded only then.
+ */
+export async function createApiEventLog(env: Env): Promise<EventLog | undefined> {
+  if (!env[EVENT_LOG_RETENTION_DAYS]?.trim()) return undefined;
+  const tableName = readSetting(env, STATE_TABLE, tableNameSetting());
+  const { createDynamoEventLog } = await import("./stream/createDynamoEventLog.js");
+  const { DynamoDBClient } = await import("@aws-sdk/client-dynamodb");
+  return createDynamoEventLog({ ddb: new DynamoDBClient({}), tableName });
 }
 
 /** The SQL port the API reads, per the backend setting. The Athena adapter is loaded only when used. */
@@ -105,7 +123,10 @@ export async function createLambdaApp(env: Env, deps: CreateApiQueryableDependen
   const db = await createApiQueryable(env, deps);
   const pagePath = env[DASHBOARD_HTML_PATH_ENV] ?? "dashboard.html";
   const dashboardHtml = await readFile(pagePath, "utf8").catch(() => undefined);
+  const eventLog = await createApiEventLog(env);
   return createApiApp({
+    ...(eventLog ? { eventLog } : {}),
+    ...(deps.streamStats ? { streamStats: deps.streamStats } : {}),
     db,
     settings,
     version: env.AWS_LAMBDA_FUNCTION_VERSION ?? "unknown",

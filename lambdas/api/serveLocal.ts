@@ -1,9 +1,12 @@
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type HttpBindings, serve } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { type ApiSettings, resolveApiSettings } from "./apiSettings.js";
 import { buildDashboardPage } from "./buildDashboardPage.js";
 import { type ApiAppDependencies, createApiApp } from "./createApiApp.js";
+import { attachWebSocketStream, type WebSocketStream } from "./stream/attachWebSocketStream.js";
+import { createStreamStats } from "./stream/streamStats.js";
 
 export interface ServeApiParameters
   extends Omit<ApiAppDependencies, "settings" | "clientIdOf" | "dashboardHtml"> {
@@ -27,9 +30,11 @@ export interface ServedApi {
 export async function serveApi(p: ServeApiParameters): Promise<ServedApi> {
   const settings = resolveApiSettings(p.settings);
   const dashboardHtml = p.dashboard === false ? undefined : await buildDashboardPage();
+  const streamStats = createStreamStats();
   const app = createApiApp({
     ...p,
     settings,
+    streamStats,
     dashboardHtml,
     clientIdOf: (c) => getConnInfo(c).remote.address ?? "unknown",
     dropConnection: (c) => (c.env as HttpBindings).outgoing.destroy(),
@@ -43,10 +48,16 @@ export async function serveApi(p: ServeApiParameters): Promise<ServedApi> {
       s.once("error", reject);
     },
   );
+  // The WebSocket stream shares the SSE route's log, settings and counters (and so its connection limit).
+  const ws: WebSocketStream | undefined =
+    p.eventLog === undefined
+      ? undefined
+      : attachWebSocketStream(server as Server, { log: p.eventLog, settings, stats: streamStats });
   return {
     url: `http://${host}:${port}`,
     close: () =>
       new Promise<void>((resolve, reject) => {
+        ws?.close();
         // Open keep-alive and event-stream connections would hold close() forever.
         if ("closeAllConnections" in server) server.closeAllConnections();
         server.close((error) => (error ? reject(error) : resolve()));

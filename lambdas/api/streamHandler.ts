@@ -1,13 +1,27 @@
+import { Metrics } from "@aws-lambda-powertools/metrics";
 import type { Hono } from "hono";
 import { streamHandle } from "hono/aws-lambda";
+import { METRIC_NAMESPACE } from "../shared/metricNames.js";
+import { ServiceName } from "../shared/serviceNames.js";
+import { readApiSettings } from "./apiSettings.js";
 import { createLambdaApp } from "./createLambdaApp.js";
+import { emitStreamMetrics } from "./stream/emitStreamMetrics.js";
+import { createStreamStats } from "./stream/streamStats.js";
 
 let app: Promise<Hono> | undefined;
+const stats = createStreamStats();
+let emitter: ReturnType<typeof emitStreamMetrics> | undefined;
 
 /** Forwards to the app, built on the first request (settings and backend once per instance). */
 const lazyApp = {
   fetch: async (request: Request, env: unknown) => {
-    app ??= createLambdaApp(process.env);
+    app ??= createLambdaApp(process.env, { streamStats: stats });
+    // EMF every minute while connections are open (the instance is frozen between invocations).
+    emitter ??= emitStreamMetrics({
+      stats,
+      metrics: new Metrics({ namespace: METRIC_NAMESPACE, serviceName: ServiceName.apiStream }),
+      maxConnections: readApiSettings(process.env).sseMaxConnections,
+    });
     return (await app).fetch(request, env);
   },
 } as unknown as Hono;

@@ -6,6 +6,7 @@ import { DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynam
 import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import middy from "@middy/core";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import type { DynamoEventLog } from "../api/stream/createDynamoEventLog.js";
 import type { ObjectStore } from "../ingestApi/objectStore.js";
 import type { FaultInjector } from "../shared/faultPoints.js";
 import { METRIC_NAMESPACE } from "../shared/metricNames.js";
@@ -20,6 +21,7 @@ import {
 import type { Sink } from "../sink/Sink.js";
 import type { ProcessorConfig, SinkConfig } from "./config.js";
 import { type BatchProcessor, createBatchProcessor } from "./processBatch.js";
+import { withEventLog } from "./withEventLog.js";
 
 /** Builds the sink `config.sink` names (lambdas/sink's createSink in Lambda; anything in tests). */
 export type SinkFactory = (config: SinkConfig) => Promise<Sink>;
@@ -40,6 +42,8 @@ export interface ProcessorHandlerDependencies {
   readonly faults?: FaultInjector;
   /** Where claim-checked API event payloads are: S3 in Lambda, the file store or fauxqs's S3 locally. */
   readonly objectStore?: ObjectStore;
+  /** The live stream's log: each record the sink made durable is appended to it (withEventLog). */
+  readonly eventLog?: Pick<DynamoEventLog, "append">;
 }
 
 export type ProcessorEvent = SQSEvent | SmokeEvent;
@@ -59,10 +63,12 @@ export function createProcessorHandler(dependencies: ProcessorHandlerDependencie
 
   let sink: Promise<Sink> | undefined;
   const getSink = (): Promise<Sink> => {
-    sink ??= sinkFactory(config.sink).catch((error: unknown) => {
-      sink = undefined; // the next invocation tries again
-      throw error;
-    });
+    sink ??= sinkFactory(config.sink)
+      .then((s) => withEventLog(s, dependencies.eventLog, metrics))
+      .catch((error: unknown) => {
+        sink = undefined; // the next invocation tries again
+        throw error;
+      });
     return sink;
   };
   let processor: Promise<BatchProcessor> | undefined;

@@ -1,8 +1,10 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { createDynamoEventLog } from "../api/stream/createDynamoEventLog.js";
 import { lambdaAwsRequester } from "../shared/awsLambdaRequester.js";
 import { createS3RestClient, createS3RestObjectStore } from "../shared/awsS3.js";
 import { AwsEnv, ProcessorEnv } from "../shared/environment.js";
+import { positiveIntSetting, readSetting } from "../shared/readConfig.js";
 import { createSink } from "../sink/createSink.js";
 import { loadProcessorConfig } from "./config.js";
 import { createProcessorHandler } from "./createProcessorHandler.js";
@@ -17,9 +19,16 @@ const payloadBucket = process.env[ProcessorEnv.PayloadBucket];
  * start: a bad or missing setting fails the init with a ConfigError naming the variable.
  * The sink adapter is built at the first invocation (dynamic import of the configured one only).
  */
+const config = loadProcessorConfig(process.env);
+const ddb = new DynamoDBClient({});
+/** Only a stack that serves the live stream sets the retention; without it nothing is logged. */
+const logRetentionDays = process.env[ProcessorEnv.EventLogRetentionDays]?.trim()
+  ? readSetting(process.env, ProcessorEnv.EventLogRetentionDays, positiveIntSetting(7))
+  : undefined;
+
 export const handler = createProcessorHandler({
-  config: loadProcessorConfig(process.env),
-  ddb: new DynamoDBClient({}),
+  config,
+  ddb,
   sqs: new SQSClient({}),
   sinkFactory: (sinkConfig) => createSink(sinkConfig),
   // Only a stack that serves the ingest API sets the bucket; without it no event is claim-checked.
@@ -32,6 +41,15 @@ export const handler = createProcessorHandler({
             endpoint: process.env[AwsEnv.EndpointUrlS3],
           }),
           bucket: payloadBucket,
+        }),
+      }
+    : {}),
+  ...(logRetentionDays
+    ? {
+        eventLog: createDynamoEventLog({
+          ddb,
+          tableName: config.stateTable,
+          retentionDays: logRetentionDays,
         }),
       }
     : {}),

@@ -20,6 +20,12 @@ export const INGEST_PAYLOAD_BUCKET = "INGEST_PAYLOAD_BUCKET";
 export const INGEST_TABLE = "INGEST_TABLE";
 
 /**
+ * Days the live stream's event log keeps an entry (it lives in the state table). Set on the processor,
+ * which then appends every applied event to the log, and on the API, which reads it; unset, no log.
+ */
+export const EVENT_LOG_RETENTION_DAYS = "EVENT_LOG_RETENTION_DAYS";
+
+/**
  * The ingest API's functions (the request function and the scheduled maintenance: outbox sweep, commit,
  * anchor). Its limits and modes are INGEST_ENV in lambdas/ingestApi/ingestSettings.ts.
  */
@@ -69,6 +75,8 @@ export const ProcessorEnv = {
   IdempotencyTtlDays: "IDEMPOTENCY_TTL_DAYS",
   /** Optional: set where the ingest API runs; without it a claim-checked event is dead-lettered. */
   PayloadBucket: INGEST_PAYLOAD_BUCKET,
+  /** Optional: set where the API serves the live stream; the processor then appends to its event log. */
+  EventLogRetentionDays: EVENT_LOG_RETENTION_DAYS,
 } as const;
 
 /** The sink's settings, read by the processor (and by local runs that open a sink). */

@@ -92,6 +92,27 @@ export const ChainMetric = {
 } as const;
 
 /**
+ * The live stream (SSE and WebSocket): the processor counts what it appends to the event log, each
+ * stream instance what it delivers. Graphed on the dashboard's stream row; two alarms rely on them:
+ * "no events logged for 5 min while blocks are ingested" and "connections near the limit".
+ */
+export const StreamMetric = {
+  /** Events appended to the stream's event log for the first time (processor). */
+  EventsLogged: "EventsLogged",
+  /** Open stream connections on one instance, sampled each minute (Maximum across instances per period). */
+  StreamConnections: "StreamConnections",
+  /** Connections as a percentage of the per-instance limit, sampled each minute. */
+  StreamConnectionsPercentOfLimit: "StreamConnectionsPercentOfLimit",
+  /** Events written to clients (count). */
+  StreamMessagesSent: "StreamMessagesSent",
+  /** Connections the server ended (slow client, expired position, no pong), count. */
+  StreamClientsDropped: "StreamClientsDropped",
+  /** Milliseconds from an event's append to its write to a client: p99 and max of each minute. */
+  StreamDeliveryLagP99Ms: "StreamDeliveryLagP99Ms",
+  StreamDeliveryLagMaxMs: "StreamDeliveryLagMaxMs",
+} as const;
+
+/**
  * The ingest API (POST /v1/events and its scheduled maintenance). Alarms: a rejection burst, idempotent-hit
  * rate > 10 % (IdempotentHits / (EventsAccepted + IdempotentHits)), anchoring lag past 2 × its period.
  */

@@ -10,6 +10,8 @@ export const ServiceName = {
   deployHook: "deployHook",
   /** The scheduled function that reports the oldest unproven batch's age. */
   unprovenBatchAge: "unprovenBatchAge",
+  /** The stream function (SSE over a function URL) and the WebSocket fan-out: the stream metrics. */
+  apiStream: "apiStream",
   /** POST /v1/events and the ingest API's other routes on AWS. */
   ingestApi: "ingestApi",
   /** The ingest API's scheduled outbox sweep, commit and anchor. */

@@ -7,6 +7,7 @@ import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as actions from "aws-cdk-lib/aws-cloudwatch-actions";
 import type * as codedeploy from "aws-cdk-lib/aws-codedeploy";
+import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
@@ -15,11 +16,14 @@ import type * as sns from "aws-cdk-lib/aws-sns";
 import { Construct } from "constructs";
 import { API_ENV, type ApiSettings, resolveApiSettings } from "../../lambdas/api/apiSettings.js";
 import { API_BACKEND_ENV, DASHBOARD_HTML_PATH_ENV } from "../../lambdas/api/createLambdaApp.js";
+import { EVENT_LOG_RETENTION_DAYS, STATE_TABLE } from "../../lambdas/shared/environment.js";
+import { ServiceName } from "../../lambdas/shared/serviceNames.js";
 import { CANONICAL_VIEWS } from "../../lambdas/sink/canonicalViews.js";
 import { TABLE_NAMES } from "../../lambdas/sink/rows.js";
 import { BlueGreenAlias } from "../compute/BlueGreenAlias.js";
 import { PipelineFunction } from "../compute/PipelineFunction.js";
 import { throwIfInvalid } from "../InvalidPropsError.js";
+import { streamMetrics } from "../monitoring/streamMetrics.js";
 import { SINK_PREFIXES } from "../sink/FirehoseIcebergSink.js";
 import { acknowledgeGuardRule } from "../tidemarkValidations.js";
 
@@ -30,7 +34,18 @@ export interface ServingApiSink {
   readonly workGroup: { readonly ref: string };
 }
 
+/** The live stream's event log: the state table the processor appends to, and the processor itself. */
+export interface ServingApiEventLog {
+  readonly stateTable: dynamodb.ITable;
+  /** The processor: it is told to append (EVENT_LOG_RETENTION_DAYS) and already writes the state table. */
+  readonly writer: lambda.Function;
+  /** Days an entry is kept (DynamoDB TTL); a client can resume from any position this recent. @default 7 */
+  readonly retentionDays?: number;
+}
+
 export interface ServingApiProps {
+  /** Serve `/v1/sse/events` from the processor's event log. @default - no stream route */
+  readonly eventLog?: ServingApiEventLog;
   readonly sink: ServingApiSink;
   /** The sink bucket: Iceberg data read under `iceberg/`, Athena results written under `athena-results/`. */
   readonly bucket: s3.IBucket;
@@ -79,7 +94,7 @@ export const SERVING_API_DEFAULTS = {
 } as const;
 
 /** Powertools service names of the two functions (the `service` of their logs). */
-export const API_SERVICE_NAMES = { api: "api", stream: "apiStream" } as const;
+export const API_SERVICE_NAMES = { api: "api", stream: ServiceName.apiStream } as const;
 
 /** API Gateway waits at most 30 s for an integration: the function must answer (or fail) before. */
 const API_FUNCTION_TIMEOUT = Duration.seconds(29);
@@ -138,6 +153,10 @@ export class ServingApi extends Construct {
     readonly latencyP95: cloudwatch.Alarm;
     readonly throttles: cloudwatch.Alarm;
     readonly streamErrors: cloudwatch.Alarm;
+    /** With an event log: nothing appended for 5 minutes while L2 blocks are ingested. */
+    readonly streamSilent?: cloudwatch.Alarm;
+    /** With an event log: an instance at ≥ 80 % of its connection limit in 3 of 5 minutes. */
+    readonly streamConnectionsNearLimit?: cloudwatch.Alarm;
   };
 
   constructor(scope: Construct, id: string, props: ServingApiProps) {
@@ -207,15 +226,34 @@ export class ServingApi extends Construct {
       "lambda_function_public_access_prohibited_check",
       "The function URL (auth NONE) is the stream's public endpoint; its permission names the `live` alias and lambda:FunctionUrlAuthType NONE only.",
     );
+    if (props.eventLog) this.bindEventLog(props.eventLog);
     this.alarms = this.createAlarms(props);
     this.apiLive.addAlarm(this.alarms.serverErrorRate);
     this.streamLive.addAlarm(this.alarms.streamErrors);
-    if (props.dashboard) this.addWidgets(props.dashboard);
+    if (props.dashboard) this.addWidgets(props.dashboard, props.eventLog !== undefined);
   }
 
   /** The HTTP API's URL (`https://…/`), read by the CLI and the dashboard link. */
   get url(): string {
     return this.stage.url;
+  }
+
+  /**
+   * The stream function reads the event log (GetItem of the head, BatchGetItem of entries: nothing
+   * else, on the table only); the processor appends to it. The buffered API function does not serve
+   * the stream (API Gateway would hold an event stream until its timeout), so it is not given the log.
+   */
+  private bindEventLog(log: ServingApiEventLog): void {
+    const days = String(log.retentionDays ?? 7);
+    log.writer.addEnvironment(EVENT_LOG_RETENTION_DAYS, days);
+    this.stream.fn.addEnvironment(EVENT_LOG_RETENTION_DAYS, days);
+    this.stream.fn.addEnvironment(STATE_TABLE, log.stateTable.tableName);
+    this.stream.fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ["dynamodb:GetItem", "dynamodb:BatchGetItem"],
+        resources: [log.stateTable.tableArn],
+      }),
+    );
   }
 
   private environment(props: ServingApiProps): Record<string, string> {
@@ -403,10 +441,47 @@ export class ServingApi extends Construct {
         1,
         "The stream function failed invocations in 3 of 5 minutes: a bad version (rolls back) or its backend down.",
       ),
+      ...(props.eventLog ? this.createStreamAlarms(prefix, props.topic) : {}),
     };
   }
 
-  private addWidgets(dashboard: cloudwatch.Dashboard): void {
+  /** The stream's two alarms: silent while the chain moves; connections near the per-instance limit. */
+  private createStreamAlarms(prefix: string, topic: sns.ITopic) {
+    const notify = (a: cloudwatch.Alarm) => {
+      a.addAlarmAction(new actions.SnsAction(topic));
+      a.addOkAction(new actions.SnsAction(topic));
+      return a;
+    };
+    return {
+      streamSilent: notify(
+        new cloudwatch.Alarm(this, "StreamSilent", {
+          alarmName: `${prefix}-stream-silent`,
+          alarmDescription:
+            "L2 blocks were ingested for 5 minutes but the processor appended nothing to the stream's event log: stream clients see nothing. Check the processor's EventsLogged and its errors (DynamoDB transaction conflicts, throttles).",
+          metric: streamMetrics.silentWhileChainMoves(),
+          threshold: 1,
+          evaluationPeriods: 5,
+          datapointsToAlarm: 5,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      ),
+      streamConnectionsNearLimit: notify(
+        new cloudwatch.Alarm(this, "StreamConnectionsNearLimit", {
+          alarmName: `${prefix}-stream-connections-near-limit`,
+          alarmDescription: `A stream instance held at least 80 % of its ${this.settings.sseMaxConnections} connections (API_SSE_MAX_CONNECTIONS) in 3 of 5 minutes: new clients will get 503. Raise the limit or the stream function's concurrency.`,
+          metric: streamMetrics.connectionsPercentOfLimit(),
+          threshold: 80,
+          evaluationPeriods: 5,
+          datapointsToAlarm: 3,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      ),
+    };
+  }
+
+  private addWidgets(dashboard: cloudwatch.Dashboard, withStream: boolean): void {
     const period = Duration.minutes(1);
     const graph = (title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = []) =>
       new cloudwatch.GraphWidget({ title, left, right, width: 8, height: 6 });
@@ -432,6 +507,13 @@ export class ServingApi extends Construct {
         ],
         [this.alarms.throttles.metric],
       ),
+    );
+    if (!withStream) return;
+    const m = streamMetrics;
+    dashboard.addWidgets(
+      graph("Stream: events logged, messages sent", [m.eventsLogged(), m.messagesSent()]),
+      graph("Stream: connections, clients dropped", [m.connections()], [m.clientsDropped()]),
+      graph("Stream: delivery lag p99 / max (ms)", [m.deliveryLagP99(), m.deliveryLagMax()]),
     );
   }
 }

@@ -36,7 +36,6 @@ import {
   chaosSchedule,
   describeSchedule,
 } from "./chaosSchedule.js";
-import { checkShasta } from "./checkShasta.js";
 import {
   type ChaosSinkKind,
   chaosSinkFor,
@@ -44,6 +43,7 @@ import {
   type FirehoseChaos,
   startFirehoseChaos,
 } from "./chaosSinks.js";
+import { checkShasta } from "./checkShasta.js";
 import { type FaultyRpcProxy, startFaultyRpcProxy } from "./faultyRpcProxy.js";
 import { createFaultySink, createSinkFaultControl } from "./faultySink.js";
 

@@ -5,6 +5,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { type SendMessageBatchRequestEntry, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { type Address, createPublicClient, http } from "viem";
+import { createDynamoEventLog, type DynamoEventLog } from "../../lambdas/api/stream/createDynamoEventLog.js";
 import type { ObjectStore } from "../../lambdas/ingestApi/objectStore.js";
 import {
   createIngestorHandler,
@@ -111,6 +112,8 @@ export interface CreateLocalPipelineOptions {
   readonly hooks?: LocalPipelineHooks;
   /** Where the processor fetches claim-checked ingest payloads (the store the ingest API writes). */
   readonly objectStore?: ObjectStore;
+  /** The processor appends every applied event to the live stream's log (in the state table), as on AWS. @default false */
+  readonly eventLog?: boolean;
 }
 
 export interface IngestState {
@@ -147,6 +150,8 @@ export interface LocalPipeline {
   readonly dlqUrl: string;
   /** Clean clients for the harness (and the event source, which is AWS's own): no hook touches them. */
   readonly harness: { readonly sqs: SQSClient; readonly ddb: DynamoDBClient };
+  /** The live stream's log the processor appends to (with `eventLog: true`), read on the harness client. */
+  readonly eventLog: DynamoEventLog | undefined;
   readonly poller: EventSourcePoller;
   readonly processorMetrics: CountingMetrics;
   readonly ingestorMetrics: CountingMetrics;
@@ -248,6 +253,9 @@ export async function createLocalPipeline(options: CreateLocalPipelineOptions = 
       queueUrl: parts.resources.queueUrl,
       dlqUrl: parts.resources.dlqUrl,
       harness,
+      eventLog: options.eventLog
+        ? createDynamoEventLog({ ddb: harness.ddb, tableName: parts.resources.stateTable })
+        : undefined,
       poller: consumer.poller,
       processorMetrics: consumer.metrics,
       ingestorMetrics: ingest.metrics,
@@ -487,7 +495,7 @@ function observePublishing(
 
 /** Step 5: the processor handler, on the pipeline's clients, behind the local event source (AWS's, so clean). */
 function createConsumer(p: {
-  parts: { resources: { queueUrl: string; queueArn: string } };
+  parts: { resources: { queueUrl: string; queueArn: string; stateTable: string } };
   env: Record<string, string>;
   clients: { sqs: SQSClient; ddb: DynamoDBClient };
   harness: { sqs: SQSClient };
@@ -507,6 +515,9 @@ function createConsumer(p: {
     metrics,
     ...(p.hooks.faults ? { faults: p.hooks.faults } : {}),
     ...(p.options.objectStore ? { objectStore: p.options.objectStore } : {}),
+    ...(p.options.eventLog
+      ? { eventLog: createDynamoEventLog({ ddb: p.clients.ddb, tableName: p.parts.resources.stateTable }) }
+      : {}),
   });
   const handler: SqsBatchHandler = (event: SQSEvent, context: Context) =>
     processor(event, context) as Promise<SQSBatchResponse>;

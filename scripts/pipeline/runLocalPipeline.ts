@@ -159,6 +159,8 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
     clickhouse: options.clickhouse,
     partitions: options.partitions,
     ...(objectStore ? { objectStore } : {}),
+    // Served runs stream what the processor applies, live and resumable.
+    eventLog: options.serve !== undefined,
     // Two containers play blue and green: their invocations overlap and meet the lease.
     ingestorContainers: 2,
     hooks: {

@@ -32,6 +32,7 @@ export async function servePipeline(
     port: options.port ?? 0,
     checks: pipelineChecks(pipeline),
     clock,
+    ...(pipeline.eventLog ? { eventLog: pipeline.eventLog } : {}),
     ...(options.ingest ? { ingest: options.ingest } : {}),
   });
   return {

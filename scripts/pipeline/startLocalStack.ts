@@ -10,6 +10,7 @@ import type { LocalParts } from "../local/localParts.js";
 import type { CountingMetrics } from "./countingMetrics.js";
 import { createLocalPipeline, type LocalPipeline } from "./createLocalPipeline.js";
 import { readConsumerSwitch } from "./localConsumerSwitch.js";
+import { servePipeline } from "./servePipeline.js";
 import { startSinkQueryServer } from "./sinkQueryServer.js";
 
 export interface StartLocalStackOptions {
@@ -32,6 +33,8 @@ export interface StartLocalStackOptions {
   readonly claimTimeoutSeconds?: number;
   /** Wraps the sink the processor writes to (the drill injects a fault here). */
   readonly wrapSink?: (sink: Sink) => Sink;
+  /** Serve the API, the live stream (the processor appends to the event log) and the dashboard. @default not served */
+  readonly serve?: { readonly port?: number };
 }
 
 export interface LocalStack {
@@ -42,6 +45,8 @@ export interface LocalStack {
   /** The environment a handler sees, plus INBOX_ADDRESS, SINK_QUERY_URL and TIDEMARK_CONSUMER_SWITCH. */
   readonly env: Readonly<Record<string, string>>;
   readonly processorMetrics: CountingMetrics;
+  /** Where the API, the stream and the dashboard are served (with `serve`). */
+  readonly apiUrl: string | undefined;
   /** Whether the poller is receiving, as last set from the switch file. */
   consumersEnabled(): boolean;
   /** Run one ingestor invocation now (besides the schedule). */
@@ -65,6 +70,7 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
       timeReserveMs: 300,
     },
     hooks: options.wrapSink ? { wrapSink: options.wrapSink } : {},
+    eventLog: options.serve !== undefined,
   });
   const cleanup: (() => Promise<unknown>)[] = [() => pipeline.stop()];
   const stop = async () => {
@@ -73,8 +79,11 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
   try {
     const query = await startSinkQueryServer(pipeline.sink);
     cleanup.unshift(() => query.stop());
+    const api = options.serve ? await servePipeline(pipeline, { port: options.serve.port ?? 0 }) : undefined;
+    if (api) cleanup.unshift(() => api.close());
     const env: Record<string, string> = {
       ...pipeline.env,
+      ...(api ? { TIDEMARK_API_URL: api.url } : {}),
       SINK_QUERY_URL: query.url,
       TIDEMARK_CONSUMER_SWITCH: options.consumerSwitchFile,
     };
@@ -97,6 +106,7 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
       poller: pipeline.poller,
       env,
       processorMetrics: pipeline.processorMetrics,
+      apiUrl: api?.url,
       consumersEnabled: consumers.enabled,
       ingestOnce: async (budgetMs = options.ingestorBudgetMs ?? 3_500) => {
         const report = await pipeline.invokeIngestor(budgetMs);

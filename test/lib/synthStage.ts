@@ -82,6 +82,8 @@ export const RUNBOOK_ALARMS = [
   "api-latency-p95",
   "api-throttles",
   "api-stream-errors",
+  "stream-silent",
+  "stream-connections-near-limit",
   // IngestApi, composed into the same service stack (plus ingest-api-anchoring-lag when anchoring is configured)
   "ingest-api-rejection-burst",
   "ingest-api-idempotent-hit-rate",

@@ -165,12 +165,52 @@ async function poll(charts: Map<string, ReturnType<typeof createChart>>) {
     );
     state.lastOk = Date.now();
     $("#status").className = "live";
-    $("#status").textContent = `live · updated ${new Date().toLocaleTimeString("en-GB")}`;
+    const how = document.body.dataset.stream === "open" ? "streaming" : "polling";
+    $("#status").textContent = `live (${how}) · updated ${new Date().toLocaleTimeString("en-GB")}`;
     document.body.dataset.updates = String(Number(document.body.dataset.updates ?? 0) + 1);
   } catch (error) {
     $("#status").className = "stale";
     $("#status").textContent = `offline · ${error instanceof Error ? error.message : String(error)}`;
   }
+}
+
+/** Event types that change what the dashboard shows: each one refreshes it at once. */
+const LIVE_EVENTS = [
+  "l1_header",
+  "l2_header",
+  "reorg",
+  "batch_proposed",
+  "batches_proved",
+  "batches_verified",
+  "forced_inclusion_processed",
+  "shasta_proposed",
+  "shasta_proved",
+];
+
+/**
+ * Live updates: the page follows `/v1/sse/events` and refreshes (at most every 250 ms) when the chain
+ * moves, instead of waiting for the next poll. EventSource reconnects by itself with Last-Event-ID.
+ * Where the stream is not served (404), the polling alone keeps the page current.
+ */
+function follow(charts: Map<string, ReturnType<typeof createChart>>) {
+  if (typeof EventSource === "undefined") return;
+  const source = new EventSource(`/v1/sse/events?events=${LIVE_EVENTS.join(",")}`);
+  let pending: number | undefined;
+  const refresh = () => {
+    document.body.dataset.streamed = String(Number(document.body.dataset.streamed ?? 0) + 1);
+    pending ??= window.setTimeout(() => {
+      pending = undefined;
+      document.body.dataset.liveRefreshes = String(Number(document.body.dataset.liveRefreshes ?? 0) + 1);
+      void poll(charts);
+    }, 250);
+  };
+  for (const type of LIVE_EVENTS) source.addEventListener(type, refresh);
+  source.addEventListener("ready", () => {
+    document.body.dataset.stream = "open";
+  });
+  source.onerror = () => {
+    document.body.dataset.stream = source.readyState === EventSource.CLOSED ? "closed" : "reconnecting";
+  };
 }
 
 function start() {
@@ -201,6 +241,7 @@ function start() {
   }
   void poll(charts);
   setInterval(() => void poll(charts), TIDEMARK_CONFIG.pollMs);
+  follow(charts);
 }
 
 start();

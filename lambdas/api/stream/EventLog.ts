@@ -10,6 +10,8 @@ export interface StreamEvent {
   /** The event key (the same key the sink stores). */
   readonly key: string;
   readonly payload: unknown;
+  /** When the processor appended it (epoch ms): the stream's delivery lag is measured from here. */
+  readonly appendedAt?: number;
 }
 
 /**

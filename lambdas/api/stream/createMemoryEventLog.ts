@@ -10,7 +10,8 @@ export function createMemoryEventLog(): MemoryEventLog {
   const events: StreamEvent[] = [];
   return {
     append(batch) {
-      const added = batch.map((e, i) => ({ ...e, seq: events.length + i + 1 }));
+      const appendedAt = Date.now();
+      const added = batch.map((e, i) => ({ appendedAt, ...e, seq: events.length + i + 1 }));
       events.push(...added);
       return added;
     },

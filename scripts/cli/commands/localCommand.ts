@@ -7,11 +7,12 @@ import { EXIT, emit, intOption, parseCommand, printUsage, stringOption, UsageErr
 import { defaultEnvFile } from "../resolveTarget.js";
 import type { Command } from "./command.js";
 
-const USAGE = `Usage: tidemark local [--env-file <path>] [--seed <n>] [--pacing <ms>] [--json]
+const USAGE = `Usage: tidemark local [--env-file <path>] [--seed <n>] [--pacing <ms>] [--port <n>] [--no-serve] [--json]
 
 Starts the local stack and keeps it running until Ctrl-C: two anvil nodes (L1 and a Taiko-like L2
 driven by the devnet), DynamoDB Local, the SQS FIFO server, DuckDB, the ingestor on a schedule and the
-processor behind the local event source — the same handler code as in Lambda. It writes its
+processor behind the local event source — the same handler code as in Lambda — and serves the /v1
+API, the live event stream (SSE and WebSocket) and the dashboard on a loopback port. It writes its
 endpoints to an env file; every other subcommand finds it there (their default --local target).
 
 Options
@@ -19,6 +20,8 @@ Options
                             <tmpdir>/tidemark-local/local.env — the default every --local command reads)
   --seed <n>                devnet seed (default 1)
   --pacing <ms>             wall-clock ms per L2 block (default 150)
+  --port <n>                serve the API, stream and dashboard on this loopback port (default: a free one)
+  --no-serve                run the pipeline only: no API, no stream, no dashboard
   --json                    print {envFile, env} as one JSON line on stdout once running (progress on stderr)
   -h, --help                this text`;
 
@@ -27,7 +30,12 @@ export const localCommand: Command = {
   summary: "run the whole pipeline locally until Ctrl-C; the target of every --local command",
   usage: USAGE,
   async run(argv, io) {
-    const { values } = parseCommand(argv, { seed: { type: "string" }, pacing: { type: "string" } });
+    const { values } = parseCommand(argv, {
+      seed: { type: "string" },
+      pacing: { type: "string" },
+      port: { type: "string" },
+      "no-serve": { type: "boolean" },
+    });
     if (values.help) return printUsage(io, USAGE);
     if (values.stage !== undefined)
       throw new UsageError("tidemark local runs on this machine; it takes no --stage");
@@ -50,6 +58,7 @@ export const localCommand: Command = {
       envFile,
       seed,
       knobs: pacing === undefined ? undefined : { pacingMsPerL2Block: pacing },
+      ...(values["no-serve"] === true ? {} : { serve: { port: intOption(values, "port") ?? 0 } }),
     });
     emit(
       io,
@@ -58,6 +67,9 @@ export const localCommand: Command = {
       `local stack running; environment in ${envFile}\n` +
         `  L1 ${stack.env.L1_RPC_URLS}  L2 ${stack.env.L2_RPC_URLS}\n` +
         `  queue ${stack.env[IngestorEnv.QueueUrl]}\n  sink ${stack.env.SINK_QUERY_URL}\n` +
+        (stack.apiUrl
+          ? `  dashboard ${stack.apiUrl}/  API ${stack.apiUrl}/v1/docs  stream ${stack.apiUrl}/v1/sse/events\n`
+          : "") +
         "In another terminal: npx tidemark health | verify | dlq list | consumers pause ... (Ctrl-C here stops it)",
     );
     await new Promise<void>((resolveWait) => {

@@ -10,6 +10,11 @@ import {
   shortAddress,
 } from "../../../lambdas/api/dashboard/format.js";
 import { type ServedApi, serveApi } from "../../../lambdas/api/serveLocal.js";
+import {
+  createMemoryEventLog,
+  type MemoryEventLog,
+} from "../../../lambdas/api/stream/createMemoryEventLog.js";
+import { toLogEntry } from "../../../lambdas/processor/withEventLog.js";
 import { createDuckDbSink, type DuckDbSink } from "../../../lambdas/sink/duckdbSink.js";
 import { l2Header, record } from "../../support/events.js";
 import { SEQUENCERS, seedLiveChain } from "./liveChainSeed.js";
@@ -17,7 +22,8 @@ import { SEQUENCERS, seedLiveChain } from "./liveChainSeed.js";
 const CHROMIUM = "/usr/bin/chromium";
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../../..");
 const OUTPUT = join(ROOT, "test-results/api");
-const POLL_MS = 1000;
+// Long enough that only the stream can explain an update within it + 2 s of a block (the first poll is at load).
+const POLL_MS = 60_000;
 
 // Debian's chromium only, never a downloaded browser; CI installs it (`apt-get install -y chromium`).
 describe("the dashboard page in headless Chromium", () => {
@@ -26,10 +32,17 @@ describe("the dashboard page in headless Chromium", () => {
   let browser: Browser;
   let page: Page;
   let head: number;
+  let log: MemoryEventLog;
   beforeAll(async () => {
+    log = createMemoryEventLog();
     sink = await createDuckDbSink({ path: ":memory:" });
     ({ l2Head: head } = await seedLiveChain(sink, Math.floor(Date.now() / 1000)));
-    api = await serveApi({ db: sink, version: "test", settings: { dashboardPollMs: POLL_MS } });
+    api = await serveApi({
+      db: sink,
+      version: "test",
+      eventLog: log,
+      settings: { dashboardPollMs: POLL_MS, ssePollMs: 100 },
+    });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [
@@ -45,7 +58,9 @@ describe("the dashboard page in headless Chromium", () => {
     });
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     await page.goto(api.url);
-    await page.waitForFunction(() => Number(document.body.dataset.updates ?? 0) >= 1);
+    await page.waitForFunction(
+      () => Number(document.body.dataset.updates ?? 0) >= 1 && document.body.dataset.stream === "open",
+    );
   });
   afterAll(async () => {
     await browser?.close();
@@ -109,19 +124,23 @@ describe("the dashboard page in headless Chromium", () => {
     if (process.env.UPDATE_SCREENSHOT === "1") copyFileSync(shot, join(ROOT, "docs/dashboard.png"));
   });
 
-  it("shows a newly written block within the poll interval + 2 s", async () => {
+  it("shows a newly written block live, through the SSE stream, within 2 s (well inside poll interval + 2 s)", async () => {
     // Prepare
     const next = head + 1;
-    // Act
-    await sink.write([
-      record(l2Header(next, { timestamp: Math.floor(Date.now() / 1000), miner: SEQUENCERS[1] })),
-    ]);
+    const block = record(l2Header(next, { timestamp: Math.floor(Date.now() / 1000), miner: SEQUENCERS[1] }));
+    // Act: what the processor does: rows, then the event log entry
+    await sink.write([block]);
+    const { observationId: _, ...entry } = toLogEntry(block);
+    log.append([entry]);
     // Assess
     await page.waitForFunction(
       (n) => document.querySelector('[data-card="l2Head"]')?.getAttribute("data-value") === String(n),
       next,
-      { timeout: POLL_MS + 2000 },
+      { timeout: 2000 },
     );
+    expect(
+      await page.evaluate(() => Number(document.body.dataset.liveRefreshes ?? 0)),
+    ).toBeGreaterThanOrEqual(1);
     expect(await card("sequencer")).toEqual({ text: shortAddress(SEQUENCERS[1]), value: SEQUENCERS[1] });
   });
 });

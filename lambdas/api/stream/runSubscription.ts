@@ -1,0 +1,137 @@
+import type { ApiSettings } from "../apiSettings.js";
+import { BadParameterError, TooManyConnectionsError } from "../errors.js";
+import { EventLogPositionExpiredError } from "./createDynamoEventLog.js";
+import type { EventLog, StreamEvent } from "./EventLog.js";
+import type { DropReason, StreamStats } from "./streamStats.js";
+
+/** Which events a subscriber wants and where it resumes. */
+export interface Subscription {
+  /** Events with seq > after are delivered. */
+  readonly after: number;
+  readonly matches: (e: StreamEvent) => boolean;
+}
+
+/** How one connection writes: SSE over HTTP, or a WebSocket. */
+export interface SubscriberTransport {
+  /** Resolves once the transport took the event (the socket drained it). */
+  send(e: StreamEvent): Promise<unknown>;
+  /** Resolves once the heartbeat was taken. */
+  heartbeat(): Promise<unknown>;
+  /** Tells the client why (best effort) and cuts the connection. */
+  close(reason: DropReason, detail: Record<string, unknown>): void;
+  isOpen(): boolean;
+  sleep(ms: number): Promise<unknown>;
+}
+
+export type StreamSettings = Pick<
+  ApiSettings,
+  "sseMaxConnections" | "sseHeartbeatMs" | "ssePollMs" | "sseSlowClientMs"
+>;
+
+const READ_BATCH = 500;
+
+/**
+ * Parses a subscription from a request: `events=` and `chain=` filters, resume point from
+ * Last-Event-ID (wins) or `?after=`, else the log's head (new events only). Bad values throw
+ * BadParameterError naming the parameter.
+ */
+export async function parseSubscription(
+  query: (name: string) => string | undefined,
+  lastEventId: string | undefined,
+  log: EventLog,
+): Promise<Subscription> {
+  const wanted = listParam(query("events"));
+  const chain = query("chain");
+  if (chain !== undefined && chain !== "l1" && chain !== "l2") {
+    throw new BadParameterError("chain", `invalid value ${JSON.stringify(chain)}`);
+  }
+  const [name, raw] = lastEventId !== undefined ? ["Last-Event-ID", lastEventId] : ["after", query("after")];
+  if (raw !== undefined && !/^\d{1,15}$/.test(raw))
+    throw new BadParameterError(name, `not a sequence number: ${JSON.stringify(raw)}`);
+  const after = raw === undefined ? await log.head() : Number(raw);
+  return {
+    after,
+    matches: (e) =>
+      (wanted === undefined || wanted.has(e.type)) &&
+      (chain === undefined || e.chain === undefined || e.chain === chain),
+  };
+}
+
+/** Counts a new connection, or refuses it when the instance holds its limit already. */
+export function admit(stats: StreamStats, settings: StreamSettings): void {
+  if (stats.connections >= settings.sseMaxConnections) {
+    throw new TooManyConnectionsError(settings.sseMaxConnections);
+  }
+  stats.connections++;
+}
+
+/**
+ * Delivers the log to one subscriber until it goes away. Each connection pulls from the log itself
+ * (no shared fan-out buffer), so a slow client holds up only itself: once one write waits longer than
+ * `sseSlowClientMs` it is dropped with reason `slow_client`. The cursor passes filtered events too,
+ * so resuming after the last delivered id skips them again: no gap, no duplicate.
+ * The caller has admitted the connection; this releases it.
+ */
+export async function runSubscription(p: {
+  readonly log: EventLog;
+  readonly subscription: Subscription;
+  readonly settings: StreamSettings;
+  readonly stats: StreamStats;
+  readonly transport: SubscriberTransport;
+  readonly nowMs?: () => number;
+}): Promise<void> {
+  const { log, settings, stats, transport } = p;
+  const now = p.nowMs ?? Date.now;
+  const within = async (write: Promise<unknown>): Promise<boolean> => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), settings.sseSlowClientMs);
+    });
+    const ok = await Promise.race([write.then(() => true), late]);
+    clearTimeout(timer);
+    return ok;
+  };
+  const drop = (reason: DropReason, detail: Record<string, unknown>) => {
+    stats.drop(reason);
+    transport.close(reason, detail);
+  };
+  let cursor = p.subscription.after;
+  try {
+    let quietSince = now();
+    while (transport.isOpen()) {
+      let events: readonly StreamEvent[];
+      try {
+        events = await log.read(cursor, READ_BATCH);
+      } catch (error) {
+        if (!(error instanceof EventLogPositionExpiredError)) throw error;
+        return drop("position_expired", { after: cursor });
+      }
+      for (const e of events) {
+        if (!transport.isOpen()) return;
+        const before = cursor;
+        cursor = e.seq;
+        if (!p.subscription.matches(e)) continue;
+        if (!(await within(transport.send(e)))) return drop("slow_client", { after: before });
+        stats.messagesSent++;
+        if (e.appendedAt !== undefined) stats.recordLag(Math.max(0, now() - e.appendedAt));
+        quietSince = now();
+      }
+      if (events.length > 0) continue;
+      if (now() - quietSince >= settings.sseHeartbeatMs) {
+        if (!(await within(transport.heartbeat()))) return drop("slow_client", { after: cursor });
+        quietSince = now();
+      }
+      await transport.sleep(settings.ssePollMs);
+    }
+  } finally {
+    stats.connections--;
+  }
+}
+
+function listParam(raw: string | undefined): ReadonlySet<string> | undefined {
+  if (raw === undefined || raw.trim() === "") return undefined;
+  const names = raw.split(",").map((s) => s.trim());
+  if (!names.every((n) => /^[a-z0-9_]{1,64}$/.test(n)))
+    throw new BadParameterError("events", "comma-separated event types");
+  return new Set(names);
+}
