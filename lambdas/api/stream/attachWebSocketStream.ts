@@ -2,7 +2,7 @@ import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type WebSocket, WebSocketServer } from "ws";
-import { ApiError } from "../errors.js";
+import { ApiError, errorBody } from "../errors.js";
 import type { EventLog, StreamEvent } from "./EventLog.js";
 import { admit, parseSubscription, runSubscription, type StreamSettings } from "./runSubscription.js";
 import type { DropReason, StreamStats } from "./streamStats.js";
@@ -125,8 +125,8 @@ function header(request: IncomingMessage, name: string): string | undefined {
 
 /** Answers an upgrade request with a JSON error, as the HTTP routes do, and ends the socket. */
 function refuse(socket: Duplex, status: number, code: string, message: string, error?: ApiError): void {
-  const parameter = error && "parameter" in error ? { parameter: error.parameter } : {};
-  const body = JSON.stringify({ error: { code, message, ...parameter } });
+  // The same body as the HTTP routes' errors (errorBody): `field` names the bad parameter.
+  const body = JSON.stringify({ error: error ? errorBody(error) : { code, message } });
   socket.end(
     `HTTP/1.1 ${status} ${status === 400 ? "Bad Request" : status === 404 ? "Not Found" : "Service Unavailable"}\r\n` +
       `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
