@@ -13,8 +13,8 @@ import { type Cursor, type CursorStore, createDynamoCursorStore } from "./cursor
 import { ingestChain } from "./ingestChain.js";
 import { watchedAddresses } from "./logSources.js";
 import type { IngestorLogger, MetricsSink } from "./observability.js";
-import type { ReadAhead } from "./readAhead.js";
 import { publishEvents } from "./publisher.js";
+import type { ReadAhead } from "./readAhead.js";
 import { createDeadLetterRejectSink } from "./rejections.js";
 
 export interface CreateIngestorParameters {

@@ -156,7 +156,9 @@ describe("reading the next range while one publishes", () => {
 
     // Assess: read again from 5
     const discarded = t.log.lines.filter((l) => l.message.startsWith("read-ahead discarded"));
-    expect(discarded[0]?.extra[0]).toMatchObject({ reason: "the cursor is not the one the read was made for" });
+    expect(discarded[0]?.extra[0]).toMatchObject({
+      reason: "the cursor is not the one the read was made for",
+    });
     expect(headersOf(t.published[1] ?? [])[0]).toBe(`5:${chain[5]?.hash}`);
     expect(t.store.peek("l1").next).toBe(15);
   });
