@@ -16,6 +16,7 @@ import { type BlockHeader, type ChainClient, providersOf } from "./chainReader.j
 import type { Cursor, CursorStore, RecentBlock } from "./cursorStore.js";
 import { decodeForkLogs, forkEventTopics, readProposalLinks } from "./logSources.js";
 import type { IngestorLogger, MetricsSink } from "./observability.js";
+import { type ReadAhead, type ReadBase, startReadAhead, takeReadAhead } from "./readAhead.js";
 import { type RangeRead, readRange, uniqueBlocks } from "./readRange.js";
 import { MAX_DATA_CHARS, type Rejection, type RejectSink } from "./rejections.js";
 import { buildReorgEvents } from "./reorgEvents.js";
@@ -51,6 +52,13 @@ export interface IngestChainParameters {
   readonly faults?: FaultInjector;
   /** Where rejected input goes (the DLQ); absent, it is logged at error level and counted only. */
   readonly reject?: RejectSink;
+  /**
+   * Read the next range while this one publishes (the result's `readAhead`, to pass to the next call).
+   * Off for a one-off run such as a repair, whose next range nobody takes.
+   */
+  readonly readNextWhilePublishing?: boolean;
+  /** The previous call's `readAhead`: used only if it is exactly the read this call would make. */
+  readonly readAhead?: ReadAhead;
 }
 
 export interface IngestChainReturnType {
@@ -66,6 +74,8 @@ export interface IngestChainReturnType {
   readonly reorg: ReorgEvent | undefined;
   /** Nothing left to read up to `end`: the caller may sleep (or, for a backfill, stop). */
   readonly caughtUp: boolean;
+  /** The next range's read, started while this one published (with `readNextWhilePublishing`). */
+  readonly readAhead: ReadAhead | undefined;
 }
 
 /**
@@ -75,13 +85,22 @@ export interface IngestChainReturnType {
  */
 export async function ingestChain(parameters: IngestChainParameters): Promise<IngestChainReturnType> {
   const { chain, cursor, settings, metrics, logger } = parameters;
-  const read = await readFromProviders(parameters);
+  const read =
+    (await takeReadAhead(parameters.readAhead, cursor, { chain, logger })) ??
+    (await readFromProviders(parameters, baseOf(cursor, settings)));
   if (!read) {
     // Every provider is behind what we published: nothing to do until one catches up.
     const at = (cursor.next ?? settings.startBlock) - 1;
-    return { cursor, head: at, end: at, blocks: 0, inboxEvents: 0, reorg: undefined, caughtUp: true };
+    const none = { blocks: 0, inboxEvents: 0, reorg: undefined, caughtUp: true, readAhead: undefined };
+    return { cursor, head: at, end: at, ...none };
   }
-  const { headers, head, end, base } = read;
+  const { headers, head, end } = read;
+  const after = cursorAfter(cursor, read);
+  // Only a read: it is checked against the cursor this range writes before any of it is used.
+  const readAhead =
+    parameters.readNextWhilePublishing && after.next <= end
+      ? startReadAhead(after, (base) => readFromProviders(parameters, base))
+      : undefined;
   metrics.record(IngestorMetric.ChainHead, read.latest.number, chain);
   if (read.logsRefetched > 0) metrics.record(IngestorMetric.LogsRefetchedByHash, read.logsRefetched, chain);
   const inbox = decodeInbox(chain, read, settings.network);
@@ -108,8 +127,8 @@ export async function ingestChain(parameters: IngestChainParameters): Promise<In
 
   parameters.faults?.hit(FaultPoint.IngestorAfterFetch, { chain });
   if (events.length === 0 && rejections.length === 0) {
-    metrics.record(IngestorMetric.IngestLagBlocks, Math.max(0, head - (base.next - 1)), chain);
-    return { cursor, head, end, blocks: 0, inboxEvents: 0, reorg: undefined, caughtUp: true };
+    metrics.record(IngestorMetric.IngestLagBlocks, Math.max(0, head - (read.base.next - 1)), chain);
+    return { cursor, head, end, blocks: 0, inboxEvents: 0, reorg: undefined, caughtUp: true, readAhead };
   }
   await rejectAll(parameters, rejections);
 
@@ -130,19 +149,11 @@ export async function ingestChain(parameters: IngestChainParameters): Promise<In
   parameters.faults?.hit(FaultPoint.IngestorAfterPublish, { chain });
   // Invariant: the cursor moves only after the range is published. A crash in between
   // republishes the range next time, and the deduplication ids make that harmless.
-  const next = headers.length > 0 ? read.to + 1 : base.next;
-  const orphanedHashes = new Set(read.orphaned.map((b) => b.hash));
+  const { next } = after;
   const advanced = await parameters.store.advance(
     chain,
     parameters.owner,
-    {
-      expectedNext: cursor.next,
-      next,
-      recent: [...base.recent, ...headers.map(blockRef)],
-      // Published by a wider attempt and not yet covered by the cursor: still to be checked.
-      pending: (cursor.pending ?? []).filter((b) => b.number >= next && !orphanedHashes.has(b.hash)),
-      highWater: cursor.highWater,
-    },
+    { expectedNext: cursor.next, ...after, highWater: cursor.highWater },
     parameters.now(),
   );
 
@@ -172,6 +183,26 @@ export async function ingestChain(parameters: IngestChainParameters): Promise<In
     inboxEvents: inbox.events.length,
     reorg: reorgEvents[0],
     caughtUp: next > end,
+    readAhead,
+  };
+}
+
+/** Where a poll reads from: the cursor's next block, its window and its pending blocks. */
+const baseOf = (cursor: Cursor, settings: IngestChainSettings): ReadBase => ({
+  next: cursor.next ?? settings.startBlock,
+  recent: cursor.recent,
+  pending: cursor.pending ?? [],
+});
+
+/** The cursor once this read is published: its range covered, its orphans dropped from pending. */
+function cursorAfter(cursor: Cursor, read: RangeRead): ReadBase {
+  const next = read.headers.length > 0 ? read.to + 1 : read.base.next;
+  const orphanedHashes = new Set(read.orphaned.map((b) => b.hash));
+  return {
+    next,
+    recent: [...read.base.recent, ...read.headers.map(blockRef)],
+    // Published by a wider attempt and not yet covered by the cursor: still to be checked.
+    pending: (cursor.pending ?? []).filter((b) => b.number >= next && !orphanedHashes.has(b.hash)),
   };
 }
 
@@ -180,13 +211,16 @@ export async function ingestChain(parameters: IngestChainParameters): Promise<In
  * impossible timestamp) hands over to the next; when every one is behind, there is nothing to do yet
  * (undefined). Only when every provider gave an impossible timestamp is the block contained instead.
  */
-async function readFromProviders(parameters: IngestChainParameters): Promise<RangeRead | undefined> {
-  const { chain, client, cursor, settings, metrics, logger } = parameters;
+async function readFromProviders(
+  parameters: IngestChainParameters,
+  base: ReadBase,
+): Promise<RangeRead | undefined> {
+  const { chain, client, settings, metrics, logger } = parameters;
   const read = (provider: ChainClient, containBadTimestamps: boolean) =>
     readRange(provider, {
       chain,
-      base: { next: cursor.next ?? settings.startBlock, recent: cursor.recent },
-      pending: cursor.pending ?? [],
+      base: { next: base.next, recent: base.recent },
+      pending: base.pending,
       maxBlocksPerRange: settings.maxBlocksPerRange,
       confirmations: settings.confirmations,
       toBlock: settings.toBlock,

@@ -14,6 +14,7 @@ import { ingestChain } from "./ingestChain.js";
 import { watchedAddresses } from "./logSources.js";
 import type { IngestorLogger, MetricsSink } from "./observability.js";
 import { publishEvents } from "./publisher.js";
+import type { ReadAhead } from "./readAhead.js";
 import { createDeadLetterRejectSink } from "./rejections.js";
 
 export interface CreateIngestorParameters {
@@ -102,6 +103,9 @@ export function createIngestor(parameters: CreateIngestorParameters): Ingestor {
   const sleep = parameters.sleep ?? sleepFor;
   const store = parameters.cursorStore ?? dynamoStore(parameters);
   const leaseMs = config.leaseSeconds * 1000;
+  // Each chain's next range, read while the last one published. Kept across runs (a backfill runs one
+  // range per run): ingestChain uses one only if it was read for the cursor it finds.
+  const readAheads = new Map<Chain, ReadAhead>();
 
   const publish = async (events: readonly PipelineEvent[]) => {
     await publishEvents(parameters.sqsBatch ?? sqs, config.queueUrl, events, config.partitions, {
@@ -137,6 +141,8 @@ export function createIngestor(parameters: CreateIngestorParameters): Ingestor {
       }
       state.cursor = cursor;
       state.next = cursor.next;
+      const readAhead = readAheads.get(state.chain);
+      readAheads.delete(state.chain);
       const result = await ingestChain({
         chain: state.chain,
         client: state.client,
@@ -157,7 +163,10 @@ export function createIngestor(parameters: CreateIngestorParameters): Ingestor {
         now,
         faults,
         reject,
+        readNextWhilePublishing: true,
+        readAhead,
       });
+      if (result.readAhead) readAheads.set(state.chain, result.readAhead);
       state.cursor = result.cursor;
       state.next = result.cursor.next;
       state.head = result.head;

@@ -15,7 +15,7 @@ import {
   testConfig,
 } from "./helpers.js";
 
-function fakeNode(chain: FakeBlock[], options: { down?: boolean } = {}) {
+function fakeNode(chain: FakeBlock[], options: { down?: boolean; asked?: number[] } = {}) {
   return createTransportChainClient(
     custom(
       {
@@ -23,6 +23,7 @@ function fakeNode(chain: FakeBlock[], options: { down?: boolean } = {}) {
           if (options.down) throw new Error("connect ECONNREFUSED");
           const [tag] = params as [Hex | "latest"];
           if (method === "eth_getBlockByNumber") {
+            if (tag !== "latest") options.asked?.push(hexToNumber(tag as Hex));
             const block = tag === "latest" ? chain.at(-1) : chain[hexToNumber(tag as Hex)];
             return block ? rpcBlock(block) : null;
           }
@@ -35,7 +36,9 @@ function fakeNode(chain: FakeBlock[], options: { down?: boolean } = {}) {
   );
 }
 
-function setup(options: { l1?: FakeBlock[]; l2?: FakeBlock[]; l1Down?: boolean } = {}) {
+function setup(
+  options: { l1?: FakeBlock[]; l2?: FakeBlock[]; l1Down?: boolean; env?: Record<string, string> } = {},
+) {
   const l1 = options.l1 ?? fakeChain(3, "l1");
   const l2 = options.l2 ?? fakeChain(5, "l2");
   const clock = { now: 1_700_000_000_000 };
@@ -44,13 +47,15 @@ function setup(options: { l1?: FakeBlock[]; l2?: FakeBlock[]; l1Down?: boolean }
   const sqs = capturingSqs();
   const store = createMemoryCursorStore();
   const metrics = collectingMetrics();
+  const log = collectingLogger();
+  const asked: number[] = [];
   const ingestor = createIngestor({
-    clients: { l1: fakeNode(l1, { down: options.l1Down }), l2: fakeNode(l2) },
+    clients: { l1: fakeNode(l1, { down: options.l1Down, asked }), l2: fakeNode(l2) },
     cursorStore: store,
     sqs: sqs.sqs,
-    config: testConfig({ POLL_INTERVAL_MS: "1000" }),
+    config: testConfig({ POLL_INTERVAL_MS: "1000", ...options.env }),
     metrics: metrics.sink,
-    logger: collectingLogger().logger,
+    logger: log.logger,
     owner: "me",
     now: () => clock.now,
     sleep: async (ms) => {
@@ -59,7 +64,7 @@ function setup(options: { l1?: FakeBlock[]; l2?: FakeBlock[]; l1Down?: boolean }
       onSleep.shift()?.();
     },
   });
-  return { ingestor, sqs, store, metrics, clock, sleeps, onSleep, l1, l2 };
+  return { ingestor, sqs, store, metrics, clock, sleeps, onSleep, l1, l2, log, asked };
 }
 
 const headersOf = (t: ReturnType<typeof setup>, chain: Chain) =>
@@ -85,6 +90,27 @@ describe("createIngestor", () => {
     expect(headersOf(t, "l2")).toEqual([0, 1, 2, 3, 4]);
     expect(t.store.peek("l1").lease).toBeUndefined();
     expect(t.store.peek("l2").lease).toBeUndefined();
+  });
+
+  it("reads the next range during a run and uses it in the next run, as a backfill runs one range per run", async () => {
+    // Prepare: L1 only, 30 blocks in ranges of 10
+    t = setup({ l1: fakeChain(30, "l1"), env: { CHAINS: "l1", MAX_BLOCKS_PER_RANGE: "10" } });
+
+    // Act
+    await t.ingestor.runOnce();
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    const askedAfterFirstRun = [...t.asked];
+    await t.ingestor.runOnce();
+    await t.ingestor.runOnce();
+
+    // Assess: 10..19 was read during the first run, and not read again by the second (19 is read once
+    // more, where the third range checks it still holds its block)
+    expect(askedAfterFirstRun).toContain(19);
+    expect(t.asked.filter((n) => n >= 10 && n <= 18).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 9 }, (_, i) => 10 + i),
+    );
+    expect(headersOf(t, "l1")).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    expect(t.log.lines.filter((l) => l.message.startsWith("read-ahead discarded"))).toEqual([]);
   });
 
   it("skips a chain whose lease another ingestor holds, and still ingests the other", async () => {
