@@ -57,33 +57,30 @@ const COMMON_ENV = {
   POWERTOOLS_LOG_LEVEL: "INFO",
 };
 
-const FUNCTIONS: { fn: BundleCell["fn"]; entry: string; env: Record<string, string> }[] = [
-  {
-    fn: "ingestor",
-    entry: "lambdas/ingestor/handler.ts",
-    env: {
-      AWS_LAMBDA_FUNCTION_NAME: "tidemark-ingestor",
-      POWERTOOLS_SERVICE_NAME: ServiceName.ingestor,
-      [IngestorEnv.QueueUrl]: "https://sqs.us-east-1.amazonaws.com/000000000000/tidemark-events.fifo",
-      [IngestorEnv.StateTable]: "tidemark-state",
-      [IngestorEnv.L1RpcUrls]: "http://127.0.0.1:9",
-      [IngestorEnv.L2RpcUrls]: "http://127.0.0.1:9",
-      [IngestorEnv.InboxAddress]: "0x00000000000000000000000000000000007a1de0",
-    },
-  },
-  {
-    fn: "processor",
-    entry: "lambdas/processor/handler.ts",
-    env: {
-      AWS_LAMBDA_FUNCTION_NAME: "tidemark-processor",
-      POWERTOOLS_SERVICE_NAME: ServiceName.processor,
-      [ProcessorEnv.IdempotencyTable]: "tidemark-idempotency",
-      [ProcessorEnv.StateTable]: "tidemark-state",
-      [ProcessorEnv.DlqUrl]: "https://sqs.us-east-1.amazonaws.com/000000000000/tidemark-events-dlq.fifo",
-      [SinkEnv.Sink]: "firehose",
-      [SinkEnv.FirehoseStreamName]: "tidemark-sink",
-    },
-  },
+type Bundled = { fn: BundleCell["fn"]; entry: string; env: Record<string, string> };
+
+/** A function's handler bundle, with the names Lambda and Powertools give it and its own settings. */
+const lambdaFunction = (fn: "ingestor" | "processor", settings: Record<string, string>): Bundled => ({
+  fn,
+  entry: `lambdas/${fn}/handler.ts`,
+  env: { AWS_LAMBDA_FUNCTION_NAME: `tidemark-${fn}`, POWERTOOLS_SERVICE_NAME: ServiceName[fn], ...settings },
+});
+
+const FUNCTIONS: Bundled[] = [
+  lambdaFunction("ingestor", {
+    [IngestorEnv.QueueUrl]: "https://sqs.us-east-1.amazonaws.com/000000000000/tidemark-events.fifo",
+    [IngestorEnv.StateTable]: "tidemark-state",
+    [IngestorEnv.L1RpcUrls]: "http://127.0.0.1:9",
+    [IngestorEnv.L2RpcUrls]: "http://127.0.0.1:9",
+    [IngestorEnv.InboxAddress]: "0x00000000000000000000000000000000007a1de0",
+  }),
+  lambdaFunction("processor", {
+    [ProcessorEnv.IdempotencyTable]: "tidemark-idempotency",
+    [ProcessorEnv.StateTable]: "tidemark-state",
+    [ProcessorEnv.DlqUrl]: "https://sqs.us-east-1.amazonaws.com/000000000000/tidemark-events-dlq.fifo",
+    [SinkEnv.Sink]: "firehose",
+    [SinkEnv.FirehoseStreamName]: "tidemark-sink",
+  }),
 ];
 
 /** What lib/compute/PipelineFunction.ts gives NodejsFunction's bundling. */

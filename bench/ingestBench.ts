@@ -65,8 +65,8 @@ export type IngestVariant =
   | "ranged-reference"
   | "anvil-ceiling";
 
-/** One run of one variant. */
-interface IngestSample {
+/** One run of one variant (Ponder's runs too: ponderRunner.ts). */
+export interface IngestSample {
   readonly blocks: number;
   readonly seconds: number;
   readonly cpuSeconds: number;

@@ -10,25 +10,15 @@ import { freePort } from "../scripts/local/freePort.js";
 import { registerChild } from "../scripts/local/processRegistry.js";
 import type { BenchChain } from "./benchChain.js";
 import type { CountingRpcProxy } from "./countingRpcProxy.js";
+import type { IngestSample } from "./ingestBench.js";
 
 /** Ponder lives in its own folder (gitignored), installed from the registry on first use: not a project dependency. */
 export const PONDER_DIR = join(dirname(fileURLToPath(import.meta.url)), ".ponder");
 const PONDER_VERSION = "1.0.0";
 const READY_TIMEOUT_MS = 600_000;
 
-export interface PonderSample {
-  readonly blocks: number;
-  readonly seconds: number;
-  readonly cpuSeconds: number;
-  readonly httpRequests: number;
-  readonly rpcCalls: number;
-  readonly httpResponses: number;
-  readonly produced: { readonly headers: number; readonly inboxEvents: number };
-  readonly byMethod: Readonly<Record<string, number>>;
-}
-
 export type PonderOutcome =
-  | { readonly status: "ok"; readonly samples: PonderSample[]; readonly notes: string }
+  | { readonly status: "ok"; readonly samples: IngestSample[]; readonly notes: string }
   | { readonly status: "unavailable"; readonly reason: string };
 
 export interface RunPonderParameters {
@@ -52,7 +42,7 @@ export async function runPonder(p: RunPonderParameters): Promise<PonderOutcome> 
     return { status: "unavailable", reason: `install failed: ${short(error)}` };
   }
   await writeProject();
-  const samples: PonderSample[] = [];
+  const samples: IngestSample[] = [];
   for (let run = 0; run < p.runs; run++) {
     const result = await runOnce(p);
     if ("reason" in result) return { status: "unavailable", reason: result.reason };
@@ -164,7 +154,7 @@ app.use("/graphql", graphql({ db, schema }));
 export default app;
 `;
 
-async function runOnce(p: RunPonderParameters): Promise<PonderSample | { reason: string }> {
+async function runOnce(p: RunPonderParameters): Promise<IngestSample | { reason: string }> {
   const pglite = join(PONDER_DIR, ".data");
   await rm(pglite, { recursive: true, force: true });
   await rm(join(PONDER_DIR, ".ponder"), { recursive: true, force: true });

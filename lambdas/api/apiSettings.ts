@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import { ConfigError } from "../shared/errors.js";
+import { type Env, type IntegerBounds, resolveIntegerSettings } from "../shared/readConfig.js";
 
 /** Settings of the HTTP API, validated once (cold start or server start). */
 export interface ApiSettings {
@@ -59,24 +60,23 @@ export const DEFAULT_API_SETTINGS: ApiSettings = {
   cacheTtlSeconds: 0,
 };
 
-const count = (max: number) => z.int().check(z.minimum(0), z.maximum(max));
-const positive = (max: number) => z.int().check(z.minimum(1), z.maximum(max));
-const Origin = z.string().check(z.regex(/^(\*|https?:\/\/[^\s/]+)$/));
+const count = (max: number): IntegerBounds => [0, max];
+const positive = (max: number): IntegerBounds => [1, max];
+const Origins = z.array(z.string().check(z.regex(/^(\*|https?:\/\/[^\s/]+)$/)));
 
-const SCHEMA = {
+const INTEGER_BOUNDS = {
   rateLimitPerMinute: count(1_000_000),
-  corsOrigins: z.array(Origin),
   // Up to ~68 years: a whole chain history in one window (tests, backfilled archives).
   maxRangeSeconds: positive(2 ** 31 - 1),
   defaultRangeSeconds: positive(366 * 24 * 3600),
-  dashboardPollMs: z.int().check(z.minimum(250), z.maximum(600_000)),
+  dashboardPollMs: [250, 600_000],
   checkTimeoutMs: positive(60_000),
   sseMaxConnections: positive(100_000),
   sseHeartbeatMs: positive(600_000),
   ssePollMs: positive(60_000),
   sseSlowClientMs: positive(600_000),
   cacheTtlSeconds: count(3600),
-} as const satisfies { readonly [K in keyof ApiSettings]: z.ZodMiniType };
+} as const satisfies { readonly [K in Exclude<keyof ApiSettings, "corsOrigins">]: IntegerBounds };
 
 /**
  * Defaults merged with the caller's overrides, every value checked; the first
@@ -87,39 +87,41 @@ export function resolveApiSettings(
   overrides: Partial<ApiSettings> = {},
   names: { readonly [K in keyof ApiSettings]?: string } = {},
 ): ApiSettings {
-  const merged = { ...DEFAULT_API_SETTINGS, ...withoutUndefined(overrides) };
-  for (const key of Object.keys(SCHEMA) as (keyof ApiSettings)[]) {
-    const result = SCHEMA[key].safeParse(merged[key]);
-    if (!result.success) {
-      throw new ConfigError(names[key] ?? key, `invalid value ${JSON.stringify(merged[key])}`);
-    }
-  }
-  if (merged.defaultRangeSeconds > merged.maxRangeSeconds) {
-    throw new ConfigError(
-      names.defaultRangeSeconds ?? "defaultRangeSeconds",
-      `must not exceed the maximum range (${merged.maxRangeSeconds} s)`,
-    );
-  }
-  return merged;
+  return settingsOf(overrides, {}, names);
 }
 
 /** Reads the API_* variables (absent ones keep their defaults). */
-export function readApiSettings(env: Readonly<Record<string, string | undefined>>): ApiSettings {
-  const overrides: Partial<Record<keyof ApiSettings, unknown>> = {};
-  for (const key of Object.keys(API_ENV) as (keyof ApiSettings)[]) {
-    const raw = env[API_ENV[key]];
-    if (raw === undefined || raw === "") continue;
-    if (key === "corsOrigins") {
-      overrides[key] = raw
-        .split(",")
-        .map((s) => s.trim())
-        .filter((s) => s !== "");
-    } else {
-      if (!/^\d+$/.test(raw.trim())) throw new ConfigError(API_ENV[key], `not a whole number: ${raw}`);
-      overrides[key] = Number(raw);
-    }
+export function readApiSettings(env: Env): ApiSettings {
+  return settingsOf({}, env, API_ENV);
+}
+
+function settingsOf(
+  overrides: Partial<ApiSettings>,
+  env: Env,
+  names: { readonly [K in keyof ApiSettings]?: string },
+): ApiSettings {
+  const merged = { ...DEFAULT_API_SETTINGS, ...withoutUndefined(overrides) };
+  const origins = names.corsOrigins === undefined ? undefined : env[names.corsOrigins];
+  if (origins !== undefined && origins.trim() !== "") {
+    merged.corsOrigins = origins
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== "");
   }
-  return resolveApiSettings(overrides as Partial<ApiSettings>, API_ENV);
+  if (!Origins.safeParse(merged.corsOrigins).success) {
+    throw new ConfigError(
+      names.corsOrigins ?? "corsOrigins",
+      `invalid value ${JSON.stringify(merged.corsOrigins)}`,
+    );
+  }
+  const settings = { ...merged, ...resolveIntegerSettings(merged, INTEGER_BOUNDS, env, names) };
+  if (settings.defaultRangeSeconds > settings.maxRangeSeconds) {
+    throw new ConfigError(
+      names.defaultRangeSeconds ?? "defaultRangeSeconds",
+      `must not exceed the maximum range (${settings.maxRangeSeconds} s)`,
+    );
+  }
+  return settings;
 }
 
 function withoutUndefined<T extends object>(o: T): Partial<T> {

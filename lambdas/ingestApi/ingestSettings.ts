@@ -1,4 +1,5 @@
 import { ConfigError } from "../shared/errors.js";
+import { type IntegerBounds, resolveIntegerSettings } from "../shared/readConfig.js";
 
 export type SchemaMode = "disabled" | "warn" | "enforce" | "required";
 export const SCHEMA_MODES: readonly SchemaMode[] = ["disabled", "warn", "enforce", "required"];
@@ -67,7 +68,7 @@ export const DEFAULT_INGEST_SETTINGS: IngestSettings = {
 };
 
 const INTEGER_BOUNDS: {
-  readonly [K in Exclude<keyof IngestSettings, "defaultSchemaMode">]: [number, number];
+  readonly [K in Exclude<keyof IngestSettings, "defaultSchemaMode">]: IntegerBounds;
 } = {
   maxBodyBytes: [1024, 100 * 1024 * 1024],
   maxEventsPerBatch: [1, 100_000],
@@ -90,25 +91,15 @@ export function resolveIngestSettings(
   overrides: Partial<IngestSettings> = {},
   env: Readonly<Record<string, string | undefined>> = {},
 ): IngestSettings {
-  const merged: Record<string, unknown> = { ...DEFAULT_INGEST_SETTINGS, ...overrides };
-  for (const [key, name] of Object.entries(INGEST_ENV)) {
-    const raw = env[name];
-    if (raw !== undefined && raw !== "") merged[key] = key === "defaultSchemaMode" ? raw : Number(raw);
-  }
-  for (const [key, [min, max]] of Object.entries(INTEGER_BOUNDS)) {
-    const value = merged[key];
-    if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-      throw new ConfigError(
-        INGEST_ENV[key as keyof IngestSettings],
-        `expected an integer in [${min}, ${max}], got ${String(value)}`,
-      );
-    }
-  }
+  const merged = { ...DEFAULT_INGEST_SETTINGS, ...overrides };
+  const modeVariable = env[INGEST_ENV.defaultSchemaMode]?.trim();
+  if (modeVariable !== undefined && modeVariable !== "")
+    merged.defaultSchemaMode = modeVariable as SchemaMode;
   if (!SCHEMA_MODES.includes(merged.defaultSchemaMode as SchemaMode)) {
     throw new ConfigError(
       INGEST_ENV.defaultSchemaMode,
       `expected one of ${SCHEMA_MODES.join("|")}, got ${String(merged.defaultSchemaMode)}`,
     );
   }
-  return merged as unknown as IngestSettings;
+  return { ...merged, ...resolveIntegerSettings(merged, INTEGER_BOUNDS, env, INGEST_ENV) };
 }

@@ -89,3 +89,38 @@ export const enumSetting = <const V extends string>(
       return z.NEVER;
     }),
   ) as SettingSchema<V>;
+
+/** Inclusive bounds of an integer setting. */
+export type IntegerBounds = readonly [min: number, max: number];
+
+/**
+ * Whole-number settings within bounds: each one's environment variable, when set and not blank, wins
+ * over `values` (defaults merged with the caller's overrides); then every one is checked. The first
+ * bad one throws ConfigError naming its variable, or the setting itself when it has none.
+ */
+export function resolveIntegerSettings<K extends string>(
+  values: { readonly [P in NoInfer<K>]?: unknown },
+  bounds: { readonly [P in K]: IntegerBounds },
+  env: Env,
+  names: { readonly [P in NoInfer<K>]?: string },
+): Record<K, number> {
+  const resolved = {} as Record<K, number>;
+  for (const key of Object.keys(bounds) as K[]) {
+    const variable = names[key];
+    const raw = variable === undefined ? undefined : env[variable]?.trim();
+    let value = values[key];
+    if (raw !== undefined && raw !== "") {
+      if (!/^-?[0-9]+$/.test(raw)) throw new ConfigError(variable ?? key, `not a whole number: ${raw}`);
+      value = Number(raw);
+    }
+    const [min, max] = bounds[key];
+    if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+      throw new ConfigError(
+        variable ?? key,
+        `expected an integer in [${min}, ${max}], got ${JSON.stringify(value)}`,
+      );
+    }
+    resolved[key] = value;
+  }
+  return resolved;
+}

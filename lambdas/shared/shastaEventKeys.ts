@@ -20,7 +20,7 @@ export const BOND_RECORD_TYPE = {
   liveness_bond_settled: "shasta_liveness_bond_settled",
 } as const;
 
-/** The account a bond event is about: the key's first part (shastaKeys.ts shastaEventKey). */
+/** The account a bond event is about: the key's first part (shastaKeys.ts bondEventKey). */
 export function bondAccount(bond: ShastaEvent & { type: "shasta_bond_event" }): Hex {
   const b = bond.bond;
   switch (b.kind) {
@@ -34,8 +34,9 @@ export function bondAccount(bond: ShastaEvent & { type: "shasta_bond_event" }): 
 }
 
 /**
- * The event key of a Shasta queue event, from the event alone: the same key shastaKeys.ts gives the
- * decoded record (`{proposal_id}:{l1_tx_hash}-proposed`, …), so the ingestor and the processor agree.
+ * The event key of a Shasta queue event, from the event alone, with shastaKeys.ts's formats
+ * (`{proposal_id}:{l1_tx_hash}-proposed`, …). The one home of the fact-to-key choice: a decoded
+ * record is keyed through its event (shastaEventOf.ts), so the ingestor and the processor agree.
  */
 export function shastaEventKeyOf(event: ShastaEvent): string {
   if (event.type === "shasta_proposal_block") {

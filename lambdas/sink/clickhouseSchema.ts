@@ -11,6 +11,7 @@ import { LEGACY_MARK_COLUMNS, LEGACY_ORPHANED_BLOCKS, legacyMarksSelect } from "
 import {
   type ColumnKind,
   columnsOf,
+  MIGRATIONS_TABLE,
   NULLABLE_COLUMNS,
   PRIMARY_KEYS,
   TABLE_COLUMNS,
@@ -32,8 +33,6 @@ export const CLICKHOUSE_TYPES: { readonly [K in ColumnKind]: string } = {
 
 /** The largest magnitude a Decimal(38, 0) column holds, plus one. */
 export const CLICKHOUSE_DECIMAL_LIMIT = 10n ** 38n;
-
-export const CLICKHOUSE_MIGRATIONS_TABLE = "tidemark_schema_migrations";
 
 export interface ClickHouseMigration {
   readonly version: number;
@@ -157,7 +156,7 @@ export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
 ];
 
 export const createClickHouseMigrationsTable = (database: string): string =>
-  `CREATE TABLE IF NOT EXISTS ${database}.${CLICKHOUSE_MIGRATIONS_TABLE} ` +
+  `CREATE TABLE IF NOT EXISTS ${database}.${MIGRATIONS_TABLE} ` +
   "(version UInt32, description String, applied_at DateTime DEFAULT now()) ENGINE = ReplacingMergeTree ORDER BY version";
 
 /** Expected columns per table (name → ClickHouse type as system.columns prints it). */

@@ -9,7 +9,6 @@ import { type ClickHouseConnection, type ClickHouseHttp, createClickHouseHttp } 
 import {
   CLICKHOUSE_DECIMAL_LIMIT,
   CLICKHOUSE_MIGRATIONS,
-  CLICKHOUSE_MIGRATIONS_TABLE,
   createClickHouseMigrationsTable,
   expectedClickHouseColumns,
 } from "./clickhouseSchema.js";
@@ -18,6 +17,7 @@ import {
   type ColumnKind,
   type ColumnValue,
   columnsOf,
+  MIGRATIONS_TABLE,
   PRIMARY_KEYS,
   rowsByTable,
   TABLE_COLUMNS,
@@ -149,7 +149,7 @@ export async function createClickHouseSink(params: CreateClickHouseSinkParameter
       measureHealth(async () => {
         ensureOpen();
         const [row] = await query<{ v: number }>(
-          `SELECT toUInt32(max(version)) AS v FROM ${CLICKHOUSE_MIGRATIONS_TABLE}`,
+          `SELECT toUInt32(max(version)) AS v FROM ${MIGRATIONS_TABLE}`,
         );
         return {
           ok: true,
@@ -192,7 +192,7 @@ async function migrate(
   const applied = new Set(
     parseTsvWithNamesAndTypes(
       await http.exec(
-        `SELECT DISTINCT version FROM ${database}.${CLICKHOUSE_MIGRATIONS_TABLE} FORMAT TabSeparatedWithNamesAndTypes`,
+        `SELECT DISTINCT version FROM ${database}.${MIGRATIONS_TABLE} FORMAT TabSeparatedWithNamesAndTypes`,
       ),
     ).map((r) => Number(r.version)),
   );
@@ -201,7 +201,7 @@ async function migrate(
     for (const statement of m.statements(database)) await http.exec(statement);
     // Recorded last: a migration interrupted before this line reruns, which its IF NOT EXISTS statements allow.
     await http.exec(
-      `INSERT INTO ${database}.${CLICKHOUSE_MIGRATIONS_TABLE} (version, description) VALUES ` +
+      `INSERT INTO ${database}.${MIGRATIONS_TABLE} (version, description) VALUES ` +
         `(${sqlLiteral(m.version)}, ${sqlLiteral(m.description)})`,
     );
   }

@@ -15,6 +15,7 @@ import {
 import {
   type ColumnKind,
   columnsOf,
+  MIGRATIONS_TABLE,
   NULLABLE_COLUMNS,
   PRIMARY_KEYS,
   TABLE_COLUMNS,
@@ -36,8 +37,6 @@ export interface Migration {
   /** Each statement is itself idempotent (IF NOT EXISTS / OR REPLACE): a half-applied migration can rerun. */
   readonly statements: readonly string[];
 }
-
-export const MIGRATIONS_TABLE = "tidemark_schema_migrations";
 
 const createTable = (table: TableName): string =>
   createTableOf(table, TABLE_COLUMNS[table] as Record<string, ColumnKind>, PRIMARY_KEYS[table]);

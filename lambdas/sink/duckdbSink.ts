@@ -2,11 +2,12 @@ import { resolve } from "node:path";
 import { type DuckDBAppender, type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { PermanentError, SinkUnavailableError, TidemarkError } from "../shared/errors.js";
 import { CANONICAL_VIEWS } from "./canonicalViews.js";
-import { CREATE_MIGRATIONS_TABLE, expectedColumns, MIGRATIONS, MIGRATIONS_TABLE } from "./duckdbSchema.js";
+import { CREATE_MIGRATIONS_TABLE, expectedColumns, MIGRATIONS } from "./duckdbSchema.js";
 import {
   type ColumnKind,
   type ColumnValue,
   columnsOf,
+  MIGRATIONS_TABLE,
   rowsByTable,
   TABLE_COLUMNS,
   TABLE_NAMES,

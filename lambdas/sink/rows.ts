@@ -321,6 +321,9 @@ export const NULLABLE_COLUMNS: ReadonlySet<string> = new Set([
 
 export const TABLE_NAMES = Object.keys(TABLE_COLUMNS) as TableName[];
 
+/** The table each SQL sink records its applied schema migrations in (DuckDB and ClickHouse alike). */
+export const MIGRATIONS_TABLE = "tidemark_schema_migrations";
+
 /** Column names of a table, in schema order. */
 export const columnsOf = (table: TableName): readonly string[] => Object.keys(TABLE_COLUMNS[table]);
 

@@ -3,7 +3,6 @@ import { Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
 import * as apigwv2 from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
-import * as actions from "aws-cdk-lib/aws-cloudwatch-actions";
 import type * as codedeploy from "aws-cdk-lib/aws-codedeploy";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as iam from "aws-cdk-lib/aws-iam";
@@ -33,6 +32,7 @@ import { BlueGreenAlias } from "../compute/BlueGreenAlias.js";
 import { IngestorSchedule } from "../compute/IngestorSchedule.js";
 import { PipelineFunction } from "../compute/PipelineFunction.js";
 import { throwIfInvalid } from "../InvalidPropsError.js";
+import { kebabAlarmName, notifyingAlarm } from "../monitoring/notifyingAlarm.js";
 import { acknowledgeGuardRule } from "../tidemarkValidations.js";
 
 export interface IngestApiProps {
@@ -375,13 +375,8 @@ export class IngestApi extends Construct {
   ): Record<string, cloudwatch.Alarm> {
     const d = INGEST_API_DEFAULTS;
     const prefix = `${props.namePrefix ?? d.namePrefix}-ingest-api`;
-    const alarm = (id: string, p: Omit<cloudwatch.AlarmProps, "alarmName">) => {
-      const kebab = id.replace(/([a-z])([A-Z])/g, "$1-$2").toLowerCase();
-      const a = new cloudwatch.Alarm(this, id, { ...p, alarmName: `${prefix}-${kebab}` });
-      a.addAlarmAction(new actions.SnsAction(props.topic));
-      a.addOkAction(new actions.SnsAction(props.topic));
-      return a;
-    };
+    const alarm = (id: string, p: Omit<cloudwatch.AlarmProps, "alarmName">) =>
+      notifyingAlarm(this, id, props.topic, { ...p, alarmName: kebabAlarmName(prefix, id) });
     const accepted = this.metric(IngestApiMetric.EventsAccepted, "Sum");
     const hits = this.metric(IngestApiMetric.IdempotentHits, "Sum");
     const alarms: Record<string, cloudwatch.Alarm> = {

@@ -5,7 +5,6 @@ import * as apigw from "aws-cdk-lib/aws-apigateway";
 import * as apigwv2 from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
-import * as actions from "aws-cdk-lib/aws-cloudwatch-actions";
 import type * as codedeploy from "aws-cdk-lib/aws-codedeploy";
 import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as iam from "aws-cdk-lib/aws-iam";
@@ -23,6 +22,7 @@ import { TABLE_NAMES } from "../../lambdas/sink/rows.js";
 import { BlueGreenAlias } from "../compute/BlueGreenAlias.js";
 import { PipelineFunction } from "../compute/PipelineFunction.js";
 import { throwIfInvalid } from "../InvalidPropsError.js";
+import { kebabAlarmName, notifyingAlarm } from "../monitoring/notifyingAlarm.js";
 import { streamMetrics } from "../monitoring/streamMetrics.js";
 import { SINK_PREFIXES } from "../sink/FirehoseIcebergSink.js";
 import { acknowledgeGuardRule } from "../tidemarkValidations.js";
@@ -392,9 +392,9 @@ export class ServingApi extends Construct {
       label: "API 5xx rate (%)",
       period,
     });
-    const alarm = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
-      const a = new cloudwatch.Alarm(this, id, {
-        alarmName: `${prefix}-${id.replace(/[A-Z]/g, (c, i) => `${i > 0 ? "-" : ""}${c.toLowerCase()}`)}`,
+    const alarm = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string) =>
+      notifyingAlarm(this, id, props.topic, {
+        alarmName: kebabAlarmName(prefix, id),
         alarmDescription: description,
         metric,
         threshold,
@@ -403,10 +403,6 @@ export class ServingApi extends Construct {
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
-      a.addAlarmAction(new actions.SnsAction(props.topic));
-      a.addOkAction(new actions.SnsAction(props.topic));
-      return a;
-    };
     const p95 = props.latencyP95 ?? d.latencyP95;
     return {
       serverErrorRate: alarm(
@@ -447,37 +443,28 @@ export class ServingApi extends Construct {
 
   /** The stream's two alarms: silent while the chain moves; connections near the per-instance limit. */
   private createStreamAlarms(prefix: string, topic: sns.ITopic) {
-    const notify = (a: cloudwatch.Alarm) => {
-      a.addAlarmAction(new actions.SnsAction(topic));
-      a.addOkAction(new actions.SnsAction(topic));
-      return a;
-    };
     return {
-      streamSilent: notify(
-        new cloudwatch.Alarm(this, "StreamSilent", {
-          alarmName: `${prefix}-stream-silent`,
-          alarmDescription:
-            "L2 blocks were ingested for 5 minutes but the processor appended nothing to the stream's event log: stream clients see nothing. Check the processor's EventsLogged and its errors (DynamoDB transaction conflicts, throttles).",
-          metric: streamMetrics.silentWhileChainMoves(),
-          threshold: 1,
-          evaluationPeriods: 5,
-          datapointsToAlarm: 5,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        }),
-      ),
-      streamConnectionsNearLimit: notify(
-        new cloudwatch.Alarm(this, "StreamConnectionsNearLimit", {
-          alarmName: `${prefix}-stream-connections-near-limit`,
-          alarmDescription: `A stream instance held at least 80 % of its ${this.settings.sseMaxConnections} connections (API_SSE_MAX_CONNECTIONS) in 3 of 5 minutes: new clients will get 503. Raise the limit or the stream function's concurrency.`,
-          metric: streamMetrics.connectionsPercentOfLimit(),
-          threshold: 80,
-          evaluationPeriods: 5,
-          datapointsToAlarm: 3,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        }),
-      ),
+      streamSilent: notifyingAlarm(this, "StreamSilent", topic, {
+        alarmName: kebabAlarmName(prefix, "StreamSilent"),
+        alarmDescription:
+          "L2 blocks were ingested for 5 minutes but the processor appended nothing to the stream's event log: stream clients see nothing. Check the processor's EventsLogged and its errors (DynamoDB transaction conflicts, throttles).",
+        metric: streamMetrics.silentWhileChainMoves(),
+        threshold: 1,
+        evaluationPeriods: 5,
+        datapointsToAlarm: 5,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      streamConnectionsNearLimit: notifyingAlarm(this, "StreamConnectionsNearLimit", topic, {
+        alarmName: kebabAlarmName(prefix, "StreamConnectionsNearLimit"),
+        alarmDescription: `A stream instance held at least 80 % of its ${this.settings.sseMaxConnections} connections (API_SSE_MAX_CONNECTIONS) in 3 of 5 minutes: new clients will get 503. Raise the limit or the stream function's concurrency.`,
+        metric: streamMetrics.connectionsPercentOfLimit(),
+        threshold: 80,
+        evaluationPeriods: 5,
+        datapointsToAlarm: 3,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
     };
   }
 

@@ -1,10 +1,10 @@
 import { Duration } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
-import * as actions from "aws-cdk-lib/aws-cloudwatch-actions";
 import type * as s3 from "aws-cdk-lib/aws-s3";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import { Construct } from "constructs";
 import { ERROR_OBJECTS_METRICS_FILTER } from "../stateful/SinkBucket.js";
+import { notifyingAlarm } from "./notifyingAlarm.js";
 
 export interface FirehoseDeliveryAlarmsProps {
   /** The stream the processor writes to. */
@@ -32,9 +32,9 @@ export class FirehoseDeliveryAlarms extends Construct {
   constructor(scope: Construct, id: string, props: FirehoseDeliveryAlarmsProps) {
     super(scope, id);
     const period = props.period ?? Duration.minutes(5);
-    const action = new actions.SnsAction(props.topic);
-    const alarm = (key: string, metric: cloudwatch.Metric, description: string) => {
-      const created = metric.createAlarm(this, key, {
+    const alarm = (key: string, metric: cloudwatch.Metric, description: string) =>
+      notifyingAlarm(this, key, props.topic, {
+        metric,
         alarmName: `${props.namePrefix}-${key}`,
         alarmDescription: description,
         threshold: 0,
@@ -42,10 +42,6 @@ export class FirehoseDeliveryAlarms extends Construct {
         evaluationPeriods: 1,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
-      created.addAlarmAction(action);
-      created.addOkAction(action);
-      return created;
-    };
     this.failedRows = alarm(
       "firehose-delivery-failed",
       new cloudwatch.Metric({

@@ -1,9 +1,9 @@
 import { Duration } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
-import * as actions from "aws-cdk-lib/aws-cloudwatch-actions";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import { Construct } from "constructs";
 import type { PipelineMetrics } from "./metrics.js";
+import { notifyingAlarm } from "./notifyingAlarm.js";
 
 /** When each alarm goes off. Stages override some of these; see lib/config/stageConfig.ts. */
 export interface AlarmThresholds {
@@ -86,7 +86,6 @@ export class PipelineAlarms extends Construct {
   constructor(scope: Construct, id: string, props: PipelineAlarmsProps) {
     super(scope, id);
     const { metrics: m, thresholds: t } = props;
-    const action = new actions.SnsAction(props.topic);
     const alarm = (
       key: string,
       metric: cloudwatch.IMetric,
@@ -100,7 +99,7 @@ export class PipelineAlarms extends Construct {
       },
     ): cloudwatch.Alarm => {
       const evaluationPeriods = options.evaluationPeriods ?? 1;
-      const created = new cloudwatch.Alarm(this, key, {
+      return notifyingAlarm(this, key, props.topic, {
         alarmName: `${props.namePrefix}-${key}`,
         alarmDescription: options.description,
         metric,
@@ -111,9 +110,6 @@ export class PipelineAlarms extends Construct {
         datapointsToAlarm: options.datapointsToAlarm ?? evaluationPeriods,
         treatMissingData: options.missing ?? cloudwatch.TreatMissingData.NOT_BREACHING,
       });
-      created.addAlarmAction(action);
-      created.addOkAction(action);
-      return created;
     };
     const minutes = (d: Duration): number => Math.max(1, Math.round(d.toMinutes({ integral: false })));
     const lagMinutes = 5;

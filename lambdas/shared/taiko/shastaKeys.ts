@@ -77,30 +77,3 @@ export function txOrdinals(records: readonly ShastaRecord[]): number[] {
     return n;
   });
 }
-
-/** The key of any Shasta record; `ordinalInTx` (from txOrdinals) is used only by records without an id. */
-export function shastaEventKey(record: ShastaRecord, ordinalInTx: number): string {
-  const tx = record.log.txHash;
-  switch (record.type) {
-    case "shasta_proposed":
-      return proposedKey(record.proposalId, tx);
-    case "shasta_proved":
-      return provedKey(record.lastProposalId, tx);
-    case "shasta_state_recovered":
-      return stateRecoveredKey(record.lastFinalizedProposalId, tx);
-    case "shasta_forced_inclusions_voided":
-      return forcedInclusionsVoidedKey(record.oldHead, record.newHead, tx);
-    case "shasta_inbox_activated":
-      return inboxActivatedKey(record.lastPacayaBlockHash, tx);
-    case "shasta_forced_inclusion_saved":
-      return forcedInclusionSavedKey(tx, ordinalInTx);
-    case "shasta_bond_deposited":
-      return bondEventKey(record.type, record.recipient, tx, ordinalInTx);
-    case "shasta_bond_withdrawn":
-    case "shasta_withdrawal_requested":
-    case "shasta_withdrawal_cancelled":
-      return bondEventKey(record.type, record.account, tx, ordinalInTx);
-    case "shasta_liveness_bond_settled":
-      return bondEventKey(record.type, record.payer, tx, ordinalInTx);
-  }
-}

@@ -5,9 +5,9 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import { afterEach, describe, expect, it } from "vitest";
 import { InvalidMessageError, PermanentError, SinkUnavailableError } from "../../../lambdas/shared/errors.js";
 import { CURRENT_ORPHANS_VIEW } from "../../../lambdas/sink/canonicalViews.js";
-import { CREATE_MIGRATIONS_TABLE, MIGRATIONS, MIGRATIONS_TABLE } from "../../../lambdas/sink/duckdbSchema.js";
+import { CREATE_MIGRATIONS_TABLE, MIGRATIONS } from "../../../lambdas/sink/duckdbSchema.js";
 import { createDuckDbSink, type DuckDbSink } from "../../../lambdas/sink/duckdbSink.js";
-import { TABLE_NAMES } from "../../../lambdas/sink/rows.js";
+import { MIGRATIONS_TABLE, TABLE_NAMES } from "../../../lambdas/sink/rows.js";
 import { SHASTA_TABLE_NAMES } from "../../../lambdas/sink/shastaRows.js";
 import {
   at,

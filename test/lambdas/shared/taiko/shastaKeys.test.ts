@@ -1,9 +1,20 @@
 import { describe, expect, it } from "vitest";
 import { decodeShastaLogs } from "../../../../lambdas/shared/taiko/decodeShasta.js";
-import { proposalBlockKey, shastaEventKey, txOrdinals } from "../../../../lambdas/shared/taiko/shastaKeys.js";
+import { shastaEventKeyOf } from "../../../../lambdas/shared/shastaEventKeys.js";
+import type { ShastaRecord } from "../../../../lambdas/shared/taiko/decodeShasta.js";
+import { shastaEventOf } from "../../../../lambdas/shared/taiko/shastaEventOf.js";
+import { proposalBlockKey, txOrdinals } from "../../../../lambdas/shared/taiko/shastaKeys.js";
 import { h, shastaLog, TX } from "./helpers.js";
 
 const ACCOUNT = "0x1111111111111111111111111111111111111111";
+
+/** The keys the ingestor gives one eth_getLogs answer's records: through their queue events. */
+const keysOf = (records: readonly ShastaRecord[]) => {
+  const ordinals = txOrdinals(records);
+  return records.map((r, i) =>
+    shastaEventKeyOf(shastaEventOf(r, { blockTimestamp: 1_775_200_000, ordinalInTx: ordinals[i] as number })),
+  );
+};
 
 describe("Shasta event keys", () => {
   it("follow the seed's {id}:{l1_tx_hash}-{type} style", () => {
@@ -27,7 +38,7 @@ describe("Shasta event keys", () => {
     ]);
 
     // Act
-    const keys = records.map((r, i) => shastaEventKey(r, txOrdinals(records)[i] ?? 0));
+    const keys = keysOf(records);
 
     // Assess
     expect(keys).toEqual([`42:${TX}-proposed`, `42:${TX}-proved`, `${h("ca")}:${TX}-inbox_activated`]);
@@ -53,13 +64,7 @@ describe("Shasta event keys", () => {
       },
     ]).records;
 
-    // Act
-    const keysOf = (records: typeof before) => {
-      const ordinals = txOrdinals(records);
-      return records.map((r, i) => shastaEventKey(r, ordinals[i] ?? -1));
-    };
-
-    // Assess
+    // Act / Assess
     expect(keysOf(before)).toEqual([
       `${ACCOUNT}:${TX}:0-bond_deposited`,
       `${ACCOUNT}:${TX}:1-bond_deposited`,
