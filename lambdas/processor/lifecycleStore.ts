@@ -79,6 +79,8 @@ export function lifecycleUpdateOf(event: PipelineEvent): LifecycleUpdate | undef
   }
 }
 
+const itemKey = (batchId: number) => ({ [StateTable.partitionKey]: { S: batchItemKey(batchId) } });
+
 /** How often a recompute retries when another writer changed the item between its read and its write. */
 const SETTLE_ATTEMPTS = 8;
 /**
@@ -110,7 +112,6 @@ const SETTLE_ATTEMPTS = 8;
  */
 export function createLifecycleStore(parameters: CreateLifecycleStoreParameters): LifecycleStore {
   const { ddb, tableName, metrics } = parameters;
-  const itemKey = (batchId: number) => ({ [StateTable.partitionKey]: { S: batchItemKey(batchId) } });
 
   /** Register the observations in their blocks' index, store them on the item, then recompute it. */
   async function observe(batchId: number, observations: readonly StepObservation[]): Promise<void> {
@@ -160,72 +161,14 @@ export function createLifecycleStore(parameters: CreateLifecycleStoreParameters)
       const next = canonicalStateOf(observations, (h) => orphaned.has(h), current);
       const emitted = new Set(item.emitted?.SS ?? []);
       const samples = chainSamplesOf(current, next).filter((s) => !emitted.has(s.name));
-      if (
-        await writeState(
-          batchId,
-          item,
-          next,
-          samples.map((s) => s.name),
-        )
-      ) {
+      const names = samples.map((s) => s.name);
+      if (await writeState(ddb, tableName, batchId, item, next, names)) {
         for (const sample of samples) metrics?.addMetric(sample.name, sample.unit, sample.value);
         return;
       }
       item = undefined; // another writer got there first: read again
     }
     throw new RetryableError("lifecycle item kept changing during its recompute", { context: { batchId } });
-  }
-
-  /** The conditional write of a derived state; false when the item's revision moved since it was read. */
-  async function writeState(
-    batchId: number,
-    item: Record<string, AttributeValue>,
-    next: BatchLifecycleState,
-    newlyEmitted: readonly string[],
-  ): Promise<boolean> {
-    const rev = Number(item.rev?.N ?? 0);
-    const names: Record<string, string> = { "#u": UNPROVEN_INDEX.partitionKey };
-    const values: Record<string, AttributeValue> = {
-      ":rev": { N: String(rev) },
-      ":next": { N: String(rev + 1) },
-    };
-    const sets = ["rev = :next"];
-    const removes: string[] = [];
-    BATCH_LIFECYCLE_ATTRIBUTES.forEach((attribute, i) => {
-      names[`#a${i}`] = attribute;
-      const value = next[attribute];
-      if (value === undefined) removes.push(`#a${i}`);
-      else {
-        values[`:v${i}`] = { N: String(value) };
-        sets.push(`#a${i} = :v${i}`);
-      }
-    });
-    if (isUnproven(next)) {
-      values[":u"] = { S: UNPROVEN_INDEX.value };
-      sets.push("#u = :u");
-    } else removes.push("#u");
-    let expression = `SET ${sets.join(", ")}${removes.length > 0 ? ` REMOVE ${removes.join(", ")}` : ""}`;
-    if (newlyEmitted.length > 0) {
-      values[":emitted"] = { SS: [...newlyEmitted] };
-      expression += " ADD emitted :emitted";
-    }
-    try {
-      await ddb.send(
-        new UpdateItemCommand({
-          TableName: tableName,
-          Key: itemKey(batchId),
-          UpdateExpression: expression,
-          // A missing rev reads as 0: an item written before revisions were kept.
-          ConditionExpression: "attribute_not_exists(rev) OR rev = :rev",
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
   }
 
   async function record(updates: readonly LifecycleUpdate[]): Promise<void> {
@@ -269,6 +212,60 @@ export function createLifecycleStore(parameters: CreateLifecycleStoreParameters)
   }
 
   return { record, reorg };
+}
+
+/** The conditional write of a derived state; false when the item's revision moved since it was read. */
+async function writeState(
+  ddb: DynamoDBClient,
+  tableName: string,
+  batchId: number,
+  item: Record<string, AttributeValue>,
+  next: BatchLifecycleState,
+  newlyEmitted: readonly string[],
+): Promise<boolean> {
+  const rev = Number(item.rev?.N ?? 0);
+  const names: Record<string, string> = { "#u": UNPROVEN_INDEX.partitionKey };
+  const values: Record<string, AttributeValue> = {
+    ":rev": { N: String(rev) },
+    ":next": { N: String(rev + 1) },
+  };
+  const sets = ["rev = :next"];
+  const removes: string[] = [];
+  BATCH_LIFECYCLE_ATTRIBUTES.forEach((attribute, i) => {
+    names[`#a${i}`] = attribute;
+    const value = next[attribute];
+    if (value === undefined) removes.push(`#a${i}`);
+    else {
+      values[`:v${i}`] = { N: String(value) };
+      sets.push(`#a${i} = :v${i}`);
+    }
+  });
+  if (isUnproven(next)) {
+    values[":u"] = { S: UNPROVEN_INDEX.value };
+    sets.push("#u = :u");
+  } else removes.push("#u");
+  let expression = `SET ${sets.join(", ")}${removes.length > 0 ? ` REMOVE ${removes.join(", ")}` : ""}`;
+  if (newlyEmitted.length > 0) {
+    values[":emitted"] = { SS: [...newlyEmitted] };
+    expression += " ADD emitted :emitted";
+  }
+  try {
+    await ddb.send(
+      new UpdateItemCommand({
+        TableName: tableName,
+        Key: itemKey(batchId),
+        UpdateExpression: expression,
+        // A missing rev reads as 0: an item written before revisions were kept.
+        ConditionExpression: "attribute_not_exists(rev) OR rev = :rev",
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
 }
 
 /** Wait for every write; throw one RetryableError (a throttle when there was one) if any failed. */
