@@ -162,18 +162,25 @@ async function isolateRejected(
   }
 }
 
-/** Stage 3b, apply the lifecycle: the claimed records' batch lifecycle steps, in one round trip. */
+/**
+ * Stage 3b, apply the lifecycle: the claimed records' batch lifecycle steps, then their reorgs' marks
+ * (which recompute the batches observed in those blocks; the two commute, so their order is free).
+ */
 export async function lifecycleStage(slots: readonly Slot[], ctx: StageContext): Promise<void> {
-  const steps = slots
-    .filter(isClaimed)
+  const claimed = slots.filter(isClaimed);
+  const steps = claimed
     .map((slot) => ({ slot, update: lifecycleUpdateOf(slot.valid.event) }))
     .filter((x): x is { slot: ClaimedSlot; update: LifecycleUpdate } => x.update !== undefined);
-  if (steps.length === 0) return;
+  const reorgs = claimed.flatMap((slot) =>
+    slot.valid.event.type === "reorg" ? [{ slot, event: slot.valid.event }] : [],
+  );
+  if (steps.length === 0 && reorgs.length === 0) return;
   try {
-    await ctx.lifecycle.record(steps.map((x) => x.update));
+    if (steps.length > 0) await ctx.lifecycle.record(steps.map((x) => x.update));
+    if (reorgs.length > 0) await ctx.lifecycle.reorg(reorgs.map((x) => x.event));
   } catch (error) {
     const failure = toRetryableError(error, "lifecycle update");
-    for (const { slot } of steps) failWith(slot, failure, ctx);
+    for (const { slot } of [...steps, ...reorgs]) failWith(slot, failure, ctx);
   }
 }
 

@@ -17,8 +17,9 @@ import { toRetryableError } from "./toRetryableError.js";
  * Same rules as the Pacaya lifecycle: partitions run in parallel, so every write is commutative and
  * monotonic (`if_not_exists` only fills blanks; the first applied observation wins, as there), and a
  * metric is emitted by the one write (ALL_OLD) that completes its pair — once per proposal, never per
- * duplicate. Like the Pacaya lifecycle it does not see reorgs: the canonical, reorg-exact figures are
- * the sink's (lambdas/queries/shastaMetrics.ts); this state feeds the alarms fast.
+ * duplicate. Unlike the Pacaya lifecycle (lifecycleStore.ts, which recomputes on reorg marks) it does
+ * not see reorgs yet: the canonical, reorg-exact figures are the sink's (lambdas/queries/shastaMetrics.ts);
+ * this state feeds the alarms fast.
  *
  * Unfinalized proposals sit in the Pacaya `unproven` sparse index under their own partition value
  * (`proposal`), sorted by proposedAt, so "oldest unfinalized proposal" needs no new index; the item

@@ -17,15 +17,21 @@ export const StateTable = {
 export const batchItemKey = (batchId: number | bigint | string): string => `batch#${batchId}`;
 
 /**
+ * The key of an L1 block's lifecycle index item: the batches with lifecycle steps observed in the block,
+ * and the block's latest reorg mark (lifecycleReorg.ts).
+ */
+export const l1BlockItemKey = (blockHash: string): string => `l1block#${blockHash}`;
+
+/**
  * Which state-table items each function may touch, as `dynamodb:LeadingKeys` patterns: the IAM
  * policies in lib/ are built from this, so a new item kind is added here or its writer is refused.
  * Cursors and leases (`cursor#<chain>`, cursorStore.ts) are the ingestor's alone; lifecycle items
- * (`batch#<id>`, `proposal#<id>`) are the processor's, and the unproven-batch-age function only
+ * (`batch#<id>`, `proposal#<id>`) and the L1 block index (`l1block#<hash>`) are the processor's, and the unproven-batch-age function only
  * clears their stale index entries.
  */
 export const STATE_KEY_PATTERNS = {
   ingestor: ["cursor#*"],
-  processor: ["batch#*", "proposal#*"],
+  processor: ["batch#*", "proposal#*", "l1block#*"],
   unprovenBatchAge: ["batch#*", "proposal#*"],
   /** The redrive role: `tidemark backfill` keeps its own cursor (`cursor#<chain>#backfill-<from>-<to>`). */
   operator: ["cursor#*"],

@@ -28,9 +28,11 @@ export interface OldestUnprovenBatchReturnType {
  * The oldest proposed batch without proof, from the state table's sparse `unproven` index (sorted by
  * proposal time, so the first live entry is the answer: one small Query, not a scan of every batch).
  *
- * Invariant (lifecycleStore.ts): a proof or verification removes its batch from the index, but a proof
- * applied before its proposal leaves an entry behind; its projected `provedAt`/`verifiedAt` gives it
- * away, so it is skipped here and cleared with a write conditioned on that proof.
+ * Invariant (lifecycleStore.ts): the index holds exactly the batches proposed in a canonical L1 block
+ * without a canonical proof or verification (a reorg that orphans the proof puts the batch back). Items
+ * written before the index was derived may still hold an entry beside a proof applied before its proposal;
+ * the projected `provedAt`/`verifiedAt` gives it away, so it is skipped here and cleared with a write
+ * conditioned on that proof.
  */
 export async function oldestUnprovenBatch(
   ddb: DynamoDBClient,

@@ -1,13 +1,15 @@
 import type { Metrics } from "@aws-lambda-powertools/metrics";
-import { DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, GetItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLifecycleStore, lifecycleUpdateOf } from "../../../lambdas/processor/lifecycleStore.js";
-import type { PipelineEvent } from "../../../lambdas/shared/events.js";
+import type { L1Location, PipelineEvent, ReorgEvent } from "../../../lambdas/shared/events.js";
 import { ChainMetric } from "../../../lambdas/shared/metricNames.js";
 import { UNPROVEN_INDEX } from "../../../lambdas/shared/tables.js";
+import { oldestUnprovenBatch } from "../../../lambdas/unprovenBatchAge/oldestUnprovenBatch.js";
 import { type DynamoDbLocal, startDynamoDbLocal } from "../../../scripts/local/dynamoDbLocal.js";
 import { localAwsConfig } from "../../../scripts/local/localAwsConfig.js";
 import { provisionTables } from "../../../scripts/local/provision.js";
+import { reorg } from "../../support/events.js";
 import { at, hash, proposed, proved, verified } from "./helpers.js";
 
 // Integration: the lifecycle writes on DynamoDB Local, whose per-item serialization is what makes each
@@ -102,4 +104,149 @@ describe("createLifecycleStore chain metrics", () => {
       expect((index.Items ?? []).filter((i) => i.provedAt === undefined)).toEqual([]);
     },
   );
+});
+
+describe("createLifecycleStore under L1 reorgs", () => {
+  let tables = 0;
+  /** A fresh table and a store on it that keeps its metrics. */
+  async function fresh() {
+    tables++;
+    const { stateTable } = await provisionTables({
+      ddb,
+      names: { stateTable: `reorg-state-${tables}`, idempotencyTable: `reorg-idem-${tables}` },
+    });
+    const metrics = recorder();
+    const store = createLifecycleStore({ ddb, tableName: stateTable, metrics });
+    const apply = (...events: PipelineEvent[]) =>
+      store.record(events.flatMap((e) => lifecycleUpdateOf(e) ?? []));
+    const item = async (batchId: number) =>
+      (await ddb.send(new GetItemCommand({ TableName: stateTable, Key: { pk: { S: `batch#${batchId}` } } })))
+        .Item ?? {};
+    const step = async (batchId: number, name: string) => {
+      const n = (await item(batchId))[name]?.N;
+      return n === undefined ? undefined : Number(n);
+    };
+    const oldest = () => oldestUnprovenBatch(ddb, { tableName: stateTable, now: NOW_MS });
+    return { stateTable, metrics, store, apply, item, step, oldest };
+  }
+
+  const NOW_MS = 1_800_000_000_000;
+  /** Reorg number `seq` on L1 hiding `orphaned` and marking `restored` canonical again. */
+  const l1Reorg = (seq: number, orphaned: L1Location[], restored: L1Location[] = []): ReorgEvent => ({
+    ...reorg("l1", 1, 1),
+    seq,
+    depth: orphaned.length,
+    orphaned: orphaned.map((l) => ({ number: l.blockNumber, hash: l.blockHash })),
+    restored: restored.map((l) => ({ number: l.blockNumber, hash: l.blockHash })),
+  });
+  const proofBlock = at(201);
+  const otherBlock = at(201, { blockHash: hash("l1alt:201") });
+
+  it("puts a batch whose proof is orphaned and never re-included back into the unproven index", async () => {
+    // Prepare
+    const { store, apply, step, oldest, metrics } = await fresh();
+    await apply(proposed(1), proved(1));
+    const before = await oldest();
+
+    // Act: the proof's block is reorged out; the new chain (B) carries no proof
+    await store.reorg([l1Reorg(1, [proofBlock], [otherBlock])]);
+
+    // Assess
+    expect(before.batchId).toBeUndefined();
+    expect(await step(1, "provedAt")).toBeUndefined();
+    expect(await step(1, "proposedAt")).toBe(at(101).timestamp);
+    expect(await oldest()).toEqual({
+      ageSeconds: NOW_MS / 1000 - at(101).timestamp,
+      batchId: 1,
+      staleCleared: 0,
+    });
+    expect(metrics.values(ChainMetric.BatchProveTimeSeconds)).toHaveLength(1); // emitted once, not retracted
+  });
+
+  it("makes a batch proven again when the chain flips back A→B→A, whatever order the marks arrive in", async () => {
+    // Prepare
+    const inOrder = await fresh();
+    const reversed = await fresh();
+    const orphan = l1Reorg(1, [proofBlock], [otherBlock]);
+    const restore = l1Reorg(2, [otherBlock], [proofBlock]);
+
+    // Act
+    await inOrder.apply(proposed(1), proved(1));
+    await inOrder.store.reorg([orphan]);
+    const afterOrphan = await inOrder.oldest();
+    await inOrder.store.reorg([restore]);
+    // The other store gets the restore before the orphan mark it supersedes, and the proof last.
+    await reversed.apply(proposed(1));
+    await reversed.store.reorg([restore]);
+    await reversed.store.reorg([orphan]);
+    await reversed.apply(proved(1));
+
+    // Assess
+    expect(afterOrphan.batchId).toBe(1);
+    for (const s of [inOrder, reversed]) {
+      expect(await s.step(1, "provedAt")).toBe(proofBlock.timestamp);
+      expect((await s.oldest()).batchId).toBeUndefined();
+      expect(s.metrics.values(ChainMetric.BatchProveTimeSeconds)).toEqual([
+        proofBlock.timestamp - at(101).timestamp,
+      ]);
+    }
+  });
+
+  it("does not apply an observation whose block was orphaned before it arrived", async () => {
+    // Prepare
+    const { store, apply, step, oldest, metrics } = await fresh();
+    await store.reorg([l1Reorg(1, [proofBlock])]);
+
+    // Act
+    await apply(proposed(1), proved(1));
+
+    // Assess
+    expect(await step(1, "provedAt")).toBeUndefined();
+    expect((await oldest()).batchId).toBe(1);
+    expect(metrics.values(ChainMetric.BatchProveTimeSeconds)).toEqual([]);
+  });
+
+  it("gives a proposal re-included in another L1 block that block's time, in the item and the index", async () => {
+    // Prepare: batch 2 proposed in block 102, which is reorged out; the proposal lands again in block 104
+    const { store, apply, step, oldest } = await fresh();
+    const moved = at(104, { blockHash: hash("l1alt:104") });
+    await apply(proposed(1), proposed(2));
+
+    // Act
+    await store.reorg([l1Reorg(1, [at(102)], [at(102, { blockHash: hash("l1alt:102") })])]);
+    await apply(proposed(2, moved));
+    await apply(proved(1));
+
+    // Assess
+    expect(await step(2, "proposedAt")).toBe(moved.timestamp);
+    expect(await step(1, "nextProposedAt")).toBe(moved.timestamp); // batch 1's posting-interval partner moved too
+    expect(await oldest()).toEqual({
+      ageSeconds: NOW_MS / 1000 - moved.timestamp,
+      batchId: 2,
+      staleCleared: 0,
+    });
+  });
+
+  it("changes nothing when observations and reorg events are replayed", async () => {
+    // Prepare
+    const { store, apply, item, metrics } = await fresh();
+    const events = [proposed(1), proved(1), proposed(2), proved(2), verified(1)];
+    const reorgs = [l1Reorg(1, [proofBlock], [otherBlock]), l1Reorg(2, [at(102)])];
+    await apply(...events);
+    await store.reorg(reorgs);
+    const snapshot = async () =>
+      Promise.all([1, 2].map(async (id) => Object.entries(await item(id)).filter(([k]) => k !== "rev")));
+    const before = await snapshot();
+    const samples = JSON.stringify(metrics.values(ChainMetric.BatchProveTimeSeconds));
+
+    // Act: every reorg event twice more (also split the other way), then every observation again
+    await store.reorg(reorgs);
+    await Promise.all(reorgs.map((r) => store.reorg([r])));
+    await apply(...events);
+
+    // Assess
+    expect(await snapshot()).toEqual(before);
+    expect(JSON.stringify(metrics.values(ChainMetric.BatchProveTimeSeconds))).toBe(samples);
+    expect(metrics.values(ChainMetric.BatchesProposed)).toEqual([1, 1]);
+  });
 });

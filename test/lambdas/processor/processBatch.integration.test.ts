@@ -4,16 +4,19 @@ import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createIdempotencyStore } from "../../../lambdas/processor/idempotencyStore.js";
 import { createBatchProcessor } from "../../../lambdas/processor/processBatch.js";
-import type { PipelineEvent } from "../../../lambdas/shared/events.js";
+import type { PipelineEvent, ReorgEvent } from "../../../lambdas/shared/events.js";
 import { eventKey, observationId } from "../../../lambdas/shared/keys.js";
 import { ProcessorMetric } from "../../../lambdas/shared/metricNames.js";
+import { UNPROVEN_INDEX } from "../../../lambdas/shared/tables.js";
 import { type DynamoDbLocal, startDynamoDbLocal } from "../../../scripts/local/dynamoDbLocal.js";
 import { localAwsConfig } from "../../../scripts/local/localAwsConfig.js";
 import { type ProvisionedTables, provisionTables } from "../../../scripts/local/provision.js";
+import { reorg } from "../../support/events.js";
 import {
   at,
   countRoundTrips,
   failedIds,
+  hash,
   l1Header,
   l2Header,
   lambdaContext,
@@ -198,6 +201,33 @@ describe("createBatchProcessor against DynamoDB Local", () => {
       provedAt: { N: String(proved(40).l1.timestamp) },
       verifiedAt: { N: String(verified(40).l1.timestamp) },
     });
+  });
+
+  it("takes back a proof whose L1 block a reorg event orphans, and puts it back when the block is restored", async () => {
+    // Prepare: batch 50 proposed and proved; reorg 1 orphans the proof's block, reorg 2 restores it
+    const { processor } = setup({ now: T0 });
+    const proof = proved(50);
+    const mark = (seq: number, orphaned: boolean): ReorgEvent => {
+      const block = { number: proof.l1.blockNumber, hash: proof.l1.blockHash };
+      const other = { number: proof.l1.blockNumber, hash: hash("l1alt:250") };
+      const base = reorg("l1", proof.l1.blockNumber, proof.l1.blockNumber);
+      return { ...base, seq, orphaned: [orphaned ? block : other], restored: [orphaned ? other : block] };
+    };
+    await processor.process([sqsRecord(proposed(50)), sqsRecord(proof)], lambdaContext("r1"));
+
+    // Act
+    const orphaning = await processor.process([sqsRecord(mark(1, true))], lambdaContext("r2"));
+    const afterOrphan = await batchItem(50);
+    const restoring = await processor.process([sqsRecord(mark(2, false))], lambdaContext("r3"));
+
+    // Assess
+    expect(failedIds(orphaning)).toEqual([]);
+    expect(failedIds(restoring)).toEqual([]);
+    expect(afterOrphan?.provedAt).toBeUndefined();
+    expect(afterOrphan?.[UNPROVEN_INDEX.partitionKey]?.S).toBe(UNPROVEN_INDEX.value);
+    const restored = await batchItem(50);
+    expect(restored?.provedAt?.N).toBe(String(proof.l1.timestamp));
+    expect(restored?.[UNPROVEN_INDEX.partitionKey]).toBeUndefined();
   });
 
   it("gives a failed batch's claims back so the retry applies it at once", async () => {

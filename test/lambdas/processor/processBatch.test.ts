@@ -1,6 +1,7 @@
 import {
   BatchExecuteStatementCommand,
   DynamoDBClient,
+  GetItemCommand,
   ProvisionedThroughputExceededException,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
@@ -181,6 +182,7 @@ describe("createBatchProcessor", () => {
     // Prepare: the absurd proposal sits in the inbox group between two good ones
     ddbMock.on(BatchExecuteStatementCommand).callsFake(statementResponder());
     ddbMock.on(UpdateItemCommand).resolves({});
+    ddbMock.on(GetItemCommand).resolves({});
     sqsMock.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
     const { processor, sink } = setup();
     const absurd = { ...proposed(5), lastBlockId: 100_000, blockCount: 70_000 };
@@ -316,10 +318,11 @@ describe("createBatchProcessor", () => {
     expect(metrics.total(ProcessorMetric.RecordsProcessed)).toBe(0);
   });
 
-  it("records batch lifecycle steps with one if_not_exists update per batch item", async () => {
+  it("records batch lifecycle steps as observations keyed by their L1 block, indexed by that block", async () => {
     // Prepare
     ddbMock.on(BatchExecuteStatementCommand).callsFake(statementResponder());
     ddbMock.on(UpdateItemCommand).resolves({});
+    ddbMock.on(GetItemCommand).resolves({});
     const { processor } = setup();
     const events = [proposed(5), l1Header(1), proved(5), proposed(7)];
 
@@ -329,15 +332,27 @@ describe("createBatchProcessor", () => {
       lambdaContext(),
     );
 
-    // Assess: batch 4 and 6 get the `next*` attributes of the proposals of 5 and 7.
+    // Assess: batch 4 and 6 get the `next*` observations of the proposals of 5 and 7.
     expect(failedIds(response)).toEqual([]);
     const updates = ddbMock.commandCalls(UpdateItemCommand).map((c) => c.args[0].input);
-    expect(updates.map((u) => u.Key?.pk?.S).sort()).toEqual(["batch#4", "batch#5", "batch#6", "batch#7"]);
+    const keys = updates.map((u) => u.Key?.pk?.S ?? "");
+    expect(keys.filter((k) => k.startsWith("batch#")).sort()).toEqual([
+      "batch#4",
+      "batch#5",
+      "batch#6",
+      "batch#7",
+    ]);
+    const blocks = [proposed(5), proved(5), proposed(7)].map((e) => `l1block#${e.l1.blockHash}`);
+    expect(new Set(keys.filter((k) => k.startsWith("l1block#")))).toEqual(new Set(blocks));
     const batch5 = updates.find((u) => u.Key?.pk?.S === "batch#5");
-    const steps = Object.values(batch5?.ExpressionAttributeNames ?? {});
-    expect(steps).toEqual(expect.arrayContaining(["proposedAt", "provedAt"]));
-    expect(batch5?.UpdateExpression).toMatch(/if_not_exists/);
-    expect(batch5?.ReturnValues).toBe("ALL_OLD");
+    const observed = Object.values(batch5?.ExpressionAttributeNames ?? {});
+    expect(observed).toEqual(
+      expect.arrayContaining([
+        `obs#proposedAt#${proposed(5).l1.blockHash}`,
+        `obs#provedAt#${proved(5).l1.blockHash}`,
+      ]),
+    );
+    expect(batch5?.ReturnValues).toBe("ALL_NEW");
   });
 
   it("retries the lifecycle records and those behind them when the lifecycle update is throttled", async () => {
