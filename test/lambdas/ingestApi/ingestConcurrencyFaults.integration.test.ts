@@ -232,6 +232,10 @@ describe("ingest API under concurrency and faults", () => {
     }));
     const answers = new Map<string, Answer[]>();
 
+    // The routes log each injected failure as an internal error; counted, not printed.
+    const internalErrors = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const t0 = performance.now();
+    const at: Record<string, number> = {};
     // Act: 20 clients at once, and the maintenance round (sweep, commit, anchor) looping beside them.
     let clientsDone = false;
     const maintenanceErrors: unknown[] = [];
@@ -257,6 +261,7 @@ describe("ingest API under concurrency and faults", () => {
       clientsDone = true;
     });
     await maintenance;
+    at.clients = performance.now() - t0;
     // Then rounds until every stream is swept, committed to its head and anchored (a round may crash too).
     let report: Awaited<ReturnType<typeof runIngestMaintenance>> | undefined;
     for (let round = 0; round < 500; round++) {
@@ -273,7 +278,14 @@ describe("ingest API under concurrency and faults", () => {
       )
         break;
     }
+    at.maintenance = performance.now() - t0;
     await processor.stop();
+    at.processor = performance.now() - t0;
+    const logged = internalErrors.mock.calls.length;
+    internalErrors.mockRestore();
+    console.log(
+      `ingest faults: ${EVENTS} events, ${CLIENTS} clients, ${STREAMS.length} streams; client retries ${retries.reduce((a, b) => a + b, 0)}; faults fired ${JSON.stringify(plan.fired)};  5xx logged ${logged}; maintenance rounds that failed ${maintenanceErrors.length}; ms ${JSON.stringify(at)}; commitments ${JSON.stringify(Object.fromEntries(report?.streams.map((s) => [s.stream, s.anchoredThrough]) ?? []))}`,
+    );
 
     // Assess: every fault kind fired, and every client got an answer per event.
     expect(Object.entries(plan.fired).filter(([, n]) => n === 0)).toEqual([]);
@@ -341,9 +353,6 @@ describe("ingest API under concurrency and faults", () => {
     expect(processor.received).toHaveLength(EVENTS);
     expect(new Set(processor.received).size).toBe(EVENTS);
     expect(report?.outbox).toEqual({ sent: 0, unsent: 0 });
-    console.log(
-      `ingest faults: ${EVENTS} events, ${CLIENTS} clients, ${STREAMS.length} streams; client retries ${retries.reduce((a, b) => a + b, 0)}; faults fired ${JSON.stringify(plan.fired)}; maintenance rounds that failed ${maintenanceErrors.length}; commitments ${JSON.stringify(Object.fromEntries(report?.streams.map((s) => [s.stream, s.anchoredThrough]) ?? []))}`,
-    );
     await sink.close();
     for (const c of [setupDdb, setupSqs]) c.destroy();
     deps.destroy();
