@@ -103,7 +103,7 @@ export async function runBench(options: {
         eventsPerSecond: rate,
         seconds,
         stepSeconds: Math.max(5, Math.round(seconds / 5)),
-        steps: [1, 2, 3, 4, 6, 8].map((x) => x * rate),
+        steps: [0.25, 0.5, 1, 2, 4, 8].map((x) => Math.round(x * rate)),
         log,
       });
     } else if (part === "serve") {
