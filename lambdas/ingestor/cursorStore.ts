@@ -109,6 +109,26 @@ const NAMES = {
 const PENDING = "pendingBlocks";
 const REORG_SEQ = "reorgSeq";
 
+/** A failed owner + next condition as the typed conflict, naming who holds the cursor now; any other error as is. */
+function conflictOrRethrow(
+  error: unknown,
+  key: string,
+  chain: Chain,
+  owner: string,
+  expectedNext: number | undefined,
+  when: string,
+): unknown {
+  if (!(error instanceof ConditionalCheckFailedException)) return error;
+  const found = fromItem(error.Item);
+  return new CursorConflictError(
+    `${key} moved under us${when}: expected next ${expectedNext ?? "(none)"} held by ${owner}, found next ${found.next ?? "(none)"} held by ${found.lease?.owner ?? "nobody"}`,
+    {
+      cause: error,
+      context: { chain, expectedNext, found: { next: found.next, holder: found.lease?.owner } },
+    },
+  );
+}
+
 /**
  * The cursor as the `cursor#<chain>` item of the state table. The recent hashes
  * are stored packed (32 bytes each, from block `recentFrom`): the item is
@@ -118,25 +138,6 @@ export function createDynamoCursorStore(parameters: CreateDynamoCursorStoreParam
   const { ddb, tableName, leaseSeconds, recentHashes } = parameters;
   const keyOf = parameters.key ?? cursorKey;
   const leaseMs = leaseSeconds * 1000;
-
-  /** A failed owner + next condition as the typed conflict, naming who holds the cursor now; any other error as is. */
-  const conflictOrRethrow = (
-    error: unknown,
-    chain: Chain,
-    owner: string,
-    expectedNext: number | undefined,
-    when: string,
-  ): unknown => {
-    if (!(error instanceof ConditionalCheckFailedException)) return error;
-    const found = fromItem(error.Item);
-    return new CursorConflictError(
-      `${keyOf(chain)} moved under us${when}: expected next ${expectedNext ?? "(none)"} held by ${owner}, found next ${found.next ?? "(none)"} held by ${found.lease?.owner ?? "nobody"}`,
-      {
-        cause: error,
-        context: { chain, expectedNext, found: { next: found.next, holder: found.lease?.owner } },
-      },
-    );
-  };
 
   const update = async (
     chain: Chain,
@@ -220,7 +221,7 @@ export function createDynamoCursorStore(parameters: CreateDynamoCursorStoreParam
           },
         });
       } catch (error) {
-        throw conflictOrRethrow(error, chain, owner, expectedNext, "");
+        throw conflictOrRethrow(error, keyOf(chain), chain, owner, expectedNext, "");
       }
     },
 
@@ -248,7 +249,7 @@ export function createDynamoCursorStore(parameters: CreateDynamoCursorStoreParam
           },
         });
       } catch (error) {
-        throw conflictOrRethrow(error, chain, owner, expectedNext, " before publishing");
+        throw conflictOrRethrow(error, keyOf(chain), chain, owner, expectedNext, " before publishing");
       }
     },
 

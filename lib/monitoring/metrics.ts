@@ -96,8 +96,9 @@ export class PipelineMetrics {
     return new cloudwatch.MathExpression({
       expression: "FILL(l1, 0) + FILL(l2, 0)",
       usingMetrics: {
-        l1: this.ingestorMetric(IngestorMetric.RecordsRejected, "Sum", "l1"),
-        l2: this.ingestorMetric(IngestorMetric.RecordsRejected, "Sum", "l2"),
+        // The expression's 5-minute period on its inputs too: CloudWatch would override theirs (and warn).
+        l1: this.ingestorMetric(IngestorMetric.RecordsRejected, "Sum", "l1").with({ period: Duration.minutes(5) }),
+        l2: this.ingestorMetric(IngestorMetric.RecordsRejected, "Sum", "l2").with({ period: Duration.minutes(5) }),
       },
       label: "Input rejected by the ingestor",
       period: Duration.minutes(5),

@@ -5,7 +5,7 @@ import type { LocalPipeline } from "../pipeline/createLocalPipeline.js";
 import type { VerifyReport } from "../pipeline/verifyAgainstChain.js";
 
 /** The Shasta tables the chain check must have compared whenever the devnet crossed the fork. */
-const SHASTA_TABLES = [
+export const SHASTA_TABLES = [
   "proposals",
   "proposal_sources",
   "proofs",

@@ -127,7 +127,11 @@ describe("ServingApi in the service stack", () => {
       const statements: Json[] = policy.Properties.PolicyDocument.Statement;
       const byActions = (actions: readonly string[]) =>
         statements.find((s) => stringify([s.Action].flat().sort()) === stringify([...actions].sort()));
-      expect(statements).toHaveLength(7);
+      // The stream function also reads the processor-fed event log (GetItem/BatchGetItem on the state table).
+      expect(statements).toHaveLength(service === "apiStream" ? 8 : 7);
+      if (service === "apiStream") {
+        expect(byActions(["dynamodb:BatchGetItem", "dynamodb:GetItem"])).toBeDefined();
+      }
       expect(stringify(byActions(ATHENA_QUERY_ACTIONS)?.Resource)).toMatch(/:workgroup\/.*WorkGroup/);
       const glue = byActions(GLUE_READ_ACTIONS)?.Resource as Json[];
       const names = glue.map((r) => stringify(r).match(/:(catalog|database\/\w+|table\/\w+\/\w+)"/)?.[1]);

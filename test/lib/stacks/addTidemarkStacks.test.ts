@@ -38,7 +38,7 @@ describe("addTidemarkStacks", () => {
   ] as const)("shifts %s traffic with %s", (stage, config) => {
     // Assess
     const groups = ofType(stage, "AWS::CodeDeploy::DeploymentGroup");
-    expect(groups.map((g) => g.Properties.DeploymentConfigName)).toEqual([config, config, config, config]); // ingestor, processor, API, stream
+    expect(groups.map((g) => g.Properties.DeploymentConfigName)).toEqual(Array(5).fill(config)); // ingestor, processor, API, stream, ingest API
   });
 
   it.each([
@@ -58,8 +58,9 @@ describe("addTidemarkStacks", () => {
         ...ofType(stage, "AWS::Glue::Table"),
       ];
       // Queues: events, DLQ and one tick DLQ per schedule; logs: 4 functions, the Firehose delivery,
-      // and ServingApi's API and stream functions and access logs; one Glue table per sink table.
-      expect(stateful.length).toBe(2 + 4 + 2 + 5 + 3 + 1 + TABLE_NAMES.length);
+      // and ServingApi's API and stream functions and access logs; one Glue table per sink table; the
+      // ingest API's table, payload bucket, maintenance tick DLQ and its two functions' logs.
+      expect(stateful.length).toBe(2 + 4 + 2 + 5 + 3 + 1 + TABLE_NAMES.length + 5);
       for (const resource of stateful) expect(resource.DeletionPolicy).toBe(policy);
       for (const table of ofType(stage, "AWS::DynamoDB::Table")) {
         expect(table.Properties.DeletionProtectionEnabled).toBe(protection);
@@ -123,8 +124,9 @@ describe("addTidemarkStacks per stage", () => {
     const logGroups = Object.values(
       stages[stage].service.toJSON().Resources as Record<string, Resource>,
     ).filter((r) => r.Type === "AWS::Logs::LogGroup");
-    // The pipeline's 4 functions, the API and stream functions, and the HTTP API's access log.
-    expect(logGroups.map((g) => g.Properties.RetentionInDays)).toEqual(Array(7).fill(days));
+    // The pipeline's 4 functions, the API and stream functions, the HTTP API's access log, and the
+    // ingest API's request and maintenance functions.
+    expect(logGroups.map((g) => g.Properties.RetentionInDays)).toEqual(Array(9).fill(days));
   });
 
   it.each([
@@ -180,7 +182,7 @@ describe("addTidemarkStacks per stage", () => {
         "tidemark-events-dlq.fifo",
         "tidemark-events.fifo",
       ]);
-      expect(ofType(stage, "AWS::DynamoDB::Table")).toHaveLength(2);
+      expect(ofType(stage, "AWS::DynamoDB::Table")).toHaveLength(3); // state, idempotency, ingest
       expect(ofType(stage, "AWS::KinesisFirehose::DeliveryStream")).toHaveLength(1);
       expect(ofType(stage, "AWS::Glue::Table")).toHaveLength(TABLE_NAMES.length);
     },

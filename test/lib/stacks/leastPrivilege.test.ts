@@ -81,7 +81,8 @@ describe("the event queue's resource policy", () => {
       .filter(([, f]) =>
         roleStatements(f).some(
           (st) =>
-            actionsOf(st).includes("sqs:SendMessage") && !JSON.stringify(st.Resource).includes("DeadLetter"),
+            actionsOf(st).includes("sqs:SendMessage") &&
+            [st.Resource].flat().some((r: Json) => !JSON.stringify(r).includes("DeadLetter")),
         ),
       )
       .map(([name]) => name);

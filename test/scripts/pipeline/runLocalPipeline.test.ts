@@ -2,6 +2,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SHASTA_TABLE_NAMES } from "../../../lambdas/sink/shastaRows.js";
+import { SHASTA_TABLES } from "../../../scripts/chaos/checkShasta.js";
 import { runTidemark } from "../../../scripts/cli/tidemark.js";
 import {
   type LocalPipelineResult,
@@ -99,7 +101,13 @@ describe("runLocalPipeline (end to end on the local parts)", () => {
     result = await runLocalPipeline({
       l2Blocks: 150,
       seed: 7,
-      knobs: { l2ReorgProbability: 0.2, l1ReorgProbability: 0.3, pacingMsPerL2Block: 60 },
+      // Shasta activates a third of the way in, so both forks are exercised.
+      knobs: {
+        l2ReorgProbability: 0.2,
+        l1ReorgProbability: 0.3,
+        pacingMsPerL2Block: 60,
+        shastaActivationDelaySec: 100,
+      },
       duplicateProbability: 0.2,
       poisonMessages: 4,
       ingestorBudgetMs: 4_000,
@@ -144,7 +152,16 @@ describe("runLocalPipeline (end to end on the local parts)", () => {
         unexpected: [],
         duplicates: [],
       });
-      expect(table.expected).toBeGreaterThan(0);
+      // Every table the story always fills holds rows; the once-a-run Shasta events (StateRecovered,
+      // ForcedInclusionsVoided) may fall after this short run's end.
+      const occasional =
+        (SHASTA_TABLE_NAMES as readonly string[]).includes(table.table) &&
+        !(SHASTA_TABLES as readonly string[]).includes(table.table);
+      if (!occasional)
+        expect({ table: table.table, expected: table.expected > 0 }).toEqual({
+          table: table.table,
+          expected: true,
+        });
     }
     expect(result.ok).toBe(true);
   });

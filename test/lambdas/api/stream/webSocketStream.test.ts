@@ -112,7 +112,7 @@ describe("/v1/ws/events", () => {
     );
     // Assess
     expect(response.status).toBe(400);
-    expect(JSON.parse(response.body)).toMatchObject({ error: { code: "bad_parameter", parameter: "after" } });
+    expect(JSON.parse(response.body)).toMatchObject({ error: { code: "bad_parameter", field: "after" } });
     idle.ws.close();
   });
 
