@@ -5,11 +5,12 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { type BundleBenchResult, runBundleBench } from "./bundleBench.js";
 import { type E2eBenchResult, runE2eBench } from "./e2eBench.js";
+import { type IngestApiBenchResult, ingestApiAccounting, runIngestApiBench } from "./ingestApiBench.js";
 import { type IngestBenchResult, runIngestBench } from "./ingestBench.js";
 import { type Goal, type ProcessorBenchResult, runProcessorBench } from "./processorBench.js";
 import { runServeBench, type ServeBenchResult } from "./serveBench.js";
 
-export const PARTS = ["processor", "ingest", "bundles", "e2e", "serve"] as const;
+export const PARTS = ["processor", "ingest", "bundles", "e2e", "serve", "ingest-api"] as const;
 export type Part = (typeof PARTS)[number];
 
 export interface AccountingCheck {
@@ -35,6 +36,7 @@ export interface BenchResults {
     bundles?: BundleBenchResult;
     e2e?: E2eBenchResult;
     serve?: ServeBenchResult;
+    "ingest-api"?: IngestApiBenchResult;
   };
   readonly goals: readonly (Goal & { readonly part: Part })[];
   readonly accounting: readonly AccountingCheck[];
@@ -48,6 +50,8 @@ Tidemark measured side by side with what users would pick instead, in one run.
 
   --only <parts>   comma-separated: ${PARTS.join(", ")} (default: all)
   --quick          a small version (seconds, not minutes); Ponder is not run
+  ingest-api: INGEST_API_BENCH_RATE (events/s, default 500) and INGEST_API_BENCH_SECONDS
+                   (per sustained cell, default 300; 10 with --quick) set the load
   --out <file>     where to write the results (default bench/results.json)
   --help
 `;
@@ -92,6 +96,16 @@ export async function runBench(options: {
       });
     } else if (part === "bundles") {
       parts.bundles = await runBundleBench({ coldStarts: quick ? 2 : 7, log });
+    } else if (part === "ingest-api") {
+      const rate = Number(process.env.INGEST_API_BENCH_RATE ?? 500);
+      const seconds = Number(process.env.INGEST_API_BENCH_SECONDS ?? (quick ? 10 : 300));
+      parts["ingest-api"] = await runIngestApiBench({
+        eventsPerSecond: rate,
+        seconds,
+        stepSeconds: Math.max(5, Math.round(seconds / 5)),
+        steps: [0.25, 0.5, 1, 2, 4, 8].map((x) => Math.round(x * rate)),
+        log,
+      });
     } else if (part === "serve") {
       parts.serve = await runServeBench({
         blocks: quick ? 5_000 : 100_000,
@@ -116,6 +130,7 @@ export async function runBench(options: {
     ...(parts.bundles?.goals ?? []).map((g) => ({ ...g, part: "bundles" as const })),
     ...(parts.e2e?.goals ?? []).map((g) => ({ ...g, part: "e2e" as const })),
     ...(parts.serve?.goals ?? []).map((g) => ({ ...g, part: "serve" as const })),
+    ...(parts["ingest-api"]?.goals ?? []).map((g) => ({ ...g, part: "ingest-api" as const })),
   ];
   const cpu = cpus()[0]?.model ?? "unknown";
   const results: BenchResults = {
@@ -174,6 +189,9 @@ export function accountingChecks(parts: BenchResults["parts"]): AccountingCheck[
       s.rowsFound === s.rowsExpected,
       `${s.rowsFound} rows, ${s.rowsExpected} expected`,
     );
+  }
+  for (const c of parts["ingest-api"]?.cells ?? []) {
+    for (const a of ingestApiAccounting(c)) check("ingest-api", a.check, a.ok, a.detail);
   }
   for (const c of parts.serve?.fanOut ?? []) {
     check(
@@ -272,7 +290,13 @@ export function accountingChecks(parts: BenchResults["parts"]): AccountingCheck[
 export function renderResults(results: BenchResults): string {
   const out: string[] = [];
   const { parts } = results;
-  for (const table of [parts.processor?.table, parts.ingest?.table, parts.bundles?.table, parts.e2e?.table]) {
+  for (const table of [
+    parts.processor?.table,
+    parts.ingest?.table,
+    parts.bundles?.table,
+    parts.e2e?.table,
+    parts["ingest-api"]?.table,
+  ]) {
     if (table) out.push(table, "");
   }
   const failed = results.accounting.filter((c) => !c.ok);

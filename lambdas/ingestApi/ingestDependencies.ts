@@ -62,6 +62,7 @@ export function buildIngestDependencies(p: BuildIngestDependenciesParameters): I
       commitEveryEvents: settings.commitEveryEvents,
       commitEverySeconds: settings.commitEverySeconds,
       now,
+      ...(p.faults ? { faults: p.faults } : {}),
     }),
     now,
     ...(p.metrics ? { metrics: p.metrics } : {}),

@@ -142,7 +142,7 @@ function startLoops(
  * The registry on the local L2, deployed by a fresh account funded with anvil_setBalance: the devnet's
  * own accounts keep their nonces to themselves.
  */
-async function deployRegistry(l2Url: string): Promise<AnchorChain> {
+export async function deployRegistry(l2Url: string): Promise<AnchorChain> {
   const probe = createPublicClient({ transport: http(l2Url) });
   const chain = defineChain({
     id: await probe.getChainId(),

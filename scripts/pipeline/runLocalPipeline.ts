@@ -432,7 +432,7 @@ async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
 }
 
 /** mulberry32: small, seedable, good enough to pick which messages to duplicate. */
-function seededRandom(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let a = (seed ^ 0x9e3779b9) >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
