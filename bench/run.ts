@@ -12,6 +12,11 @@ import { runServeBench, type ServeBenchResult } from "./serveBench.js";
 
 export const PARTS = ["processor", "ingest", "bundles", "e2e", "serve", "ingest-api"] as const;
 export type Part = (typeof PARTS)[number];
+/**
+ * What runs without --only. The ingest API's load test is left out until it completes here: its first
+ * sustained cell stalled on this machine (README, Performance), so it runs only when asked for.
+ */
+export const DEFAULT_PARTS: readonly Part[] = PARTS.filter((p) => p !== "ingest-api");
 
 export interface AccountingCheck {
   readonly part: Part;
@@ -48,7 +53,7 @@ const HELP = `npm run bench [-- options]
 
 Tidemark measured side by side with what users would pick instead, in one run.
 
-  --only <parts>   comma-separated: ${PARTS.join(", ")} (default: all)
+  --only <parts>   comma-separated: ${PARTS.join(", ")} (default: all but ingest-api)
   --quick          a small version (seconds, not minutes); Ponder is not run
   ingest-api: INGEST_API_BENCH_RATE (events/s, default 500) and INGEST_API_BENCH_SECONDS
                    (per sustained cell, default 300; 10 with --quick) set the load
@@ -362,7 +367,7 @@ async function main(): Promise<void> {
   const only = (values.only
     ?.split(",")
     .map((s) => s.trim())
-    .filter(Boolean) ?? [...PARTS]) as Part[];
+    .filter(Boolean) ?? [...DEFAULT_PARTS]) as Part[];
   const unknown = only.filter((p) => !PARTS.includes(p));
   if (unknown.length > 0) {
     process.stderr.write(`unknown part(s): ${unknown.join(", ")}\n\n${HELP}`);
