@@ -69,6 +69,8 @@ export interface IngestApiProps {
   readonly logRetention?: logs.RetentionDays;
   /** @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
+  /** DynamoDB deletion protection of the ingest table (the stage's setting). @default true */
+  readonly deletionProtection?: boolean;
   /** @default "tidemark" */
   readonly namePrefix?: string;
 }
@@ -150,7 +152,7 @@ export class IngestApi extends Construct {
     const d = INGEST_API_DEFAULTS;
     this.settings = resolveIngestSettings(props.settings);
     const removalPolicy = props.removalPolicy ?? d.removalPolicy;
-    this.table = this.createTable(removalPolicy);
+    this.table = this.createTable(removalPolicy, props.deletionProtection ?? true);
     this.payloadBucket = this.createPayloadBucket(removalPolicy);
     this.signingKey = new secretsmanager.Secret(this, "SigningKey", {
       description: "Tidemark ingest API: Ed25519 key (hex) signing receipts and commitments",
@@ -215,7 +217,7 @@ export class IngestApi extends Construct {
     if (props.dashboard) this.addWidgets(props.dashboard);
   }
 
-  private createTable(removalPolicy: RemovalPolicy): dynamodb.Table {
+  private createTable(removalPolicy: RemovalPolicy, deletionProtection: boolean): dynamodb.Table {
     const table = new dynamodb.Table(this, "Table", {
       partitionKey: { name: INGEST_TABLE_KEYS.partitionKey, type: dynamodb.AttributeType.STRING },
       sortKey: { name: INGEST_TABLE_KEYS.sortKey, type: dynamodb.AttributeType.STRING },
@@ -224,7 +226,7 @@ export class IngestApi extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: TTL_ATTRIBUTE,
       removalPolicy,
-      deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
+      deletionProtection,
     });
     table.addGlobalSecondaryIndex({
       indexName: EVENT_ID_INDEX.indexName,

@@ -67,6 +67,7 @@ export class ServiceStack extends Stack {
         deploymentConfig: config.deploymentConfig,
         logRetention: config.logRetention,
         removalPolicy: config.removalPolicy,
+        deletionProtection: config.deletionProtection,
       });
     }
     const mapping = t.aliases.processor.node
