@@ -2,7 +2,15 @@ import type { Metrics } from "@aws-lambda-powertools/metrics";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { createPublicClient, createWalletClient, http, isAddress, type PublicClient } from "viem";
+import {
+  type Account,
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  http,
+  isAddress,
+  type PublicClient,
+} from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { IngestApiEnv } from "../shared/environment.js";
 import { ConfigError } from "../shared/errors.js";
@@ -116,19 +124,26 @@ export async function loadAnchorTarget(
       `secret ${secretId}: privateKey must be 0x and 64 hex characters`,
     );
   }
+  const wallet = await anchorClients(rpcUrl, privateKeyToAccount(privateKey as `0x${string}`));
+  return { ...wallet, registry };
+}
+
+/**
+ * The public and wallet clients of an anchor wallet on the L2 at `rpcUrl` (chain id read from the node):
+ * the scheduled function's (loadAnchorTarget) and the local run's (deployRegistry) alike.
+ */
+export async function anchorClients(
+  rpcUrl: string,
+  account: Account,
+): Promise<Pick<AnchorTarget, "publicClient" | "walletClient">> {
   const transport = http(rpcUrl, { retryCount: 2 });
-  const publicClient = createPublicClient({ transport }) as PublicClient;
-  const chainId = await publicClient.getChainId();
-  const chain = {
+  const chainId = await createPublicClient({ transport }).getChainId();
+  const chain = defineChain({
     id: chainId,
     name: `anchor-${chainId}`,
     nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
     rpcUrls: { default: { http: [rpcUrl] } },
-  } as const;
-  const walletClient = createWalletClient({
-    chain,
-    account: privateKeyToAccount(privateKey as `0x${string}`),
-    transport,
   });
-  return { publicClient, walletClient, registry };
+  const publicClient = createPublicClient({ chain, transport }) as PublicClient;
+  return { publicClient, walletClient: createWalletClient({ chain, account, transport }) };
 }

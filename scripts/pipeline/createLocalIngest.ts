@@ -1,20 +1,14 @@
 import { join } from "node:path";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import {
-  type Address,
-  createPublicClient,
-  createWalletClient,
-  defineChain,
-  http,
-  type PublicClient,
-} from "viem";
+import type { Address } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { anchorRegistryAbi } from "../../lambdas/ingestApi/anchorRegistryAbi.js";
 import type { IngestRoutesDependencies } from "../../lambdas/ingestApi/createIngestRoutes.js";
 import { buildIngestDependencies } from "../../lambdas/ingestApi/ingestDependencies.js";
 import { type AnchorTarget, runIngestMaintenance } from "../../lambdas/ingestApi/ingestMaintenance.js";
 import { type IngestSettings, resolveIngestSettings } from "../../lambdas/ingestApi/ingestSettings.js";
+import { anchorClients } from "../../lambdas/ingestApi/lambdaIngest.js";
 import { createFileObjectStore, type ObjectStore } from "../../lambdas/ingestApi/objectStore.js";
 import { loadSigningKey } from "../../lambdas/ingestApi/signingKey.js";
 import { compileAnchorRegistry } from "../ingestApi/compileAnchorRegistry.js";
@@ -143,20 +137,12 @@ function startLoops(
  * own accounts keep their nonces to themselves.
  */
 export async function deployRegistry(l2Url: string): Promise<AnchorChain> {
-  const probe = createPublicClient({ transport: http(l2Url) });
-  const chain = defineChain({
-    id: await probe.getChainId(),
-    name: "local-l2",
-    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-    rpcUrls: { default: { http: [l2Url] } },
-  });
   const account = privateKeyToAccount(generatePrivateKey());
-  await probe.request({
+  const { publicClient, walletClient } = await anchorClients(l2Url, account);
+  await publicClient.request({
     method: "anvil_setBalance" as "eth_chainId",
     params: [account.address, "0x56bc75e2d63100000"] as unknown as undefined,
   });
-  const publicClient = createPublicClient({ chain, transport: http(l2Url) }) as PublicClient;
-  const walletClient = createWalletClient({ chain, account, transport: http(l2Url) });
   const { bytecode } = await compileAnchorRegistry();
   const hash = await walletClient.deployContract({ abi: anchorRegistryAbi, bytecode });
   const { contractAddress } = await publicClient.waitForTransactionReceipt({ hash });
