@@ -65,6 +65,11 @@ export interface CreateDevnetParameters {
   /** The same seed (and knobs) replays the same story. @default 1 */
   readonly seed?: number | string;
   readonly knobs?: Partial<DevnetKnobs>;
+  /**
+   * Awaited before a drawn reorg drops blocks, with the chain and the highest block it will drop (the
+   * head): a watcher's chance to have seen them first. Absent, a reorg comes whenever it is drawn.
+   */
+  readonly beforeReorg?: (chain: "l1" | "l2", head: number) => Promise<void>;
 }
 
 export interface DevnetAddresses {
@@ -231,6 +236,7 @@ interface DevnetState {
   /** The Shasta side, from deployment (undefined when it never activates). */
   shasta: ShastaForkState | undefined;
   readonly l2Url: string;
+  readonly beforeReorg: CreateDevnetParameters["beforeReorg"];
   readonly stats: MutableDevnetStats;
   readonly reorgs: InjectedReorg[];
 }
@@ -336,6 +342,7 @@ function createDevnetState(parameters: CreateDevnetParameters): DevnetState {
     settling: false,
     shasta: undefined,
     l2Url: parameters.l2Url,
+    beforeReorg: parameters.beforeReorg,
     stats: {
       l1Blocks: 0,
       l2Blocks: 0,
@@ -433,6 +440,7 @@ async function mineL2(
 }
 
 async function reorgL2(s: DevnetState, depth: number): Promise<void> {
+  await s.beforeReorg?.("l2", s.l2.head.number);
   const dropped = s.l2Unproposed.splice(-depth);
   const ancestor = await s.l2.miner.rollback(depth);
   let ts = ancestor.timestamp;
@@ -446,6 +454,7 @@ async function reorgL2(s: DevnetState, depth: number): Promise<void> {
 }
 
 async function reorgL1(s: DevnetState, depth: number): Promise<void> {
+  await s.beforeReorg?.("l1", s.l1.head.number);
   const dropped = s.l1Recent.splice(-depth);
   const ancestor = await s.l1.miner.rollback(depth);
   const first = dropped[0];

@@ -38,6 +38,7 @@ import { CountingMetrics } from "./countingMetrics.js";
 import { lambdaContext } from "./lambdaContext.js";
 import { devnetNetworkEnv, ingestorNetworkOf, rpcNetworkEnv } from "./networkEnv.js";
 import { type ClickHouseTarget, openLocalSink } from "./openLocalSink.js";
+import { createSeenReorgGate, type SeenReorgGate } from "./seenReorgGate.js";
 import { type VerifyReport, verifyAgainstChain } from "./verifyAgainstChain.js";
 
 export type { ClickHouseTarget };
@@ -93,7 +94,12 @@ export interface LocalPipelineHooks {
 
 export interface CreateLocalPipelineOptions {
   /** The devnet's story; ignored with `rpc`. @default seed 1, default knobs */
-  readonly devnet?: { readonly seed?: number; readonly knobs?: Partial<DevnetKnobs> };
+  readonly devnet?: {
+    readonly seed?: number;
+    readonly knobs?: Partial<DevnetKnobs>;
+    /** The first n reorgs per chain wait until the ingestor has published the blocks they drop (seenReorgGate.ts). @default 0 */
+    readonly seenReorgs?: number;
+  };
   /** Watch these chains; no devnet and no local nodes are started. */
   readonly rpc?: RpcTarget;
   /** Keep the DuckDB file here. @default a temp file removed at stop */
@@ -206,7 +212,8 @@ export async function createLocalPipeline(options: CreateLocalPipelineOptions = 
     for (const step of cleanup.splice(0)) await step().catch(() => undefined);
   };
   try {
-    const chains = await startChains(parts as unknown as LocalParts, options, cleanup);
+    const gate = createSeenReorgGate(options.devnet?.seenReorgs ?? 0);
+    const chains = await startChains(parts as unknown as LocalParts, options, cleanup, gate);
     const rpcUrls = (await hooks.rpcUrls?.(chains.nodeUrls)) ?? chains.rpcUrls;
     const sink = await openLocalSink(
       { clickhouse: options.clickhouse, duckdbPath: parts.duckdbPath },
@@ -224,6 +231,7 @@ export async function createLocalPipeline(options: CreateLocalPipelineOptions = 
     const harness = { sqs: parts.sqs.client, ddb: parts.dynamodb.client };
     const ingest = createIngestorPool({ env, clients, hooks, containers: options.ingestorContainers ?? 1 });
     observePublishing(clients.sqs, parts.resources.queueUrl, ingest.state, hooks);
+    gate.watch(ingest.state.next);
     const consumer = createConsumer({
       parts,
       env,
@@ -298,6 +306,7 @@ async function startChains(
   parts: LocalParts,
   options: CreateLocalPipelineOptions,
   cleanup: Cleanup,
+  gate: SeenReorgGate,
 ): Promise<Chains> {
   if (options.rpc) {
     const rpc = options.rpc;
@@ -322,6 +331,7 @@ async function startChains(
     l2Url: nodeUrls.l2,
     seed: options.devnet?.seed ?? 1,
     knobs: options.devnet?.knobs,
+    beforeReorg: gate.beforeReorg,
   });
   const addresses = await devnet.deploy();
   // Everyone but the devnet reads the L2 through the proxy that gives Shasta blocks their extraData.

@@ -153,7 +153,9 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
   const stateDir = options.serve ? (options.serve.stateDir ?? defaultLocalStateDir()) : undefined;
   const objectStore = stateDir ? localObjectStore(stateDir) : undefined;
   const pipeline = await createLocalPipeline({
-    devnet: { seed: options.seed ?? 1, knobs: options.knobs },
+    // The first reorg on each chain comes once the ingestor has published what it drops, so every run
+    // has ingested orphans whose marking it verifies.
+    devnet: { seed: options.seed ?? 1, knobs: options.knobs, seenReorgs: 1 },
     rpc: options.rpc,
     duckdbPath: options.duckdbPath,
     clickhouse: options.clickhouse,
