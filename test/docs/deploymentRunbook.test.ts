@@ -48,12 +48,13 @@ beforeAll(async () => {
     consumerSwitchFile: join(dir, "consumers.json"),
     envFile: join(dir, "local.env"),
   });
-  const store = (cursors = createDynamoCursorStore({
+  cursors = createDynamoCursorStore({
     ddb: stack.parts.dynamodb?.client as never,
     tableName: stack.env.STATE_TABLE as string,
     leaseSeconds: 10,
     recentHashes: 2,
-  }));
+  });
+  const store = cursors;
   // The runbook backfills L1 0..5 and L2 0..20: wait until the chains and the pipeline are past them.
   const deadline = Date.now() + 90_000;
   for (;;) {
