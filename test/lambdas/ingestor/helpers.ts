@@ -2,18 +2,11 @@ import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, SQSClient }
 import { mockClient } from "aws-sdk-client-mock";
 import { type Hex, keccak256, numberToHex, toHex } from "viem";
 import { type IngestorConfig, loadIngestorConfig } from "../../../lambdas/ingestor/config.js";
-import {
-  assertContiguous,
-  type Cursor,
-  type CursorStore,
-  cursorKey,
-} from "../../../lambdas/ingestor/cursorStore.js";
 import type {
   IngestorLogger,
   IngestorMetricName,
   MetricsSink,
 } from "../../../lambdas/ingestor/observability.js";
-import { CursorConflictError, LeaseHeldError } from "../../../lambdas/shared/errors.js";
 import type { Chain, PipelineEvent } from "../../../lambdas/shared/events.js";
 
 export const INBOX = "0x00000000000000000000000000000000000a11ce" as const;
