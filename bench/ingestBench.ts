@@ -26,7 +26,7 @@ import { decodeInboxLogs, inboxEventTopics } from "../lambdas/ingestor/decodeInb
 import { createIngestor } from "../lambdas/ingestor/ingestor.js";
 import { DEFAULT_BUNDLE_BYTES } from "../lambdas/ingestor/publishEntries.js";
 import { DEFAULT_PUBLISH_LANES } from "../lambdas/ingestor/publisher.js";
-import { decodeBundle } from "../lambdas/shared/eventBundle.js";
+import { eventBodiesOf } from "../lambdas/shared/eventBundle.js";
 import { inboxAbi } from "../lambdas/shared/inboxAbi.js";
 import { ServiceName } from "../lambdas/shared/serviceNames.js";
 import { startDynamoDbLocal } from "../scripts/local/dynamoDbLocal.js";
@@ -407,9 +407,8 @@ async function queuedEvents(sqs: SQSClient, queueUrl: string): Promise<{ message
     );
     if (Messages.length === 0) break;
     for (const m of Messages) {
-      const decoded = decodeBundle(m.Body ?? "");
       messages++;
-      events += decoded.kind === "bundle" ? decoded.bodies.length : 1;
+      events += eventBodiesOf(m.Body ?? "").length;
     }
     // Deleted: a FIFO queue hands out no more of a group while its earlier messages are in flight.
     await sqs.send(

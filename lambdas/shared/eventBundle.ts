@@ -86,6 +86,12 @@ export type DecodeBundleReturnType =
   /** A bundle that cannot be read: the whole message is poison, with this reason. */
   | { readonly kind: "invalid"; readonly error: InvalidBundleError | MessageTooLargeError };
 
+/** The event bodies one message carries: a bundle's inner events, else the body itself (one event, or poison). */
+export function eventBodiesOf(body: string): readonly string[] {
+  const decoded = decodeBundle(body);
+  return decoded.kind === "bundle" ? decoded.bodies : [body];
+}
+
 /** Read a message body: one event, a bundle's inner events, or why the bundle cannot be read. Pure. */
 export function decodeBundle(body: string, context: Record<string, unknown> = {}): DecodeBundleReturnType {
   if (!BUNDLE_HEAD.test(body)) return { kind: "single" };

@@ -14,7 +14,7 @@ import type {
   MetricsSink,
 } from "../../../lambdas/ingestor/observability.js";
 import { CursorConflictError, LeaseHeldError } from "../../../lambdas/shared/errors.js";
-import { decodeBundle } from "../../../lambdas/shared/eventBundle.js";
+import { eventBodiesOf } from "../../../lambdas/shared/eventBundle.js";
 import type { Chain, PipelineEvent } from "../../../lambdas/shared/events.js";
 
 export const INBOX = "0x00000000000000000000000000000000000a11ce" as const;
@@ -155,10 +155,7 @@ export function capturingSqs(
 
 /** The events one message body carries, read as the processor reads it (lambdas/shared/eventBundle.ts). */
 export function eventsOfBody(body: string): PipelineEvent[] {
-  const decoded = decodeBundle(body);
-  if (decoded.kind === "invalid") throw decoded.error;
-  const bodies = decoded.kind === "bundle" ? decoded.bodies : [body];
-  return bodies.map((b) => JSON.parse(b) as PipelineEvent);
+  return eventBodiesOf(body).map((b) => JSON.parse(b) as PipelineEvent);
 }
 
 export interface FakeBlock {
