@@ -111,6 +111,7 @@ export function createIngestor(parameters: CreateIngestorParameters): Ingestor {
   const publish = async (events: readonly PipelineEvent[]) => {
     await publishEvents(parameters.sqsBatch ?? sqs, config.queueUrl, events, config.partitions, {
       lanes: config.publishLanes,
+      bundleBytes: config.publishBundleBytes,
       onRetry: (entries) => metrics.record(IngestorMetric.PublishEntriesRetried, entries),
       faults,
     });
