@@ -155,6 +155,7 @@ export function createIngestor(parameters: CreateIngestorParameters): Ingestor {
           confirmations: config.confirmations,
           inboxAddresses: state.chain === "l1" ? inboxAddresses : [],
           ...(config.network ? { network: config.network } : {}),
+          readFees: config.readFees,
           toBlock: parameters.toBlock?.[state.chain],
         },
         publish,
