@@ -189,6 +189,7 @@ export function apiExpectations(open: () => Promise<Sink & SqlQueryable>): void 
 
     // Act
     const before = await getJson(app, `/v1/fees?${ALL}`);
+    const dashboard = await getJson(app, `/v1/dashboard-data?${ALL}`);
     await sink.write([
       record(reorg("l2", 41, 41, 1_800_000_001)),
       record(reorg("l1", 31, 31, 1_800_000_002)),
@@ -209,6 +210,7 @@ export function apiExpectations(open: () => Promise<Sink & SqlQueryable>): void 
       provingCostWei: "500000",
       sequencerProfitWei: String(2n * tip + (base * 75n) / 100n - dataCost - 500_000n),
     });
+    expect(before.body).toMatchObject(dashboard.body.cards.fees);
     expect(after.body).toMatchObject({
       l2Blocks: 1,
       priorityFeeWei: String(tip),
