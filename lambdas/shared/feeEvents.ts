@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { address, hash, SANE_TIMESTAMP } from "./shastaEvents.js";
 
 /**
  * What a block's fees earn the sequencer and what its L1 transactions cost (issue 12, item 5), as queue
@@ -6,20 +7,14 @@ import * as z from "zod/mini";
  * lambdas/shared/taiko/feesOf.ts; the definitions, with the protocol sources they follow, in
  * docs/NETWORKS.md ("Fees, costs and sequencer profit").
  *
- * This module must not import events.ts (events.ts imports it), so its field primitives are its own.
+ * This module must not import events.ts (events.ts imports it): its field primitives come from shastaEvents.ts.
  */
 
 /** events.ts SCHEMA_VERSION; a literal here because events.ts imports this module. */
 const V = z.literal(1);
 
-const hash = z
-  .string()
-  .check(z.regex(/^0x[0-9a-f]{64}$/, "expected a 0x-prefixed 32-byte lowercase hex hash"));
-const address = z
-  .string()
-  .check(z.regex(/^0x[0-9a-f]{40}$/, "expected a 0x-prefixed 20-byte lowercase hex address"));
 const uint = z.int().check(z.nonnegative());
-/** Unix seconds up to 2100-01-01 (shastaEvents.ts SANE_TIMESTAMP.max); devnets start at small times. */
+/** Unix seconds up to 2100-01-01 (SANE_TIMESTAMP.max); devnets start at small times. */
 const unixSeconds = z
   .int()
   .check(z.nonnegative(), z.lte(4_102_444_800, "is not a unix time in seconds (after 2100)"));

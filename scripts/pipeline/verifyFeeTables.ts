@@ -1,12 +1,12 @@
 import { type Hex, type Log, type PublicClient, parseEventLogs } from "viem";
 import { inboxAbi } from "../../lambdas/shared/inboxAbi.js";
-import type { TaikoNetwork } from "../../lambdas/shared/taiko/networks.js";
 import {
   GOLDEN_TOUCH_ADDRESS,
   shastaInboxAbi,
   shastaProvedWithCheckpointAbi,
 } from "../../lambdas/shared/taiko/shastaAbi.js";
-import { compareSets, type QueryFn, type TableCheck } from "./verifyAgainstChain.js";
+import { compareSets, type TableCheck } from "./verifyAgainstChain.js";
+import type { VerifyShastaParameters } from "./verifyShastaTables.js";
 
 /**
  * The fee tables against the chain, read back over RPC without the ingestor's code: every canonical L2
@@ -15,15 +15,8 @@ import { compareSets, type QueryFn, type TableCheck } from "./verifyAgainstChain
  * transaction among the canonical inbox logs (parsed with the protocol ABIs) and its receipt. Values are
  * compared with the canonical views: tips, base fee, shared base fee, transaction count; role and cost.
  */
-export interface VerifyFeeParameters {
-  readonly network: TaikoNetwork;
+export interface VerifyFeeParameters extends VerifyShastaParameters {
   readonly l1: PublicClient;
-  readonly l2: PublicClient;
-  /** Every log of the watched contracts in the L1 range. */
-  readonly logs: readonly Log[];
-  readonly l1Range: { from: number; to: number };
-  readonly l2Range: { from: number; to: number };
-  readonly query: QueryFn;
 }
 
 const str = (v: unknown): string => (v === null || v === undefined ? "null" : String(v).toLowerCase());

@@ -4,35 +4,17 @@ import type { BlockHeader, ChainClient } from "../../../lambdas/ingestor/chainRe
 import type { JsonRpcCall } from "../../../lambdas/ingestor/jsonRpcBatch.js";
 import { costedTransactions, readL1TxCosts, readL2BlockFees } from "../../../lambdas/ingestor/readFees.js";
 import { RpcError } from "../../../lambdas/shared/errors.js";
-import { devnetNetwork } from "../../../lambdas/shared/taiko/networks.js";
 import { GOLDEN_TOUCH_ADDRESS } from "../../../lambdas/shared/taiko/shastaAbi.js";
 import { at, proposed, proved } from "../../support/events.js";
 import { shastaProposed } from "../../support/shastaEvents.js";
+import { ACTIVATION, ANCHOR, l2Hash, l2TestHeader, shastaTestNetwork } from "./helpers.js";
 
-const ANCHOR: Hex = "0x1670000000000000000000000000000000010001";
-const ACTIVATION = 1_800_000_000;
-const network = devnetNetwork({
-  l1ChainId: 31337,
-  l2ChainId: 167000,
-  l2Anchor: ANCHOR,
-  pacaya: { inbox: `0x${"1".repeat(40)}`, inboxWrapper: `0x${"2".repeat(40)}` },
-  shasta: { inbox: `0x${"3".repeat(40)}`, activation: { timestamp: ACTIVATION, l1Block: 50 } },
-});
-const hash = (n: number): Hex => `0x${n.toString(16).padStart(64, "0")}`;
+const network = shastaTestNetwork;
+const hash = l2Hash;
 const USER: Hex = `0x${"5".repeat(40)}`;
 
-const header = (n: number, timestamp: number, extraData: Hex): BlockHeader => ({
-  number: n,
-  hash: hash(n),
-  parentHash: hash(n - 1),
-  timestamp,
-  gasUsed: "0",
-  gasLimit: "30000000",
-  baseFeePerGas: "10",
-  txCount: 2,
-  miner: USER,
-  extraData,
-});
+const header = (n: number, timestamp: number, extraData: Hex): BlockHeader =>
+  l2TestHeader(n, timestamp, { baseFeePerGas: "10", txCount: 2, miner: USER, extraData });
 
 /** Block n's receipts: the anchor, then a user tx of 21,000 gas tipping 2 wei. */
 const receiptsOf = (n: number) =>
