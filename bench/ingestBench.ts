@@ -376,6 +376,8 @@ function ingestorConfig(
     recentHashes: 256,
     confirmations: 0,
     chains: ["l1"],
+    // The bench chain is Pacaya-only (INBOX_ADDRESS, no network preset), where fees are never read.
+    readFees: false,
   };
 }
 

@@ -1,3 +1,4 @@
+import { computeFeeMetrics } from "../queries/feeMetrics.js";
 import type { SqlQueryable } from "../sink/SqlQueryable.js";
 import type { ApiParamName, ApiQuery } from "./apiParams.js";
 import { listBatches } from "./queries/listBatches.js";
@@ -210,6 +211,16 @@ export const API_ENDPOINTS: readonly ApiEndpoint[] = [
     summary: "Batches proposed by someone other than the sequencer of their L2 blocks",
     params: [...PAGE, "address"],
     run: (db, q) => listFailedProposals(db, q),
+  },
+  {
+    path: "/v1/fees",
+    operationId: "getFees",
+    tag: "chain",
+    summary: "Fee totals, L1 data cost, proving cost and sequencer profit in the window (wei)",
+    description:
+      "Over canonical blocks only. Fees: tips and base fee of the L2 blocks in the window, anchor transaction excluded, and the base fee shared with the sequencer (the block header's sharing %). L1 data cost and proving cost: gasUsed × effectiveGasPrice + blobGasUsed × blobGasPrice of the proposing and proving L1 transactions in the window. sequencerProfitWei = priorityFeeWei + sharedBaseFeeWei − l1DataCostWei − provingCostWei (may be negative). Amounts are decimal strings.",
+    params: WINDOW,
+    run: (db, q) => computeFeeMetrics(db, { since: q.range.gte, until: q.range.lt }),
   },
   {
     path: "/v1/dashboard-data",

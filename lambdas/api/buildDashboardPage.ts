@@ -14,6 +14,7 @@ const CARDS: readonly [string, string][] = [
   ["reorgs", "Reorgs"],
   ["forcedInclusions", "Forced inclusions"],
   ["sequencer", "Current sequencer"],
+  ["sequencerProfit", "Sequencer profit"],
 ];
 
 const STYLE = `

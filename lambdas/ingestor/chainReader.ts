@@ -37,6 +37,8 @@ export interface BlockHeader {
   readonly miner: Hex;
   /** The block's 2048-bit log bloom: proves a log answer complete (logBloom.ts). Never published. */
   readonly logsBloom?: Hex;
+  /** The header's extraData: an L2 block's base-fee sharing % (readFees.ts). Never published. */
+  readonly extraData?: Hex;
 }
 
 export type { ChainLog };
@@ -384,6 +386,7 @@ function toHeader(block: RpcBlock): BlockHeader {
     txCount: block.transactions.length,
     miner: (block.miner ?? "0x0000000000000000000000000000000000000000").toLowerCase() as Hex,
     ...(block.logsBloom ? { logsBloom: block.logsBloom.toLowerCase() as Hex } : {}),
+    ...(block.extraData ? { extraData: block.extraData.toLowerCase() as Hex } : {}),
   };
 }
 

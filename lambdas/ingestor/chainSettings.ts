@@ -24,6 +24,7 @@ export function chainSettings(
     confirmations: config.confirmations,
     inboxAddresses: chain === "l1" ? inboxAddresses : [],
     ...(config.network ? { network: config.network } : {}),
+    readFees: config.readFees,
     toBlock,
   };
 }

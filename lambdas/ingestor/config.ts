@@ -46,6 +46,8 @@ export interface IngestorConfig {
   readonly recentHashes: number;
   readonly confirmations: number;
   readonly chains: readonly Chain[];
+  /** Read receipts for L2 block fees and L1 proposing / proving costs (READ_FEES, default true). */
+  readonly readFees: boolean;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -106,7 +108,16 @@ export function loadIngestorConfig(env: Env): IngestorConfig {
     recentHashes: integer(env, IngestorEnv.RecentHashes, { default: 256, min: 2, max: MAX_RECENT_HASHES }),
     confirmations: integer(env, IngestorEnv.Confirmations, { default: 0, min: 0 }),
     chains,
+    readFees: flag(env, IngestorEnv.ReadFees, true),
   };
+}
+
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  const value = env[name]?.trim().toLowerCase();
+  if (value === undefined || value === "") return fallback;
+  if (value === "true") return true;
+  if (value === "false") return false;
+  throw new ConfigError(name, `must be true or false, got ${JSON.stringify(env[name])}`);
 }
 
 const SecretSchema = z.object({

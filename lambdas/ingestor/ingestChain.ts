@@ -17,6 +17,7 @@ import type { Cursor, CursorStore, RecentBlock } from "./cursorStore.js";
 import { decodeForkLogs, forkEventTopics, readProposalLinks } from "./logSources.js";
 import type { IngestorLogger, MetricsSink } from "./observability.js";
 import { type ReadAhead, type ReadBase, startReadAhead, takeReadAhead } from "./readAhead.js";
+import { readFeeEvents } from "./readFees.js";
 import { type RangeRead, readRange, uniqueBlocks } from "./readRange.js";
 import { MAX_DATA_CHARS, type Rejection, type RejectSink } from "./rejections.js";
 import { buildReorgEvents } from "./reorgEvents.js";
@@ -29,6 +30,8 @@ export interface IngestChainSettings {
   readonly inboxAddresses: readonly Hex[];
   /** The network preset: which contract's logs are Shasta, and when L2 blocks name their proposal (logSources.ts). */
   readonly network?: TaikoNetwork;
+  /** Read L2 block fees and proposing / proving transactions' L1 costs (readFees.ts). Absent: off. */
+  readonly readFees?: boolean;
   /**
    * Last block to read, inclusive: a backfill's end. Absent, the chain is followed to its head (minus
    * confirmations). Everything else — cursor, reorg handling, publishing — is the same either way.
@@ -115,7 +118,9 @@ export async function ingestChain(parameters: IngestChainParameters): Promise<In
   const reorgEvents = toReorgEvents(parameters, read, seq);
   // Shasta L2 blocks name their proposal in extraData (logSources.ts): one link event each.
   const links = await readProposalLinks(parameters, headers);
-  const events: PipelineEvent[] = [...reorgEvents, ...headerEvents, ...inbox.events, ...links];
+  // Fees of L2 blocks, costs of L1 proposing / proving transactions, from receipts (readFees.ts).
+  const fees = await readFeeEvents(parameters, headers, inbox.events);
+  const events: PipelineEvent[] = [...reorgEvents, ...headerEvents, ...inbox.events, ...links, ...fees];
   if (read.ancestor) {
     logger.warn("reorg detected", {
       chain,
@@ -327,7 +332,7 @@ async function rejectAll(parameters: IngestChainParameters, rejections: readonly
 }
 
 function toHeaderEvent(chain: Chain, header: BlockHeader): HeaderEvent {
-  const { logsBloom: _bloom, ...fields } = header;
+  const { logsBloom: _bloom, extraData: _extraData, ...fields } = header;
   const event = { v: SCHEMA_VERSION, type: chain === "l1" ? "l1_header" : "l2_header", ...fields } as const;
   const checked = PipelineEventSchema.safeParse(event);
   if (!checked.success) {

@@ -44,7 +44,8 @@ export function toLogEntry(record: SinkRecord): EventLogEntry {
 /** Headers and reorgs name their chain; inbox events happen on L1; an L2 block's proposal link on L2; API events on none. */
 function chainOf(event: PipelineEvent): Chain | undefined {
   if (event.type === "l1_header") return "l1";
-  if (event.type === "l2_header" || event.type === "shasta_proposal_block") return "l2";
+  if (event.type === "l2_header" || event.type === "shasta_proposal_block" || event.type === "l2_block_fees")
+    return "l2";
   if (event.type === "reorg") return event.chain;
   if ("l1" in event) return "l1";
   return undefined;

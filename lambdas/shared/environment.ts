@@ -64,6 +64,8 @@ export const IngestorEnv = {
   RecentHashes: "RECENT_HASHES",
   Confirmations: "CONFIRMATIONS",
   Chains: "CHAINS",
+  /** `false` turns off reading receipts for L2 block fees and L1 proposing / proving costs (default `true`). */
+  ReadFees: "READ_FEES",
   /** Optional: where rejected input (undecodable logs, …) is dead-lettered with its reason. */
   DlqUrl: "DLQ_URL",
 } as const;

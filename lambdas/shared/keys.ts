@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { PipelineEvent, ReorgEvent } from "./events.js";
+import { feeEventKeyOf, feePartitionNumber } from "./feeEvents.js";
 import { shastaEventKeyOf, shastaPartitionNumber } from "./shastaEventKeys.js";
 
 /**
@@ -22,6 +23,9 @@ export function eventKey(event: PipelineEvent): string {
       return reorgKey(event);
     case "api_event":
       return `${event.stream}:${event.sequence}-api_event`;
+    case "l2_block_fees":
+    case "l1_tx_cost":
+      return feeEventKeyOf(event);
     default:
       return shastaEventKeyOf(event);
   }
@@ -58,6 +62,9 @@ export function partitionNumber(event: PipelineEvent): number {
       return event.commonAncestor.number;
     case "api_event":
       return event.sequence;
+    case "l2_block_fees":
+    case "l1_tx_cost":
+      return feePartitionNumber(event);
     default:
       return shastaPartitionNumber(event);
   }
@@ -76,6 +83,7 @@ export function streamOf(event: PipelineEvent): string {
       return `api:${event.stream}`;
     // The L2 side's proposal link travels with the L2 headers, partitioned by the same block number.
     case "shasta_proposal_block":
+    case "l2_block_fees":
       return "l2";
     default:
       return "inbox";

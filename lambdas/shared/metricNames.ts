@@ -29,6 +29,8 @@ export const IngestorMetric = {
   LogRangeSplits: "LogRangeSplits",
   /** Inbox logs that could not be decoded into a valid event and were skipped (logged with the reason). */
   InboxLogsSkipped: "InboxLogsSkipped",
+  /** L2 blocks or L1 transactions whose fees or cost could not be derived from the node's receipts (logged with the reason). */
+  FeesSkipped: "FeesSkipped",
   /**
    * Input the ingestor sent to the DLQ with its reason instead of publishing (undecodable logs, a block's
    * logs over the response limit, a header with an impossible timestamp), dimension `chain`. Alarmed.

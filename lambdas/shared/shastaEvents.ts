@@ -15,10 +15,11 @@ import * as z from "zod/mini";
 /** events.ts SCHEMA_VERSION; a literal here because events.ts imports this module. */
 const V = z.literal(1);
 
-const hash = z
+/** A 32-byte hash, lowercase hex (also feeEvents.ts, which cannot import events.ts either). */
+export const hash = z
   .string()
   .check(z.regex(/^0x[0-9a-f]{64}$/, "expected a 0x-prefixed 32-byte lowercase hex hash"));
-const address = z
+export const address = z
   .string()
   .check(z.regex(/^0x[0-9a-f]{40}$/, "expected a 0x-prefixed 20-byte lowercase hex address"));
 

@@ -1,4 +1,5 @@
 import type { Chain } from "../shared/events.js";
+import { FEE_CANONICAL_VIEWS } from "./feeRows.js";
 import type { TableName } from "./rows.js";
 import { SHASTA_CANONICAL_VIEWS } from "./shastaRows.js";
 
@@ -31,6 +32,8 @@ export const CANONICAL_VIEWS: readonly CanonicalView[] = [
   },
   // Shasta: L1-log tables by their L1 block, proposal_blocks by its L2 block (shastaRows.ts).
   ...SHASTA_CANONICAL_VIEWS,
+  // Fees: an L2 block's by its L2 block, a transaction's cost by its L1 block (feeRows.ts).
+  ...FEE_CANONICAL_VIEWS,
 ];
 
 /** The canonical view of a table, or undefined for tables that are never orphaned (reorgs, block_marks). */

@@ -7,6 +7,7 @@ import {
   MARKS_TABLE,
   orphanedHashesSelect,
 } from "./canonicalViews.js";
+import { isFeeTable } from "./feeRows.js";
 import { LEGACY_MARK_COLUMNS, LEGACY_ORPHANED_BLOCKS, legacyMarksSelect } from "./legacyOrphanedBlocks.js";
 import {
   type ColumnKind,
@@ -93,6 +94,8 @@ function legacyClickhouseCanonicalViewSelect(database: string, v: CanonicalView)
 }
 
 const LEGACY = LEGACY_ORPHANED_BLOCKS;
+/** Views of the tables that existed by migration 4 (later tables create their own views). */
+const VIEWS_BY_4 = CANONICAL_VIEWS.filter((v) => !isFeeTable(v.table));
 const legacyColumns = Object.entries(LEGACY.columns).map(([c, kind]) => `${c} ${CLICKHOUSE_TYPES[kind]}`);
 
 /**
@@ -106,11 +109,11 @@ export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
     description: "tables (ReplacingMergeTree by primary key) and canonical views",
     // The Pacaya-era tables, exactly as this migration has always created them.
     statements: (database) => [
-      ...TABLE_NAMES.filter((t) => !isShastaTable(t) && !isApiTable(t) && t !== MARKS_TABLE).map((t) =>
-        createTable(database, t),
-      ),
+      ...TABLE_NAMES.filter(
+        (t) => !isShastaTable(t) && !isApiTable(t) && !isFeeTable(t) && t !== MARKS_TABLE,
+      ).map((t) => createTable(database, t)),
       createTableOf(database, LEGACY.table, legacyColumns, LEGACY.primaryKey),
-      ...CANONICAL_VIEWS.filter((v) => !isShastaTable(v.table)).map(
+      ...VIEWS_BY_4.filter((v) => !isShastaTable(v.table)).map(
         (v) =>
           `CREATE VIEW IF NOT EXISTS ${database}.${v.view} AS ${legacyClickhouseCanonicalViewSelect(database, v)}`,
       ),
@@ -144,7 +147,7 @@ export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
       return [
         createTable(database, MARKS_TABLE),
         `INSERT INTO ${q(MARKS_TABLE)} (${LEGACY_MARK_COLUMNS}) ${legacyMarksSelect(q)}`,
-        ...CANONICAL_VIEWS.flatMap((v) => [
+        ...VIEWS_BY_4.flatMap((v) => [
           `DROP TABLE IF EXISTS ${q(v.view)}`,
           `CREATE VIEW ${q(v.view)} AS ${clickhouseCanonicalViewSelect(database, v)}`,
         ]),
@@ -152,6 +155,18 @@ export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
         `CREATE VIEW ${q(CURRENT_ORPHANS_VIEW)} AS ${currentOrphansSelect(q)}`,
       ];
     },
+  },
+  {
+    // #12 item 5: fees per L2 block and L1 costs per proposing / proving transaction (feeRows.ts).
+    version: 5,
+    description: "fees (l2_block_fees) and L1 transaction costs (l1_tx_costs) with their canonical views",
+    statements: (database) => [
+      ...TABLE_NAMES.filter(isFeeTable).map((t) => createTable(database, t)),
+      ...CANONICAL_VIEWS.filter((v) => isFeeTable(v.table)).flatMap((v) => [
+        `DROP TABLE IF EXISTS ${database}.${v.view}`,
+        `CREATE VIEW ${database}.${v.view} AS ${clickhouseCanonicalViewSelect(database, v)}`,
+      ]),
+    ],
   },
 ];
 

@@ -6,6 +6,7 @@ import {
   currentOrphansSelect,
   MARKS_TABLE,
 } from "./canonicalViews.js";
+import { isFeeTable } from "./feeRows.js";
 import {
   LEGACY_MARK_COLUMNS,
   LEGACY_ORPHANED_BLOCKS,
@@ -54,7 +55,11 @@ function createTableOf(
 }
 
 /** The tables migration 1 created: the Pacaya-era ones, orphan marks in their legacy shape. */
-const PACAYA_TABLES = TABLE_NAMES.filter((t) => !isShastaTable(t) && !isApiTable(t) && t !== MARKS_TABLE);
+const PACAYA_TABLES = TABLE_NAMES.filter(
+  (t) => !isShastaTable(t) && !isApiTable(t) && !isFeeTable(t) && t !== MARKS_TABLE,
+);
+/** Views of the tables that existed by migration 4 (later tables create their own views). */
+const VIEWS_BY_4 = CANONICAL_VIEWS.filter((v) => !isFeeTable(v.table));
 const LEGACY = LEGACY_ORPHANED_BLOCKS;
 
 /**
@@ -70,7 +75,7 @@ export const MIGRATIONS: readonly Migration[] = [
     statements: [
       ...PACAYA_TABLES.map(createTable),
       createTableOf(LEGACY.table, LEGACY.columns, LEGACY.primaryKey),
-      ...CANONICAL_VIEWS.filter((v) => !isShastaTable(v.table)).map(
+      ...VIEWS_BY_4.filter((v) => !isShastaTable(v.table)).map(
         (v) => `CREATE OR REPLACE VIEW ${v.view} AS ${legacyCanonicalViewSelect(v)}`,
       ),
     ],
@@ -99,8 +104,19 @@ export const MIGRATIONS: readonly Migration[] = [
     statements: [
       createTable(MARKS_TABLE),
       `INSERT OR IGNORE INTO ${MARKS_TABLE} (${LEGACY_MARK_COLUMNS}) ${legacyMarksSelect((t) => t)}`,
-      ...CANONICAL_VIEWS.map((v) => `CREATE OR REPLACE VIEW ${v.view} AS ${canonicalViewSelect(v)}`),
+      ...VIEWS_BY_4.map((v) => `CREATE OR REPLACE VIEW ${v.view} AS ${canonicalViewSelect(v)}`),
       `CREATE OR REPLACE VIEW ${CURRENT_ORPHANS_VIEW} AS ${currentOrphansSelect()}`,
+    ],
+  },
+  {
+    // #12 item 5: fees per L2 block and L1 costs per proposing / proving transaction (feeRows.ts).
+    version: 5,
+    description: "fees (l2_block_fees) and L1 transaction costs (l1_tx_costs) with their canonical views",
+    statements: [
+      ...TABLE_NAMES.filter(isFeeTable).map(createTable),
+      ...CANONICAL_VIEWS.filter((v) => isFeeTable(v.table)).map(
+        (v) => `CREATE OR REPLACE VIEW ${v.view} AS ${canonicalViewSelect(v)}`,
+      ),
     ],
   },
 ];

@@ -7,6 +7,13 @@ import {
   type ApiTableRowTypes,
   apiEventRowsOf,
 } from "./apiEventRows.js";
+import {
+  FEE_NULLABLE_COLUMNS,
+  FEE_PRIMARY_KEYS,
+  FEE_TABLE_COLUMNS,
+  type FeeTableRowTypes,
+  feeRowsOf,
+} from "./feeRows.js";
 import { l1Log } from "./l1Log.js";
 import type { SinkRecord } from "./Sink.js";
 import {
@@ -155,7 +162,7 @@ export interface BlockMarkRow {
 export type BlockMarkState = "orphaned" | "restored";
 
 /** Every table and the shape of its rows (the Shasta tables in shastaRows.ts, the ingest API's in apiEventRows.ts). */
-export interface TableRowTypes extends ShastaTableRowTypes, ApiTableRowTypes {
+export interface TableRowTypes extends ShastaTableRowTypes, ApiTableRowTypes, FeeTableRowTypes {
   l1_head_events: L1HeadEventRow;
   l2_head_events: L2HeadEventRow;
   batches: BatchRow;
@@ -289,6 +296,7 @@ export const TABLE_COLUMNS: { readonly [T in TableName]: Columns<TableRowTypes[T
   },
   ...SHASTA_TABLE_COLUMNS,
   ...API_TABLE_COLUMNS,
+  ...FEE_TABLE_COLUMNS,
 };
 
 /**
@@ -309,6 +317,7 @@ export const PRIMARY_KEYS: { readonly [T in TableName]: readonly (keyof TableRow
   block_marks: ["chain", "block_hash", "seq", "part"],
   ...SHASTA_PRIMARY_KEYS,
   ...API_PRIMARY_KEYS,
+  ...FEE_PRIMARY_KEYS,
 };
 
 /** The only columns that may hold null: fees of blocks before EIP-1559, Shasta's per-kind fields, an inline API event's payload_ref. */
@@ -317,6 +326,7 @@ export const NULLABLE_COLUMNS: ReadonlySet<string> = new Set([
   "sum_base_fee",
   ...SHASTA_NULLABLE_COLUMNS,
   ...API_NULLABLE_COLUMNS,
+  ...FEE_NULLABLE_COLUMNS,
 ]);
 
 export const TABLE_NAMES = Object.keys(TABLE_COLUMNS) as TableName[];
@@ -424,6 +434,9 @@ export function rowsOf(record: SinkRecord): SinkRow[] {
       return reorgRows(event, ids);
     case "api_event":
       return apiEventRowsOf(event, ids);
+    case "l2_block_fees":
+    case "l1_tx_cost":
+      return feeRowsOf({ ...record, event });
     default:
       return shastaRowsOf({ ...record, event });
   }

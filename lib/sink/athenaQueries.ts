@@ -1,3 +1,4 @@
+import { FEE_METRIC_QUERIES } from "../../lambdas/queries/feeMetrics.js";
 import {
   CANONICAL_VIEWS,
   CURRENT_ORPHANS_VIEW,
@@ -110,7 +111,27 @@ FROM reorgs WHERE detected_at >= ${SINCE} GROUP BY chain ORDER BY chain`,
     sql: `SELECT count(DISTINCT event_key) AS forced_inclusions FROM canonical_forced_inclusion_processed WHERE processed_at >= ${SINCE}`,
   },
   ...SHASTA_QUERIES(),
+  ...FEE_QUERIES(),
 ];
+
+/** Fees, L1 data cost and proving cost (lambdas/queries/feeMetrics.ts, its Athena text) over the last 24 h. */
+function FEE_QUERIES(): AthenaQuery[] {
+  const last24h = (sql: string) => sql.replaceAll("$1", SINCE).replaceAll("$2", "9007199254740991");
+  return [
+    {
+      name: "Fees of L2 blocks (24 h)",
+      description:
+        "Tips, base fee and the base fee shared with the sequencer over canonical L2 blocks, the anchor transaction excluded.",
+      sql: last24h(FEE_METRIC_QUERIES.athena.fees),
+    },
+    {
+      name: "L1 data and proving cost (24 h)",
+      description:
+        "gasUsed × effectiveGasPrice + blobGasUsed × blobGasPrice of canonical proposing (propose) and proving (prove) transactions. Sequencer profit = tips + shared base fee − propose − prove.",
+      sql: last24h(FEE_METRIC_QUERIES.athena.costs),
+    },
+  ];
+}
 
 /**
  * The Shasta metrics, as defined in lambdas/queries/shastaMetrics.ts (and docs/NETWORKS.md), in

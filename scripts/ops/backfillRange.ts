@@ -33,6 +33,8 @@ export interface ChainRereadTarget {
 }
 
 export interface BackfillRangeParameters extends ChainRereadTarget {
+  /** Read L2 block fees and L1 proposing / proving costs (readFees.ts). @default true */
+  readonly readFees?: boolean;
   /** First block, inclusive. */
   readonly from: number;
   /** Last block, inclusive. */
@@ -213,5 +215,7 @@ function backfillConfig(p: BackfillRangeParameters): IngestorConfig {
     recentHashes: 256,
     confirmations: 0,
     chains: [p.chain],
+    // The same fee reads as the live ingestor: a backfilled range has its fees and L1 costs too.
+    readFees: p.readFees ?? true,
   };
 }

@@ -97,6 +97,13 @@ export function renderReport(r: LocalPipelineResult): string {
     `  sequencers: ${m.sequencers.map((s) => `${s.sequencer} ${s.blocks} (${(s.share * 100).toFixed(1)} %)`).join(", ") || "—"}`,
     `  reorgs: ${m.reorgs.map((x) => `${x.chain.toUpperCase()} ${x.count}${x.maxDepth === null ? "" : ` (max depth ${x.maxDepth})`}`).join(", ")}; forced inclusions ${m.forcedInclusions}`,
   );
+  const fm = r.feeMetrics;
+  if (fm) {
+    out.push(
+      `  fees (${fm.l2Blocks} L2 blocks, ${fm.l2Txs} tx, anchors excluded): tips ${fm.priorityFeeWei} wei, base fee ${fm.baseFeeWei} wei, shared ${fm.sharedBaseFeeWei} wei (${fm.blocksWithoutShare} blocks without a share)`,
+      `  L1 data cost ${fm.l1DataCostWei} wei (${fm.proposingTxs} proposing tx), proving cost ${fm.provingCostWei} wei (${fm.provingTxs} proving tx); sequencer profit ${fm.sequencerProfitWei} wei`,
+    );
+  }
   const sm = r.shastaMetrics;
   if (sm) {
     out.push(

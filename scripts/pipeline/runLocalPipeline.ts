@@ -6,6 +6,7 @@ import type { ServedApi } from "../../lambdas/api/serveLocal.js";
 import type { IngestSettings } from "../../lambdas/ingestApi/ingestSettings.js";
 import type { ObjectStore } from "../../lambdas/ingestApi/objectStore.js";
 import { type ChainMetrics, computeChainMetrics } from "../../lambdas/queries/chainMetrics.js";
+import { computeFeeMetrics, type FeeMetrics } from "../../lambdas/queries/feeMetrics.js";
 import { computeShastaMetrics, type ShastaMetrics } from "../../lambdas/queries/shastaMetrics.js";
 import { INGEST_TABLE } from "../../lambdas/shared/environment.js";
 import { ProcessorMetric } from "../../lambdas/shared/metricNames.js";
@@ -114,6 +115,8 @@ export interface LocalPipelineResult {
   readonly metrics: ChainMetrics;
   /** The Shasta metrics (lambdas/queries/shastaMetrics.ts), when the network has the fork. */
   readonly shastaMetrics: ShastaMetrics | undefined;
+  /** Fees, L1 data and proving cost, sequencer profit (lambdas/queries/feeMetrics.ts), with a network preset. */
+  readonly feeMetrics: FeeMetrics | undefined;
   readonly devnet: DevnetStats | undefined;
   readonly counters: {
     readonly ingestorInvocations: number;
@@ -333,6 +336,7 @@ async function verifyRun(
   const shastaMetrics = pipeline.network?.forks.some((f) => f.decoder === "shasta")
     ? await computeShastaMetrics(pipeline.sink)
     : undefined;
+  const feeMetrics = pipeline.network ? await computeFeeMetrics(pipeline.sink) : undefined;
   run.mark("verify", tVerify);
   run.mark("total", run.t0);
   const m = pipeline.processorMetrics;
@@ -360,6 +364,7 @@ async function verifyRun(
     problems.push(`${missingPoison.length} poison message(s) did not reach the DLQ`);
   const withoutReason = dlq.entries.filter((e) => !e.errorType || !e.errorMessage);
   if (withoutReason.length > 0) problems.push(`${withoutReason.length} DLQ message(s) carry no reason`);
+  if (pipeline.devnet && feeMetrics) problems.push(...devnetFeeProblems(feeMetrics));
   if (counters.duplicatesDropped < counters.duplicatesPublished) {
     problems.push(
       `${counters.duplicatesPublished} duplicates were published but only ${counters.duplicatesDropped} were dropped`,
@@ -371,6 +376,7 @@ async function verifyRun(
     verification,
     metrics,
     shastaMetrics,
+    feeMetrics,
     devnet: pipeline.devnet?.stats,
     counters,
     dlq: { count: dlq.entries.length, byErrorType: countByErrorType(dlq.entries) },
@@ -453,4 +459,16 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       resolve();
     });
   });
+}
+
+/** The devnet pays tips on L2 and gas on L1: fee tables that stay empty or zero mean the fee reads are broken. */
+function devnetFeeProblems(f: FeeMetrics): string[] {
+  const problems: string[] = [];
+  if (f.l2Txs > 0 && BigInt(f.priorityFeeWei) === 0n)
+    problems.push("the devnet's L2 transactions recorded no tips");
+  if (f.proposingTxs === 0 || BigInt(f.l1DataCostWei) === 0n)
+    problems.push("no L1 data cost recorded for the devnet's proposals");
+  if (f.provingTxs === 0 || BigInt(f.provingCostWei) === 0n)
+    problems.push("no proving cost recorded for the devnet's proofs");
+  return problems;
 }

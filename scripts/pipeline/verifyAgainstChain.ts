@@ -11,6 +11,7 @@ import type { Chain } from "../../lambdas/shared/events.js";
 import { inboxAbi } from "../../lambdas/shared/inboxAbi.js";
 import type { TaikoNetwork } from "../../lambdas/shared/taiko/networks.js";
 import { CURRENT_ORPHANS_VIEW } from "../../lambdas/sink/canonicalViews.js";
+import { verifyFeeTables } from "./verifyFeeTables.js";
 import { verifyShastaTables } from "./verifyShastaTables.js";
 
 /**
@@ -26,6 +27,8 @@ export interface VerifyParameters {
   readonly inboxAddresses: readonly Address[];
   /** With a Shasta fork: its tables are checked too (verifyShastaTables.ts). */
   readonly network?: TaikoNetwork;
+  /** With a network: whether the fee tables were written (READ_FEES); checked unless false. */
+  readonly fees?: boolean;
   /** Inclusive ranges to check; the sink must hold exactly the canonical chain inside them. */
   readonly l1Range: { from: number; to: number };
   readonly l2Range: { from: number; to: number };
@@ -89,6 +92,9 @@ export async function verifyAgainstChain(p: VerifyParameters): Promise<VerifyRep
   tables.push(await checkBatchBlocks(p.query, expectedInbox.batches, logs as Log[], p.l1Range));
   if (p.network)
     tables.push(...(await verifyShastaTables({ ...p, network: p.network, l2, logs: logs as Log[] })));
+  // Fees and L1 costs are read where a network preset names the L2 anchor (readFees.ts).
+  if (p.network && p.fees !== false)
+    tables.push(...(await verifyFeeTables({ ...p, network: p.network, l1, l2, logs: logs as Log[] })));
 
   const orphans = {
     l1: await checkOrphans(p.query, "l1", "l1_head_events", "l1_block_number", l1Hashes, p.l1Range),

@@ -30,3 +30,9 @@ export function formatAge(timestamp: number, nowSeconds: number): string {
   if (d < 172_800) return `${Math.round(d / 3600)} h ago`;
   return `${Math.round(d / 86_400)} d ago`;
 }
+
+/** Wei (a decimal string, maybe negative) as ETH with 6 decimals: "-0.004012 ETH". */
+export function formatWei(wei: string | null | undefined): string {
+  if (wei == null || wei === "") return "—";
+  return `${formatDecimal(Number(BigInt(wei)) / 1e18, 6)} ETH`;
+}

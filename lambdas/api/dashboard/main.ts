@@ -1,7 +1,14 @@
 /// <reference lib="dom" />
 import type { DashboardData } from "../queries/readDashboardData.js";
 import { type ChartSpec, createChart } from "./charts.js";
-import { formatAge, formatDecimal, formatDuration, formatInteger, shortAddress } from "./format.js";
+import {
+  formatAge,
+  formatDecimal,
+  formatDuration,
+  formatInteger,
+  formatWei,
+  shortAddress,
+} from "./format.js";
 
 declare const TIDEMARK_CONFIG: { pollMs: number };
 
@@ -106,6 +113,12 @@ function renderCards(d: DashboardData, now: number) {
   );
   setCard("forcedInclusions", formatInteger(c.forcedInclusions), c.forcedInclusions, "processed");
   setCard("sequencer", shortAddress(c.currentSequencer), c.currentSequencer, c.currentSequencer ?? "");
+  setCard(
+    "sequencerProfit",
+    formatWei(c.fees.sequencerProfitWei),
+    c.fees.sequencerProfitWei,
+    `fees ${formatWei((BigInt(c.fees.priorityFeeWei) + BigInt(c.fees.sharedBaseFeeWei)).toString())} · L1 ${formatWei(c.fees.l1DataCostWei)} · proving ${formatWei(c.fees.provingCostWei)}`,
+  );
 }
 
 function renderSequencers(d: DashboardData) {

@@ -1,4 +1,5 @@
 import type { DurationStats } from "../../queries/chainMetrics.js";
+import { computeFeeMetrics, type FeeMetrics } from "../../queries/feeMetrics.js";
 import type { Chain } from "../../shared/events.js";
 import type { SqlQueryable } from "../../sink/SqlQueryable.js";
 import type { ApiQuery } from "../apiParams.js";
@@ -29,6 +30,8 @@ export interface DashboardData {
     readonly verifyTime: DurationStats;
     readonly reorgs: { readonly l1: number; readonly l2: number };
     readonly forcedInclusions: number;
+    /** Fee totals, L1 data and proving cost, sequencer profit (GET /v1/fees, feeMetrics.ts). */
+    readonly fees: FeeMetrics;
   };
   /** The latest `limit` points of each series in the window, oldest first (ready to plot). */
   readonly charts: {
@@ -68,6 +71,7 @@ export async function readDashboardData(db: SqlQueryable, q: ApiQuery): Promise<
   const verifications = await listVerifyTimes(db, page);
   const batches = await listBatches(db, page);
   const sequencers = await readSequencerDistribution(db, q.range);
+  const fees = await computeFeeMetrics(db, { since: q.range.gte, until: q.range.lt });
   const reorgsOn = (chain: Chain) => toNumber(reorgRows.find((r) => r.chain === chain)?.count ?? 0);
   return {
     range: q.range,
@@ -82,6 +86,7 @@ export async function readDashboardData(db: SqlQueryable, q: ApiQuery): Promise<
       verifyTime,
       reorgs: { l1: reorgsOn("l1"), l2: reorgsOn("l2") },
       forcedInclusions: toNumber(forced?.n ?? 0),
+      fees,
     },
     charts: {
       blocks: [...blocks.items].reverse().map((b) => ({

@@ -3,6 +3,7 @@ import { expect, it } from "vitest";
 import type { Sink } from "../../../lambdas/sink/Sink.js";
 import type { SqlQueryable } from "../../../lambdas/sink/SqlQueryable.js";
 import { address, at, hash, l2Header, proposed, record, reorg } from "../../support/events.js";
+import { l1TxCost, l2BlockFees } from "../../support/feeEvents.js";
 import { A, B } from "../queries/chainMetricsSeed.js";
 import { ALL, allPages, getJson, type Json, seedApi, testApp } from "./helpers.js";
 
@@ -165,6 +166,59 @@ export function apiExpectations(open: () => Promise<Sink & SqlQueryable>): void 
     expect(body.charts.proveTimes.map((p: Json) => p.seconds)).toEqual([240, 192, 240, 288]);
     expect(body.charts.blobsPerBatch).toHaveLength(4);
     expect(body.charts.sequencers.map((s: Json) => s.address)).toEqual([A, B]);
+  });
+
+  it("serves fee totals, L1 data cost, proving cost and sequencer profit, without orphaned blocks", async () => {
+    // Prepare: L2 blocks 40 (share 75 %) and 41 (no share in its header); a proposing tx in L1 block 30, a proving one in 31
+    const { sink, app } = await seeded();
+    const proving = l1TxCost("prove", at(31), {
+      costWei: "500000",
+      gasUsed: "50000",
+      effectiveGasPrice: "10",
+      blobGasUsed: "0",
+    });
+    await sink.write([
+      record(l2BlockFees(40)),
+      record(l2BlockFees(41, { basefeeSharingPctg: null, sharedBaseFeeWei: null })),
+      record(l1TxCost("propose", at(30))),
+      record(proving),
+    ]);
+    const tip = 2n * 21_000n * 3_000_000_000n;
+    const base = 42_000n * 10_000_000n;
+    const dataCost = 100_000n * 20_000_000_000n + 131_072n * 3n;
+
+    // Act
+    const before = await getJson(app, `/v1/fees?${ALL}`);
+    const dashboard = await getJson(app, `/v1/dashboard-data?${ALL}`);
+    await sink.write([
+      record(reorg("l2", 41, 41, 1_800_000_001)),
+      record(reorg("l1", 31, 31, 1_800_000_002)),
+    ]);
+    const after = await getJson(app, `/v1/fees?${ALL}`);
+
+    // Assess
+    expect(before.body).toMatchObject({
+      l2Blocks: 2,
+      l2Txs: 4,
+      priorityFeeWei: String(2n * tip),
+      baseFeeWei: String(2n * base),
+      sharedBaseFeeWei: String((base * 75n) / 100n),
+      blocksWithoutShare: 1,
+      proposingTxs: 1,
+      l1DataCostWei: String(dataCost),
+      provingTxs: 1,
+      provingCostWei: "500000",
+      sequencerProfitWei: String(2n * tip + (base * 75n) / 100n - dataCost - 500_000n),
+    });
+    expect(before.body).toMatchObject(dashboard.body.cards.fees);
+    expect(after.body).toMatchObject({
+      l2Blocks: 1,
+      priorityFeeWei: String(tip),
+      blocksWithoutShare: 0,
+      provingTxs: 0,
+      provingCostWei: "0",
+      sequencerProfitWei: String(tip + (base * 75n) / 100n - dataCost),
+    });
   });
 
   it("follows new orphan marks: orphaned blocks and the events in them stop counting", async () => {

@@ -1,6 +1,7 @@
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import { type Hex, keccak256, numberToHex, toHex } from "viem";
+import type { BlockHeader } from "../../../lambdas/ingestor/chainReader.js";
 import { type IngestorConfig, loadIngestorConfig } from "../../../lambdas/ingestor/config.js";
 import type {
   IngestorLogger,
@@ -9,8 +10,37 @@ import type {
 } from "../../../lambdas/ingestor/observability.js";
 import { eventBodiesOf } from "../../../lambdas/shared/eventBundle.js";
 import type { Chain, PipelineEvent } from "../../../lambdas/shared/events.js";
+import { devnetNetwork } from "../../../lambdas/shared/taiko/networks.js";
 
 export const INBOX = "0x00000000000000000000000000000000000a11ce" as const;
+
+/** A devnet network whose Shasta fork activates at L2/L1 time ACTIVATION (L1 block 50), anchor ANCHOR. */
+export const ANCHOR: Hex = "0x1670000000000000000000000000000000010001";
+export const ACTIVATION = 1_800_000_000;
+/** Block n's hash in the L2 tests: n as 32 bytes. */
+export const l2Hash = (n: number): Hex => `0x${n.toString(16).padStart(64, "0")}`;
+
+/** An L2 header at `timestamp` (hash l2Hash(n)), one transaction, base fee 1, unless `over` says otherwise. */
+export const l2TestHeader = (n: number, timestamp: number, over: Partial<BlockHeader> = {}): BlockHeader => ({
+  number: n,
+  hash: l2Hash(n),
+  parentHash: l2Hash(n - 1),
+  timestamp,
+  gasUsed: "0",
+  gasLimit: "30000000",
+  baseFeePerGas: "1",
+  txCount: 1,
+  miner: `0x${"0".repeat(40)}`,
+  ...over,
+});
+
+export const shastaTestNetwork = devnetNetwork({
+  l1ChainId: 31337,
+  l2ChainId: 167000,
+  l2Anchor: ANCHOR,
+  pacaya: { inbox: `0x${"1".repeat(40)}`, inboxWrapper: `0x${"2".repeat(40)}` },
+  shasta: { inbox: `0x${"3".repeat(40)}`, activation: { timestamp: ACTIVATION, l1Block: 50 } },
+});
 
 /** A config as the handler would load it, with local RPC URLs. */
 export function testConfig(env: Record<string, string> = {}): IngestorConfig {

@@ -3,30 +3,12 @@ import { describe, expect, it } from "vitest";
 import type { BlockHeader, ChainClient } from "../../../lambdas/ingestor/chainReader.js";
 import type { JsonRpcCall } from "../../../lambdas/ingestor/jsonRpcBatch.js";
 import { readProposalBlocks } from "../../../lambdas/ingestor/logSources.js";
-import { devnetNetwork } from "../../../lambdas/shared/taiko/networks.js";
 import { GOLDEN_TOUCH_ADDRESS, shastaAnchorAbi } from "../../../lambdas/shared/taiko/shastaAbi.js";
+import { ACTIVATION, ANCHOR, l2Hash, l2TestHeader, shastaTestNetwork } from "./helpers.js";
 
-const ANCHOR: Hex = "0x1670000000000000000000000000000000010001";
-const ACTIVATION = 1_800_000_000;
-const network = devnetNetwork({
-  l1ChainId: 31337,
-  l2ChainId: 167000,
-  l2Anchor: ANCHOR,
-  pacaya: { inbox: `0x${"1".repeat(40)}`, inboxWrapper: `0x${"2".repeat(40)}` },
-  shasta: { inbox: `0x${"3".repeat(40)}`, activation: { timestamp: ACTIVATION, l1Block: 50 } },
-});
-const hash = (n: number): Hex => `0x${n.toString(16).padStart(64, "0")}`;
-const header = (n: number, timestamp: number): BlockHeader => ({
-  number: n,
-  hash: hash(n),
-  parentHash: hash(n - 1),
-  timestamp,
-  gasUsed: "0",
-  gasLimit: "30000000",
-  baseFeePerGas: "1",
-  txCount: 1,
-  miner: `0x${"0".repeat(40)}`,
-});
+const network = shastaTestNetwork;
+const hash = l2Hash;
+const header = (n: number, timestamp: number): BlockHeader => l2TestHeader(n, timestamp);
 const anchorInput = encodeFunctionData({
   abi: shastaAnchorAbi,
   functionName: "anchorV4",

@@ -77,6 +77,9 @@ const expectedCounts = {
   ...Object.fromEntries(SHASTA_TABLE_NAMES.map((t) => [t, 0])),
   // The ingest API's table exists from the start (migration 3); these records write none of it.
   api_events: 0,
+  // The fee tables exist from the start (migration 5); these records write none of them.
+  l2_block_fees: 0,
+  l1_tx_costs: 0,
 };
 
 describe("createDuckDbSink", () => {

@@ -16,6 +16,7 @@ import {
   uncheckedRecord,
   verified,
 } from "../../support/events.js";
+import { l1TxCost, l2BlockFees } from "../../support/feeEvents.js";
 import {
   everyBond,
   shastaActivated,
@@ -232,6 +233,9 @@ describe("rowsOf", () => {
       ...everyBond().map((b, i) => record(shastaBond(b, at(10, { logIndex: i })))),
       record(shastaProposalBlock(4, 1)),
       record(apiEvent("ops", 1)),
+      // Fees: a block whose header carries no share (nullable columns), an L1 transaction's cost
+      record(l2BlockFees(4, { basefeeSharingPctg: null, sharedBaseFeeWei: null, anchorTxHash: null })),
+      record(l1TxCost("propose", at(6))),
     ];
     // Act
     const byTable = rowsByTable(records);

@@ -17,6 +17,7 @@ import {
   reorg,
   verified,
 } from "../../support/events.js";
+import { l1TxCost, l2BlockFees } from "../../support/feeEvents.js";
 import {
   everyBond,
   settledBond,
@@ -408,6 +409,36 @@ export function describeSinkContract(
           newLink,
           record(reorg("l1", 50, 50)),
           record(reorg("l2", 8, 8)),
+        ]),
+      );
+    });
+    it("stores fees and L1 costs once, hides those of orphaned L2 and L1 blocks, and shows a re-included tx's cost", async () => {
+      // Prepare: L2 blocks 7–8 with fees, 8 replaced by 8'; L1 block 60 proposes and proves, replaced by 61 re-including the proposal
+      const h = await harness();
+      const moved = { txHash: hash("tx:moved-cost") };
+      const fees = [record(l2BlockFees(7)), record(l2BlockFees(8))];
+      const newFees = record(l2BlockFees(8, { hash: hash("l2alt:8"), priorityFeeWei: "0" }));
+      const orphanCosts = [
+        record(l1TxCost("propose", at(60, moved))),
+        record(l1TxCost("prove", at(60, { logIndex: 1 }))),
+      ];
+      const reincluded = record(l1TxCost("propose", at(61, moved)));
+      // Act: each written twice, the reorgs between
+      await h.sink.write([...fees, ...orphanCosts, ...fees]);
+      await h.sink.write([record(reorg("l2", 8, 8)), record(reorg("l1", 60, 60))]);
+      await h.sink.write([newFees, reincluded, newFees, reincluded]);
+      // Assess
+      const actual = await readAll(h);
+      expect(actual.get("l2_block_fees")).toEqual([hash("l2:7"), hash("l2alt:8")].sort());
+      expect(actual.get("l1_tx_costs")).toEqual([reincluded.observationId]);
+      expect(actual).toEqual(
+        expectedOf([
+          ...fees,
+          ...orphanCosts,
+          newFees,
+          reincluded,
+          record(reorg("l2", 8, 8)),
+          record(reorg("l1", 60, 60)),
         ]),
       );
     });
