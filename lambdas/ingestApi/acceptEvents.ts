@@ -5,6 +5,7 @@ import { type ApiError, errorBody } from "../api/errors.js";
 import { ConfigError } from "../shared/errors.js";
 import { IngestApiMetric } from "../shared/metricNames.js";
 import { eventIdOf } from "./apiEventMessage.js";
+import { asDependencyThrottle } from "./dependencyThrottled.js";
 import { type IngestFaultInjector, IngestFaultPoint } from "./ingestFaultPoints.js";
 import type { IngestSettings } from "./ingestSettings.js";
 import { type ObjectStore, payloadObjectKey } from "./objectStore.js";
@@ -104,7 +105,9 @@ export async function acceptEvents(
     byStream.set(stream, unique);
   }
   const outcomes = new Map<string, SequenceOutcome>();
-  await Promise.all(
+  // Settled, not all-or-nothing: when one stream's sequencing fails (a throttle), the others' accepted
+  // events still go on the queue before the request answers 503.
+  const sequenced = await Promise.allSettled(
     [...byStream].map(async ([stream, entries]) => {
       const got = await sequenceEvents(
         {
@@ -125,6 +128,8 @@ export async function acceptEvents(
   const accepted = [...outcomes.values()].flatMap((o) => (o.status === "accepted" ? [o.record] : []));
   deps.faults?.hit(IngestFaultPoint.AfterSequence, { accepted: accepted.length });
   const enqueued = await enqueueOutbox({ ...deps, partitions: deps.settings.partitions }, accepted);
+  const failed = sequenced.flatMap((s) => (s.status === "rejected" ? [s.reason as unknown] : []));
+  if (failed.length > 0) throw failed.find((e) => asDependencyThrottle(e)) ?? failed[0];
   for (const [, entries] of byStream) {
     for (const { index, request } of entries) results[index] = toResult(outcomes.get(request.eventId));
   }
