@@ -1,8 +1,8 @@
 import {
   type AttributeValue,
   BatchGetItemCommand,
-  type DynamoDBClient,
   BatchWriteItemCommand,
+  type DynamoDBClient,
   QueryCommand,
 } from "@aws-sdk/client-dynamodb";
 import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
