@@ -27,7 +27,7 @@ export const INGEST_ENDPOINTS: readonly IngestEndpoint[] = [
     operationId: "postEvents",
     summary: "Accept a batch of events: one result per event, in order",
     description:
-      'Body `{ "events": [{ stream, type, clientEventId, payload }] }`. Each result is `accepted` (eventId, sequence, acceptedAt, signed receipt, warnings in `warn` mode), `duplicate` (the first eventId, sequence and acceptedAt, `idempotentHit: true`) or `rejected` (`error`). 200 when any event is accepted or a duplicate; else 400, or 413 naming the limit (`maxBodyBytes`, `maxEventsPerBatch`, `maxPayloadBytes`). Retrying the same request is always safe.',
+      'Body `{ "events": [{ stream, type, clientEventId, payload }] }`. Each result is `accepted` (eventId, sequence, acceptedAt, signed receipt, warnings in `warn` mode), `duplicate` (the first eventId, sequence and acceptedAt, `idempotentHit: true`) or `rejected` (`error`). 200 when any event is accepted or a duplicate; else 400, or 413 naming the limit (`maxBodyBytes`, `maxEventsPerBatch`, `maxPayloadBytes`). 503 `dependency_throttled` (with `error.dependency`: DynamoDB, SQS or S3) or `unavailable`, and 429, carry `Retry-After`. Retrying the same request is always safe: what was accepted keeps its eventId and sequence.',
     authenticated: true,
     errors: [400, 413, ...AUTH_ERRORS],
   },

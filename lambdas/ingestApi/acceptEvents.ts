@@ -5,6 +5,7 @@ import { type ApiError, errorBody } from "../api/errors.js";
 import { ConfigError } from "../shared/errors.js";
 import { IngestApiMetric } from "../shared/metricNames.js";
 import { eventIdOf } from "./apiEventMessage.js";
+import { asDependencyThrottle } from "./dependencyThrottled.js";
 import { type IngestFaultInjector, IngestFaultPoint } from "./ingestFaultPoints.js";
 import type { IngestSettings } from "./ingestSettings.js";
 import { type ObjectStore, payloadObjectKey } from "./objectStore.js";
@@ -14,6 +15,7 @@ import type { IncomingEvent, ParsedEvent } from "./parseEventBatch.js";
 import { payloadSha256, type ReceiptSigner, type SignedReceipt } from "./receipts.js";
 import type { SchemaRegistry } from "./schemaRegistry.js";
 import { type SequenceOutcome, type SequenceRequest, sequenceEvents } from "./sequenceEvents.js";
+import type { SequenceStream, StreamCombiner } from "./streamCombiner.js";
 
 export interface AcceptEventsDependencies {
   readonly ddb: DynamoDBClient;
@@ -26,6 +28,8 @@ export interface AcceptEventsDependencies {
   /** Where payloads above settings.claimCheckThresholdBytes go; without one such events are refused at start. */
   readonly objectStore?: ObjectStore;
   readonly faults?: IngestFaultInjector;
+  /** Group commit of one instance's concurrent requests per stream (buildIngestDependencies sets it). */
+  readonly combiner?: StreamCombiner;
   /** Powertools Metrics (EMF) in Lambda; any recorder in tests. */
   readonly metrics?: Pick<Metrics, "addMetric">;
   readonly now?: () => number;
@@ -104,27 +108,34 @@ export async function acceptEvents(
     byStream.set(stream, unique);
   }
   const outcomes = new Map<string, SequenceOutcome>();
-  await Promise.all(
+  // Settled, not all-or-nothing: when one stream's sequencing fails (a throttle), the others' accepted
+  // events still go on the queue before the request answers 503.
+  const sequenced = await Promise.allSettled(
     [...byStream].map(async ([stream, entries]) => {
-      const got = await sequenceEvents(
-        {
-          ddb: deps.ddb,
-          tableName: deps.tableName,
-          signer: deps.signer,
-          idempotencyTtlSeconds: deps.settings.idempotencyTtlSeconds,
-          attempts: deps.settings.sequenceAttempts,
-          ...(deps.now ? { now: deps.now } : {}),
-          ...(deps.sleep ? { sleep: deps.sleep } : {}),
-        },
-        stream,
-        entries.map((e) => e.request),
-      );
+      const run: SequenceStream = (s, requests) =>
+        sequenceEvents(
+          {
+            ddb: deps.ddb,
+            tableName: deps.tableName,
+            signer: deps.signer,
+            idempotencyTtlSeconds: deps.settings.idempotencyTtlSeconds,
+            attempts: deps.settings.sequenceAttempts,
+            ...(deps.now ? { now: deps.now } : {}),
+            ...(deps.sleep ? { sleep: deps.sleep } : {}),
+          },
+          s,
+          requests,
+        );
+      const requests = entries.map((e) => e.request);
+      const got = await (deps.combiner ? deps.combiner(stream, requests, run) : run(stream, requests));
       for (const [eventId, outcome] of got) outcomes.set(eventId, outcome);
     }),
   );
   const accepted = [...outcomes.values()].flatMap((o) => (o.status === "accepted" ? [o.record] : []));
   deps.faults?.hit(IngestFaultPoint.AfterSequence, { accepted: accepted.length });
   const enqueued = await enqueueOutbox({ ...deps, partitions: deps.settings.partitions }, accepted);
+  const failed = sequenced.flatMap((s) => (s.status === "rejected" ? [s.reason as unknown] : []));
+  if (failed.length > 0) throw failed.find((e) => asDependencyThrottle(e)) ?? failed[0];
   for (const [, entries] of byStream) {
     for (const { index, request } of entries) results[index] = toResult(outcomes.get(request.eventId));
   }

@@ -1,17 +1,16 @@
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import {
-  ApiError,
-  errorBody,
-  InvalidRequestError,
-  LimitExceededError,
-  RateLimitedError,
-} from "../api/errors.js";
+import { ApiError, errorBody, InvalidRequestError, LimitExceededError } from "../api/errors.js";
 import { type AcceptEventsDependencies, acceptEvents, type EventResult } from "./acceptEvents.js";
 import { STREAM_PATTERN } from "./apiEventMessage.js";
 import { type ApiKeyRecord, type ApiKeys, authorizeStream } from "./apiKeys.js";
 import type { CommitmentStore } from "./commitmentStore.js";
 import type { TokenBucketLimiter } from "./createTokenBucketLimiter.js";
+import {
+  asDependencyThrottle,
+  DependencyThrottledError,
+  THROTTLE_RETRY_AFTER_SECONDS,
+} from "./dependencyThrottled.js";
 import type { EventStore } from "./eventStore.js";
 import type { OutboxRecord } from "./outboxRecord.js";
 import { parseEventBatch } from "./parseEventBatch.js";
@@ -28,7 +27,8 @@ type Env = { Variables: { apiKey: ApiKeyRecord } };
 /**
  * The ingest API's routes as a Hono sub-app, for the /v1 app to mount: `app.route("/v1", routes)`.
  * Paths are relative: POST /events, GET /events, GET /receipts/:eventId, GET /proofs/:eventId,
- * GET /keys. Errors answer `{ error: { code, message, field? } }`; 429 carries Retry-After.
+ * GET /keys. Errors answer `{ error: { code, message, field? } }`; 429 and 503 carry Retry-After, and a
+ * dependency's throttle answers 503 `dependency_throttled` with `error.dependency` (DynamoDB, SQS, S3).
  */
 export function createIngestRoutes(deps: IngestRoutesDependencies): Hono<Env> {
   const app = new Hono<Env>();
@@ -144,10 +144,18 @@ function intParam(raw: string | undefined, name: string, fallback: number, min: 
   return value;
 }
 
-function errorResponse(c: Context, error: unknown): Response {
+function errorResponse(c: Context, failure: unknown): Response {
+  // A throttle from DynamoDB, SQS or S3 (the SDK's retries spent) is a 503 naming it, not a 500.
+  const error = asDependencyThrottle(failure) ?? failure;
   if (error instanceof ApiError) {
-    if (error instanceof RateLimitedError) c.header("Retry-After", String(error.retryAfterSeconds));
-    return c.json({ error: errorBody(error) }, error.status);
+    // Every 429 and 503 says when to come back: the same request then is safe (idempotent).
+    if (error.status === 429 || error.status === 503) {
+      const wait =
+        "retryAfterSeconds" in error ? Number(error.retryAfterSeconds) : THROTTLE_RETRY_AFTER_SECONDS;
+      c.header("Retry-After", String(wait));
+    }
+    const dependency = error instanceof DependencyThrottledError ? { dependency: error.dependency } : {};
+    return c.json({ error: { ...errorBody(error), ...dependency } }, error.status);
   }
   // Unknown failures: no internals in the answer; the caller may retry (idempotency makes it safe).
   console.error("ingest API internal error", error);

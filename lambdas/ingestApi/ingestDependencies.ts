@@ -11,6 +11,7 @@ import type { IngestSettings } from "./ingestSettings.js";
 import type { ObjectStore } from "./objectStore.js";
 import { createReceiptSigner } from "./receipts.js";
 import { createSchemaRegistry } from "./schemaRegistry.js";
+import { createStreamCombiner } from "./streamCombiner.js";
 
 export interface BuildIngestDependenciesParameters {
   readonly ddb: DynamoDBClient;
@@ -65,6 +66,7 @@ export function buildIngestDependencies(p: BuildIngestDependenciesParameters): I
       ...(p.faults ? { faults: p.faults } : {}),
     }),
     now,
+    combiner: createStreamCombiner(),
     ...(p.metrics ? { metrics: p.metrics } : {}),
     ...(p.faults ? { faults: p.faults } : {}),
   };

@@ -9,6 +9,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { IngestUnavailableError } from "../api/errors.js";
 import { backoffDelay } from "../shared/retry.js";
+import { asDependencyThrottle } from "./dependencyThrottled.js";
 import { ingestKeys, TTL_ATTRIBUTE } from "./ingestTable.js";
 import { fromOutboxItem, type OutboxRecord, toOutboxItem } from "./outboxRecord.js";
 import { type ReceiptSigner, signReceipt } from "./receipts.js";
@@ -50,6 +51,8 @@ export interface SequenceEventsParameters {
 /** 2 items per event + the head (+ the stream's registry entry on its first chunk) ≤ TransactWriteItems' 100. */
 const EVENTS_PER_TRANSACTION = 49;
 const BACKOFF = { baseDelayMs: 5, maxDelayMs: 200 };
+/** Rounds in a row that DynamoDB throttled before the request is answered 503 with Retry-After. */
+const THROTTLED_ROUNDS = 3;
 
 /**
  * Give each event of ONE stream the next gap-free sequence number, exactly once.
@@ -79,8 +82,13 @@ export async function sequenceEvents(
   let pending = [...requests];
   let head: number | undefined;
   let mustReadBack = true; // first round: some may have been numbered by an earlier request
+  let lastError: unknown;
+  let throttledRounds = 0;
   for (let round = 0; pending.length > 0; round++) {
     if (round >= attempts) {
+      // Throttled to the end: say so (503 naming DynamoDB, Retry-After), not that the head kept moving.
+      const throttle = asDependencyThrottle(lastError);
+      if (throttle) throw throttle;
       throw new IngestUnavailableError(`stream ${stream}: the head kept moving for ${attempts} attempts`, {
         field: "stream",
         context: { stream, unsequenced: pending.length },
@@ -103,6 +111,12 @@ export async function sequenceEvents(
     } catch (error) {
       // A malformed request is our bug: retrying cannot help.
       if (error instanceof Error && error.name === "ValidationException") throw error;
+      // Throttled round after round (the SDK's own retries spent each time): answer 503 now rather than
+      // add load; the client resends after Retry-After and gets the same numbers for what did commit.
+      const throttle = asDependencyThrottle(error);
+      throttledRounds = throttle ? throttledRounds + 1 : 0;
+      if (throttle && throttledRounds >= THROTTLED_ROUNDS) throw throttle;
+      lastError = error;
       // Cancelled (a duplicate, or the head moved), a transaction conflict, a throttle, or a lost answer:
       // everything is re-read, so whatever did commit is found and nothing is numbered twice.
       mustReadBack = true;

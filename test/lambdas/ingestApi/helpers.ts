@@ -8,6 +8,7 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
+import { afterAll, beforeAll } from "vitest";
 import { type ApiEventMessage, ApiEventMessageSchema } from "../../../lambdas/ingestApi/apiEventMessage.js";
 import { createIngestApp } from "../../../lambdas/ingestApi/createIngestApp.js";
 import type { IngestRoutesDependencies } from "../../../lambdas/ingestApi/createIngestRoutes.js";
@@ -145,3 +146,19 @@ export const event = (
 });
 
 export const body = (...events: unknown[]) => JSON.stringify({ events });
+
+/** Starts the parts before the file's tests and stops them after; `parts()` is valid inside the tests. */
+export function useIngestParts(): () => IngestParts {
+  let parts: IngestParts | undefined;
+  beforeAll(async () => {
+    parts = await startIngestParts();
+  });
+  afterAll(async () => {
+    await parts?.stop();
+  });
+  return () => {
+    if (!parts)
+      throw new Error("useIngestParts: the parts are not started (call it at the file's top level)");
+    return parts;
+  };
+}

@@ -1,6 +1,7 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SHASTA_TABLE_NAMES } from "../../../lambdas/sink/shastaRows.js";
 import { SHASTA_TABLES } from "../../../scripts/chaos/checkShasta.js";
@@ -24,41 +25,57 @@ interface ReadmeFlow {
   again: { status: number; results: EventAnswer[] };
   receiptVerify: { code: number; out: string };
   anchorVerify: { code: number; out: string };
+  /** `.commitment.anchor` of GET /v1/proofs/{eventId}, as the README's jq shows it. */
+  anchor: unknown;
+  /** L2_RPC_URLS from local.env. */
+  l2: string;
   rows: { n: number }[];
 }
 
 /**
- * The README's "Recording your own events", as a client does it over HTTP, with the CLI's verifiers:
- * post, post again, save the receipt and verify it, wait for the anchored proof and verify it on the L2.
+ * The README's "Recording your own events", step by step as its curl block does it: the EVENT body read
+ * from README.md itself (so the two cannot drift), post, post again, the public key from GET /v1/keys
+ * saved as keys.json, the receipt saved and verified with `--keys keys.json`, the proof's anchor, and
+ * `anchor verify` with the key from keys.json and the L2 URL from the run's local.env.
  */
 async function runReadmeFlow(url: string, ingest: ServedIngest, dir: string): Promise<ReadmeFlow> {
+  const readme = await readFile(fileURLToPath(new URL("../../../README.md", import.meta.url)), "utf8");
+  const body = /^EVENT='(.+)'/m.exec(readme)?.[1];
+  if (!body) throw new Error("README.md has no EVENT='…' line in its curl block");
   const headers = { authorization: `Bearer ${ingest.apiKey}`, "content-type": "application/json" };
-  const body = JSON.stringify({
-    events: [
-      { stream: ingest.stream, type: "operator.note", clientEventId: "note-1", payload: { text: "hi" } },
-    ],
-  });
   const post = async () => {
     const res = await fetch(`${url}/v1/events`, { method: "POST", headers, body });
     return { status: res.status, results: ((await res.json()) as { results: EventAnswer[] }).results };
   };
   const first = await post();
   const again = await post();
-  const eventId = first.results[0]?.eventId ?? "";
-  const receipt = await fetch(`${url}/v1/receipts/${eventId}`, { headers }).then((r) => r.text());
+  const eventId = (await post()).results[0]?.eventId ?? "";
+  const keysFile = join(dir, "keys.json");
+  const keys = await fetch(`${url}/v1/keys`).then((r) => r.text());
+  await writeFile(keysFile, keys);
   const receiptFile = join(dir, "receipt.json");
-  await writeFile(receiptFile, receipt);
+  await writeFile(
+    receiptFile,
+    await fetch(`${url}/v1/receipts/${eventId}`, { headers }).then((r) => r.text()),
+  );
   const cli = async (argv: string[]) => {
     const io = captureIo();
     const code = await runTidemark(argv, io);
     return { code, out: io.out() + io.err() };
   };
-  const receiptVerify = await cli(["receipt", "verify", receiptFile, "--public-key", ingest.publicKey]);
-  const anchorArgs = ["anchor", "verify", eventId, "--rpc", ingest.l2Url, "--public-key", ingest.publicKey];
+  const receiptVerify = await cli(["receipt", "verify", receiptFile, "--keys", keysFile]);
+  const publicKey = (JSON.parse(keys) as { keys: { publicKey: string }[] }).keys[0]?.publicKey ?? "";
+  const l2 = /^L2_RPC_URLS=(.*)$/m.exec(await readFile(join(dir, "local.env"), "utf8"))?.[1] ?? "";
+  const anchorArgs = ["anchor", "verify", eventId, "--rpc", l2, "--public-key", publicKey];
   let anchorVerify = { code: -1, out: "" };
+  let anchor: unknown;
   // The commitment is due after commitEverySeconds, then anchored by the loop: poll as a client would.
   for (let i = 0; i < 60 && anchorVerify.code !== 0; i++) {
     if (i > 0) await new Promise((r) => setTimeout(r, 500));
+    const proof = await fetch(`${url}/v1/proofs/${eventId}`, { headers });
+    anchor = proof.ok
+      ? ((await proof.json()) as { commitment?: { anchor?: unknown } }).commitment?.anchor
+      : undefined;
     anchorVerify = await cli([...anchorArgs, "--api", url, "--api-key", ingest.apiKey]);
   }
   let rows: { n: number }[] = [];
@@ -69,7 +86,7 @@ async function runReadmeFlow(url: string, ingest: ServedIngest, dir: string): Pr
       [eventId],
     );
   }
-  return { first, again, receiptVerify, anchorVerify, rows };
+  return { first, again, receiptVerify, anchorVerify, anchor, l2, rows };
 }
 
 // The whole pipeline on real local parts: devnet with L1 and L2 reorgs (L1 ones re-including the same
@@ -222,6 +239,8 @@ describe("runLocalPipeline (end to end on the local parts)", () => {
     expect(flow?.receiptVerify.out).toContain("receipt valid");
     expect(flow?.anchorVerify.out).toContain("anchored:");
     expect(flow?.anchorVerify.code).toBe(0);
+    expect(flow?.anchor).toMatchObject({ txHash: expect.stringMatching(/^0x[0-9a-f]{64}$/) });
+    expect(flow?.l2).toMatch(/^http:\/\/127\.0\.0\.1:\d+/);
     expect(flow?.rows).toEqual([{ n: 1 }]);
   });
 });
