@@ -1,6 +1,5 @@
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
-import { setTimeout as sleep } from "node:timers/promises";
 import { type WebSocket, WebSocketServer } from "ws";
 import { ApiError, errorBody } from "../errors.js";
 import type { EventLog, StreamEvent } from "./EventLog.js";
@@ -67,9 +66,12 @@ export function attachWebSocketStream(
     ws.on("pong", () => {
       missedPongs = 0;
     });
-    ws.once("close", () => {
-      open = false;
-    });
+    const closed = new Promise<void>((resolve) =>
+      ws.once("close", () => {
+        open = false;
+        resolve();
+      }),
+    );
     const sendJson = (message: unknown) =>
       new Promise<void>((resolve, reject) =>
         ws.send(JSON.stringify(message), (error) => (error ? reject(error) : resolve())),
@@ -101,7 +103,7 @@ export function attachWebSocketStream(
         },
         close,
         isOpen: () => open && ws.readyState === ws.OPEN,
-        sleep: (ms) => sleep(ms),
+        closed,
       },
     });
   }

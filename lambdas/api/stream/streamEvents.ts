@@ -29,8 +29,13 @@ export function registerEventStream(app: Hono, deps: StreamEventsDependencies): 
     admit(stats, settings);
     return streamSSE(c, async (stream) => {
       let open = true;
+      let markClosed = () => {};
+      const closed = new Promise<void>((resolve) => {
+        markClosed = resolve;
+      });
       stream.onAbort(() => {
         open = false;
+        markClosed();
       });
       try {
         await stream.writeSSE({ event: "ready", data: JSON.stringify({ after: subscription.after }) });
@@ -46,13 +51,14 @@ export function registerEventStream(app: Hono, deps: StreamEventsDependencies): 
           heartbeat: () => stream.write(": heartbeat\n\n"),
           close: (reason, detail) => {
             open = false;
+            markClosed();
             void stream
               .writeSSE({ event: "close", data: JSON.stringify({ reason, ...detail }) })
               .catch(() => {});
             (deps.dropConnection ?? (() => stream.abort()))(c);
           },
           isOpen: () => open,
-          sleep: (ms) => stream.sleep(ms),
+          closed,
         },
       });
     });
