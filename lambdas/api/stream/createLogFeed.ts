@@ -141,3 +141,15 @@ export function sharedFeedOf(log: EventLog): LogFeed {
   }
   return feed;
 }
+
+const serialized = new WeakMap<StreamEvent, string>();
+
+/** An event as JSON, serialized once however many connections send it (the feed hands them all the same object). */
+export function eventJson(e: StreamEvent): string {
+  let json = serialized.get(e);
+  if (json === undefined) {
+    json = JSON.stringify(e);
+    serialized.set(e, json);
+  }
+  return json;
+}

@@ -263,7 +263,9 @@ export function apiExpectations(open: () => Promise<Sink & SqlQueryable>): void 
     const statementsBefore = counted.statements;
     const again = await both();
     const statementsAgain = counted.statements - statementsBefore;
-    await sink.write([9, 10].map((n) => record(l2Header(n, { timestamp: 1030 + 2 * (n - 8), txCount: n, miner: A }))));
+    await sink.write(
+      [9, 10].map((n) => record(l2Header(n, { timestamp: 1030 + 2 * (n - 8), txCount: n, miner: A }))),
+    );
     const afterBlocks = await both();
     await sink.write([record(reorg("l2", 10, 10))]);
     const afterReorg = await both();
