@@ -38,7 +38,7 @@ export function createLogFeed(p: LogFeedParameters): LogFeed {
   const windowSize = p.windowSize ?? 10_000;
   const batch = p.batch ?? 500;
   let window: StreamEvent[] = [];
-  // Invariant: `window` is every event with base < seq <= tail; base undefined until the poller starts.
+  // Invariant: `window` is every event with base < seq <= tail; base undefined until the first wait.
   let base: number | undefined;
   let tail = 0;
   const waiters = new Set<Waiter>();
@@ -65,10 +65,6 @@ export function createLogFeed(p: LogFeedParameters): LogFeed {
     if (polling) return;
     polling = true;
     try {
-      if (base === undefined) {
-        tail = await head();
-        base = tail;
-      }
       while (waiters.size > 0) {
         const events = await p.log.read(tail, batch);
         if (events.length === 0) {
@@ -110,6 +106,11 @@ export function createLogFeed(p: LogFeedParameters): LogFeed {
     },
     waitPast(after, maxWaitMs, pollMs) {
       if (base !== undefined && tail > after) return Promise.resolve();
+      if (base === undefined) {
+        // The waiter has read everything up to `after`: the window starts there, complete from then on.
+        base = after;
+        tail = after;
+      }
       return new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           waiters.delete(waiter);
