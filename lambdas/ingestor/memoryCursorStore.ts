@@ -70,4 +70,3 @@ export function createMemoryCursorStore(options: { leaseSeconds?: number; recent
   };
   return store;
 }
-

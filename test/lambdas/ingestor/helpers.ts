@@ -2,18 +2,12 @@ import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, SQSClient }
 import { mockClient } from "aws-sdk-client-mock";
 import { type Hex, keccak256, numberToHex, toHex } from "viem";
 import { type IngestorConfig, loadIngestorConfig } from "../../../lambdas/ingestor/config.js";
-import {
-  assertContiguous,
-  type Cursor,
-  type CursorStore,
-  cursorKey,
-} from "../../../lambdas/ingestor/cursorStore.js";
 import type {
   IngestorLogger,
   IngestorMetricName,
   MetricsSink,
 } from "../../../lambdas/ingestor/observability.js";
-import { CursorConflictError, LeaseHeldError } from "../../../lambdas/shared/errors.js";
+import { eventBodiesOf } from "../../../lambdas/shared/eventBundle.js";
 import type { Chain, PipelineEvent } from "../../../lambdas/shared/events.js";
 
 export const INBOX = "0x00000000000000000000000000000000000a11ce" as const;
@@ -84,8 +78,14 @@ export function capturingSqs(
     }
     return { Failed, Successful };
   });
-  const events = () => accepted.map((e) => JSON.parse(e.MessageBody as string) as PipelineEvent);
+  // Each accepted message's events, in order: a bundle's inner events, or the one event.
+  const events = () => accepted.flatMap((e) => eventsOfBody(e.MessageBody as string));
   return { sqs, mock, calls, accepted, events };
+}
+
+/** The events one message body carries, read as the processor reads it (lambdas/shared/eventBundle.ts). */
+export function eventsOfBody(body: string): PipelineEvent[] {
+  return eventBodiesOf(body).map((b) => JSON.parse(b) as PipelineEvent);
 }
 
 export interface FakeBlock {

@@ -6,6 +6,7 @@ import {
   createTransportChainClient,
 } from "../../../lambdas/ingestor/chainReader.js";
 import { inboxEventTopics } from "../../../lambdas/ingestor/decodeInbox.js";
+import { DryRunRejectedError, dryRunPoll } from "../../../lambdas/ingestor/dryRunPoll.js";
 import { ingestChain } from "../../../lambdas/ingestor/ingestChain.js";
 import { bloomBits } from "../../../lambdas/ingestor/logBloom.js";
 import type { Rejection } from "../../../lambdas/ingestor/rejections.js";
@@ -20,6 +21,7 @@ import {
   fakeChain,
   INBOX,
   rpcBlock,
+  testConfig,
 } from "./helpers.js";
 
 interface NodeOptions {
@@ -382,5 +384,34 @@ describe("ingestChain pending blocks", () => {
     const orphaned = t.reorgs().flatMap((r) => r.orphaned);
     expect(orphaned).toEqual(refs(old.slice(10)));
     expect(t.store.peek("l1").next).toBe(14);
+  });
+});
+
+describe("dryRunPoll (the smoke test's next poll, without effects)", () => {
+  it("fails naming the block when the next blocks hold input the live poll would dead-letter, and writes nothing", async () => {
+    // Prepare
+    const chain = fakeChain(6).map((b) => (b.number === 4 ? { ...b, logsBloom: inboxBloom() } : b));
+    const world = { chain, logs: [inboxLog(chain[4] as FakeBlock, true)] };
+    const store = createMemoryCursorStore();
+    store.seed("l1", { next: 3, recent: [{ number: 2, hash: chain[2]?.hash as Hex }], lease: undefined });
+    const before = store.peek("l1");
+    const parameters = {
+      chain: "l1" as const,
+      client: fakeProvider(world).client,
+      config: testConfig({ CHAINS: "l1" }),
+      inboxAddresses: [INBOX],
+      store,
+      logger: collectingLogger().logger,
+    };
+
+    // Act
+    const failed = dryRunPoll(parameters);
+    const clean = await dryRunPoll({ ...parameters, client: fakeProvider({ chain, logs: [] }).client });
+
+    // Assess
+    await expect(failed).rejects.toThrow(DryRunRejectedError);
+    await expect(failed).rejects.toThrow(/read 3\.\.5 but would dead-letter 1: block 4: /);
+    expect(clean).toBe("read 3..5: 3 blocks, 0 inbox events, 3 events decoded, nothing published");
+    expect(store.peek("l1")).toEqual(before);
   });
 });
