@@ -8,7 +8,11 @@ import { syntheticHeader } from "./syntheticRecords.js";
 
 export interface ServeBenchResult {
   readonly blocks: number;
-  readonly api: Record<"dashboardData" | "pagedList", { requests: number; p50Ms: number; p95Ms: number }>;
+  /** dashboardData: repeated views between writes; dashboardDataAfterNewBlock: one new block written before each request (no cached answer can serve it). */
+  readonly api: Record<
+    "dashboardData" | "dashboardDataAfterNewBlock" | "pagedList",
+    { requests: number; p50Ms: number; p95Ms: number }
+  >;
   readonly fanOut: readonly FanOutCell[];
   readonly goals: readonly Goal[];
   readonly note: string;
@@ -42,7 +46,7 @@ export async function runServeBench(p: {
 }): Promise<ServeBenchResult> {
   const api = await measureApi(p);
   p.log(
-    `  api: dashboard-data p50 ${api.dashboardData.p50Ms} ms p95 ${api.dashboardData.p95Ms} ms; paged list p95 ${api.pagedList.p95Ms} ms`,
+    `  api: dashboard-data p50 ${api.dashboardData.p50Ms} ms p95 ${api.dashboardData.p95Ms} ms; after a new block p50 ${api.dashboardDataAfterNewBlock.p50Ms} ms p95 ${api.dashboardDataAfterNewBlock.p95Ms} ms; paged list p95 ${api.pagedList.p95Ms} ms`,
   );
   const fanOut: FanOutCell[] = [];
   for (const clients of p.clients) {
@@ -64,6 +68,11 @@ export async function runServeBench(p: {
         measured: `${api.dashboardData.p95Ms} ms`,
       },
       {
+        goal: "dashboard-data p95 ≤ 50 ms right after a new block (the answer recomputed)",
+        met: api.dashboardDataAfterNewBlock.p95Ms <= 50,
+        measured: `${api.dashboardDataAfterNewBlock.p95Ms} ms`,
+      },
+      {
         goal: "1,000 SSE clients: lag p99 ≤ 1 s, 0 gaps",
         met: thousand === undefined ? undefined : thousand.lagP99Ms <= 1000 && thousand.gaps === 0,
         measured: thousand ? `lag p99 ${thousand.lagP99Ms} ms, gaps ${thousand.gaps}` : "not run",
@@ -76,27 +85,34 @@ export async function runServeBench(p: {
 async function measureApi(p: { blocks: number; requests: number }) {
   const sink = await createDuckDbSink({ path: ":memory:" });
   const CHUNK = 5_000;
-  for (let from = 1; from <= p.blocks; from += CHUNK) {
+  const blocks = (from: number, to: number) => {
     const records = [];
-    for (let n = from; n < Math.min(from + CHUNK, p.blocks + 1); n++) {
+    for (let n = from; n <= to; n++) {
       const event = syntheticHeader("serve", n);
       records.push({ event, key: eventKey(event), observationId: observationId(event) });
     }
-    await sink.write(records);
-  }
-  const last = syntheticHeader("serve", p.blocks).timestamp;
+    return records;
+  };
+  for (let from = 1; from <= p.blocks; from += CHUNK)
+    await sink.write(blocks(from, Math.min(from + CHUNK - 1, p.blocks)));
+  let head = p.blocks;
+  // The window ends just after the newest block, as the local server's chain-time clock does.
   const served = await serveApi({
     db: sink,
     version: "bench",
     dashboard: false,
-    clock: { nowMs: Date.now, windowEndMs: () => (last + 1) * 1000 },
+    clock: { nowMs: Date.now, windowEndMs: () => (syntheticHeader("serve", head).timestamp + 1) * 1000 },
     settings: { rateLimitPerMinute: 0, maxRangeSeconds: 2 ** 31 - 1, defaultRangeSeconds: 366 * 24 * 3600 },
   });
   try {
     const gte = syntheticHeader("serve", 1).timestamp;
-    const dashboardData = await timed(p.requests, () =>
-      get(served, `/v1/dashboard-data?created[gte]=${gte}`),
-    );
+    const dashboard = () => get(served, `/v1/dashboard-data?created[gte]=${gte}`);
+    const dashboardData = await timed(p.requests, dashboard);
+    // The write is outside the timed call: what is timed is a view that finds the chain moved.
+    const dashboardDataAfterNewBlock = await timed(p.requests, dashboard, async () => {
+      head++;
+      await sink.write(blocks(head, head));
+    });
     let cursor: string | undefined;
     const pagedList = await timed(p.requests, async () => {
       const body = (await get(
@@ -107,7 +123,7 @@ async function measureApi(p: { blocks: number; requests: number }) {
       };
       cursor = body.nextCursor;
     });
-    return { dashboardData, pagedList };
+    return { dashboardData, dashboardDataAfterNewBlock, pagedList };
   } finally {
     await served.close();
     await sink.close();
@@ -120,10 +136,11 @@ async function get(api: ServedApi, path: string): Promise<unknown> {
   return res.json();
 }
 
-async function timed(n: number, call: () => Promise<unknown>) {
+async function timed(n: number, call: () => Promise<unknown>, before?: () => Promise<void>) {
   await call(); // warm-up
   const ms: number[] = [];
   for (let i = 0; i < n; i++) {
+    await before?.();
     const t = performance.now();
     await call();
     ms.push(performance.now() - t);

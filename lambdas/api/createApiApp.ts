@@ -3,6 +3,7 @@ import { cors } from "hono/cors";
 import { createIngestRoutes, type IngestRoutesDependencies } from "../ingestApi/createIngestRoutes.js";
 import { TidemarkError } from "../shared/errors.js";
 import type { SqlQueryable } from "../sink/SqlQueryable.js";
+import { answerCacheKey, readRecordedTimeBounds } from "./answerCacheKey.js";
 import { API_ENDPOINTS, type ApiEndpoint } from "./apiEndpoints.js";
 import { type ApiQuery, parseApiQuery } from "./apiParams.js";
 import type { ApiSettings } from "./apiSettings.js";
@@ -159,8 +160,12 @@ export function createApiApp(deps: ApiAppDependencies): Hono {
   });
 
   const ttlSeconds = settings.cacheTtlSeconds;
+  const dataVersion = deps.db.dataVersion?.bind(deps.db);
+  // A store that versions its data is cached exactly (every instance, local too); others by TTL when set.
   const cache =
-    ttlSeconds > 0 ? createResponseCache({ ttlMs: ttlSeconds * 1000, nowMs: clock.nowMs }) : undefined;
+    dataVersion !== undefined || ttlSeconds > 0
+      ? createResponseCache({ ttlMs: ttlSeconds * 1000, nowMs: clock.nowMs, dataVersion })
+      : undefined;
 
   async function answer(c: Context, endpoint: ApiEndpoint) {
     const q = parseApiQuery(
@@ -170,18 +175,26 @@ export function createApiApp(deps: ApiAppDependencies): Hono {
       settings,
     );
     const run = () => endpoint.run(deps.db, q);
-    // Keyed by endpoint and validated parameters, the window in TTL-sized steps: a dashboard asking
-    // "the last 24 h" every few seconds gets one computed answer per TTL, not one scan per view.
-    const body =
-      cache === undefined ? await run() : await cache.get(cacheKey(endpoint.path, q, ttlSeconds), run);
+    const body = cache === undefined ? await run() : await cache.get(await keyOf(endpoint.path, q), run);
     if (body === null) throw new NotFoundError(`nothing recorded yet for ${endpoint.path}`);
-    const windowed = endpoint.params.includes("created[gte]") && !("range" in body);
-    return c.json(windowed ? { range: q.range, ...body } : body);
+    // A cached answer may have been computed for an equivalent window: the window reported is the one asked.
+    if ("range" in body) return c.json({ ...body, range: q.range });
+    return c.json(endpoint.params.includes("created[gte]") ? { range: q.range, ...body } : body);
+  }
+
+  async function keyOf(path: string, q: ApiQuery): Promise<string> {
+    if (cache === undefined || dataVersion === undefined) return cacheKey(path, q, ttlSeconds);
+    return answerCacheKey(
+      path,
+      q,
+      await cache.get("recorded-time-bounds", () => readRecordedTimeBounds(deps.db)),
+    );
   }
 
   return app;
 }
 
+/** Keyed by endpoint and validated parameters, the window in TTL-sized steps: a dashboard asking "the last 24 h" every few seconds gets one computed answer per TTL, not one scan per view. */
 function cacheKey(path: string, q: ApiQuery, ttlSeconds: number): string {
   const step = (t: number) => Math.floor(t / ttlSeconds);
   const range = { gte: step(q.range.gte), lt: step(q.range.lt), clamped: q.range.clamped };

@@ -13,4 +13,10 @@ export interface SqlQueryable {
   readonly dialect?: SqlDialect;
   /** Rows as plain objects; integer columns may come back as bigint, so cast in SQL where a number is wanted. */
   query<T = Record<string, unknown>>(sql: string, params?: readonly QueryParam[]): Promise<T[]>;
+  /**
+   * A value that differs whenever what the tables hold may differ (a write, a reorg's marks, a merge), or
+   * undefined when it cannot be known now (a write in flight). Absent when the store cannot tell (Athena):
+   * answers are then not cached by version.
+   */
+  dataVersion?(): Promise<string | undefined>;
 }

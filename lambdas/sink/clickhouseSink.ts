@@ -165,6 +165,16 @@ export async function createClickHouseSink(params: CreateClickHouseSinkParameter
 
     query,
 
+    // Parts are immutable and every insert, merge or mutation replaces the set of active part names: the
+    // set versions the data whoever wrote it (the processor Lambdas, another process).
+    async dataVersion() {
+      const [row] = await query<{ n: unknown; h: unknown }>(
+        "SELECT count() AS n, toString(sum(cityHash64(name))) AS h FROM system.parts " +
+          `WHERE database = '${database}' AND active`,
+      );
+      return `${String(row?.n)}:${String(row?.h)}`;
+    },
+
     // The server answers and the schema is in place.
     health: () =>
       measureHealth(async () => {

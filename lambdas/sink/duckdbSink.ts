@@ -15,6 +15,7 @@ import {
 } from "./rows.js";
 import { measureHealth, type Sink } from "./Sink.js";
 import type { QueryParam, SqlQueryable } from "./SqlQueryable.js";
+import { createWriteGeneration } from "./writeGeneration.js";
 
 export interface CreateDuckDbSinkParameters {
   /** A database file, or ":memory:" (tests; nothing survives the process). */
@@ -93,19 +94,23 @@ export async function createDuckDbSink(params: CreateDuckDbSinkParameters): Prom
     if (closed) throw new SinkUnavailableError("DuckDB sink is closed", { context: { path } });
   };
 
+  // Invariant: this sink is the file's only writer (the lock above), so counting its writes versions the data.
+  const generation = createWriteGeneration();
   const writeRows = (byTable: ReadonlyMap<TableName, readonly Record<string, ColumnValue>[]>) =>
-    serialized(async () => {
-      ensureOpen();
-      if (byTable.size === 0) return;
-      try {
-        await writer.run("BEGIN TRANSACTION");
-        for (const [table, rows] of byTable) await insertOrIgnore(writer, table, rows);
-        await writer.run("COMMIT");
-      } catch (error) {
-        await writer.run("ROLLBACK").catch(() => undefined);
-        throw asSinkError(error, "DuckDB write failed", { path, tables: [...byTable.keys()] });
-      }
-    });
+    generation.track(() =>
+      serialized(async () => {
+        ensureOpen();
+        if (byTable.size === 0) return;
+        try {
+          await writer.run("BEGIN TRANSACTION");
+          for (const [table, rows] of byTable) await insertOrIgnore(writer, table, rows);
+          await writer.run("COMMIT");
+        } catch (error) {
+          await writer.run("ROLLBACK").catch(() => undefined);
+          throw asSinkError(error, "DuckDB write failed", { path, tables: [...byTable.keys()] });
+        }
+      }),
+    );
 
   return {
     write(records) {
@@ -115,14 +120,20 @@ export async function createDuckDbSink(params: CreateDuckDbSinkParameters): Prom
 
     writeRows: (byTable) => writeRows(byTable),
 
+    dataVersion: async () => generation.current(),
+
     async query<T>(sql: string, values: readonly QueryParam[] = []) {
       ensureOpen();
-      try {
-        const reader_ = await reader.runAndReadAll(sql, [...values]);
-        return reader_.getRowObjectsJS() as T[];
-      } catch (error) {
-        throw asSinkError(error, "DuckDB query failed", { path, sql: sql.slice(0, 200) });
-      }
+      const run = async () => {
+        try {
+          const reader_ = await reader.runAndReadAll(sql, [...values]);
+          return reader_.getRowObjectsJS() as T[];
+        } catch (error) {
+          throw asSinkError(error, "DuckDB query failed", { path, sql: sql.slice(0, 200) });
+        }
+      };
+      // A statement that may change the tables (DDL, DML) is a write for the data version too.
+      return READS_ONLY.test(sql) ? run() : generation.track(run);
     },
 
     async exportParquet(table, file) {
@@ -172,6 +183,8 @@ export async function createDuckDbSink(params: CreateDuckDbSinkParameters): Prom
     },
   };
 }
+
+const READS_ONLY = /^\s*(SELECT|WITH)\b/i;
 
 /** Database files open in this process (resolved paths). */
 const openFiles = new Set<string>();

@@ -1,8 +1,8 @@
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
-import { setTimeout as sleep } from "node:timers/promises";
 import { type WebSocket, WebSocketServer } from "ws";
 import { ApiError, errorBody } from "../errors.js";
+import { eventJson } from "./createLogFeed.js";
 import type { EventLog, StreamEvent } from "./EventLog.js";
 import { admit, parseSubscription, runSubscription, type StreamSettings } from "./runSubscription.js";
 import type { DropReason, StreamStats } from "./streamStats.js";
@@ -67,13 +67,15 @@ export function attachWebSocketStream(
     ws.on("pong", () => {
       missedPongs = 0;
     });
-    ws.once("close", () => {
-      open = false;
-    });
-    const sendJson = (message: unknown) =>
-      new Promise<void>((resolve, reject) =>
-        ws.send(JSON.stringify(message), (error) => (error ? reject(error) : resolve())),
-      );
+    const closed = new Promise<void>((resolve) =>
+      ws.once("close", () => {
+        open = false;
+        resolve();
+      }),
+    );
+    const sendText = (text: string) =>
+      new Promise<void>((resolve, reject) => ws.send(text, (error) => (error ? reject(error) : resolve())));
+    const sendJson = (message: unknown) => sendText(JSON.stringify(message));
     const close = (reason: DropReason, detail: Record<string, unknown>) => {
       open = false;
       ws.send(JSON.stringify({ event: "close", data: { reason, ...detail } }));
@@ -88,7 +90,9 @@ export function attachWebSocketStream(
       ...deps,
       subscription,
       transport: {
-        send: (e: StreamEvent) => sendJson({ id: String(e.seq), event: e.type, data: e }),
+        // The same text as JSON.stringify({ id, event, data: e }), with the event serialized once for all.
+        send: (e: StreamEvent) =>
+          sendText(`{"id":"${e.seq}","event":${JSON.stringify(e.type)},"data":${eventJson(e)}}`),
         heartbeat: () => {
           if (++missedPongs > 2) {
             stats.drop("no_pong");
@@ -101,7 +105,7 @@ export function attachWebSocketStream(
         },
         close,
         isOpen: () => open && ws.readyState === ws.OPEN,
-        sleep: (ms) => sleep(ms),
+        closed,
       },
     });
   }

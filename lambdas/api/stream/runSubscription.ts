@@ -1,6 +1,7 @@
 import type { ApiSettings } from "../apiSettings.js";
 import { BadParameterError, TooManyConnectionsError } from "../errors.js";
 import { EventLogPositionExpiredError } from "./createDynamoEventLog.js";
+import { sharedFeedOf } from "./createLogFeed.js";
 import type { EventLog, StreamEvent } from "./EventLog.js";
 import type { DropReason, StreamStats } from "./streamStats.js";
 
@@ -20,7 +21,8 @@ export interface SubscriberTransport {
   /** Tells the client why (best effort) and cuts the connection. */
   close(reason: DropReason, detail: Record<string, unknown>): void;
   isOpen(): boolean;
-  sleep(ms: number): Promise<unknown>;
+  /** Settles when the client went away (or was dropped): a quiet connection stops waiting then. */
+  readonly closed: Promise<unknown>;
 }
 
 export type StreamSettings = Pick<
@@ -48,7 +50,7 @@ export async function parseSubscription(
   const [name, raw] = lastEventId !== undefined ? ["Last-Event-ID", lastEventId] : ["after", query("after")];
   if (raw !== undefined && !/^\d{1,15}$/.test(raw))
     throw new BadParameterError(name, `not a sequence number: ${JSON.stringify(raw)}`);
-  const after = raw === undefined ? await log.head() : Number(raw);
+  const after = raw === undefined ? await sharedFeedOf(log).head() : Number(raw);
   return {
     after,
     matches: (e) =>
@@ -66,9 +68,10 @@ export function admit(stats: StreamStats, settings: StreamSettings): void {
 }
 
 /**
- * Delivers the log to one subscriber until it goes away. Each connection pulls from the log itself
- * (no shared fan-out buffer), so a slow client holds up only itself: once one write waits longer than
- * `sseSlowClientMs` it is dropped with reason `slow_client`. The cursor passes filtered events too,
+ * Delivers the log to one subscriber until it goes away. Connections read the process's shared feed
+ * (one poller of the log, createLogFeed) and wait on it instead of polling, each at its own pace, so a
+ * slow client holds up only itself: once one write waits longer than `sseSlowClientMs` it is dropped
+ * with reason `slow_client`. The cursor passes filtered events too,
  * so resuming after the last delivered id skips them again: no gap, no duplicate.
  * The caller has admitted the connection; this releases it.
  */
@@ -80,7 +83,8 @@ export async function runSubscription(p: {
   readonly transport: SubscriberTransport;
   readonly nowMs?: () => number;
 }): Promise<void> {
-  const { log, settings, stats, transport } = p;
+  const { settings, stats, transport } = p;
+  const feed = sharedFeedOf(p.log);
   const now = p.nowMs ?? Date.now;
   const within = async (write: Promise<unknown>): Promise<boolean> => {
     let timer: NodeJS.Timeout | undefined;
@@ -101,7 +105,7 @@ export async function runSubscription(p: {
     while (transport.isOpen()) {
       let events: readonly StreamEvent[];
       try {
-        events = await log.read(cursor, READ_BATCH);
+        events = await feed.read(cursor, READ_BATCH);
       } catch (error) {
         if (!(error instanceof EventLogPositionExpiredError)) throw error;
         return drop("position_expired", { after: cursor });
@@ -121,7 +125,8 @@ export async function runSubscription(p: {
         if (!(await within(transport.heartbeat()))) return drop("slow_client", { after: cursor });
         quietSince = now();
       }
-      await transport.sleep(settings.ssePollMs);
+      const untilHeartbeat = Math.max(1, settings.sseHeartbeatMs - (now() - quietSince));
+      await Promise.race([feed.waitPast(cursor, untilHeartbeat, settings.ssePollMs), transport.closed]);
     }
   } finally {
     stats.connections--;

@@ -1,5 +1,6 @@
 import type { Context, Hono } from "hono";
 import { streamSSE } from "hono/streaming";
+import { eventJson } from "./createLogFeed.js";
 import type { EventLog } from "./EventLog.js";
 import { admit, parseSubscription, runSubscription, type StreamSettings } from "./runSubscription.js";
 import type { StreamStats } from "./streamStats.js";
@@ -29,8 +30,13 @@ export function registerEventStream(app: Hono, deps: StreamEventsDependencies): 
     admit(stats, settings);
     return streamSSE(c, async (stream) => {
       let open = true;
+      let markClosed = () => {};
+      const closed = new Promise<void>((resolve) => {
+        markClosed = resolve;
+      });
       stream.onAbort(() => {
         open = false;
+        markClosed();
       });
       try {
         await stream.writeSSE({ event: "ready", data: JSON.stringify({ after: subscription.after }) });
@@ -42,17 +48,18 @@ export function registerEventStream(app: Hono, deps: StreamEventsDependencies): 
         ...deps,
         subscription,
         transport: {
-          send: (e) => stream.writeSSE({ id: String(e.seq), event: e.type, data: JSON.stringify(e) }),
+          send: (e) => stream.writeSSE({ id: String(e.seq), event: e.type, data: eventJson(e) }),
           heartbeat: () => stream.write(": heartbeat\n\n"),
           close: (reason, detail) => {
             open = false;
+            markClosed();
             void stream
               .writeSSE({ event: "close", data: JSON.stringify({ reason, ...detail }) })
               .catch(() => {});
             (deps.dropConnection ?? (() => stream.abort()))(c);
           },
           isOpen: () => open,
-          sleep: (ms) => stream.sleep(ms),
+          closed,
         },
       });
     });

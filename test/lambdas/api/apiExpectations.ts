@@ -278,4 +278,60 @@ export function apiExpectations(open: () => Promise<Sink & SqlQueryable>): void 
     expect(bySequencer.body.items.map((b: Json) => b.blockNumber)).toEqual([8, 5, 3]);
     expect(bounded.body.items.map((b: Json) => b.blockNumber)).toEqual([5, 4, 3]);
   });
+
+  it("answers repeated questions from its cache, equal to a fresh computation after new blocks and after a reorg", async () => {
+    // Prepare: one app over the store as is (cached by its data version), one over its bare SQL (computes every answer)
+    const { sink } = await seeded();
+    const counted = { statements: 0 };
+    const cachedApp = testApp({
+      dialect: sink.dialect,
+      query: (sql, params) => {
+        counted.statements++;
+        return sink.query(sql, params);
+      },
+      dataVersion: () => (sink.dataVersion as () => Promise<string | undefined>)(),
+    });
+    const freshApp = testApp({ dialect: sink.dialect, query: (sql, params) => sink.query(sql, params) });
+    const paths = [
+      `/v1/dashboard-data?${ALL}`,
+      "/v1/dashboard-data?created[gte]=1005&limit=3", // the dashboard's "since …", ending now
+      "/v1/l2-head",
+      `/v1/l2-blocks?${ALL}&limit=4`,
+      `/v1/sequencers?${ALL}`,
+      `/v1/block-time-histogram?${ALL}`,
+      `/v1/prove-times?${ALL}`,
+      `/v1/reorgs?${ALL}`,
+    ];
+    const both = async () => {
+      const cached = [];
+      const fresh = [];
+      for (const path of paths) {
+        cached.push((await getJson(cachedApp, path)).body);
+        fresh.push((await getJson(freshApp, path)).body);
+      }
+      return { cached, fresh };
+    };
+
+    // Act
+    const before = await both();
+    const statementsBefore = counted.statements;
+    const again = await both();
+    const statementsAgain = counted.statements - statementsBefore;
+    await sink.write(
+      [9, 10].map((n) => record(l2Header(n, { timestamp: 1030 + 2 * (n - 8), txCount: n, miner: A }))),
+    );
+    const afterBlocks = await both();
+    await sink.write([record(reorg("l2", 10, 10))]);
+    const afterReorg = await both();
+
+    // Assess
+    expect(statementsBefore).toBeGreaterThan(paths.length);
+    expect(statementsAgain).toBe(0); // every repeated question answered from the cache
+    for (const round of [before, again, afterBlocks, afterReorg]) expect(round.cached).toEqual(round.fresh);
+    expect(again.cached).toEqual(before.cached);
+    expect(afterBlocks.cached[2]).toMatchObject({ blockNumber: 10 });
+    expect(afterBlocks.cached[0].cards.tps).toMatchObject({ blocks: 9, transactions: 35 + 9 + 10 });
+    expect(afterReorg.cached[2]).toMatchObject({ blockNumber: 9 });
+    expect(afterReorg.cached[0].cards.reorgs.l2).toBe(2);
+  });
 }

@@ -51,7 +51,11 @@ describe("cached answers", () => {
     expect(first.status).toBe(200);
     expect(perView).toBeGreaterThan(10); // every card and chart is its own statement
     expect(withinTtl).toBe(perView);
-    for (const body of bodies) expect(body).toEqual(first.body);
+    // The numbers are the minute's; the window reported is the one each poll asked for.
+    for (const body of bodies) expect({ ...body, range: first.body.range }).toEqual(first.body);
+    expect(bodies.map((b) => b.range.gte)).toEqual(
+      Array.from({ length: 11 }, (_, i) => first.body.range.gte + 5 * (i + 1)),
+    );
     expect(db.statements).toBe(2 * perView);
   });
 
@@ -109,5 +113,31 @@ describe("cached answers", () => {
     expect((failed as Error).message).toBe("store down");
     expect(retried).toBe("up");
     expect(expired).toBe(2);
+  });
+
+  it("with a data version, reuses an answer exactly while the version holds and never one computed across a write", async () => {
+    // Prepare
+    let version: string | undefined = "1";
+    const cache = createResponseCache({ ttlMs: 0, nowMs: () => 0, dataVersion: async () => version });
+    let runs = 0;
+    const compute = async () => ++runs;
+    // Act
+    const first = await cache.get("k", compute);
+    const reused = await cache.get("k", compute); // a TTL of 0 does not apply
+    version = "2";
+    const afterWrite = await cache.get("k", compute);
+    const acrossWrite = await cache.get("j", async () => {
+      version = "3"; // a write commits while the statements run
+      return ++runs;
+    });
+    await new Promise((r) => setTimeout(r, 0));
+    const recomputed = await cache.get("j", compute);
+    version = undefined; // a write in flight
+    const inFlight = [await cache.get("k", compute), await cache.get("k", compute)];
+    // Assess
+    expect([first, reused, afterWrite]).toEqual([1, 1, 2]);
+    expect(acrossWrite).toBe(3);
+    expect(recomputed).toBe(4);
+    expect(inFlight).toEqual([5, 6]);
   });
 });
