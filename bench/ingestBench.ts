@@ -374,6 +374,7 @@ function ingestorConfig(
     timeReserveMs: 0,
     leaseSeconds: 60,
     recentHashes: 256,
+    maxReorgDepth: 4_096,
     confirmations: 0,
     chains: ["l1"],
     // The bench chain is Pacaya-only (INBOX_ADDRESS, no network preset), where fees are never read.

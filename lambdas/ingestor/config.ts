@@ -44,6 +44,7 @@ export interface IngestorConfig {
   readonly timeReserveMs: number;
   readonly leaseSeconds: number;
   readonly recentHashes: number;
+  readonly maxReorgDepth: number;
   readonly confirmations: number;
   readonly chains: readonly Chain[];
   /** Read receipts for L2 block fees and L1 proposing / proving costs (READ_FEES, default true). */
@@ -59,12 +60,16 @@ export type Env = Readonly<Record<string, string | undefined>>;
  */
 export const MAX_RANGE_BLOCKS = 4_000;
 
-/**
- * The most block hashes the cursor remembers (RECENT_HASHES' maximum): the deepest reorg the ingestor
- * walks back on its own. Deeper, it stops the chain with ReorgTooDeepError (alarmed) and `tidemark
- * repair` re-reads the range against the sink.
- */
+/** The most block hashes the cursor item remembers (RECENT_HASHES' maximum): its window. */
 export const MAX_RECENT_HASHES = 4_096;
+
+/**
+ * MAX_REORG_DEPTH's maximum. Within MAX_REORG_DEPTH a reorg below the window is walked back over the
+ * published-hash record (publishedHashes.ts); deeper, the chain stops with ReorgTooDeepError (alarmed)
+ * and `tidemark repair` re-reads the range against the sink. The orphans of one reorg are split into
+ * messages under the processor's cap (reorgEvents.ts), so the bound is the walk's cost, not a size.
+ */
+export const MAX_REORG_DEPTH = 16_384;
 
 /**
  * Read and validate the environment once (cold start). Pure: the secret, if any,
@@ -106,6 +111,8 @@ export function loadIngestorConfig(env: Env): IngestorConfig {
     leaseSeconds: integer(env, IngestorEnv.LeaseSeconds, { default: 60, min: 5 }),
     // Two hashes is the least that can find a common ancestor one block down.
     recentHashes: integer(env, IngestorEnv.RecentHashes, { default: 256, min: 2, max: MAX_RECENT_HASHES }),
+    // 4,096 blocks: 14 h of L1, 2.3 h of Taiko L2 — past anything but a failure to finalize.
+    maxReorgDepth: integer(env, IngestorEnv.MaxReorgDepth, { default: 4_096, min: 0, max: MAX_REORG_DEPTH }),
     confirmations: integer(env, IngestorEnv.Confirmations, { default: 0, min: 0 }),
     chains,
     readFees: flag(env, IngestorEnv.ReadFees, true),

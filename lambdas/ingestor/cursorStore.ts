@@ -1,6 +1,7 @@
 import {
   type AttributeValue,
   ConditionalCheckFailedException,
+  type ConditionCheck,
   type DynamoDBClient,
   GetItemCommand,
   UpdateItemCommand,
@@ -212,7 +213,7 @@ export function createDynamoCursorStore(parameters: CreateDynamoCursorStoreParam
             ":owner": { S: owner },
             ":next": { N: String(next) },
             ":from": { N: String(next - kept.length) },
-            ":hashes": { B: packHashes(kept) },
+            ":hashes": { B: packHashes(kept.map((b) => b.hash)) },
             ":high": { N: String(Math.max(highWater ?? -1, next - 1)) },
             ...(keep ? { ":pending": packPending(pending) } : {}),
             ":expires": { N: String(nowMs + leaseMs) },
@@ -272,6 +273,28 @@ export function createDynamoCursorStore(parameters: CreateDynamoCursorStoreParam
   };
 }
 
+/**
+ * A transaction's check that `owner` still leases the cursor item `key` at `next = expectedNext`: a write
+ * beside the cursor (publishedHashes.ts) lands only from the ingestor that holds it.
+ */
+export function cursorFenceCheck(
+  tableName: string,
+  key: string,
+  fence: { readonly owner: string; readonly expectedNext: number | undefined },
+): ConditionCheck {
+  const expected = fence.expectedNext === undefined ? "attribute_not_exists(#next)" : "#next = :expected";
+  return {
+    TableName: tableName,
+    Key: { [StateTable.partitionKey]: { S: key } },
+    ConditionExpression: `#owner = :owner AND ${expected}`,
+    ExpressionAttributeNames: { "#owner": NAMES["#owner"], "#next": NAMES["#next"] },
+    ExpressionAttributeValues: {
+      ":owner": { S: fence.owner },
+      ...(fence.expectedNext === undefined ? {} : { ":expected": { N: String(fence.expectedNext) } }),
+    },
+  };
+}
+
 /** Invariant relied on by the reorg walk-back: recent blocks are consecutive and end at next - 1. */
 export function assertContiguous(recent: readonly RecentBlock[], next: number): void {
   recent.forEach((block, i) => {
@@ -287,22 +310,27 @@ function packPending(pending: readonly RecentBlock[]): AttributeValue {
   return { S: JSON.stringify(pending.map((b) => [b.number, b.hash])) };
 }
 
-function packHashes(recent: readonly RecentBlock[]): Uint8Array {
-  return Buffer.concat(recent.map((b) => Buffer.from(b.hash.slice(2), "hex")));
+/** Block hashes as stored: 32 bytes each, back to back (the item's size is its write cost). */
+export function packHashes(hashes: readonly Hex[]): Uint8Array {
+  return Buffer.concat(hashes.map((hash) => Buffer.from(hash.slice(2), "hex")));
+}
+
+export function unpackHashes(packed: Uint8Array): Hex[] {
+  const hashes: Hex[] = [];
+  for (let offset = 0; offset + 32 <= packed.length; offset += 32) {
+    hashes.push(`0x${Buffer.from(packed.subarray(offset, offset + 32)).toString("hex")}`);
+  }
+  return hashes;
 }
 
 function fromItem(item: Record<string, AttributeValue> | undefined): Cursor {
   if (!item) return { next: undefined, recent: [], lease: undefined };
   const next = item.next?.N === undefined ? undefined : Number(item.next.N);
   const from = item.recentFrom?.N === undefined ? 0 : Number(item.recentFrom.N);
-  const packed = item.recentHashes?.B ?? new Uint8Array();
-  const recent: RecentBlock[] = [];
-  for (let offset = 0; offset + 32 <= packed.length; offset += 32) {
-    recent.push({
-      number: from + offset / 32,
-      hash: `0x${Buffer.from(packed.subarray(offset, offset + 32)).toString("hex")}`,
-    });
-  }
+  const recent = unpackHashes(item.recentHashes?.B ?? new Uint8Array()).map((hash, i) => ({
+    number: from + i,
+    hash,
+  }));
   const owner = item.leaseOwner?.S;
   const expires = item.leaseExpiresAt?.N;
   const pending = item[PENDING]?.S

@@ -16,6 +16,7 @@ import { type BlockHeader, type ChainClient, providersOf } from "./chainReader.j
 import type { Cursor, CursorStore, RecentBlock } from "./cursorStore.js";
 import { decodeForkLogs, forkEventTopics, readProposalLinks } from "./logSources.js";
 import type { IngestorLogger, MetricsSink } from "./observability.js";
+import type { PublishedHashes } from "./publishedHashes.js";
 import { type ReadAhead, type ReadBase, startReadAhead, takeReadAhead } from "./readAhead.js";
 import { readFeeEvents } from "./readFees.js";
 import { type RangeRead, readRange, uniqueBlocks } from "./readRange.js";
@@ -62,6 +63,11 @@ export interface IngestChainParameters {
   readonly readNextWhilePublishing?: boolean;
   /** The previous call's `readAhead`: used only if it is exactly the read this call would make. */
   readonly readAhead?: ReadAhead;
+  /**
+   * The live cursor's record of published hashes: a reorg deeper than the window is walked back over it
+   * (up to its `maxReorgDepth`). Absent (a backfill's own cursor), such a reorg stops the chain.
+   */
+  readonly published?: PublishedHashes;
 }
 
 export interface IngestChainReturnType {
@@ -152,6 +158,12 @@ export async function ingestChain(parameters: IngestChainParameters): Promise<In
   );
   await parameters.publish(events);
   parameters.faults?.hit(FaultPoint.IngestorAfterPublish, { chain });
+  // Before the cursor moves past them: what is published here is what a deeper reorg walks back over.
+  const first = headers[0];
+  if (first) {
+    const fence = { owner: parameters.owner, expectedNext: cursor.next };
+    await parameters.published?.record(chain, after.recent, first.number, fence);
+  }
   // Invariant: the cursor moves only after the range is published. A crash in between
   // republishes the range next time, and the deduplication ids make that harmless.
   const { next } = after;
@@ -220,7 +232,7 @@ async function readFromProviders(
   parameters: IngestChainParameters,
   base: ReadBase,
 ): Promise<RangeRead | undefined> {
-  const { chain, client, settings, metrics, logger } = parameters;
+  const { chain, client, settings, metrics, logger, published } = parameters;
   const read = (provider: ChainClient, containBadTimestamps: boolean) =>
     readRange(provider, {
       chain,
@@ -233,6 +245,14 @@ async function readFromProviders(
       eventTopics: forkEventTopics(settings.network),
       containBadTimestamps,
       onSplit: () => metrics.record(IngestorMetric.LogRangeSplits, 1, chain),
+      ...(published
+        ? {
+            published: {
+              maxReorgDepth: published.maxReorgDepth,
+              read: (from, to) => published.read(chain, from, to),
+            },
+          }
+        : {}),
     });
   const round = async (): Promise<RangeRead | undefined> => {
     const failures: unknown[] = [];

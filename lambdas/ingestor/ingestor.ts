@@ -11,9 +11,11 @@ import type { ChainClient } from "./chainReader.js";
 import { chainSettings, watchedInboxAddresses } from "./chainSettings.js";
 import type { IngestorConfig } from "./config.js";
 import { type Cursor, type CursorStore, createDynamoCursorStore } from "./cursorStore.js";
+import { createDynamoHashItems } from "./dynamoHashItems.js";
 import { ingestChain } from "./ingestChain.js";
 import { watchedAddresses } from "./logSources.js";
 import type { IngestorLogger, MetricsSink } from "./observability.js";
+import { createPublishedHashes, DEFAULT_BLOCKS_PER_ITEM, type PublishedHashes } from "./publishedHashes.js";
 import { publishEvents } from "./publisher.js";
 import type { ReadAhead } from "./readAhead.js";
 import { createDeadLetterRejectSink } from "./rejections.js";
@@ -24,6 +26,11 @@ export interface CreateIngestorParameters {
   readonly ddb?: DynamoDBClient;
   /** Overrides the DynamoDB cursor store (tests, other backends). */
   readonly cursorStore?: CursorStore;
+  /**
+   * The record a reorg deeper than the window is walked back over. @default beside the DynamoDB cursor
+   * store when the ingestor builds that store (the live cursor); none with a given `cursorStore`.
+   */
+  readonly publishedHashes?: PublishedHashes;
   readonly sqs: SQSClient;
   /** Where events are published: the light SQS client (awsSqs.ts). @default `sqs` */
   readonly sqsBatch?: SqsBatchSender;
@@ -103,6 +110,8 @@ export function createIngestor(parameters: CreateIngestorParameters): Ingestor {
   const now = parameters.now ?? Date.now;
   const sleep = parameters.sleep ?? sleepFor;
   const store = parameters.cursorStore ?? dynamoStore(parameters);
+  const published =
+    parameters.publishedHashes ?? (parameters.cursorStore ? undefined : dynamoPublished(parameters));
   const leaseMs = config.leaseSeconds * 1000;
   // Each chain's next range, read while the last one published. Kept across runs (a backfill runs one
   // range per run): ingestChain uses one only if it was read for the cursor it finds.
@@ -158,6 +167,7 @@ export function createIngestor(parameters: CreateIngestorParameters): Ingestor {
         reject,
         readNextWhilePublishing: true,
         readAhead,
+        ...(published ? { published } : {}),
       });
       if (result.readAhead) readAheads.set(state.chain, result.readAhead);
       state.cursor = result.cursor;
@@ -283,6 +293,21 @@ function dynamoStore(parameters: CreateIngestorParameters): CursorStore {
     tableName: parameters.config.stateTable,
     leaseSeconds: parameters.config.leaseSeconds,
     recentHashes: parameters.config.recentHashes,
+  });
+}
+
+/** The live cursor's published-hash record, beside it in the state table. */
+export function dynamoPublished(parameters: {
+  readonly ddb?: DynamoDBClient;
+  readonly config: Pick<IngestorConfig, "stateTable" | "recentHashes" | "maxReorgDepth">;
+}): PublishedHashes {
+  if (!parameters.ddb) throw new Error("createIngestor needs either ddb or cursorStore");
+  const { stateTable, recentHashes, maxReorgDepth } = parameters.config;
+  return createPublishedHashes({
+    items: createDynamoHashItems({ ddb: parameters.ddb, tableName: stateTable }),
+    maxReorgDepth,
+    // An item no longer than the window, so that the window always holds the item it completes.
+    blocksPerItem: Math.min(DEFAULT_BLOCKS_PER_ITEM, recentHashes),
   });
 }
 

@@ -1,5 +1,4 @@
 import type { Hex } from "viem";
-import { chunk } from "../shared/chunk.js";
 import { ProviderBehindError, ReorgTooDeepError, RpcError } from "../shared/errors.js";
 import type { Chain } from "../shared/events.js";
 import { SANE_TIMESTAMP } from "../shared/shastaEvents.js";
@@ -36,6 +35,18 @@ export interface ReadRangeParameters {
    */
   readonly containBadTimestamps: boolean;
   readonly onSplit?: () => void;
+  /**
+   * What was published below the window (publishedHashes.ts), to walk a deeper reorg back. Absent, a
+   * reorg below the window stops the chain (ReorgTooDeepError).
+   */
+  readonly published?: PublishedBelow;
+}
+
+/** The published hashes below the cursor's window, and how deep a reorg may be walked back. */
+export interface PublishedBelow {
+  readonly maxReorgDepth: number;
+  /** The recorded hashes at heights `from … to`, ascending; heights not recorded are left out. */
+  read(from: number, to: number): Promise<RecentBlock[]>;
 }
 
 export interface RangeRead {
@@ -72,13 +83,8 @@ export async function readRange(provider: ChainClient, parameters: ReadRangePara
   const latest = await getHead(provider);
   const head = latest.number - confirmations;
   const end = toBlock === undefined ? head : Math.min(head, toBlock);
-  const found = await reconcile(provider, chain, parameters.base.recent, latest.number);
-  const base = found.ancestor
-    ? {
-        next: found.ancestor.number + 1,
-        recent: parameters.base.recent.filter((b) => b.number <= (found.ancestor as RecentBlock).number),
-      }
-    : parameters.base;
+  const found = await reconcile(provider, publishedView(chain, parameters), latest.number);
+  const base = found.ancestor ? { next: found.ancestor.number + 1, recent: found.below } : parameters.base;
   const to = Math.min(end, base.next + parameters.maxBlocksPerRange - 1);
   const fetched = await getHeadersByNumber(provider, { numbers: range(base.next, to) });
   const headers = fetched.map((header, i) => {
@@ -112,36 +118,102 @@ export async function readRange(provider: ChainClient, parameters: ReadRangePara
  */
 async function reconcile(
   provider: ChainClient,
-  chain: Chain,
-  recent: readonly RecentBlock[],
+  ours: PublishedView,
   headNumber: number,
-): Promise<{ ancestor: RecentBlock | undefined; orphaned: RecentBlock[] }> {
-  const last = recent.at(-1);
-  if (!last) return { ancestor: undefined, orphaned: [] };
+): Promise<{ ancestor: RecentBlock | undefined; orphaned: RecentBlock[]; below: RecentBlock[] }> {
+  const { chain, last } = ours;
+  if (!last) return { ancestor: undefined, orphaned: [], below: [] };
   const top = Math.min(last.number, headNumber);
   const [theirs] = await getHeadersByNumber(provider, { numbers: [top] });
   if (!theirs)
     throw new ProviderBehindError(
       `${chain} block ${top} is not on this provider (its head is ${headNumber})`,
     );
-  const ours = recent.find((b) => b.number === top);
-  if (ours?.hash === theirs.hash) {
+  if ((await ours.hashAt(top)) === theirs.hash) {
     if (top < last.number) {
       throw new ProviderBehindError(
         `${chain} provider head ${headNumber} is below our last block ${last.number}`,
       );
     }
-    return { ancestor: undefined, orphaned: [] };
+    return { ancestor: undefined, orphaned: [], below: [] };
   }
-  if (!ours) throw reorgTooDeep(chain, recent, top);
-  const ancestor = await findCommonAncestor(provider, { chain, recent, from: theirs });
-  return { ancestor, orphaned: recent.filter((b) => b.number > ancestor.number) };
+  const ancestor = await findCommonAncestor(provider, { ours, from: theirs });
+  const known = ours.blocks();
+  return {
+    ancestor,
+    orphaned: known.filter((b) => b.number > ancestor.number),
+    below: known.filter((b) => b.number <= ancestor.number),
+  };
+}
+
+/**
+ * Our published chain as far down as a reorg may be walked: the cursor's window, extended below it from
+ * the published-hash record on demand (one read per step), never below `floor`.
+ */
+export interface PublishedView {
+  readonly chain: Chain;
+  readonly last: RecentBlock | undefined;
+  /** The deepest common ancestor allowed: the window's first block, or MAX_REORG_DEPTH under `last`. */
+  readonly floor: number;
+  /** Our hash at `number`; throws ReorgTooDeepError below `floor` or where nothing was recorded. */
+  hashAt(number: number): Promise<Hex | undefined>;
+  /** Every block known so far, ascending and contiguous. */
+  blocks(): RecentBlock[];
+  /** The error for a reorg that reaches below `floor` (or below what was recorded). */
+  tooDeep(at: number, unrecorded?: { from: number; to: number }): ReorgTooDeepError;
+}
+
+/** Heights read from the published-hash record per step of a walk below the window. */
+const RECORD_STEP = 256;
+
+export function publishedView(
+  chain: Chain,
+  { base, published }: Pick<ReadRangeParameters, "base" | "published">,
+): PublishedView {
+  const { recent } = base;
+  const last = recent.at(-1);
+  let known = [...recent];
+  const hashes = new Map(recent.map((b) => [b.number, b.hash]));
+  const lowest = () => known[0]?.number ?? base.next;
+  // The deepest ancestor allowed: maxReorgDepth below our last block (the window always counts).
+  const floor = Math.max(0, Math.min(lowest(), (last?.number ?? 0) - (published?.maxReorgDepth ?? 0)));
+  const view: PublishedView = {
+    chain,
+    last,
+    floor,
+    async hashAt(number) {
+      while (number < lowest()) {
+        const to = lowest() - 1;
+        if (!published || number < floor) throw view.tooDeep(number);
+        const from = Math.max(floor, to - RECORD_STEP + 1);
+        const got = await published.read(from, to);
+        // A hole would read as "not published": orphans there would stay canonical.
+        if (got.length !== to - from + 1 || got[0]?.number !== from) throw view.tooDeep(number, { from, to });
+        for (const b of got) hashes.set(b.number, b.hash);
+        known = [...got, ...known];
+      }
+      return hashes.get(number);
+    },
+    blocks: () => known,
+    tooDeep(at, unrecorded) {
+      const oldest = known[0];
+      const why = unrecorded
+        ? `the published hashes of blocks ${unrecorded.from}..${unrecorded.to} are not recorded`
+        : published
+          ? `it reaches below block ${floor}, MAX_REORG_DEPTH (${published.maxReorgDepth}) under our last block`
+          : `it reaches below the ${known.length} block hashes the cursor remembers (from ${oldest?.number ?? at})`;
+      return new ReorgTooDeepError(
+        `${chain} reorg not walked back: ${why}. Run \`tidemark repair --chain ${chain} --from <a block below the fork>\` (docs/DEPLOYMENT.md, "Deep reorg")`,
+        { context: { chain, oldestKnown: oldest, floor, divergedAt: at } },
+      );
+    },
+  };
+  return view;
 }
 
 export interface FindCommonAncestorParameters {
-  readonly chain: Chain;
-  /** Our canonical blocks, consecutive. */
-  readonly recent: readonly RecentBlock[];
+  /** Our published chain (publishedView). */
+  readonly ours: PublishedView;
   /** The provider's block at a height where it differs from ours. */
   readonly from: BlockHeader;
   /** Headers per JSON-RPC batch. @default 32 */
@@ -149,39 +221,31 @@ export interface FindCommonAncestorParameters {
 }
 
 /**
- * Walk the provider's chain down from `from` by parent hash until it meets one of our blocks. A gap or a
- * broken link is a provider that is behind or inconsistent, never a deeper reorg.
+ * Walk the provider's chain down from `from` by parent hash until it meets one of our blocks: through
+ * the window, then below it over the published-hash record, down to the deepest reorg allowed. A gap or
+ * a broken link is a provider that is behind or inconsistent, never a deeper reorg.
  */
 export async function findCommonAncestor(
   provider: ChainClient,
-  { chain, recent, from, chunkSize = 32 }: FindCommonAncestorParameters,
+  { ours, from, chunkSize = 32 }: FindCommonAncestorParameters,
 ): Promise<RecentBlock> {
-  const ours = new Map(recent.map((b) => [b.number, b.hash]));
-  const lowest = recent[0]?.number ?? from.number;
   let child = from;
-  const below = range(lowest, from.number - 1).reverse();
-  for (const numbers of chunk(below, { maxItems: chunkSize })) {
+  for (let top = from.number - 1; ; top -= chunkSize) {
+    if (top < ours.floor) throw ours.tooDeep(top);
+    const numbers = range(Math.max(ours.floor, top - chunkSize + 1), top).reverse();
     const headers = await getHeadersByNumber(provider, { numbers });
     for (const header of headers) {
       // Invariant: every block walked is the parent of the one above it, so the walk stays on one branch.
       if (!header || header.hash !== child.parentHash) {
         throw new ProviderBehindError(
-          `${chain} block ${child.number - 1} on this provider is not the parent of ${child.number} ${child.hash}`,
+          `${ours.chain} block ${child.number - 1} on this provider is not the parent of ${child.number} ${child.hash}`,
         );
       }
-      if (ours.get(header.number) === header.hash) return { number: header.number, hash: header.hash };
+      if ((await ours.hashAt(header.number)) === header.hash)
+        return { number: header.number, hash: header.hash };
       child = header;
     }
   }
-  throw reorgTooDeep(chain, recent, from.number);
-}
-
-function reorgTooDeep(chain: Chain, recent: readonly RecentBlock[], at: number): ReorgTooDeepError {
-  const from = recent[0]?.number ?? at;
-  return new ReorgTooDeepError(
-    `${chain} reorg reaches below the ${recent.length} block hashes the cursor remembers (from ${from}): run \`tidemark repair --chain ${chain} --from <a block below the fork>\` (docs/DEPLOYMENT.md, "Deep reorg")`,
-    { context: { chain, oldestRemembered: recent[0], divergedAt: at } },
-  );
 }
 
 /** Invariant: the published chain is linked by parent hash, from the cursor's last block through the range. */

@@ -62,6 +62,8 @@ export const IngestorEnv = {
   TimeReserveMs: "TIME_RESERVE_MS",
   LeaseSeconds: "LEASE_SECONDS",
   RecentHashes: "RECENT_HASHES",
+  /** How deep below the last published block a reorg is walked back on its own (publishedHashes.ts). */
+  MaxReorgDepth: "MAX_REORG_DEPTH",
   Confirmations: "CONFIRMATIONS",
   Chains: "CHAINS",
   /** `false` turns off reading receipts for L2 block fees and L1 proposing / proving costs (default `true`). */

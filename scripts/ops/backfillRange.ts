@@ -213,6 +213,8 @@ function backfillConfig(p: BackfillRangeParameters): IngestorConfig {
     timeReserveMs: 0,
     leaseSeconds: 60,
     recentHashes: 256,
+    // Unused: a backfill's own cursor has no published-hash record (ingestor.ts).
+    maxReorgDepth: 0,
     confirmations: 0,
     chains: [p.chain],
     // The same fee reads as the live ingestor: a backfilled range has its fees and L1 costs too.

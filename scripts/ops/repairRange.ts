@@ -8,6 +8,7 @@ import {
   type RecentBlock,
 } from "../../lambdas/ingestor/cursorStore.js";
 import { ingestChain } from "../../lambdas/ingestor/ingestChain.js";
+import { dynamoPublished } from "../../lambdas/ingestor/ingestor.js";
 import type { IngestorLogger, MetricsSink } from "../../lambdas/ingestor/observability.js";
 import { publishEvents } from "../../lambdas/ingestor/publisher.js";
 import { uniqueBlocks } from "../../lambdas/ingestor/readRange.js";
@@ -31,6 +32,8 @@ export interface RepairRangeParameters extends ChainRereadTarget {
   readonly blocksPerRange?: number;
   /** The deployed ingestor's RECENT_HASHES. @default 256 */
   readonly recentHashes?: number;
+  /** The deployed ingestor's MAX_REORG_DEPTH (its published-hash record, which the repair rewrites). @default 4096 */
+  readonly maxReorgDepth?: number;
   /** Lease owner id. @default "repair:<pid>" */
   readonly owner?: string;
   readonly logger?: IngestorLogger;
@@ -172,6 +175,15 @@ async function repairPoll(
     metrics: p.metrics ?? NO_METRICS,
     logger: p.logger ?? SILENT_LOGGER,
     now: c.now,
+    // What the repair publishes is recorded as the scheduled ingestor records it: a later deep reorg walks it back.
+    published: dynamoPublished({
+      ddb: p.ddb,
+      config: {
+        stateTable: p.stateTable,
+        recentHashes: p.recentHashes ?? 256,
+        maxReorgDepth: p.maxReorgDepth ?? 4_096,
+      },
+    }),
     ...(p.dlqUrl ? { reject: createDeadLetterRejectSink(p.sqs, p.dlqUrl, c.now) } : {}),
   });
   const orphaned = result.reorg ? result.reorg.depth : 0;

@@ -16,8 +16,8 @@ import type { Command } from "./command.js";
 
 const USAGE = `Usage: tidemark repair --chain l1|l2 --from <block> [--to <block>] [options]
 
-Repairs what the ingestor cannot walk back on its own (a reorg deeper than the RECENT_HASHES it
-remembers stops the chain with ReorgTooDeepError): moves the live cursor back to --from, records
+Repairs what the ingestor cannot walk back on its own (a reorg deeper than MAX_REORG_DEPTH, or below
+what its published-hash record holds, stops the chain with ReorgTooDeepError): moves the live cursor back to --from, records
 every block hash the sink holds in the range as pending, and re-reads the range with the ingestor's
 own code. Hashes the chain no longer holds are published as orphaned, the chain's blocks as restored
 (one reorg seq, split into messages under the processor's cap); the scheduled ingestor then goes on.

@@ -3,11 +3,14 @@ import { mockClient } from "aws-sdk-client-mock";
 import { type Hex, keccak256, numberToHex, toHex } from "viem";
 import type { BlockHeader } from "../../../lambdas/ingestor/chainReader.js";
 import { type IngestorConfig, loadIngestorConfig } from "../../../lambdas/ingestor/config.js";
+import { type Cursor, cursorKey } from "../../../lambdas/ingestor/cursorStore.js";
 import type {
   IngestorLogger,
   IngestorMetricName,
   MetricsSink,
 } from "../../../lambdas/ingestor/observability.js";
+import type { HashItem, HashItemStore } from "../../../lambdas/ingestor/publishedHashes.js";
+import { CursorConflictError } from "../../../lambdas/shared/errors.js";
 import { eventBodiesOf } from "../../../lambdas/shared/eventBundle.js";
 import type { Chain, PipelineEvent } from "../../../lambdas/shared/events.js";
 import { devnetNetwork } from "../../../lambdas/shared/taiko/networks.js";
@@ -55,6 +58,27 @@ export function testConfig(env: Record<string, string> = {}): IngestorConfig {
 }
 
 export { createMemoryCursorStore } from "../../../lambdas/ingestor/memoryCursorStore.js";
+
+/**
+ * Published-hash items in memory, fenced like DynamoDB's (dynamoHashItems.ts): a write lands only while
+ * `store` shows the writer holding the cursor at the expected `next`. `writes` counts the items written.
+ */
+export function createMemoryHashItems(store: { peek(chain: Chain): Cursor }) {
+  const slots = new Map<string, HashItem>();
+  const items: HashItemStore & { writes: number } = {
+    writes: 0,
+    get: async (chain, wanted) => wanted.flatMap((slot) => slots.get(`${chain}#${slot}`) ?? []),
+    put: async (chain, slot, item, fence) => {
+      const cursor = store.peek(chain);
+      if (cursor.lease?.owner !== fence.owner || cursor.next !== fence.expectedNext) {
+        throw new CursorConflictError(`${cursorKey(chain)} moved`, { context: { chain } });
+      }
+      items.writes++;
+      slots.set(`${chain}#${slot}`, { ...item, hashes: [...item.hashes] });
+    },
+  };
+  return items;
+}
 
 export function collectingMetrics() {
   const recorded: { name: IngestorMetricName; value: number; chain?: Chain }[] = [];

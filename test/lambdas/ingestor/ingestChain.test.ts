@@ -2,6 +2,7 @@ import { custom, type Hex, hexToNumber, numberToHex } from "viem";
 import { describe, expect, it } from "vitest";
 import { createTransportChainClient } from "../../../lambdas/ingestor/chainReader.js";
 import { ingestChain } from "../../../lambdas/ingestor/ingestChain.js";
+import { createPublishedHashes } from "../../../lambdas/ingestor/publishedHashes.js";
 import { ReorgTooDeepError, RpcError } from "../../../lambdas/shared/errors.js";
 import type { PipelineEvent, ReorgEvent } from "../../../lambdas/shared/events.js";
 import {
@@ -15,6 +16,7 @@ import {
   collectingLogger,
   collectingMetrics,
   createMemoryCursorStore,
+  createMemoryHashItems,
   type FakeBlock,
   fakeChain,
   INBOX,
@@ -45,10 +47,19 @@ function fakeNode(initial: FakeBlock[]) {
 
 function setup(
   chain: FakeBlock[],
-  options: { recentHashes?: number; inbox?: boolean; toBlock?: number; maxBlocksPerRange?: number } = {},
+  options: {
+    recentHashes?: number;
+    inbox?: boolean;
+    toBlock?: number;
+    maxBlocksPerRange?: number;
+    /** Record published hashes (items of this many blocks) and walk reorgs back up to this depth. */
+    record?: { blocksPerItem: number; maxReorgDepth: number };
+  } = {},
 ) {
   const { node, client } = fakeNode(chain);
   const store = createMemoryCursorStore({ recentHashes: options.recentHashes });
+  const items = createMemoryHashItems(store);
+  const record = options.record ? createPublishedHashes({ items, ...options.record }) : undefined;
   const metrics = collectingMetrics();
   const published: PipelineEvent[][] = [];
   let failPublish = false;
@@ -75,11 +86,13 @@ function setup(
       logger: collectingLogger().logger,
       now: () => 1_700_000_000_000,
       faults,
+      ...(record ? { published: record } : {}),
     });
   };
   return {
     node,
     store,
+    items,
     metrics,
     published,
     poll,
@@ -222,6 +235,88 @@ describe("ingestChain", () => {
     expect(error).toBeInstanceOf(ReorgTooDeepError);
     expect(t.published).toHaveLength(1);
     expect(t.store.peek("l1").next).toBe(10);
+  });
+
+  it("walks a reorg deeper than the window back over the published hashes: every orphan named once, the new branch published", async () => {
+    // Prepare: a 3-hash window, 40 blocks published in ranges of 7; the chain forks above block 9
+    const old = fakeChain(40);
+    const t = setup(old, {
+      recentHashes: 3,
+      maxBlocksPerRange: 7,
+      record: { blocksPerItem: 3, maxReorgDepth: 50 },
+    });
+    while (!(await t.poll()).caughtUp);
+    const before = t.published.length;
+    t.node.chain = fakeChain(45, "deep", old.slice(0, 10));
+
+    // Act
+    while (!(await t.poll()).caughtUp);
+
+    // Assess
+    const events = t.published.slice(before).flat();
+    const reorgs = events.filter((e): e is ReorgEvent => e.type === "reorg");
+    const orphaned = reorgs.flatMap((r) => r.orphaned.map((b) => b.hash));
+    expect(reorgs[0]).toMatchObject({ commonAncestor: { number: 9, hash: old[9]?.hash }, depth: 30 });
+    expect(new Set(orphaned).size).toBe(orphaned.length);
+    expect(orphaned.sort()).toEqual(
+      old
+        .slice(10)
+        .map((b) => b.hash)
+        .sort(),
+    );
+    const republished = numbersOf(events);
+    expect(republished).toEqual(t.node.chain.slice(10).map((b) => [b.number, b.hash]));
+    const restored = reorgs.flatMap((r) => (r.restored ?? []).map((b) => b.hash));
+    expect(new Set(restored).size).toBe(restored.length);
+    // Restored: the new branch up to the highest block ever published (above it, blocks are new).
+    expect(restored).toEqual(t.node.chain.slice(10, 40).map((b) => b.hash));
+    expect(t.store.peek("l1").next).toBe(45);
+  });
+
+  it("refuses a reorg deeper than MAX_REORG_DEPTH, naming the repair command, and publishes nothing", async () => {
+    // Prepare
+    const old = fakeChain(40);
+    const t = setup(old, {
+      recentHashes: 3,
+      maxBlocksPerRange: 7,
+      record: { blocksPerItem: 3, maxReorgDepth: 20 },
+    });
+    while (!(await t.poll()).caughtUp);
+    const before = t.published.length;
+    t.node.chain = fakeChain(45, "deep", old.slice(0, 10));
+
+    // Act
+    const error = await t.poll().catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(ReorgTooDeepError);
+    expect((error as Error).message).toMatch(/MAX_REORG_DEPTH \(20\).*tidemark repair --chain l1 --from/);
+    expect(t.published).toHaveLength(before);
+    expect(t.store.peek("l1").next).toBe(40);
+  });
+
+  it("refuses rather than guess where the published hashes below the window were not recorded", async () => {
+    // Prepare: the cursor starts at block 20 (as after an upgrade): nothing below it was recorded
+    const old = fakeChain(40);
+    const t = setup(old, {
+      recentHashes: 3,
+      maxBlocksPerRange: 7,
+      record: { blocksPerItem: 3, maxReorgDepth: 50 },
+    });
+    t.store.seed("l1", {
+      next: 20,
+      recent: old.slice(17, 20).map(({ number, hash }) => ({ number, hash })),
+      lease: undefined,
+    });
+    while (!(await t.poll()).caughtUp);
+    t.node.chain = fakeChain(45, "deep", old.slice(0, 10));
+
+    // Act
+    const error = await t.poll().catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(ReorgTooDeepError);
+    expect((error as Error).message).toMatch(/blocks \d+\.\.\d+ are not recorded/);
   });
 
   it("does not move the cursor when publishing fails, and republishes the same range next time", async () => {

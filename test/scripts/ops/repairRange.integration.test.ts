@@ -21,7 +21,8 @@ beforeAll(async () => {
   await node(l2.url).mine({ blocks: 400 });
   pipeline = await createLocalPipeline({
     rpc: { l1Urls: [l1.url], l2Urls: [l2.url], inbox: INBOX, l1From: 1, l2From: 1, confirmations: 0 },
-    env: { RECENT_HASHES: "256", MAX_BLOCKS_PER_RANGE: "200" },
+    // A reorg within MAX_REORG_DEPTH is walked back on its own (deepReorg.integration.test.ts).
+    env: { RECENT_HASHES: "256", MAX_REORG_DEPTH: "200", MAX_BLOCKS_PER_RANGE: "200" },
   });
   expect(await pipeline.catchUp({ maxRounds: 20 })).toBe(true);
   await pipeline.poller.drain({ idleMs: 1_000, timeoutMs: 120_000 });
@@ -42,7 +43,7 @@ describe("tidemark repair (repairRange) on the local pipeline", () => {
     await test.mine({ blocks: DEPTH + 5 });
     await pipeline.invokeIngestor(3_000);
     expect(JSON.stringify(pipeline.ingest.lastError)).toMatch(
-      /ReorgTooDeepError.*tidemark repair --chain l2/,
+      /ReorgTooDeepError.*MAX_REORG_DEPTH \(200\).*tidemark repair --chain l2/,
     );
 
     // Act: the runbook's command, through the same function; first from above the fork (refused)
