@@ -185,12 +185,16 @@ export function publishedView(
       while (number < lowest()) {
         const to = lowest() - 1;
         if (!published || number < floor) throw view.tooDeep(number);
-        const from = Math.max(floor, to - RECORD_STEP + 1);
-        const got = await published.read(from, to);
-        // A hole would read as "not published": orphans there would stay canonical.
-        if (got.length !== to - from + 1 || got[0]?.number !== from) throw view.tooDeep(number, { from, to });
-        for (const b of got) hashes.set(b.number, b.hash);
-        known = [...got, ...known];
+        const got = await published.read(Math.max(floor, to - RECORD_STEP + 1), to);
+        // Only the run that reaches down without a hole: a hole would read as "not published", and
+        // orphans there would stay canonical. (Below the first block ever published there is nothing.)
+        let k = got.length;
+        while (k > 0 && got[k - 1]?.number === to - (got.length - k)) k--;
+        const run = got.slice(k);
+        if (run.length === 0 || (run[0] as RecentBlock).number > number)
+          throw view.tooDeep(number, { from: number, to });
+        for (const b of run) hashes.set(b.number, b.hash);
+        known = [...run, ...known];
       }
       return hashes.get(number);
     },
