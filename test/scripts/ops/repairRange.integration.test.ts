@@ -1,46 +1,29 @@
-import { createTestClient, type Hex, http } from "viem";
+import type { Hex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createChainClient } from "../../../lambdas/ingestor/chainReader.js";
-import { type AnvilNode, startAnvil } from "../../../scripts/local/anvil.js";
 import { RepairError, repairRange } from "../../../scripts/ops/repairRange.js";
-import { createLocalPipeline, type LocalPipeline } from "../../../scripts/pipeline/createLocalPipeline.js";
+import type { LocalPipeline } from "../../../scripts/pipeline/createLocalPipeline.js";
+import { INBOX, L2_BLOCKS, startDeepReorgPipeline } from "../../lambdas/ingestor/deepReorgFixture.js";
 
-const INBOX = "0x00000000000000000000000000000000000a11ce";
 const DEPTH = 300;
 
-let l1: AnvilNode;
-let l2: AnvilNode;
+let world: Awaited<ReturnType<typeof startDeepReorgPipeline>>;
 let pipeline: LocalPipeline;
 
-const node = (url: string) => createTestClient({ mode: "anvil", transport: http(url) });
-
 beforeAll(async () => {
-  l1 = await startAnvil({ noMining: true });
-  l2 = await startAnvil({ noMining: true, chainId: 167_000 });
-  await node(l1.url).mine({ blocks: 5 });
-  await node(l2.url).mine({ blocks: 400 });
-  pipeline = await createLocalPipeline({
-    rpc: { l1Urls: [l1.url], l2Urls: [l2.url], inbox: INBOX, l1From: 1, l2From: 1, confirmations: 0 },
-    // A reorg within MAX_REORG_DEPTH is walked back on its own (deepReorg.integration.test.ts).
-    env: { RECENT_HASHES: "256", MAX_REORG_DEPTH: "200", MAX_BLOCKS_PER_RANGE: "200" },
-  });
-  expect(await pipeline.catchUp({ maxRounds: 20 })).toBe(true);
-  await pipeline.poller.drain({ idleMs: 1_000, timeoutMs: 120_000 });
+  // A reorg within MAX_REORG_DEPTH is walked back on its own (deepReorg.integration.test.ts).
+  world = await startDeepReorgPipeline({ MAX_REORG_DEPTH: "200" });
+  pipeline = world.pipeline;
 }, 180_000);
 
 afterAll(async () => {
-  await pipeline?.stop();
-  await l1?.stop();
-  await l2?.stop();
+  await world?.stop();
 });
 
 describe("tidemark repair (repairRange) on the local pipeline", () => {
   it("repairs a 300-block reorg the ingestor cannot walk back: old blocks orphaned, the new branch canonical", async () => {
-    // Prepare: L2 drops its newest 300 blocks and grows another branch from there (another coinbase)
-    const test = node(l2.url);
-    await test.request({ method: "anvil_rollback" as never, params: [DEPTH] as never });
-    await test.setCoinbase({ address: "0x00000000000000000000000000000000000000b2" });
-    await test.mine({ blocks: DEPTH + 5 });
+    // Prepare: L2 drops its newest 300 blocks and grows another branch from there
+    await world.reorgL2(DEPTH);
     await pipeline.invokeIngestor(3_000);
     expect(JSON.stringify(pipeline.ingest.lastError)).toMatch(
       /ReorgTooDeepError.*MAX_REORG_DEPTH \(200\).*tidemark repair --chain l2/,
@@ -51,7 +34,7 @@ describe("tidemark repair (repairRange) on the local pipeline", () => {
       repairRange({
         chain: "l2",
         from,
-        client: createChainClient({ urls: [l2.url] }),
+        client: createChainClient({ urls: [world.l2.url] }),
         sink: pipeline.sink,
         sqs: pipeline.harness.sqs,
         ddb: pipeline.harness.ddb,
@@ -61,8 +44,8 @@ describe("tidemark repair (repairRange) on the local pipeline", () => {
         inboxAddresses: [INBOX as Hex],
         blocksPerRange: 128,
       });
-    const aboveFork = await repair(400 - DEPTH + 50).catch((e: unknown) => e);
-    const from = 400 - DEPTH - 1;
+    const aboveFork = await repair(L2_BLOCKS - DEPTH + 50).catch((e: unknown) => e);
+    const from = L2_BLOCKS - DEPTH - 1;
     const repaired = await repair(from);
     expect(await pipeline.catchUp({ maxRounds: 20 })).toBe(true);
     await pipeline.poller.drain({ idleMs: 1_000, timeoutMs: 120_000 });
@@ -71,7 +54,7 @@ describe("tidemark repair (repairRange) on the local pipeline", () => {
     // Assess
     expect(aboveFork).toBeInstanceOf(RepairError);
     expect((aboveFork as Error).message).toMatch(/start lower/);
-    expect(repaired).toMatchObject({ from, to: 400, orphaned: DEPTH });
+    expect(repaired).toMatchObject({ from, to: L2_BLOCKS, orphaned: DEPTH });
     expect(report.orphans.l2).toMatchObject({ offChain: DEPTH, marked: DEPTH, unmarked: [] });
     expect(report.ok).toBe(true);
   }, 240_000);
