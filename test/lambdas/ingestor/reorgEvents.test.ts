@@ -1,6 +1,6 @@
 import { type Hex, keccak256, toHex } from "viem";
 import { describe, expect, it } from "vitest";
-import { MAX_RANGE_BLOCKS, MAX_RECENT_HASHES } from "../../../lambdas/ingestor/config.js";
+import { MAX_RANGE_BLOCKS, MAX_RECENT_HASHES, MAX_REORG_DEPTH } from "../../../lambdas/ingestor/config.js";
 import { buildReorgEvents } from "../../../lambdas/ingestor/reorgEvents.js";
 import { MAX_MESSAGE_BYTES, MAX_REORG_SEQ, PipelineEventSchema } from "../../../lambdas/shared/events.js";
 import { observationId } from "../../../lambdas/shared/keys.js";
@@ -13,10 +13,10 @@ const blocks = (from: number, count: number, fork: string) =>
 
 describe("buildReorgEvents", () => {
   it("keeps every message of the largest reorg the settings allow under the processor's cap", () => {
-    // Prepare: the deepest walk-back (every remembered hash) plus a full pending range orphaned, as many
-    // restored, at block numbers as wide as they come
+    // Prepare: the deepest walk-back (MAX_REORG_DEPTH over the published-hash record, or the whole window
+    // if larger) plus a full pending range orphaned, as many restored, at block numbers as wide as they come
     const base = 9_000_000_000_000;
-    const depth = MAX_RECENT_HASHES + MAX_RANGE_BLOCKS;
+    const depth = Math.max(MAX_REORG_DEPTH, MAX_RECENT_HASHES) + MAX_RANGE_BLOCKS;
     const orphaned = blocks(base, depth, "old");
     const restored = blocks(base, depth, "new");
 
