@@ -1,7 +1,6 @@
 import { setTimeout as sleepFor } from "node:timers/promises";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import type { Hex } from "viem";
 import type { SqsBatchSender } from "../shared/awsSqs.js";
 import { CursorConflictError, LeaseHeldError, RpcError, TidemarkError } from "../shared/errors.js";
 import type { Chain, PipelineEvent } from "../shared/events.js";
@@ -13,7 +12,6 @@ import type { IngestorConfig } from "./config.js";
 import { type Cursor, type CursorStore, createDynamoCursorStore } from "./cursorStore.js";
 import { createDynamoHashItems } from "./dynamoHashItems.js";
 import { ingestChain } from "./ingestChain.js";
-import { watchedAddresses } from "./logSources.js";
 import type { IngestorLogger, MetricsSink } from "./observability.js";
 import { createPublishedHashes, DEFAULT_BLOCKS_PER_ITEM, type PublishedHashes } from "./publishedHashes.js";
 import { publishEvents } from "./publisher.js";
