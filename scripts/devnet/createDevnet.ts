@@ -25,9 +25,11 @@ import {
   createShastaForkState,
   DEVNET_L2_ANCHOR,
   DEVNET_SHASTA_CONSTRUCTOR,
+  expectShastaL2Block,
   initialDeposits,
   L2_SETUP,
   nextL2ProposalId,
+  pendingExtraDataKey,
   recordShastaL2Block,
   type ShastaForkState,
   type ShastaHost,
@@ -144,7 +146,7 @@ export interface Devnet {
   /** Every reorg injected so far, oldest first. */
   readonly reorgs: readonly InjectedReorg[];
   /** The 7-byte extraData of a Shasta L2 block (by hash), which the node cannot set itself (extraDataProxy.ts). */
-  extraDataOf(blockHash: string): Hex | undefined;
+  extraDataOf(blockHash: string, mined?: { parentHash: string; timestamp: number }): Hex | undefined;
   /** Takes control of both nodes' mining and deploys the inbox and wrapper on L1. Idempotent. */
   deploy(): Promise<DevnetAddresses>;
   /** Mines one new canonical L2 block, preceded by any L1 blocks due before it and by any reorg drawn. */
@@ -302,7 +304,9 @@ export function createDevnet(parameters: CreateDevnetParameters): Devnet {
     get reorgs() {
       return [...s.reorgs];
     },
-    extraDataOf: (hash) => s.shasta?.extraData.get(hash.toLowerCase()),
+    extraDataOf: (hash, mined) =>
+      s.shasta?.extraData.get(hash.toLowerCase()) ??
+      (mined ? s.shasta?.extraData.get(pendingExtraDataKey(mined.parentHash, mined.timestamp)) : undefined),
     deploy: () => exclusive(() => deployDevnet(s)),
     step,
     run,
@@ -431,6 +435,8 @@ async function mineL2(
   rawTxs: readonly Hex[],
   proposalId?: number,
 ): Promise<L2Block> {
+  if (proposalId !== undefined && s.shasta)
+    expectShastaL2Block(s.shasta, s.l2.head.hash, timestamp, proposalId);
   const block = await s.l2.miner.mine({ timestamp, coinbase: sequencerAddress(sequencer), rawTxs });
   s.l2.head = block;
   if (proposalId !== undefined && s.shasta) recordShastaL2Block(s.shasta, block, proposalId);
@@ -443,6 +449,8 @@ async function reorgL2(s: DevnetState, depth: number): Promise<void> {
   await s.beforeReorg?.("l2", s.l2.head.number);
   const dropped = s.l2Unproposed.splice(-depth);
   const ancestor = await s.l2.miner.rollback(depth);
+  // The replacements are mined on the ancestor (a Shasta block's extraData is expected by its parent).
+  s.l2.head = ancestor;
   let ts = ancestor.timestamp;
   for (const old of dropped) {
     // +1 s and a re-drawn coinbase: the replacement differs from the orphan at the same height.

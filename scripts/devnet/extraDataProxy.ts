@@ -19,8 +19,11 @@ export interface ExtraDataProxy {
 export interface StartExtraDataProxyParameters {
   /** The node's own URL. */
   readonly target: string;
-  /** The extraData of a block, by its hash; undefined leaves the node's. */
-  readonly extraDataOf: (blockHash: string) => string | undefined;
+  /** The extraData of a block, by its hash (or, while it is being mined, its parent and timestamp); undefined leaves the node's. */
+  readonly extraDataOf: (
+    blockHash: string,
+    mined: { parentHash: string; timestamp: number },
+  ) => string | undefined;
 }
 
 const BLOCK_METHODS = new Set(["eth_getBlockByNumber", "eth_getBlockByHash"]);
@@ -84,9 +87,15 @@ async function forward(
   );
   let changed = false;
   for (const message of Array.isArray(answer) ? answer : [answer]) {
-    const block = message.result as { hash?: string; extraData?: string } | null | undefined;
+    const block = message.result as
+      | { hash?: string; parentHash?: string; timestamp?: string; extraData?: string }
+      | null
+      | undefined;
     if (!BLOCK_METHODS.has(methods.get(message.id) ?? "") || !block?.hash) continue;
-    const extraData = p.extraDataOf(block.hash);
+    const extraData = p.extraDataOf(block.hash, {
+      parentHash: block.parentHash ?? "",
+      timestamp: Number(block.timestamp ?? 0),
+    });
     if (extraData !== undefined) {
       block.extraData = extraData;
       changed = true;

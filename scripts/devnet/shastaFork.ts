@@ -176,7 +176,30 @@ export async function anchorTx(
   });
 }
 
-/** Records a mined Shasta L2 block's extraData for the proxy. */
+/**
+ * The key under which a Shasta L2 block's extraData waits while the block is being mined: its parent
+ * and timestamp, known before its hash. The node may serve the block before `mine` returns its hash;
+ * the proxy then finds the extraData here, so no reader ever sees a Shasta block without it (on a real
+ * chain extraData is part of the block).
+ */
+export function pendingExtraDataKey(parentHash: string, timestamp: number): string {
+  return `pending:${parentHash.toLowerCase()}@${timestamp}`;
+}
+
+/** Registers the extraData of the Shasta L2 block about to be mined on `parentHash` at `timestamp`. */
+export function expectShastaL2Block(
+  f: ShastaForkState,
+  parentHash: Hex,
+  timestamp: number,
+  proposalId: number,
+): void {
+  f.extraData.set(
+    pendingExtraDataKey(parentHash, timestamp),
+    shastaExtraData(DEVNET_SHASTA_CONSTRUCTOR.basefeeSharingPctg, proposalId),
+  );
+}
+
+/** Records a mined Shasta L2 block's extraData for the proxy, by its hash. */
 export function recordShastaL2Block(f: ShastaForkState, block: { hash: Hex }, proposalId: number): void {
   f.extraData.set(
     block.hash.toLowerCase(),

@@ -9,6 +9,7 @@ import { type ChainMetrics, computeChainMetrics } from "../../lambdas/queries/ch
 import { computeFeeMetrics, type FeeMetrics } from "../../lambdas/queries/feeMetrics.js";
 import { computeShastaMetrics, type ShastaMetrics } from "../../lambdas/queries/shastaMetrics.js";
 import { INGEST_TABLE } from "../../lambdas/shared/environment.js";
+import { eventBodiesOf } from "../../lambdas/shared/eventBundle.js";
 import { ProcessorMetric } from "../../lambdas/shared/metricNames.js";
 import type { SqlQueryable } from "../../lambdas/sink/SqlQueryable.js";
 import type { DevnetStats } from "../devnet/createDevnet.js";
@@ -172,7 +173,8 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
       // As after SQS's 5-minute window: to SQS it is new, only DynamoDB idempotency can drop it.
       onPublished: (entry) => {
         if (rng() >= duplicateProbability) return;
-        duplicates++;
+        // A bundle republished duplicates every event it carries.
+        duplicates += eventBodiesOf(entry.MessageBody ?? "").length;
         republish(entry, `${entry.MessageDeduplicationId}-replay`, rng() * 2_000);
       },
     },

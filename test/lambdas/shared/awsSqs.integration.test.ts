@@ -75,7 +75,7 @@ describe("the light SQS client against the local SQS server (signatures checked)
       );
     }
     // Assess: every request checked and none refused (the SDK's own requests count too)
-    expect(result).toEqual({ sent: 23, retried: 0 });
+    expect(result).toEqual({ sent: 23, messages: 4, retried: 0 });
     expect(server.signatures.refused).toBe(before.refused);
     expect(server.signatures.verified - before.verified).toBeGreaterThanOrEqual(3);
     expect(received).toHaveLength(23);
