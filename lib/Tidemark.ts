@@ -531,6 +531,8 @@ export class Tidemark extends Construct {
     );
     const deployHook = new PipelineFunction(this, "DeployHook", {
       ...common,
+      // It emits no custom metric, so it reads no stage.
+      tidemarkStage: undefined,
       entry: p.entries.deployHook,
       description: "Tidemark pre-traffic hook: smoke-tests a new version and reports to CodeDeploy",
       serviceName: services.deployHook,

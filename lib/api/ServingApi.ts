@@ -173,7 +173,6 @@ export class ServingApi extends Construct {
       logRetention: props.logRetention ?? d.logRetention,
       logRemovalPolicy: props.removalPolicy ?? d.removalPolicy,
       environment: this.environment(props),
-      tidemarkStage: props.tidemarkStage,
     };
     this.api = new PipelineFunction(this, "Api", {
       ...common,
@@ -190,6 +189,8 @@ export class ServingApi extends Construct {
       entry: props.streamEntry ?? d.streamEntry,
       description: "Tidemark event stream: the API app with streamed responses (SSE) behind a function URL",
       serviceName: API_SERVICE_NAMES.stream,
+      // Only the stream function emits custom metrics (the API function none): only it reads the stage.
+      tidemarkStage: props.tidemarkStage,
       timeout: props.streamTimeout ?? d.streamTimeout,
       memorySize: 512,
     });
