@@ -116,6 +116,13 @@ export class PipelineMetrics {
   sinkErrors(): cloudwatch.Metric {
     return this.processorMetric(ProcessorMetric.SinkErrors);
   }
+  /** DynamoDB or SQS throttling the processor saw (its own count; Lambda's throttles are `throttles`). */
+  throttlesSeen(): cloudwatch.Metric {
+    return this.processorMetric(ProcessorMetric.Throttles);
+  }
+  expiredClaimsRetaken(): cloudwatch.Metric {
+    return this.processorMetric(ProcessorMetric.ExpiredClaimsRetaken);
+  }
   freshness(): cloudwatch.Metric {
     return this.processorMetric(ProcessorMetric.FreshnessMs, "p90");
   }
