@@ -428,6 +428,7 @@ describe("Tidemark monitoring", () => {
       Dimensions: [
         { Name: "chain", Value: "l2" },
         { Name: "service", Value: "ingestor" },
+        { Name: "stage", Value: "prod" },
       ],
       Stat: "Sum",
       Period: 60,
@@ -470,6 +471,7 @@ describe("Tidemark monitoring", () => {
       Dimensions: [
         { Name: "chain", Value: "l1" },
         { Name: "service", Value: "ingestor" },
+        { Name: "stage", Value: "prod" },
       ],
     });
   });
