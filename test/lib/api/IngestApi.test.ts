@@ -126,7 +126,10 @@ describe("IngestApi in the service stack", () => {
     expect(alarms["tidemark-dev-ingest-api-anchoring-lag"]).toMatchObject({
       Threshold: 240,
       MetricName: "ApiAnchoringLagSeconds",
-      Dimensions: [{ Name: "service", Value: "ingestMaintenance" }],
+      Dimensions: [
+        { Name: "service", Value: "ingestMaintenance" },
+        { Name: "stage", Value: "dev" },
+      ],
     });
     expect(alarms["tidemark-dev-ingest-api-ingest-errors"]).toBeDefined();
     expect(alarms["tidemark-dev-ingest-api-maintenance-errors"]).toBeDefined();
