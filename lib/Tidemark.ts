@@ -46,6 +46,12 @@ export interface TidemarkProps {
   /** Prefix of physical names: queues, alarms, dashboard, Firehose stream. @default "tidemark" */
   readonly namePrefix?: string;
   /**
+   * The stage (dev, staging, prod) when several share an account: set as TIDEMARK_STAGE on the
+   * functions, whose custom metrics then carry it as the `stage` dimension the alarms and dashboard read.
+   * @default - none (no `stage` dimension)
+   */
+  readonly tidemarkStage?: string;
+  /**
    * Existing stateful resources, e.g. from a separate, protected stack. When given, the
    * storage settings (`visibilityTimeout`, `maxReceiveCount`, `deletionProtection`) belong on
    * it and are rejected here.
@@ -139,9 +145,17 @@ export const TIDEMARK_DEFAULTS = {
 type Resolved = Required<
   Omit<
     TidemarkProps,
-    "storage" | "alarmEmail" | "visibilityTimeout" | "entries" | "alarmThresholds" | "startBlocks" | "network"
+    | "storage"
+    | "alarmEmail"
+    | "visibilityTimeout"
+    | "entries"
+    | "alarmThresholds"
+    | "startBlocks"
+    | "network"
+    | "tidemarkStage"
   >
 > & {
+  readonly tidemarkStage?: string;
   /** Undefined when a Pacaya-only inbox was given. */
   readonly network?: "mainnet" | "hoodi";
   /** Both network and an inbox were given (listed as a problem at synth). */
@@ -406,6 +420,7 @@ export class Tidemark extends Construct {
       deadLetterQueue: this.deadLetterQueue,
       scheduleDeadLetterQueue: this.schedule.deadLetterQueue,
       tables: { state: this.tables.state, idempotency: this.tables.idempotency },
+      stage: p.tidemarkStage,
     });
     this.alarms = new PipelineAlarms(this, "Alarms", {
       metrics,
@@ -438,7 +453,11 @@ export class Tidemark extends Construct {
   /** The four functions, each passed the names it reads and granted access to them. */
   private createFunctions(p: Resolved): TidemarkFunctions {
     const services = ServiceName;
-    const common = { logRetention: p.logRetention, logRemovalPolicy: p.removalPolicy };
+    const common = {
+      logRetention: p.logRetention,
+      logRemovalPolicy: p.removalPolicy,
+      tidemarkStage: p.tidemarkStage,
+    };
 
     const ingestor = new PipelineFunction(this, "Ingestor", {
       ...common,
@@ -512,6 +531,8 @@ export class Tidemark extends Construct {
     );
     const deployHook = new PipelineFunction(this, "DeployHook", {
       ...common,
+      // It emits no custom metric, so it reads no stage.
+      tidemarkStage: undefined,
       entry: p.entries.deployHook,
       description: "Tidemark pre-traffic hook: smoke-tests a new version and reports to CodeDeploy",
       serviceName: services.deployHook,

@@ -1,7 +1,6 @@
-import { Metrics } from "@aws-lambda-powertools/metrics";
 import type { Hono } from "hono";
 import { streamHandle } from "hono/aws-lambda";
-import { METRIC_NAMESPACE } from "../shared/metricNames.js";
+import { createMetrics } from "../shared/createMetrics.js";
 import { ServiceName } from "../shared/serviceNames.js";
 import { readApiSettings } from "./apiSettings.js";
 import { createLambdaApp } from "./createLambdaApp.js";
@@ -10,16 +9,16 @@ import { createStreamStats } from "./stream/streamStats.js";
 
 let app: Promise<Hono> | undefined;
 const stats = createStreamStats();
-let emitter: ReturnType<typeof emitStreamMetrics> | undefined;
+let _emitter: ReturnType<typeof emitStreamMetrics> | undefined;
 
 /** Forwards to the app, built on the first request (settings and backend once per instance). */
 const lazyApp = {
   fetch: async (request: Request, env: unknown) => {
     app ??= createLambdaApp(process.env, { streamStats: stats });
     // EMF every minute while connections are open (the instance is frozen between invocations).
-    emitter ??= emitStreamMetrics({
+    _emitter ??= emitStreamMetrics({
       stats,
-      metrics: new Metrics({ namespace: METRIC_NAMESPACE, serviceName: ServiceName.apiStream }),
+      metrics: createMetrics(ServiceName.apiStream),
       maxConnections: readApiSettings(process.env).sseMaxConnections,
     });
     return (await app).fetch(request, env);

@@ -1,11 +1,11 @@
 import { Logger } from "@aws-lambda-powertools/logger";
-import { Metrics } from "@aws-lambda-powertools/metrics";
+import type { Metrics } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { handle, type LambdaContext, type LambdaEvent } from "hono/aws-lambda";
+import { createMetrics } from "../shared/createMetrics.js";
 import { fetchSecretString } from "../shared/fetchSecretString.js";
-import { METRIC_NAMESPACE } from "../shared/metricNames.js";
 import { ServiceName } from "../shared/serviceNames.js";
 import { createIngestApp } from "./createIngestApp.js";
 import { createLambdaIngest, type LambdaIngestClients } from "./lambdaIngest.js";
@@ -50,6 +50,6 @@ export const handler = createIngestLambdaHandler({
     s3: new S3Client({}),
     fetchSecret: fetchSecretString,
   },
-  metrics: new Metrics({ namespace: METRIC_NAMESPACE, serviceName: ServiceName.ingestApi }),
+  metrics: createMetrics(ServiceName.ingestApi),
   logger: new Logger({ serviceName: ServiceName.ingestApi }),
 });

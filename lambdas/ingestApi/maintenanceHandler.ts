@@ -1,9 +1,10 @@
 import { Logger } from "@aws-lambda-powertools/logger";
-import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { createMetrics } from "../shared/createMetrics.js";
 import { fetchSecretString } from "../shared/fetchSecretString.js";
-import { IngestApiMetric, METRIC_NAMESPACE } from "../shared/metricNames.js";
+import { IngestApiMetric } from "../shared/metricNames.js";
 import { ServiceName } from "../shared/serviceNames.js";
 import { type IngestMaintenanceReport, runIngestMaintenance } from "./ingestMaintenance.js";
 import { createLambdaIngest, type LambdaIngestClients, loadAnchorTarget } from "./lambdaIngest.js";
@@ -69,6 +70,6 @@ export function createIngestMaintenanceHandler(d: IngestMaintenanceHandlerDepend
 export const handler = createIngestMaintenanceHandler({
   env: process.env,
   clients: { ddb: new DynamoDBClient({}), sqs: new SQSClient({}), fetchSecret: fetchSecretString },
-  metrics: new Metrics({ namespace: METRIC_NAMESPACE, serviceName: ServiceName.ingestMaintenance }),
+  metrics: createMetrics(ServiceName.ingestMaintenance),
   logger: new Logger({ serviceName: ServiceName.ingestMaintenance }),
 });

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
-import { Metrics } from "@aws-lambda-powertools/metrics";
+import type { Metrics } from "@aws-lambda-powertools/metrics";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
@@ -9,12 +9,12 @@ import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import { lambdaAwsRequester } from "../shared/awsLambdaRequester.js";
 import { createSqsJsonClient, type SqsBatchSender } from "../shared/awsSqs.js";
+import { createMetrics } from "../shared/createMetrics.js";
 import { AwsEnv } from "../shared/environment.js";
 import { PermanentError, RetryableError } from "../shared/errors.js";
 import type { Chain } from "../shared/events.js";
 import type { FaultInjector } from "../shared/faultPoints.js";
 import { fetchSecretString } from "../shared/fetchSecretString.js";
-import { METRIC_NAMESPACE } from "../shared/metricNames.js";
 import { ServiceName } from "../shared/serviceNames.js";
 import { isSmokeEvent, type SmokeCheck, type SmokeResult } from "../shared/smokeTest.js";
 import { type ChainClient, createChainClient, getHead } from "./chainReader.js";
@@ -208,7 +208,7 @@ function messageOf(error: unknown): string {
 
 // Module scope: clients and instrumentation are built once per container; config on the first invocation.
 const logger = new Logger({ serviceName: ServiceName.ingestor });
-const metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName: ServiceName.ingestor });
+const metrics = createMetrics(ServiceName.ingestor);
 const sqs = new SQSClient({});
 const ddb = new DynamoDBClient({});
 

@@ -1,7 +1,8 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
-import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { createMetrics } from "../shared/createMetrics.js";
 import type { Chain } from "../shared/events.js";
-import { type IngestorMetric, METRIC_NAMESPACE } from "../shared/metricNames.js";
+import type { IngestorMetric } from "../shared/metricNames.js";
 import { ServiceName } from "../shared/serviceNames.js";
 
 export type IngestorMetricName = (typeof IngestorMetric)[keyof typeof IngestorMetric];
@@ -32,7 +33,7 @@ export function createPowertoolsMetricsSink(
   const forChain = (chain: Chain) => {
     let metrics = perChain.get(chain);
     if (!metrics) {
-      metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName, defaultDimensions: { chain } });
+      metrics = createMetrics(serviceName, { defaultDimensions: { chain } });
       perChain.set(chain, metrics);
     }
     return metrics;

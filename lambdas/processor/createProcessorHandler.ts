@@ -1,6 +1,6 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
-import { Metrics } from "@aws-lambda-powertools/metrics";
+import type { Metrics } from "@aws-lambda-powertools/metrics";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import { DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
@@ -8,8 +8,8 @@ import middy from "@middy/core";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import type { DynamoEventLog } from "../api/stream/createDynamoEventLog.js";
 import type { ObjectStore } from "../ingestApi/objectStore.js";
+import { createMetrics } from "../shared/createMetrics.js";
 import type { FaultInjector } from "../shared/faultPoints.js";
-import { METRIC_NAMESPACE } from "../shared/metricNames.js";
 import { ServiceName } from "../shared/serviceNames.js";
 import {
   isSmokeEvent,
@@ -58,8 +58,7 @@ export type ProcessorHandler = middy.MiddyfiedHandler<ProcessorEvent, ProcessorR
 export function createProcessorHandler(dependencies: ProcessorHandlerDependencies): ProcessorHandler {
   const { config, ddb, sqs, sinkFactory } = dependencies;
   const logger = dependencies.logger ?? new Logger({ serviceName: ServiceName.processor });
-  const metrics =
-    dependencies.metrics ?? new Metrics({ namespace: METRIC_NAMESPACE, serviceName: ServiceName.processor });
+  const metrics = dependencies.metrics ?? createMetrics(ServiceName.processor);
 
   let sink: Promise<Sink> | undefined;
   const getSink = (): Promise<Sink> => {

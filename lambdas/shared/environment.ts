@@ -10,6 +10,12 @@ export const POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME";
 /** Set on every function by the CDK: the EMF namespace Powertools Metrics writes to. */
 export const POWERTOOLS_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE";
 
+/**
+ * Set on every function by the CDK (lib/compute/PipelineFunction.ts): the stage it runs in. Its custom
+ * metrics carry it as the `stage` dimension (lambdas/shared/createMetrics.ts), as the alarms read them.
+ */
+export const TIDEMARK_STAGE = "TIDEMARK_STAGE";
+
 /** Shared by the functions that read or write the state table (ingestor, processor, unprovenBatchAge). */
 export const STATE_TABLE = "STATE_TABLE";
 

@@ -4,6 +4,9 @@
  */
 export const METRIC_NAMESPACE = "Tidemark";
 
+/** The dimension naming the stage (dev, staging, prod) on every custom metric of a deployed function. */
+export const STAGE_DIMENSION = "stage";
+
 export const IngestorMetric = {
   /** Headers read and published, dimension `chain`. */
   BlocksIngested: "BlocksIngested",

@@ -1,8 +1,8 @@
 /**
  * Powertools service names. The handlers construct Logger and Metrics with these names, the CDK sets
  * them as POWERTOOLS_SERVICE_NAME, and Powertools adds `service` to every metric's dimensions: the
- * alarms only see data while the two agree. Two Tidemark deployments in one account and region
- * therefore share metrics.
+ * alarms only see data while the two agree. Deployments in one account and region are told apart by
+ * the `stage` dimension (TIDEMARK_STAGE, lambdas/shared/createMetrics.ts).
  */
 export const ServiceName = {
   ingestor: "ingestor",

@@ -1,11 +1,12 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
-import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import { DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
-import { ChainMetric, METRIC_NAMESPACE } from "../shared/metricNames.js";
+import { createMetrics } from "../shared/createMetrics.js";
+import { ChainMetric } from "../shared/metricNames.js";
 import { ServiceName } from "../shared/serviceNames.js";
 import {
   describeError,
@@ -58,9 +59,7 @@ export function createUnprovenBatchAgeHandler(
   const { config, ddb } = dependencies;
   const now = dependencies.now ?? Date.now;
   const logger = dependencies.logger ?? new Logger({ serviceName: ServiceName.unprovenBatchAge });
-  const metrics =
-    dependencies.metrics ??
-    new Metrics({ namespace: METRIC_NAMESPACE, serviceName: ServiceName.unprovenBatchAge });
+  const metrics = dependencies.metrics ?? createMetrics(ServiceName.unprovenBatchAge);
 
   async function smoke(): Promise<SmokeResult> {
     try {

@@ -26,12 +26,13 @@ import {
 } from "../../lambdas/ingestApi/ingestTable.js";
 import { PAYLOAD_PREFIX } from "../../lambdas/ingestApi/objectStore.js";
 import { IngestApiEnv, ProcessorEnv } from "../../lambdas/shared/environment.js";
-import { IngestApiMetric, METRIC_NAMESPACE } from "../../lambdas/shared/metricNames.js";
+import { IngestApiMetric } from "../../lambdas/shared/metricNames.js";
 import { ServiceName } from "../../lambdas/shared/serviceNames.js";
 import { BlueGreenAlias } from "../compute/BlueGreenAlias.js";
 import { IngestorSchedule } from "../compute/IngestorSchedule.js";
 import { PipelineFunction } from "../compute/PipelineFunction.js";
 import { throwIfInvalid } from "../InvalidPropsError.js";
+import { customMetric } from "../monitoring/customMetric.js";
 import { kebabAlarmName, notifyingAlarm } from "../monitoring/notifyingAlarm.js";
 import { acknowledgeGuardRule } from "../tidemarkValidations.js";
 
@@ -73,6 +74,8 @@ export interface IngestApiProps {
   readonly deletionProtection?: boolean;
   /** @default "tidemark" */
   readonly namePrefix?: string;
+  /** The stage (TIDEMARK_STAGE of the functions, `stage` dimension of their metrics). @default - none */
+  readonly tidemarkStage?: string;
 }
 
 export const INGEST_API_DEFAULTS = {
@@ -146,8 +149,11 @@ export class IngestApi extends Construct {
   readonly settings: IngestSettings;
   readonly alarms: Readonly<Record<string, cloudwatch.Alarm>>;
 
+  private readonly tidemarkStage?: string;
+
   constructor(scope: Construct, id: string, props: IngestApiProps) {
     super(scope, id);
+    this.tidemarkStage = props.tidemarkStage;
     throwIfInvalid("IngestApi", ingestApiProblems(props));
     const d = INGEST_API_DEFAULTS;
     this.settings = resolveIngestSettings(props.settings);
@@ -177,7 +183,12 @@ export class IngestApi extends Construct {
       "Receipts already issued are verified against this key; rotation is a planned procedure, not a schedule.",
     );
     const environment = this.environment(props);
-    const common = { logRetention: props.logRetention, logRemovalPolicy: removalPolicy, environment };
+    const common = {
+      logRetention: props.logRetention,
+      logRemovalPolicy: removalPolicy,
+      environment,
+      tidemarkStage: props.tidemarkStage,
+    };
     this.ingest = new PipelineFunction(this, "Ingest", {
       ...common,
       entry: d.entry,
@@ -362,13 +373,8 @@ export class IngestApi extends Construct {
     statistic: string,
     service: string = ServiceName.ingestApi,
   ): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: METRIC_NAMESPACE,
-      metricName: name,
-      dimensionsMap: { service },
-      statistic,
-      period: Duration.minutes(5),
-    });
+    const period = Duration.minutes(5);
+    return customMetric({ service, metricName: name, statistic, period, stage: this.tidemarkStage });
   }
 
   private createAlarms(

@@ -57,8 +57,10 @@ export interface ServingApiProps {
   readonly settings?: Partial<ApiSettings>;
   /** HTTP API stage throttle, all clients together. @default { rateLimit: 100, burstLimit: 200 } */
   readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
-  /** Prefix of alarm names. @default "tidemark" */
+  /** Prefix of alarm and API names. @default "tidemark" */
   readonly namePrefix?: string;
+  /** The stage (TIDEMARK_STAGE of the functions, `stage` dimension of the stream metrics). @default - none */
+  readonly tidemarkStage?: string;
   /** @default lambdas/api/handler.ts */
   readonly entry?: string;
   /** @default lambdas/api/streamHandler.ts */
@@ -159,8 +161,11 @@ export class ServingApi extends Construct {
     readonly streamConnectionsNearLimit?: cloudwatch.Alarm;
   };
 
+  private readonly tidemarkStage?: string;
+
   constructor(scope: Construct, id: string, props: ServingApiProps) {
     super(scope, id);
+    this.tidemarkStage = props.tidemarkStage;
     throwIfInvalid("ServingApi", servingApiProblems(props));
     const d = SERVING_API_DEFAULTS;
     this.settings = resolveApiSettings({ ...d.settings, ...props.settings });
@@ -184,6 +189,8 @@ export class ServingApi extends Construct {
       entry: props.streamEntry ?? d.streamEntry,
       description: "Tidemark event stream: the API app with streamed responses (SSE) behind a function URL",
       serviceName: API_SERVICE_NAMES.stream,
+      // Only the stream function emits custom metrics (the API function none): only it reads the stage.
+      tidemarkStage: props.tidemarkStage,
       timeout: props.streamTimeout ?? d.streamTimeout,
       memorySize: 512,
     });
@@ -335,6 +342,7 @@ export class ServingApi extends Construct {
   private createHttpApi(props: ServingApiProps): { httpApi: apigwv2.HttpApi; stage: apigwv2.HttpStage } {
     const origins = this.settings.corsOrigins;
     const httpApi = new apigwv2.HttpApi(this, "HttpApi", {
+      apiName: `${props.namePrefix ?? SERVING_API_DEFAULTS.namePrefix}-api`,
       description: "Tidemark API: /v1, /health, /ready and the dashboard page",
       createDefaultStage: false,
       corsPreflight:
@@ -448,7 +456,7 @@ export class ServingApi extends Construct {
         alarmName: kebabAlarmName(prefix, "StreamSilent"),
         alarmDescription:
           "L2 blocks were ingested for 5 minutes but the processor appended nothing to the stream's event log: stream clients see nothing. Check the processor's EventsLogged and its errors (DynamoDB transaction conflicts, throttles).",
-        metric: streamMetrics.silentWhileChainMoves(),
+        metric: streamMetrics(this.tidemarkStage).silentWhileChainMoves(),
         threshold: 1,
         evaluationPeriods: 5,
         datapointsToAlarm: 5,
@@ -458,7 +466,7 @@ export class ServingApi extends Construct {
       streamConnectionsNearLimit: notifyingAlarm(this, "StreamConnectionsNearLimit", topic, {
         alarmName: kebabAlarmName(prefix, "StreamConnectionsNearLimit"),
         alarmDescription: `A stream instance held at least 80 % of its ${this.settings.sseMaxConnections} connections (API_SSE_MAX_CONNECTIONS) in 3 of 5 minutes: new clients will get 503. Raise the limit or the stream function's concurrency.`,
-        metric: streamMetrics.connectionsPercentOfLimit(),
+        metric: streamMetrics(this.tidemarkStage).connectionsPercentOfLimit(),
         threshold: 80,
         evaluationPeriods: 5,
         datapointsToAlarm: 3,
@@ -496,7 +504,7 @@ export class ServingApi extends Construct {
       ),
     );
     if (!withStream) return;
-    const m = streamMetrics;
+    const m = streamMetrics(this.tidemarkStage);
     dashboard.addWidgets(
       graph("Stream: events logged, messages sent", [m.eventsLogged(), m.messagesSent()]),
       graph("Stream: connections, clients dropped", [m.connections()], [m.clientsDropped()]),

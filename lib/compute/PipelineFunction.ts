@@ -4,7 +4,11 @@ import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
-import { POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_SERVICE_NAME } from "../../lambdas/shared/environment.js";
+import {
+  POWERTOOLS_METRICS_NAMESPACE,
+  POWERTOOLS_SERVICE_NAME,
+  TIDEMARK_STAGE,
+} from "../../lambdas/shared/environment.js";
 import { METRIC_NAMESPACE } from "../../lambdas/shared/metricNames.js";
 import { acknowledgeGuardRule } from "../tidemarkValidations.js";
 import { LAMBDA_BUNDLE_ALIASES, LAMBDA_BUNDLE_OUTPUT, LAMBDA_EXTERNAL_MODULES } from "./lambdaBundling.js";
@@ -27,6 +31,8 @@ export interface PipelineFunctionProps {
   readonly environment?: Record<string, string>;
   /** Commands run around esbuild (e.g. files written beside the bundle). @default - none */
   readonly commandHooks?: nodejs.ICommandHooks;
+  /** The stage, set as TIDEMARK_STAGE: the functions' custom metrics carry it as the `stage` dimension. @default - none */
+  readonly tidemarkStage?: string;
   /** A fixed role name, for a resource policy that must name the role without referencing it. @default - generated */
   readonly roleName?: string;
 }
@@ -83,6 +89,7 @@ export class PipelineFunction extends Construct {
         NODE_OPTIONS: "--enable-source-maps",
         [POWERTOOLS_SERVICE_NAME]: props.serviceName,
         [POWERTOOLS_METRICS_NAMESPACE]: METRIC_NAMESPACE,
+        ...(props.tidemarkStage === undefined ? {} : { [TIDEMARK_STAGE]: props.tidemarkStage }),
         ...props.environment,
       },
       bundling: {

@@ -38,6 +38,12 @@ export interface StageConfig {
   readonly ingestAnchor?: { readonly secretName: string; readonly registryAddress: string };
 }
 
+/**
+ * Prefix of every physical name of a stage (queues, roles, Glue database, Firehose stream, Athena
+ * workgroup, alarms, dashboard, API): dev, staging and prod can share one account and region.
+ */
+export const stageNamePrefix = (stage: StageName): string => `tidemark-${stage}`;
+
 /** The three stages. Production retains and protects data; development is cheap to throw away. */
 export const STAGE_CONFIGS: Readonly<
   Record<StageName, Omit<StageConfig, "alarmEmail" | "startBlocks" | "network" | "ingestAnchor">>

@@ -33,12 +33,11 @@ export class PipelineDashboard extends Construct {
         [m.blocksIngested("l1"), m.blocksIngested("l2"), m.inboxEventsPublished("l1")],
         [m.messagesPublished("l1"), m.messagesPublished("l2")],
       ),
-      graph("Processed, deduplicated, failed", [
-        m.recordsProcessed(),
-        m.duplicatesDropped(),
-        m.recordsRetried(),
-        m.recordsDeadLettered(),
-      ]),
+      graph(
+        "Processed, deduplicated, failed; sink errors, throttles, claims retaken (right)",
+        [m.recordsProcessed(), m.duplicatesDropped(), m.recordsRetried(), m.recordsDeadLettered()],
+        [m.sinkErrors(), m.throttlesSeen(), m.expiredClaimsRetaken()],
+      ),
       graph(
         "Queue depth, DLQ depth, oldest message (s)",
         [m.queueDepth(), m.deadLetters()],

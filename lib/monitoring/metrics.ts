@@ -3,12 +3,8 @@ import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
-import {
-  ChainMetric,
-  IngestorMetric,
-  METRIC_NAMESPACE,
-  ProcessorMetric,
-} from "../../lambdas/shared/metricNames.js";
+import { ChainMetric, IngestorMetric, ProcessorMetric } from "../../lambdas/shared/metricNames.js";
+import { customMetric } from "./customMetric.js";
 
 export type ChainName = "l1" | "l2";
 
@@ -25,13 +21,15 @@ export interface PipelineMetricsProps {
   readonly deadLetterQueue: sqs.IQueue;
   readonly scheduleDeadLetterQueue: sqs.IQueue;
   readonly tables: Readonly<Record<string, dynamodb.ITable>>;
+  /** The stage the functions emit as the `stage` dimension (TIDEMARK_STAGE). @default - none */
+  readonly stage?: string;
 }
 
 const MINUTE = Duration.minutes(1);
 
 /**
  * Every metric Tidemark alarms on or graphs, defined once. Custom metrics carry exactly the
- * dimensions Powertools emits them with (`service`, plus `chain` where the name says so);
+ * dimensions Powertools emits them with (`service`, `stage` when given, plus `chain` where the name says so);
  * a metric defined with another dimension set would never receive data.
  * Lambda metrics are read on the `live` alias, which is what the deployment shifts.
  */
@@ -45,14 +43,7 @@ export class PipelineMetrics {
     dimensions: Record<string, string> = {},
     label?: string,
   ): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: METRIC_NAMESPACE,
-      metricName,
-      dimensionsMap: { service, ...dimensions },
-      statistic,
-      period: MINUTE,
-      label,
-    });
+    return customMetric({ service, metricName, statistic, dimensions, label, stage: this.props.stage });
   }
 
   private ingestorMetric(name: string, statistic = "Sum", chain?: ChainName): cloudwatch.Metric {
@@ -124,6 +115,13 @@ export class PipelineMetrics {
   }
   sinkErrors(): cloudwatch.Metric {
     return this.processorMetric(ProcessorMetric.SinkErrors);
+  }
+  /** DynamoDB or SQS throttling the processor saw (its own count; Lambda's throttles are `throttles`). */
+  throttlesSeen(): cloudwatch.Metric {
+    return this.processorMetric(ProcessorMetric.Throttles);
+  }
+  expiredClaimsRetaken(): cloudwatch.Metric {
+    return this.processorMetric(ProcessorMetric.ExpiredClaimsRetaken);
   }
   freshness(): cloudwatch.Metric {
     return this.processorMetric(ProcessorMetric.FreshnessMs, "p90");

@@ -3,8 +3,8 @@ import { CfnEventSourceMapping } from "aws-cdk-lib/aws-lambda";
 import type { Construct } from "constructs";
 import { IngestApi } from "../api/IngestApi.js";
 import { ServingApi } from "../api/ServingApi.js";
-import type { StageConfig } from "../config/stageConfig.js";
-import { TIDEMARK_DEFAULTS, Tidemark, type TidemarkEntries } from "../Tidemark.js";
+import { type StageConfig, stageNamePrefix } from "../config/stageConfig.js";
+import { Tidemark, type TidemarkEntries } from "../Tidemark.js";
 import type { TidemarkStorage } from "../TidemarkStorage.js";
 
 export interface ServiceStackProps extends StackProps {
@@ -29,7 +29,10 @@ export class ServiceStack extends Stack {
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
     const { config } = props;
+    // Every physical name and custom metric carries the stage: stages can share an account and region.
+    const named = { namePrefix: stageNamePrefix(config.stage), tidemarkStage: config.stage };
     this.tidemark = new Tidemark(this, "Tidemark", {
+      ...named,
       storage: props.storage,
       removalPolicy: config.removalPolicy,
       deploymentConfig: config.deploymentConfig,
@@ -45,6 +48,7 @@ export class ServiceStack extends Stack {
     const t = this.tidemark;
     if (t.sink) {
       this.api = new ServingApi(this, "Api", {
+        ...named,
         sink: t.sink,
         bucket: t.bucket,
         topic: t.topic,
@@ -56,6 +60,7 @@ export class ServiceStack extends Stack {
         eventLog: { stateTable: t.tables.state, writer: t.functions.processor },
       });
       this.ingestApi = new IngestApi(this, "IngestApi", {
+        ...named,
         httpApi: this.api.httpApi,
         stage: this.api.stage,
         queue: t.queue,
@@ -82,7 +87,7 @@ export class ServiceStack extends Stack {
       DeploymentApplicationName: t.deployments.processor.deploymentGroup.application.applicationName,
       IngestorDeploymentGroupName: t.deployments.ingestor.deploymentGroup.deploymentGroupName,
       ProcessorDeploymentGroupName: t.deployments.processor.deploymentGroup.deploymentGroupName,
-      AlarmNamePrefix: `${TIDEMARK_DEFAULTS.namePrefix}-`,
+      AlarmNamePrefix: `${named.namePrefix}-`,
       DashboardName: t.dashboard.dashboardName,
       ScheduleName: t.schedule.schedule.scheduleName,
       RpcUrlsSecretName: config.rpcUrlsSecretName,

@@ -1,6 +1,6 @@
 import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
 import type { Construct } from "constructs";
-import type { StageConfig } from "../config/stageConfig.js";
+import { type StageConfig, stageNamePrefix } from "../config/stageConfig.js";
 import { TIDEMARK_DEFAULTS } from "../Tidemark.js";
 import { TidemarkStorage } from "../TidemarkStorage.js";
 
@@ -19,6 +19,7 @@ export class StatefulStack extends Stack {
       processorTimeout: TIDEMARK_DEFAULTS.processorTimeout,
       removalPolicy: config.removalPolicy,
       deletionProtection: config.deletionProtection,
+      namePrefix: stageNamePrefix(config.stage),
     });
     // Read by `tidemark --stage <stage>` from `cdk deploy --outputs-file`: the CLI never guesses a name.
     const outputs: Record<string, string> = {

@@ -196,9 +196,11 @@ export class EventQueue extends Construct {
     this.queue.grantSendMessages(fn);
   }
 
-  /** Passes QUEUE_URL to the consumer and lets it receive, delete and extend visibility. */
+  /**
+   * Lets the consumer's event source mapping receive, delete and extend visibility (it runs under the
+   * function's role). No QUEUE_URL: the processor never names the queue (test/lib/contract/settingsContract).
+   */
   bindConsumer(fn: lambda.Function): void {
-    fn.addEnvironment(IngestorEnv.QueueUrl, this.queue.queueUrl);
     this.queue.grantConsumeMessages(fn);
   }
 

@@ -1,4 +1,5 @@
 import { Metrics } from "@aws-lambda-powertools/metrics";
+import { stageDimensions } from "../../lambdas/shared/createMetrics.js";
 import { METRIC_NAMESPACE } from "../../lambdas/shared/metricNames.js";
 
 const ignore = () => undefined;
@@ -13,7 +14,8 @@ export class CountingMetrics extends Metrics {
 
   constructor(serviceName: string) {
     // Its own warnings (e.g. "no application metrics to publish") would break the progress line.
-    super({ namespace: METRIC_NAMESPACE, serviceName, logger: SILENT });
+    // The dimensions are a deployed function's (createMetrics): `stage` when TIDEMARK_STAGE is set.
+    super({ namespace: METRIC_NAMESPACE, serviceName, logger: SILENT, defaultDimensions: stageDimensions() });
   }
 
   override addMetric(...args: Parameters<Metrics["addMetric"]>): this {

@@ -44,7 +44,7 @@ const alarmsNamed = (): Record<string, Resource> =>
     Object.entries(resources)
       .filter(([, r]) => r.Type === "AWS::CloudWatch::Alarm")
       .map(([id, r]) => [
-        String(r.Properties.AlarmName).replace(/^tidemark-/, ""),
+        String(r.Properties.AlarmName).replace(/^tidemark-prod-/, ""),
         { ...r, id } as Resource & { id: string },
       ]),
   );
@@ -150,10 +150,10 @@ describe("Tidemark functions", () => {
     expect(vars).toMatchObject({
       POWERTOOLS_SERVICE_NAME: "processor",
       SINK: "firehose",
-      FIREHOSE_STREAM_NAME: "tidemark-sink",
+      FIREHOSE_STREAM_NAME: "tidemark-prod-sink",
       CLAIM_TIMEOUT_SECONDS: "120",
     });
-    for (const key of ["STATE_TABLE", "IDEMPOTENCY_TABLE", "DLQ_URL", "QUEUE_URL"])
+    for (const key of ["STATE_TABLE", "IDEMPOTENCY_TABLE", "DLQ_URL"])
       expect(vars[key]).toBeDefined();
     const timeout = fn(ids().processor).Properties.Timeout;
     expect(timeout).toBe(30);
@@ -398,7 +398,7 @@ describe("Tidemark monitoring", () => {
     expect(watched(alarms["firehose-delivery-failed"])).toMatchObject({
       Namespace: "AWS/Firehose",
       MetricName: "DeliveryToIceberg.FailedRowCount",
-      Dimensions: [{ Name: "DeliveryStreamName", Value: "tidemark-sink" }],
+      Dimensions: [{ Name: "DeliveryStreamName", Value: "tidemark-prod-sink" }],
       Stat: "Sum",
     });
     expect(watched(alarms["firehose-error-objects"])).toMatchObject({
@@ -428,6 +428,7 @@ describe("Tidemark monitoring", () => {
       Dimensions: [
         { Name: "chain", Value: "l2" },
         { Name: "service", Value: "ingestor" },
+        { Name: "stage", Value: "prod" },
       ],
       Stat: "Sum",
       Period: 60,
@@ -470,6 +471,7 @@ describe("Tidemark monitoring", () => {
       Dimensions: [
         { Name: "chain", Value: "l1" },
         { Name: "service", Value: "ingestor" },
+        { Name: "stage", Value: "prod" },
       ],
     });
   });

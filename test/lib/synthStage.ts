@@ -55,7 +55,7 @@ export const synthStage = (
   };
 };
 
-/** The alarms the README's runbook table explains, without the `tidemark-` prefix. */
+/** The alarms the README's runbook table explains, without the `tidemark-<stage>-` prefix. */
 export const RUNBOOK_ALARMS = [
   "batch-not-proven",
   "dlq-not-empty",

@@ -114,22 +114,25 @@ describe("IngestApi in the service stack", () => {
     const alarms = Object.fromEntries(
       ofType("AWS::CloudWatch::Alarm").map(([, a]) => [a.Properties.AlarmName, a.Properties]),
     );
-    expect(alarms["tidemark-ingest-api-rejection-burst"]).toMatchObject({
+    expect(alarms["tidemark-dev-ingest-api-rejection-burst"]).toMatchObject({
       Threshold: 100,
       MetricName: "ApiEventsRejected",
     });
-    expect(JSON.stringify(alarms["tidemark-ingest-api-idempotent-hit-rate"]?.Metrics)).toContain(
+    expect(JSON.stringify(alarms["tidemark-dev-ingest-api-idempotent-hit-rate"]?.Metrics)).toContain(
       "ApiIdempotentHits",
     );
-    expect(alarms["tidemark-ingest-api-idempotent-hit-rate"]?.Threshold).toBe(10);
+    expect(alarms["tidemark-dev-ingest-api-idempotent-hit-rate"]?.Threshold).toBe(10);
     // 2 × (commit period 60 s + maintenance rate 60 s).
-    expect(alarms["tidemark-ingest-api-anchoring-lag"]).toMatchObject({
+    expect(alarms["tidemark-dev-ingest-api-anchoring-lag"]).toMatchObject({
       Threshold: 240,
       MetricName: "ApiAnchoringLagSeconds",
-      Dimensions: [{ Name: "service", Value: "ingestMaintenance" }],
+      Dimensions: [
+        { Name: "service", Value: "ingestMaintenance" },
+        { Name: "stage", Value: "dev" },
+      ],
     });
-    expect(alarms["tidemark-ingest-api-ingest-errors"]).toBeDefined();
-    expect(alarms["tidemark-ingest-api-maintenance-errors"]).toBeDefined();
+    expect(alarms["tidemark-dev-ingest-api-ingest-errors"]).toBeDefined();
+    expect(alarms["tidemark-dev-ingest-api-maintenance-errors"]).toBeDefined();
   });
 
   it("outputs the names the CLI reads (tidemark keys|schema --stage)", () => {

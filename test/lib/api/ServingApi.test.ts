@@ -99,7 +99,7 @@ describe("ServingApi in the service stack", () => {
     const env = api.Properties.Environment.Variables;
     expect(env).toMatchObject({
       SINK: "athena",
-      ATHENA_DATABASE: "tidemark",
+      ATHENA_DATABASE: "tidemark_dev",
       ATHENA_QUERY_TIMEOUT_MS: "20000",
       API_CACHE_TTL_SECONDS: "60",
       API_RATE_LIMIT_PER_MINUTE: "600",
@@ -138,8 +138,8 @@ describe("ServingApi in the service stack", () => {
       expect(names.sort()).toEqual(
         [
           "catalog",
-          "database/tidemark",
-          ...[...TABLE_NAMES, ...CANONICAL_VIEWS.map((v) => v.view)].map((t) => `table/tidemark/${t}`),
+          "database/tidemark_dev",
+          ...[...TABLE_NAMES, ...CANONICAL_VIEWS.map((v) => v.view)].map((t) => `table/tidemark_dev/${t}`),
         ].sort(),
       );
       expect(stringify(byActions(["s3:GetObject"])?.Resource)).toContain('"/iceberg/*"');
@@ -159,19 +159,19 @@ describe("ServingApi in the service stack", () => {
     );
     const topic = ofType("AWS::SNS::Topic")[0]?.[0];
     for (const name of [
-      "tidemark-api-server-error-rate",
-      "tidemark-api-latency-p95",
-      "tidemark-api-throttles",
-      "tidemark-api-stream-errors",
+      "tidemark-dev-api-server-error-rate",
+      "tidemark-dev-api-latency-p95",
+      "tidemark-dev-api-throttles",
+      "tidemark-dev-api-stream-errors",
     ]) {
       expect(alarms[name]?.AlarmActions).toEqual([{ Ref: topic }]);
     }
-    expect(alarms["tidemark-api-server-error-rate"]?.Threshold).toBe(5);
-    expect(stringify(alarms["tidemark-api-server-error-rate"]?.Metrics)).toContain("100 * errors / requests");
-    expect(alarms["tidemark-api-latency-p95"]).toMatchObject({ ExtendedStatistic: "p95", Threshold: 5000 });
+    expect(alarms["tidemark-dev-api-server-error-rate"]?.Threshold).toBe(5);
+    expect(stringify(alarms["tidemark-dev-api-server-error-rate"]?.Metrics)).toContain("100 * errors / requests");
+    expect(alarms["tidemark-dev-api-latency-p95"]).toMatchObject({ ExtendedStatistic: "p95", Threshold: 5000 });
     const groups = ofType("AWS::CodeDeploy::DeploymentGroup").map(([, g]) => stringify(g.Properties));
-    expect(groups.filter((g) => g.includes(alarms["tidemark-api-server-error-rate"]?.id))).toHaveLength(1);
-    expect(groups.filter((g) => g.includes(alarms["tidemark-api-stream-errors"]?.id))).toHaveLength(1);
+    expect(groups.filter((g) => g.includes(alarms["tidemark-dev-api-server-error-rate"]?.id))).toHaveLength(1);
+    expect(groups.filter((g) => g.includes(alarms["tidemark-dev-api-stream-errors"]?.id))).toHaveLength(1);
   });
 
   it("adds its widgets to the pipeline's dashboard and outputs the URLs the CLI reads", () => {

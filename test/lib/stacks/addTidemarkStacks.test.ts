@@ -168,7 +168,7 @@ describe("addTidemarkStacks per stage", () => {
       expect(ofType(stage, "AWS::CodeDeploy::DeploymentGroup")).toHaveLength(5);
       // The alarms docs/README's table explains, each going to the one topic.
       const alarms = ofType(stage, "AWS::CloudWatch::Alarm");
-      expect(alarms.map((a) => String(a.Properties.AlarmName).replace(/^tidemark-/, "")).sort()).toEqual(
+      expect(alarms.map((a) => String(a.Properties.AlarmName).replace(`tidemark-${stage}-`, "")).sort()).toEqual(
         [...RUNBOOK_ALARMS].sort(),
       );
       const [topic] = ofType(stage, "AWS::SNS::Topic");
@@ -179,8 +179,8 @@ describe("addTidemarkStacks per stage", () => {
       // The stateful side: FIFO queue and DLQ, the two tables, the Firehose stream into 9 Iceberg tables.
       const queues = ofType(stage, "AWS::SQS::Queue").filter((q) => q.Properties.FifoQueue === true);
       expect(queues.map((q) => q.Properties.QueueName).sort()).toEqual([
-        "tidemark-events-dlq.fifo",
-        "tidemark-events.fifo",
+        `tidemark-${stage}-events-dlq.fifo`,
+        `tidemark-${stage}-events.fifo`,
       ]);
       expect(ofType(stage, "AWS::DynamoDB::Table")).toHaveLength(3); // state, idempotency, ingest
       expect(ofType(stage, "AWS::KinesisFirehose::DeliveryStream")).toHaveLength(1);
