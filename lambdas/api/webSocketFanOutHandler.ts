@@ -40,7 +40,8 @@ const load = async () => {
 export const handler = async (event: { readonly source?: string; readonly Records?: unknown[] }) => {
   deps ??= load();
   const d = await deps;
-  const scheduled = event.source === "aws.events";
+  // IngestorSchedule sends `{ "source": "schedule" }`.
+  const scheduled = event.source === "schedule";
   const result = await fanOutWebSocket(
     {
       ...d,

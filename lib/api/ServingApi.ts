@@ -26,6 +26,7 @@ import { kebabAlarmName, notifyingAlarm } from "../monitoring/notifyingAlarm.js"
 import { streamMetrics } from "../monitoring/streamMetrics.js";
 import { SINK_PREFIXES } from "../sink/FirehoseIcebergSink.js";
 import { acknowledgeGuardRule } from "../tidemarkValidations.js";
+import { WebSocketStream } from "./WebSocketStream.js";
 
 /** The Athena side of the Firehose → Iceberg sink the API reads (FirehoseIcebergSink satisfies it). */
 export interface ServingApiSink {
@@ -148,6 +149,8 @@ export class ServingApi extends Construct {
   readonly accessLogs: logs.LogGroup;
   readonly streamUrl: lambda.FunctionUrl;
   readonly settings: ApiSettings;
+  /** With an event log: the WebSocket stream (API Gateway WebSocket API, connections table, fan-out). */
+  readonly webSocket?: WebSocketStream;
   readonly alarms: {
     readonly serverErrorRate: cloudwatch.Alarm;
     readonly latencyP95: cloudwatch.Alarm;
@@ -226,7 +229,22 @@ export class ServingApi extends Construct {
       "lambda_function_public_access_prohibited_check",
       "The function URL (auth NONE) is the stream's public endpoint; its permission names the `live` alias and lambda:FunctionUrlAuthType NONE only.",
     );
-    if (props.eventLog) this.bindEventLog(props.eventLog);
+    if (props.eventLog) {
+      this.bindEventLog(props.eventLog);
+      this.webSocket = new WebSocketStream(this, "WebSocket", {
+        stateTable: props.eventLog.stateTable,
+        environment: {
+          ...common.environment,
+          [EVENT_LOG_RETENTION_DAYS]: String(props.eventLog.retentionDays ?? 7),
+        },
+        maxConnections: this.settings.sseMaxConnections,
+        topic: props.topic,
+        throttle: props.throttle ?? d.throttle,
+        namePrefix: props.namePrefix ?? d.namePrefix,
+        logRetention: common.logRetention,
+        logRemovalPolicy: common.logRemovalPolicy,
+      });
+    }
     this.alarms = this.createAlarms(props);
     this.apiLive.addAlarm(this.alarms.serverErrorRate);
     this.streamLive.addAlarm(this.alarms.streamErrors);
@@ -502,6 +520,7 @@ export class ServingApi extends Construct {
       graph("Stream: connections, clients dropped", [m.connections()], [m.clientsDropped()]),
       graph("Stream: delivery lag p99 / max (ms)", [m.deliveryLagP99(), m.deliveryLagMax()]),
     );
+    this.webSocket?.addWidgets(dashboard);
   }
 }
 

@@ -97,8 +97,12 @@ export class PipelineMetrics {
       expression: "FILL(l1, 0) + FILL(l2, 0)",
       usingMetrics: {
         // The expression's 5-minute period on its inputs too: CloudWatch would override theirs (and warn).
-        l1: this.ingestorMetric(IngestorMetric.RecordsRejected, "Sum", "l1").with({ period: Duration.minutes(5) }),
-        l2: this.ingestorMetric(IngestorMetric.RecordsRejected, "Sum", "l2").with({ period: Duration.minutes(5) }),
+        l1: this.ingestorMetric(IngestorMetric.RecordsRejected, "Sum", "l1").with({
+          period: Duration.minutes(5),
+        }),
+        l2: this.ingestorMetric(IngestorMetric.RecordsRejected, "Sum", "l2").with({
+          period: Duration.minutes(5),
+        }),
       },
       label: "Input rejected by the ingestor",
       period: Duration.minutes(5),

@@ -19,16 +19,20 @@ const metric = (service: string, metricName: string, statistic: string, dims: Re
  * and widgets built on them: what the processor appends to the event log, what the stream function
  * delivers, and the L2 blocks ingested (the "chain moves" side of the silence alarm).
  */
+/** What one stream's deliverer emits (emitStreamMetrics): the SSE function, or the WebSocket fan-out. */
+export const deliveryMetrics = (service: string) => ({
+  connections: () => metric(service, StreamMetric.StreamConnections, "Maximum"),
+  connectionsPercentOfLimit: () => metric(service, StreamMetric.StreamConnectionsPercentOfLimit, "Maximum"),
+  messagesSent: () => metric(service, StreamMetric.StreamMessagesSent, "Sum"),
+  clientsDropped: () => metric(service, StreamMetric.StreamClientsDropped, "Sum"),
+  deliveryLagP99: () => metric(service, StreamMetric.StreamDeliveryLagP99Ms, "Maximum"),
+  deliveryLagMax: () => metric(service, StreamMetric.StreamDeliveryLagMaxMs, "Maximum"),
+});
+
 export const streamMetrics = {
   eventsLogged: () => metric(ServiceName.processor, StreamMetric.EventsLogged, "Sum"),
   l2BlocksIngested: () => metric(ServiceName.ingestor, IngestorMetric.BlocksIngested, "Sum", { chain: "l2" }),
-  connections: () => metric(ServiceName.apiStream, StreamMetric.StreamConnections, "Maximum"),
-  connectionsPercentOfLimit: () =>
-    metric(ServiceName.apiStream, StreamMetric.StreamConnectionsPercentOfLimit, "Maximum"),
-  messagesSent: () => metric(ServiceName.apiStream, StreamMetric.StreamMessagesSent, "Sum"),
-  clientsDropped: () => metric(ServiceName.apiStream, StreamMetric.StreamClientsDropped, "Sum"),
-  deliveryLagP99: () => metric(ServiceName.apiStream, StreamMetric.StreamDeliveryLagP99Ms, "Maximum"),
-  deliveryLagMax: () => metric(ServiceName.apiStream, StreamMetric.StreamDeliveryLagMaxMs, "Maximum"),
+  ...deliveryMetrics(ServiceName.apiStream),
   /** 1 in a minute when L2 blocks were ingested but nothing reached the event log, else 0. */
   silentWhileChainMoves: () =>
     new cloudwatch.MathExpression({

@@ -88,6 +88,7 @@ export class ServiceStack extends Stack {
       RpcUrlsSecretName: config.rpcUrlsSecretName,
       ApiUrl: this.api?.url,
       StreamUrl: this.api === undefined ? undefined : `${this.api.streamUrl.url}v1/sse/events`,
+      WebSocketUrl: this.api?.webSocket?.url,
       ApiFunctionName: this.api?.api.fn.functionName,
       IngestTableName: this.ingestApi?.table.tableName,
       IngestPayloadBucketName: this.ingestApi?.payloadBucket.bucketName,
