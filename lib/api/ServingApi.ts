@@ -74,6 +74,8 @@ export interface ServingApiProps {
   readonly logRetention?: logs.RetentionDays;
   /** @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
+  /** Deletion protection of the WebSocket stream's connections table. @default false */
+  readonly deletionProtection?: boolean;
   /** 5xx answers above this percent of requests (3 of 5 minutes) alarm and roll back a deployment. @default 5 */
   readonly serverErrorRatePercent?: number;
   /** p95 latency above this for 3 of 5 minutes alarms. @default 5 s */
@@ -243,6 +245,7 @@ export class ServingApi extends Construct {
         namePrefix: props.namePrefix ?? d.namePrefix,
         logRetention: common.logRetention,
         logRemovalPolicy: common.logRemovalPolicy,
+        deletionProtection: props.deletionProtection,
       });
     }
     this.alarms = this.createAlarms(props);

@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
+import { Duration, type RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
 import * as apigw from "aws-cdk-lib/aws-apigateway";
 import * as apigwv2 from "aws-cdk-lib/aws-apigatewayv2";
 import { WebSocketLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
@@ -33,6 +33,8 @@ export interface WebSocketStreamProps {
   readonly namePrefix: string;
   readonly logRetention: logs.RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
+  /** The connections table's, as the stage's other tables. @default false */
+  readonly deletionProtection?: boolean;
   /** A pass slower than this is cut; connections it did not reach are served by the next one. @default 60 s */
   readonly fanOutTimeout?: Duration;
   /** Delivery lag p99 above this in 3 of 5 minutes alarms. @default 5 s */
@@ -46,6 +48,9 @@ export const WEBSOCKET_ENTRIES = {
   routes: fileURLToPath(new URL("../../lambdas/api/webSocketHandler.ts", import.meta.url)),
   fanOut: fileURLToPath(new URL("../../lambdas/api/webSocketFanOutHandler.ts", import.meta.url)),
 } as const;
+
+/** The LeadingKeys pattern of the event log's items in the state table (createDynamoEventLog's EVENT_LOG_KEYS). */
+export const EVENT_LOG_ITEMS = "log#*";
 
 /** The only management calls the fan-out makes: post a frame, close a connection. */
 const MANAGE_METHODS = ["POST", "DELETE"] as const;
@@ -64,6 +69,8 @@ export class WebSocketStream extends Construct {
   readonly connections: dynamodb.Table;
   readonly routes: PipelineFunction;
   readonly fanOut: PipelineFunction;
+  /** The version the stream mapping and the sweep invoke (an alias: no `:*` grant on the function). */
+  readonly fanOutLive: lambda.Alias;
   readonly schedule: IngestorSchedule;
   readonly alarms: {
     readonly connectionsNearLimit: cloudwatch.Alarm;
@@ -83,8 +90,9 @@ export class WebSocketStream extends Construct {
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: TTL_ATTRIBUTE,
-      // Connections do not outlive the API: nothing to keep when the stack goes.
-      removalPolicy: RemovalPolicy.DESTROY,
+      // The stage's policy, as its other tables (items expire within hours either way).
+      removalPolicy: props.logRemovalPolicy,
+      deletionProtection: props.deletionProtection ?? false,
     });
     const common = { logRetention: props.logRetention, logRemovalPolicy: props.logRemovalPolicy };
     const environment = {
@@ -118,8 +126,12 @@ export class WebSocketStream extends Construct {
       environment: { ...environment, [WebSocketEnv.CallbackUrl]: this.stage.callbackUrl },
     });
     this.grant(props.stateTable, streamArn);
+    this.fanOutLive = new lambda.Alias(this, "FanOutLive", {
+      aliasName: "live",
+      version: this.fanOut.fn.currentVersion,
+    });
     new lambda.EventSourceMapping(this, "HeadMoved", {
-      target: this.fanOut.fn,
+      target: this.fanOutLive,
       eventSourceArn: streamArn,
       startingPosition: lambda.StartingPosition.LATEST,
       batchSize: 100,
@@ -134,7 +146,7 @@ export class WebSocketStream extends Construct {
       ],
     });
     this.schedule = new IngestorSchedule(this, "Sweep", {
-      target: this.fanOut.fn,
+      target: this.fanOutLive,
       rate: Duration.minutes(1),
       description:
         "Tidemark WebSocket fan-out sweep: catch-up on a quiet chain, heartbeats, lost connections",
@@ -197,11 +209,17 @@ export class WebSocketStream extends Construct {
   private grant(stateTable: dynamodb.ITable, streamArn: string): void {
     const stack = Stack.of(this);
     const table = this.connections.tableArn;
-    const add = (fn: PipelineFunction, actions: string[], resources: string[]) =>
-      fn.fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
-    add(this.routes, ["dynamodb:GetItem"], [stateTable.tableArn]);
+    const add = (
+      fn: PipelineFunction,
+      actions: string[],
+      resources: string[],
+      conditions?: Record<string, unknown>,
+    ) => fn.fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources, conditions }));
+    // The event log's items only (`log#head`, `log#<seq>`): nothing else of the state table.
+    const logOnly = { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [EVENT_LOG_ITEMS] } };
+    add(this.routes, ["dynamodb:GetItem"], [stateTable.tableArn], logOnly);
     add(this.routes, ["dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Scan"], [table]);
-    add(this.fanOut, ["dynamodb:GetItem", "dynamodb:BatchGetItem"], [stateTable.tableArn]);
+    add(this.fanOut, ["dynamodb:GetItem", "dynamodb:BatchGetItem"], [stateTable.tableArn], logOnly);
     add(this.fanOut, ["dynamodb:Scan", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], [table]);
     add(
       this.fanOut,

@@ -52,6 +52,7 @@ export class ServiceStack extends Stack {
         deploymentConfig: config.deploymentConfig,
         logRetention: config.logRetention,
         removalPolicy: config.removalPolicy,
+        deletionProtection: config.deletionProtection,
         // The live stream reads what the processor appends to the state table's event log.
         eventLog: { stateTable: t.tables.state, writer: t.functions.processor },
       });
