@@ -22,7 +22,7 @@ import { TABLE_NAMES } from "../../lambdas/sink/rows.js";
 import { BlueGreenAlias } from "../compute/BlueGreenAlias.js";
 import { PipelineFunction } from "../compute/PipelineFunction.js";
 import { throwIfInvalid } from "../InvalidPropsError.js";
-import { kebabAlarmName, notifyingAlarm } from "../monitoring/notifyingAlarm.js";
+import { kebabAlarmName, notifyingAlarm, threeOfFiveAlarms } from "../monitoring/notifyingAlarm.js";
 import { streamMetrics } from "../monitoring/streamMetrics.js";
 import { SINK_PREFIXES } from "../sink/FirehoseIcebergSink.js";
 import { acknowledgeGuardRule } from "../tidemarkValidations.js";
@@ -413,17 +413,7 @@ export class ServingApi extends Construct {
       label: "API 5xx rate (%)",
       period,
     });
-    const alarm = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string) =>
-      notifyingAlarm(this, id, props.topic, {
-        alarmName: kebabAlarmName(prefix, id),
-        alarmDescription: description,
-        metric,
-        threshold,
-        evaluationPeriods: 5,
-        datapointsToAlarm: 3,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
+    const alarm = threeOfFiveAlarms(this, props.topic, prefix);
     const p95 = props.latencyP95 ?? d.latencyP95;
     return {
       serverErrorRate: alarm(

@@ -17,7 +17,7 @@ import { ServiceName } from "../../lambdas/shared/serviceNames.js";
 import { StateTable, TTL_ATTRIBUTE } from "../../lambdas/shared/tables.js";
 import { IngestorSchedule } from "../compute/IngestorSchedule.js";
 import { PipelineFunction } from "../compute/PipelineFunction.js";
-import { kebabAlarmName, notifyingAlarm } from "../monitoring/notifyingAlarm.js";
+import { threeOfFiveAlarms } from "../monitoring/notifyingAlarm.js";
 import { deliveryMetrics } from "../monitoring/streamMetrics.js";
 import { acknowledgeGuardRule } from "../tidemarkValidations.js";
 
@@ -245,17 +245,7 @@ export class WebSocketStream extends Construct {
 
   private createAlarms(props: WebSocketStreamProps): WebSocketStream["alarms"] {
     const m = deliveryMetrics(ServiceName.apiWebSocket);
-    const alarm = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string) =>
-      notifyingAlarm(this, id, props.topic, {
-        alarmName: kebabAlarmName(props.namePrefix, id),
-        alarmDescription: description,
-        metric,
-        threshold,
-        evaluationPeriods: 5,
-        datapointsToAlarm: 3,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
+    const alarm = threeOfFiveAlarms(this, props.topic, props.namePrefix);
     return {
       connectionsNearLimit: alarm(
         "WebSocketConnectionsNearLimit",
