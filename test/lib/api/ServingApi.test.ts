@@ -277,9 +277,9 @@ describe("the WebSocket stream on AWS", () => {
     expect(manage[0].Action).toBe("execute-api:ManageConnections");
     const arns = (manage[0].Resource as Json[]).map((r) => stringify(r));
     expect(arns).toHaveLength(2);
-    for (const [i, method] of ["POST", "DELETE"].entries()) {
-      expect(arns[i]).toContain(`/v1/${method}/@connections/*`);
-      expect(arns[i]).toContain(wsApiId());
+    for (const method of ["POST", "DELETE"]) {
+      const on = arns.filter((a) => a.includes(`"/v1/${method}/@connections/*"`) && a.includes(wsApiId()));
+      expect(on).toHaveLength(1);
     }
     expect(stringify(policyOf("apiWebSocketRoutes"))).not.toContain("execute-api");
     for (const service of ["apiWebSocket", "apiWebSocketRoutes"]) {
