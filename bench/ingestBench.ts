@@ -1,5 +1,11 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { GetQueueAttributesCommand, PurgeQueueCommand, SQSClient } from "@aws-sdk/client-sqs";
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  PurgeQueueCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
 import {
   createPublicClient,
   decodeEventLog,
@@ -18,7 +24,9 @@ import {
 import type { IngestorConfig } from "../lambdas/ingestor/config.js";
 import { decodeInboxLogs, inboxEventTopics } from "../lambdas/ingestor/decodeInbox.js";
 import { createIngestor } from "../lambdas/ingestor/ingestor.js";
+import { DEFAULT_BUNDLE_BYTES } from "../lambdas/ingestor/publishEntries.js";
 import { DEFAULT_PUBLISH_LANES } from "../lambdas/ingestor/publisher.js";
+import { eventBodiesOf } from "../lambdas/shared/eventBundle.js";
 import { inboxAbi } from "../lambdas/shared/inboxAbi.js";
 import { ServiceName } from "../lambdas/shared/serviceNames.js";
 import { startDynamoDbLocal } from "../scripts/local/dynamoDbLocal.js";
@@ -74,7 +82,14 @@ export interface IngestSample {
   readonly rpcCalls: number;
   /** Accounting: what the proxy answered, what the variant produced. */
   readonly httpResponses: number;
-  readonly produced: { readonly headers: number; readonly inboxEvents: number; readonly queued?: number };
+  readonly produced: {
+    readonly headers: number;
+    readonly inboxEvents: number;
+    /** Events in the queue after the run (a bundle counts its inner events). */
+    readonly queued?: number;
+    /** Messages they came in. */
+    readonly messages?: number;
+  };
   readonly byMethod: Readonly<Record<string, number>>;
 }
 
@@ -353,6 +368,7 @@ function ingestorConfig(
     startBlock: { l1: 1, l2: 1 },
     partitions: 16,
     publishLanes: DEFAULT_PUBLISH_LANES,
+    publishBundleBytes: DEFAULT_BUNDLE_BYTES,
     maxBlocksPerRange: BACKFILL_RANGE,
     pollIntervalMs,
     timeReserveMs: 0,
@@ -373,11 +389,40 @@ async function freshQueue(env: IngestEnv, name: string) {
   return { stateTable: tables.stateTable, queueUrl: queues.queueUrl };
 }
 
-async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
+const queued = async (sqs: SQSClient, queueUrl: string) => {
+  const { messages, events } = await queuedEvents(sqs, queueUrl);
+  return { queued: events, messages };
+};
+
+/**
+ * Events in the queue, counted after the timed run (the queue is this run's own): every message
+ * received, read as the processor reads it (a bundle counts its inner events), until the queue is empty.
+ */
+async function queuedEvents(sqs: SQSClient, queueUrl: string): Promise<{ messages: number; events: number }> {
+  let messages = 0;
+  let events = 0;
+  for (;;) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 600 }),
+    );
+    if (Messages.length === 0) break;
+    for (const m of Messages) {
+      messages++;
+      events += eventBodiesOf(m.Body ?? "").length;
+    }
+    // Deleted: a FIFO queue hands out no more of a group while its earlier messages are in flight.
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+      }),
+    );
+  }
   const { Attributes } = await sqs.send(
     new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["ApproximateNumberOfMessages"] }),
   );
-  return Number(Attributes?.ApproximateNumberOfMessages ?? 0);
+  // Invariant: nothing left visible; a message missed by the count would show here.
+  return { messages, events: events + Number(Attributes?.ApproximateNumberOfMessages ?? 0) };
 }
 
 /** (a) `tidemark backfill --chain l1 --from 1 --to <head>`: every block into the FIFO queue, cursor in DynamoDB. */
@@ -398,7 +443,7 @@ async function tidemarkBackfill(env: IngestEnv, run: number): Promise<Produced> 
     produced: {
       headers: result.blocks,
       inboxEvents: result.inboxEvents,
-      queued: await queueDepth(env.sqs, queueUrl),
+      ...(await queued(env.sqs, queueUrl)),
     },
   };
 }
@@ -471,7 +516,7 @@ async function tidemarkRealtime(
       });
       return {
         blocks: headers,
-        produced: { headers, inboxEvents, queued: await queueDepth(env.sqs, queueUrl) },
+        produced: { headers, inboxEvents, ...(await queued(env.sqs, queueUrl)) },
       };
     });
   } finally {

@@ -244,9 +244,9 @@ export function accountingChecks(parts: BenchResults["parts"]): AccountingCheck[
           const sent = s.produced.headers + s.produced.inboxEvents;
           check(
             "ingest",
-            `${id}: messages in the queue = events published`,
+            `${id}: events in the queue (bundles unpacked) = events published`,
             s.produced.queued === sent,
-            `${s.produced.queued} queued, ${sent} published`,
+            `${s.produced.queued} queued in ${s.produced.messages ?? "?"} messages, ${sent} published`,
           );
         }
       }

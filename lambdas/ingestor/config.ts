@@ -3,6 +3,7 @@ import { IngestorEnv } from "../shared/environment.js";
 import { ConfigError } from "../shared/errors.js";
 import { type Chain, ChainSchema } from "../shared/events.js";
 import { loadTaikoNetwork, type TaikoNetwork } from "../shared/taiko/networks.js";
+import { DEFAULT_BUNDLE_BYTES, MIN_BUNDLE_BYTES } from "./publishEntries.js";
 import { DEFAULT_PUBLISH_LANES } from "./publisher.js";
 
 /** RPC endpoints per chain; tried in order through viem's `fallback` transport. */
@@ -36,6 +37,8 @@ export interface IngestorConfig {
   readonly partitions: number;
   /** SendMessageBatch calls in flight at once, over disjoint message groups (publisher.ts). */
   readonly publishLanes: number;
+  /** Largest message that bundles a group's events (publishEntries.ts); 0 = one event per message. */
+  readonly publishBundleBytes: number;
   readonly maxBlocksPerRange: number;
   readonly pollIntervalMs: number;
   readonly timeReserveMs: number;
@@ -90,6 +93,7 @@ export function loadIngestorConfig(env: Env): IngestorConfig {
     partitions: integer(env, IngestorEnv.Partitions, { default: 16, min: 1, max: 1000 }),
     // Documented at DEFAULT_PUBLISH_LANES (publisher.ts).
     publishLanes: integer(env, IngestorEnv.PublishLanes, { default: DEFAULT_PUBLISH_LANES, min: 1, max: 64 }),
+    publishBundleBytes: bundleBytes(env),
     maxBlocksPerRange: integer(env, IngestorEnv.MaxBlocksPerRange, {
       default: 500,
       min: 1,
@@ -242,6 +246,16 @@ function integer(env: Env, name: string, rule: { default: number; min: number; m
   if (value < rule.min) throw new ConfigError(name, `must be at least ${rule.min}, got ${value}`);
   if (rule.max !== undefined && value > rule.max) {
     throw new ConfigError(name, `must be at most ${rule.max}, got ${value}`);
+  }
+  return value;
+}
+
+/** PUBLISH_BUNDLE_BYTES: 0 (one event per message) or MIN_BUNDLE_BYTES..DEFAULT_BUNDLE_BYTES (the default). */
+function bundleBytes(env: Env): number {
+  const name = IngestorEnv.PublishBundleBytes;
+  const value = integer(env, name, { default: DEFAULT_BUNDLE_BYTES, min: 0, max: DEFAULT_BUNDLE_BYTES });
+  if (value !== 0 && value < MIN_BUNDLE_BYTES) {
+    throw new ConfigError(name, `must be 0 (no bundles) or at least ${MIN_BUNDLE_BYTES}, got ${value}`);
   }
   return value;
 }

@@ -18,8 +18,10 @@ import { METRIC_NAMESPACE } from "../shared/metricNames.js";
 import { ServiceName } from "../shared/serviceNames.js";
 import { isSmokeEvent, type SmokeCheck, type SmokeResult } from "../shared/smokeTest.js";
 import { type ChainClient, createChainClient, getHead } from "./chainReader.js";
+import { watchedInboxAddresses } from "./chainSettings.js";
 import { type Env, type IngestorConfig, loadIngestorConfig, resolveRpcUrls } from "./config.js";
 import { type CursorStore, createDynamoCursorStore } from "./cursorStore.js";
+import { dryRunPoll } from "./dryRunPoll.js";
 import { createIngestor, type IngestorReport } from "./ingestor.js";
 import { createPowertoolsMetricsSink } from "./observability.js";
 
@@ -101,7 +103,10 @@ export function createIngestorHandler(dependencies: IngestorHandlerDependencies)
     .handler(handle);
 }
 
-/** The dry run for the pre-traffic hook: every dependency reachable, nothing written. */
+/**
+ * The dry run for the pre-traffic hook: every dependency reachable, and the next poll read and decoded
+ * against the real RPC (dryRunPoll.ts); nothing written.
+ */
 async function smokeTest(runtime: () => Promise<IngestorRuntime>, logger: Logger): Promise<SmokeReport> {
   let rt: IngestorRuntime;
   try {
@@ -135,6 +140,15 @@ async function smokeTest(runtime: () => Promise<IngestorRuntime>, logger: Logger
         const client = rt.clients[chain];
         if (!client) throw new Error(`no RPC client for ${chain}`);
         return `head ${(await getHead(client)).number}`;
+      }),
+    ),
+    ...rt.config.chains.map((chain) =>
+      check(`dry-run:${chain}`, async () => {
+        const client = rt.clients[chain];
+        if (!client) throw new Error(`no RPC client for ${chain}`);
+        if (!store) throw new Error("no cursor store configured");
+        const inboxAddresses = watchedInboxAddresses(rt.config);
+        return dryRunPoll({ chain, client, config: rt.config, inboxAddresses, store, logger });
       }),
     ),
     ...rt.config.chains.map((chain) =>

@@ -8,6 +8,7 @@ import type { Chain, PipelineEvent } from "../shared/events.js";
 import type { FaultInjector } from "../shared/faultPoints.js";
 import { IngestorMetric } from "../shared/metricNames.js";
 import type { ChainClient } from "./chainReader.js";
+import { chainSettings, watchedInboxAddresses } from "./chainSettings.js";
 import type { IngestorConfig } from "./config.js";
 import { type Cursor, type CursorStore, createDynamoCursorStore } from "./cursorStore.js";
 import { ingestChain } from "./ingestChain.js";
@@ -110,6 +111,7 @@ export function createIngestor(parameters: CreateIngestorParameters): Ingestor {
   const publish = async (events: readonly PipelineEvent[]) => {
     await publishEvents(parameters.sqsBatch ?? sqs, config.queueUrl, events, config.partitions, {
       lanes: config.publishLanes,
+      bundleBytes: config.publishBundleBytes,
       onRetry: (entries) => metrics.record(IngestorMetric.PublishEntriesRetried, entries),
       faults,
     });
@@ -117,9 +119,7 @@ export function createIngestor(parameters: CreateIngestorParameters): Ingestor {
 
   const reject = config.dlqUrl ? createDeadLetterRejectSink(sqs, config.dlqUrl, now) : undefined;
 
-  const inboxAddresses = config.network
-    ? watchedAddresses(config.network)
-    : [config.inboxAddress, config.inboxWrapperAddress].filter((a): a is Hex => a !== undefined);
+  const inboxAddresses = watchedInboxAddresses(config);
 
   const begin = (): ChainState[] =>
     config.chains.map((chain) => {
@@ -149,14 +149,7 @@ export function createIngestor(parameters: CreateIngestorParameters): Ingestor {
         store,
         owner,
         cursor,
-        settings: {
-          startBlock: config.startBlock[state.chain],
-          maxBlocksPerRange: config.maxBlocksPerRange,
-          confirmations: config.confirmations,
-          inboxAddresses: state.chain === "l1" ? inboxAddresses : [],
-          ...(config.network ? { network: config.network } : {}),
-          toBlock: parameters.toBlock?.[state.chain],
-        },
+        settings: chainSettings(config, state.chain, inboxAddresses, parameters.toBlock?.[state.chain]),
         publish,
         metrics,
         logger,

@@ -1,14 +1,13 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { THROTTLE_EXCEPTIONS } from "../processor/toRetryableError.js";
-import type { SendMessageBatchEntry, SqsBatchSender } from "../shared/awsSqs.js";
+import type { SqsBatchSender } from "../shared/awsSqs.js";
 import { sdkSqsBatchSender } from "../shared/awsSqsFromSdk.js";
 import { RetryableError, ThrottledError } from "../shared/errors.js";
 import type { PipelineEvent } from "../shared/events.js";
 import { type FaultInjector, FaultPoint } from "../shared/faultPoints.js";
-import { eventKey, messageGroupId, observationId } from "../shared/keys.js";
-import { MessageAttribute } from "../shared/messageAttributes.js";
 import { withRetry } from "../shared/retry.js";
-import { type LaneEntry, sendInLanes } from "./groupLanes.js";
+import { sendInLanes } from "./groupLanes.js";
+import { DEFAULT_BUNDLE_BYTES, type PublishEntry, toPublishEntries } from "./publishEntries.js";
 
 /** SQS limits for SendMessageBatch. */
 const MAX_ENTRIES = 10;
@@ -25,6 +24,11 @@ export const DEFAULT_PUBLISH_LANES = 4;
 export interface PublishEventsOptions {
   /** SendMessageBatch calls in flight at once, over disjoint message groups. @default DEFAULT_PUBLISH_LANES */
   readonly lanes?: number;
+  /**
+   * Pack each message group's consecutive events into bundles of at most this many bytes
+   * (publishEntries.ts); 0 sends one event per message. @default DEFAULT_BUNDLE_BYTES
+   */
+  readonly bundleBytes?: number;
   /** Rounds of sending (the first included) before giving up. @default 5 */
   readonly maxAttempts?: number;
   /** Ceiling of the first retry round's full-jitter delay. @default 100 */
@@ -40,15 +44,15 @@ export interface PublishEventsOptions {
 }
 
 export interface PublishEventsReturnType {
-  /** Messages accepted by SQS (a duplicate within the dedup window counts as accepted). */
+  /** Events accepted by SQS (a duplicate within the dedup window counts as accepted). */
   readonly sent: number;
-  /** Entries that were sent more than once. */
+  /** Messages they went in: fewer than `sent` when events were bundled. */
+  readonly messages: number;
+  /** Entries (messages) that were sent more than once. */
   readonly retried: number;
 }
 
-interface Pending extends LaneEntry {
-  readonly entry: SendMessageBatchEntry;
-}
+type Pending = PublishEntry;
 
 /** Where the publisher sends: the light SQS client (awsSqs.ts), or an SDK client. */
 export type PublishClient = SqsBatchSender | SQSClient;
@@ -59,7 +63,8 @@ interface Failure {
 }
 
 /**
- * Publish events to the FIFO queue: dedup id = observationId, group = messageGroupId.
+ * Publish events to the FIFO queue: group = messageGroupId; a message is one event (dedup id =
+ * observationId) or a bundle of one group's consecutive events (dedup id from their observation ids).
  * Each round sends everything unsent in `lanes` concurrent batches over disjoint groups, each
  * group's entries in order (groupLanes.ts); a refused entry holds its group's later entries
  * back. Only what was not accepted goes out again, in the next round, after a full-jitter backoff.
@@ -74,7 +79,8 @@ export async function publishEvents(
 ): Promise<PublishEventsReturnType> {
   const { maxAttempts = 5, baseDelayMs = 100, maxDelayMs = 2000, lanes = DEFAULT_PUBLISH_LANES } = options;
   const sqs = "sendMessageBatch" in client ? client : sdkSqsBatchSender(client);
-  let pending = events.map(toPending(partitions));
+  let pending = toPublishEntries(events, partitions, options.bundleBytes ?? DEFAULT_BUNDLE_BYTES);
+  const messages = pending.length;
   let retried = 0;
   await withRetry(
     async (attempt) => {
@@ -93,7 +99,7 @@ export async function publishEvents(
           if (unaccepted > 0) options.faults?.hit(FaultPoint.IngestorMidPublish, { unsent: unaccepted });
         },
       });
-      if (pending.length > 0) throw notAccepted(queueUrl, events, pending, failures, attempt + 1);
+      if (pending.length > 0) throw notAccepted(queueUrl, messages, pending, failures, attempt + 1);
     },
     {
       attempts: maxAttempts,
@@ -105,7 +111,7 @@ export async function publishEvents(
       random: options.random,
     },
   );
-  return { sent: events.length, retried };
+  return { sent: events.length, messages, retried };
 }
 
 /**
@@ -114,7 +120,7 @@ export async function publishEvents(
  */
 function notAccepted(
   queueUrl: string,
-  events: readonly PipelineEvent[],
+  messages: number,
   pending: readonly Pending[],
   failures: ReadonlyMap<number, Failure>,
   attempts: number,
@@ -134,7 +140,7 @@ function notAccepted(
     refused.length > 0 && refused.every((p) => THROTTLE_EXCEPTIONS.has(failures.get(p.index)?.code ?? ""));
   const Kind = throttled ? ThrottledError : RetryableError;
   return new Kind(
-    `SQS queue ${queueUrl} did not accept ${pending.length} of ${events.length} messages after ${attempts} attempts${why}`,
+    `SQS queue ${queueUrl} did not accept ${pending.length} of ${messages} messages after ${attempts} attempts${why}`,
     { context: { queueUrl, failures: sample } },
   );
 }
@@ -165,29 +171,4 @@ async function sendBatch(
     }
   }
   return refused;
-}
-
-function toPending(partitions: number) {
-  return (event: PipelineEvent, index: number): Pending => {
-    const body = JSON.stringify(event);
-    const type = event.type;
-    const key = eventKey(event);
-    const entry: SendMessageBatchEntry = {
-      // The index is unique within any batch and maps a result back to its event.
-      Id: String(index),
-      MessageBody: body,
-      MessageDeduplicationId: observationId(event),
-      MessageGroupId: messageGroupId(event, partitions),
-      MessageAttributes: {
-        [MessageAttribute.EventType]: { DataType: "String", StringValue: type },
-        [MessageAttribute.EventKey]: { DataType: "String", StringValue: key },
-      },
-    };
-    // SQS counts the body plus each attribute's name, type and value toward the size limits.
-    const bytes =
-      Buffer.byteLength(body) +
-      Buffer.byteLength(`eventType${"String"}${type}`) +
-      Buffer.byteLength(`eventKey${"String"}${key}`);
-    return { index, group: entry.MessageGroupId as string, entry, bytes };
-  };
 }

@@ -38,27 +38,32 @@ export function l1MarksOf(event: ReorgEvent): L1BlockMark[] {
   return [...event.orphaned.map(mark(true)), ...(event.restored ?? []).map(mark(false))];
 }
 
+/** The set on an `l1block#<hash>` item that lists the ids of one lifecycle kind with steps in the block. */
+export type BlockIndexAttribute = "batchIds" | "proposalIds";
+
 const key = (blockHash: string) => ({ [StateTable.partitionKey]: { S: l1BlockItemKey(blockHash) } });
 
 /**
- * Item `l1block#<hash>`: which batches have steps observed in the block (`batchIds`), and its latest
- * reorg mark (`markOrder`). An observation registers its batch here *before* it is stored on the batch
- * item, so a reorg that marks the block afterwards finds the batch and recomputes it.
+ * Item `l1block#<hash>`: which batches (`batchIds`) and Shasta proposals (`proposalIds`) have steps
+ * observed in the block, and its latest reorg mark (`markOrder`). An observation registers its item here
+ * *before* it is stored on the item, so a reorg that marks the block afterwards finds it and recomputes it.
  */
 export async function registerObservation(
   ddb: DynamoDBClient,
   tableName: string,
   block: { readonly blockHash: string; readonly blockNumber: number },
-  batchIds: readonly number[],
+  ids: readonly number[],
+  attribute: BlockIndexAttribute,
 ): Promise<void> {
   await ddb.send(
     new UpdateItemCommand({
       TableName: tableName,
       Key: key(block.blockHash),
-      UpdateExpression: "SET blockNumber = if_not_exists(blockNumber, :n) ADD batchIds :ids",
+      UpdateExpression: "SET blockNumber = if_not_exists(blockNumber, :n) ADD #ids :ids",
+      ExpressionAttributeNames: { "#ids": attribute },
       ExpressionAttributeValues: {
         ":n": { N: String(block.blockNumber) },
-        ":ids": { NS: [...new Set(batchIds)].map(String) },
+        ":ids": { NS: [...new Set(ids)].map(String) },
       },
     }),
   );
@@ -66,13 +71,14 @@ export async function registerObservation(
 
 /**
  * Record a mark when it is at least as late as the block's current one (equal: a replay, so the
- * recompute it triggers runs again, harmlessly). Returns the batches to recompute: none when a later
- * mark is already there (its own processing recomputes them).
+ * recompute it triggers runs again, harmlessly). Returns the ids listed under `attribute` to recompute:
+ * none when a later mark is already there (its own processing recomputes them).
  */
 export async function applyMark(
   ddb: DynamoDBClient,
   tableName: string,
   mark: L1BlockMark,
+  attribute: BlockIndexAttribute,
 ): Promise<number[]> {
   try {
     const out = await ddb.send(
@@ -85,7 +91,7 @@ export async function applyMark(
         ReturnValues: "ALL_NEW",
       }),
     );
-    return (out.Attributes?.batchIds?.NS ?? []).map(Number);
+    return (out.Attributes?.[attribute]?.NS ?? []).map(Number);
   } catch (error) {
     if (error instanceof ConditionalCheckFailedException) return [];
     throw error;

@@ -1,12 +1,22 @@
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
-import type { BatchLifecycleState } from "./lifecycleMetrics.js";
+import type { BatchLifecycleAttribute, BatchLifecycleState } from "./lifecycleMetrics.js";
 
 /** The observed steps of a batch item; `nextProposedAt` is the next batch's proposal, kept on this item. */
 export type ObservedStep = "proposedAt" | "provedAt" | "verifiedAt" | "nextProposedAt";
 
+/** A lifecycle item's derived numeric attributes (a batch's, a Shasta proposal's). */
+export type LifecycleState<A extends string> = Partial<Record<A, number>>;
+
+/**
+ * The attributes each observed step sets: the step's time first, then (proposals) the L2 block figures
+ * taken from the observation's `lastBlockTs` and `blockCount`.
+ */
+export type DerivedSteps<A extends string> = Readonly<Record<string, readonly A[]>>;
+
 /** One sighting of a step: the L1 block it was seen in, and for proposals the batch's L2 blocks. */
 export interface StepObservation {
-  readonly step: ObservedStep;
+  /** An ObservedStep for batches; a kind's own step names otherwise (shastaLifecycleStore.ts). */
+  readonly step: string;
   readonly blockHash: string;
   readonly blockNumber: number;
   readonly timestamp: number;
@@ -35,7 +45,7 @@ export function observationsOf(item: Record<string, AttributeValue> | undefined)
   const out: StepObservation[] = [];
   for (const [name, value] of Object.entries(item ?? {})) {
     if (!name.startsWith(OBSERVATION_PREFIX) || value.M === undefined) continue;
-    const [step, blockHash] = name.slice(OBSERVATION_PREFIX.length).split("#") as [ObservedStep, string];
+    const [step, blockHash] = name.slice(OBSERVATION_PREFIX.length).split("#") as [string, string];
     const num = (k: string) => (value.M?.[k]?.N === undefined ? undefined : Number(value.M[k].N));
     const { l, c } = { l: num("l"), c: num("c") };
     out.push({
@@ -50,8 +60,8 @@ export function observationsOf(item: Record<string, AttributeValue> | undefined)
   return out;
 }
 
-/** The attributes each observed step sets: the step's time, and for proposals their L2 block figures. */
-const DERIVED: Record<ObservedStep, readonly (keyof BatchLifecycleState)[]> = {
+/** The attributes each observed step of a batch sets: the step's time, and for proposals their L2 block figures. */
+export const BATCH_DERIVED: Record<ObservedStep, readonly BatchLifecycleAttribute[]> = {
   proposedAt: ["proposedAt", "lastBlockTs", "blockCount"],
   provedAt: ["provedAt"],
   verifiedAt: ["verifiedAt"],
@@ -64,15 +74,15 @@ const DERIVED: Record<ObservedStep, readonly (keyof BatchLifecycleState)[]> = {
  * every observation of it is orphaned. A step with no observation at all keeps `current` (items written
  * before observations were kept).
  */
-export function canonicalStateOf(
+export function canonicalStateOf<A extends string>(
+  derived: DerivedSteps<A>,
   observations: readonly StepObservation[],
   isOrphaned: (blockHash: string) => boolean,
-  current: BatchLifecycleState,
-): BatchLifecycleState {
-  const state: Partial<Record<keyof BatchLifecycleState, number>> = {};
-  for (const step of Object.keys(DERIVED) as ObservedStep[]) {
+  current: LifecycleState<A>,
+): LifecycleState<A> {
+  const state: LifecycleState<A> = {};
+  for (const [step, names] of Object.entries(derived)) {
     const seen = observations.filter((o) => o.step === step);
-    const names = DERIVED[step];
     if (seen.length === 0) {
       for (const name of names) if (current[name] !== undefined) state[name] = current[name];
       continue;

@@ -18,7 +18,6 @@ import {
   type StageContext,
   settleLeftovers,
   sinkStage,
-  validateStage,
 } from "./batchStages.js";
 import type { ProcessorConfig } from "./config.js";
 import { holdBackFifo } from "./fifoRule.js";
@@ -26,6 +25,7 @@ import { createIdempotencyStore } from "./idempotencyStore.js";
 import { createLifecycleStore } from "./lifecycleStore.js";
 import { shastaLifecycleStage } from "./shastaLifecycleStage.js";
 import { createShastaLifecycleStore } from "./shastaLifecycleStore.js";
+import { unbundleStage } from "./unbundleStage.js";
 import { withClaimCheckedPayloads } from "./withClaimCheckedPayloads.js";
 
 export type ProcessorLogger = Pick<Logger, "debug" | "info" | "warn" | "error">;
@@ -56,7 +56,7 @@ export interface BatchProcessor {
 
 /**
  * The processor's domain logic, batched per SQS batch, in named stages (batchStages.ts):
- * validate all → claim all (1 round trip) → dead-letter poison → apply: one sink write, then the
+ * unbundle and validate all → claim all (1 round trip) → dead-letter poison → apply: one sink write, then the
  * lifecycle (1 round trip) → complete all (1 round trip) → report (batchReport.ts).
  *
  * FIFO contract of the Lambda SQS event source (fifoRule.ts, applied after each stage): once a record of
@@ -99,7 +99,8 @@ export function createBatchProcessor(parameters: CreateBatchProcessorParameters)
       owner: `${context.awsRequestId}:${randomBytes(4).toString("hex")}`,
       counters,
     };
-    const slots = validateStage(records, logger);
+    // A bundle's events become slots of their own (unbundleStage.ts); the answer names SQS's messages.
+    const { slots, fold } = unbundleStage(records, logger);
     await claim(slots, ctx);
     await apply(slots, ctx);
     if ((await completeStage(slots, ctx)) > 0) {
@@ -107,7 +108,7 @@ export function createBatchProcessor(parameters: CreateBatchProcessorParameters)
     }
     settleLeftovers(slots, ctx);
     await releaseStage(slots, ctx);
-    return reportBatch({ slots, counters, metrics, logger, now: now() });
+    return fold(reportBatch({ slots, counters, metrics, logger, now: now() }));
   }
 
   /** Claim, then dead-letter the records validation refused (after their groups' claims decided). */

@@ -1,11 +1,14 @@
-import type { Metrics } from "@aws-lambda-powertools/metrics";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
-import { type AttributeValue, type DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
-import { ThrottledError } from "../shared/errors.js";
-import type { PipelineEvent } from "../shared/events.js";
+import type { PipelineEvent, ReorgEvent } from "../shared/events.js";
 import { ChainMetric } from "../shared/metricNames.js";
-import { UNPROVEN_INDEX } from "../shared/tables.js";
-import { toRetryableError } from "./toRetryableError.js";
+import { proposalItemKey } from "../shared/tables.js";
+import type { ChainSample } from "./lifecycleMetrics.js";
+import type { LifecycleState, StepObservation } from "./lifecycleObservations.js";
+import {
+  type CreateObservedLifecycleParameters,
+  createObservedLifecycle,
+  type LifecycleKind,
+} from "./observedLifecycle.js";
 
 /**
  * Lifecycle state of Shasta proposals, beside the Pacaya batches' (lifecycleStore.ts), in the same
@@ -14,23 +17,28 @@ import { toRetryableError } from "./toRetryableError.js";
  * Shasta (Inbox.prove @ taiko-mono b9c5bb2a2000dc2db94c9dc6e621591e01c1fe7b), so there is no separate
  * verification step. The genesis proposal 0 (activate()) is finalized by activation: not tracked.
  *
- * Same rules as the Pacaya lifecycle: partitions run in parallel, so every write is commutative and
- * monotonic (`if_not_exists` only fills blanks; the first applied observation wins, as there), and a
- * metric is emitted by the one write (ALL_OLD) that completes its pair — once per proposal, never per
- * duplicate. Unlike the Pacaya lifecycle (lifecycleStore.ts, which recomputes on reorg marks) it does
- * not see reorgs yet: the canonical, reorg-exact figures are the sink's (lambdas/queries/shastaMetrics.ts);
- * this state feeds the alarms fast.
+ * Reorg-correct by the same machinery as the Pacaya lifecycle (observedLifecycle.ts): each Proposed and
+ * each Proved covering a proposal as new is kept on the item as an observation keyed by its L1 block, and
+ * `proposedAt` / `finalizedAt` are derived from the observations in blocks that are canonical now. An L1
+ * reorg that orphans the block of a Proved puts its proposals back among the unfinalized (the
+ * "proposal not finalized" alarm's input); one that orphans the block of a Proposed takes the proposal
+ * out (nothing is proposed on the canonical chain); a restore or a re-inclusion in another block applies
+ * it again, once. Metrics are emitted once per proposal, at its first canonical application.
  *
  * Unfinalized proposals sit in the Pacaya `unproven` sparse index under their own partition value
  * (`proposal`), sorted by proposedAt, so "oldest unfinalized proposal" needs no new index; the item
  * key (`proposal#<id>`) is projected, the other attributes are not (the index projects Pacaya's).
  */
 
+export type ShastaLifecycleStep = "proposedAt" | "finalizedAt";
+
 export interface ShastaLifecycleUpdate {
   readonly proposalId: number;
-  readonly step: "proposedAt" | "finalizedAt";
+  readonly step: ShastaLifecycleStep;
   /** L1 timestamp (epoch s) of the block the Proposed / Proved was seen in. */
   readonly at: number;
+  /** The L1 block the step was observed in: a reorg that orphans it retracts the step. */
+  readonly block: { readonly hash: string; readonly number: number };
 }
 
 /** The partition value of unfinalized Shasta proposals in UNPROVEN_INDEX. */
@@ -38,134 +46,83 @@ export const UNFINALIZED_PROPOSAL = "proposal";
 
 /** The lifecycle steps an event records: a Proposed one, a Proved one per newly finalized proposal. */
 export function shastaLifecycleUpdatesOf(event: PipelineEvent): ShastaLifecycleUpdate[] {
-  switch (event.type) {
-    case "shasta_proposed":
-      return event.proposalId === 0
-        ? []
-        : [{ proposalId: event.proposalId, step: "proposedAt", at: event.l1.timestamp }];
-    case "shasta_proved": {
-      const out: ShastaLifecycleUpdate[] = [];
-      for (let id = Math.max(1, event.firstNewProposalId); id <= event.lastProposalId; id++) {
-        out.push({ proposalId: id, step: "finalizedAt", at: event.l1.timestamp });
-      }
-      return out;
-    }
-    default:
-      return [];
+  if (event.type !== "shasta_proposed" && event.type !== "shasta_proved") return [];
+  const base = {
+    at: event.l1.timestamp,
+    block: { hash: event.l1.blockHash, number: event.l1.blockNumber },
+  };
+  if (event.type === "shasta_proposed")
+    return event.proposalId === 0 ? [] : [{ ...base, proposalId: event.proposalId, step: "proposedAt" }];
+  const out: ShastaLifecycleUpdate[] = [];
+  for (let id = Math.max(1, event.firstNewProposalId); id <= event.lastProposalId; id++) {
+    out.push({ ...base, proposalId: id, step: "finalizedAt" });
   }
+  return out;
 }
 
 export interface ShastaLifecycleStore {
-  /** Records the steps, one UpdateItem per proposal, `concurrency` at a time. Safe to repeat. Throws a RetryableError if any failed. */
+  /** Records the steps, per proposal item in parallel. Safe to repeat. Throws a RetryableError if any failed. */
   record(updates: readonly ShastaLifecycleUpdate[]): Promise<void>;
+  /** Apply the L1 marks of reorg events and recompute every proposal with steps in those blocks. Safe to repeat. */
+  reorg(events: readonly ReorgEvent[]): Promise<void>;
 }
 
-export interface CreateShastaLifecycleStoreParameters {
-  readonly ddb: DynamoDBClient;
-  readonly tableName: string;
-  readonly metrics?: Pick<Metrics, "addMetric">;
-  /** UpdateItems in flight at once (an aggregated proof can finalize many proposals). @default 16 */
-  readonly concurrency?: number;
-}
-
-interface ProposalState {
-  proposedAt?: number;
-  finalizedAt?: number;
-}
+/** `concurrency`: proposal items written at once (an aggregated proof can finalize many). @default 16 */
+export type CreateShastaLifecycleStoreParameters = CreateObservedLifecycleParameters;
 
 export function createShastaLifecycleStore(
   parameters: CreateShastaLifecycleStoreParameters,
 ): ShastaLifecycleStore {
-  const { ddb, tableName, metrics } = parameters;
-  const concurrency = Math.max(1, parameters.concurrency ?? 16);
-
-  async function write(proposalId: number, written: ProposalState): Promise<void> {
-    const names: Record<string, string> = {};
-    const values: Record<string, AttributeValue> = { ":id": { N: String(proposalId) } };
-    const sets = ["proposalId = if_not_exists(proposalId, :id)"];
-    for (const key of ["proposedAt", "finalizedAt"] as const) {
-      const value = written[key];
-      if (value === undefined) continue;
-      names[`#${key}`] = key;
-      values[`:${key}`] = { N: String(value) };
-      sets.push(`#${key} = if_not_exists(#${key}, :${key})`);
-    }
-    // A finalization takes the proposal out of the unfinalized index, a proposal puts it in; a proposal applied
-    // after its finalization takes itself out again below, so the index never lists a finalized proposal.
-    names["#u"] = UNPROVEN_INDEX.partitionKey;
-    let remove = "";
-    if (written.finalizedAt !== undefined) remove = " REMOVE #u";
-    else {
-      values[":u"] = { S: UNFINALIZED_PROPOSAL };
-      sets.push("#u = :u");
-    }
-    const out = await ddb.send(
-      new UpdateItemCommand({
-        TableName: tableName,
-        Key: { pk: { S: `proposal#${proposalId}` } },
-        UpdateExpression: `SET ${sets.join(", ")}${remove}`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-        ReturnValues: "ALL_OLD",
-      }),
-    );
-    const before: ProposalState = {
-      proposedAt: numberOf(out.Attributes?.proposedAt),
-      finalizedAt: numberOf(out.Attributes?.finalizedAt),
-    };
-    if (before.finalizedAt !== undefined && written.finalizedAt === undefined) {
-      // Per-item writes are serialized: this one saw the finalization, so no later write will remove #u.
-      await ddb.send(
-        new UpdateItemCommand({
-          TableName: tableName,
-          Key: { pk: { S: `proposal#${proposalId}` } },
-          UpdateExpression: "REMOVE #u",
-          ExpressionAttributeNames: { "#u": UNPROVEN_INDEX.partitionKey },
-        }),
-      );
-    }
-    const after: ProposalState = {
-      proposedAt: before.proposedAt ?? written.proposedAt,
-      finalizedAt: before.finalizedAt ?? written.finalizedAt,
-    };
-    if (before.proposedAt === undefined && after.proposedAt !== undefined) {
-      metrics?.addMetric(ChainMetric.ShastaProposalsProposed, MetricUnit.Count, 1);
-    }
-    const wasComplete = before.proposedAt !== undefined && before.finalizedAt !== undefined;
-    if (!wasComplete && after.proposedAt !== undefined && after.finalizedAt !== undefined) {
-      const seconds = after.finalizedAt - after.proposedAt;
-      // A negative span only comes from inconsistent input: not a duration.
-      if (seconds >= 0)
-        metrics?.addMetric(ChainMetric.ShastaTimeToFinalitySeconds, MetricUnit.Seconds, seconds);
-    }
-  }
+  const lifecycle = createObservedLifecycle(PROPOSAL_KIND, {
+    ...parameters,
+    concurrency: parameters.concurrency ?? 16,
+  });
 
   async function record(updates: readonly ShastaLifecycleUpdate[]): Promise<void> {
-    // One write per item; within one call the earliest observation of a step wins (order-independent merge).
-    const byProposal = new Map<number, ProposalState>();
+    const byProposal = new Map<number, StepObservation[]>();
     for (const u of updates) {
-      const item = byProposal.get(u.proposalId) ?? {};
-      const seen = item[u.step];
-      if (seen === undefined || u.at < seen) item[u.step] = u.at;
-      byProposal.set(u.proposalId, item);
+      const o = { step: u.step, blockHash: u.block.hash, blockNumber: u.block.number, timestamp: u.at };
+      byProposal.set(u.proposalId, [...(byProposal.get(u.proposalId) ?? []), o]);
     }
-    const entries = [...byProposal];
-    const failures: unknown[] = [];
-    for (let i = 0; i < entries.length; i += concurrency) {
-      const results = await Promise.allSettled(
-        entries.slice(i, i + concurrency).map(([id, item]) => write(id, item)),
-      );
-      for (const r of results) if (r.status === "rejected") failures.push(r.reason);
-    }
-    if (failures.length === 0) return;
-    const errors = failures.map((f) =>
-      toRetryableError(f, "Shasta lifecycle update", { proposalIds: entries.map(([id]) => id) }),
-    );
-    throw errors.find((e) => e instanceof ThrottledError) ?? errors[0];
+    await lifecycle.observe(byProposal);
   }
 
-  return { record };
+  return { record, reorg: lifecycle.reorg };
 }
 
-const numberOf = (v: AttributeValue | undefined): number | undefined =>
-  v?.N === undefined ? undefined : Number(v.N);
+type ProposalAttribute = ShastaLifecycleStep;
+
+/** The chain metrics a proposal's derived state completes: proposed (a count), time to finality. */
+function proposalSamplesOf(
+  before: LifecycleState<ProposalAttribute>,
+  after: LifecycleState<ProposalAttribute>,
+): ChainSample[] {
+  const samples: ChainSample[] = [];
+  if (before.proposedAt === undefined && after.proposedAt !== undefined)
+    samples.push({ name: ChainMetric.ShastaProposalsProposed, unit: MetricUnit.Count, value: 1 });
+  const wasComplete = before.proposedAt !== undefined && before.finalizedAt !== undefined;
+  if (!wasComplete && after.proposedAt !== undefined && after.finalizedAt !== undefined) {
+    const seconds = after.finalizedAt - after.proposedAt;
+    // A negative span only comes from inconsistent input: not a duration.
+    if (seconds >= 0)
+      samples.push({
+        name: ChainMetric.ShastaTimeToFinalitySeconds,
+        unit: MetricUnit.Seconds,
+        value: seconds,
+      });
+  }
+  return samples;
+}
+
+/** Shasta proposals as a lifecycle kind: waiting for finality while proposed and not finalized. */
+const PROPOSAL_KIND: LifecycleKind<ProposalAttribute> = {
+  what: "Shasta lifecycle",
+  itemKey: proposalItemKey,
+  idAttribute: "proposalId",
+  blockIndexAttribute: "proposalIds",
+  derived: { proposedAt: ["proposedAt"], finalizedAt: ["finalizedAt"] },
+  attributes: ["proposedAt", "finalizedAt"],
+  pendingIn: (s) =>
+    s.proposedAt !== undefined && s.finalizedAt === undefined ? UNFINALIZED_PROPOSAL : undefined,
+  samplesOf: proposalSamplesOf,
+};

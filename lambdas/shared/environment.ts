@@ -64,6 +64,7 @@ export const IngestorEnv = {
   L2StartBlock: "L2_START_BLOCK",
   Partitions: "PARTITIONS",
   PublishLanes: "PUBLISH_LANES",
+  PublishBundleBytes: "PUBLISH_BUNDLE_BYTES",
   MaxBlocksPerRange: "MAX_BLOCKS_PER_RANGE",
   PollIntervalMs: "POLL_INTERVAL_MS",
   TimeReserveMs: "TIME_RESERVE_MS",

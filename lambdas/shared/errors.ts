@@ -28,6 +28,9 @@ export class PermanentError extends TidemarkError {
 /** The message body is not JSON or does not match the event schema. */
 export class InvalidMessageError extends PermanentError {}
 
+/** The message is a bundle (eventBundle.ts) whose envelope cannot be read: no inner event can be taken out. */
+export class InvalidBundleError extends InvalidMessageError {}
+
 /** The message names an event type this version does not know. */
 export class UnknownEventTypeError extends PermanentError {}
 

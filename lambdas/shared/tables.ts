@@ -16,6 +16,9 @@ export const StateTable = {
 /** The key of a batch's lifecycle item in the state table. */
 export const batchItemKey = (batchId: number | bigint | string): string => `batch#${batchId}`;
 
+/** The key of a Shasta proposal's lifecycle item in the state table. */
+export const proposalItemKey = (proposalId: number | bigint | string): string => `proposal#${proposalId}`;
+
 /**
  * The key of an L1 block's lifecycle index item: the batches with lifecycle steps observed in the block,
  * and the block's latest reorg mark (lifecycleReorg.ts).

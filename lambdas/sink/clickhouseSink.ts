@@ -48,7 +48,14 @@ interface ServerFeatures {
   readonly deduplicationToken: boolean;
   /** The `non_replicated_deduplication_window` MergeTree setting, without which non-replicated tables ignore the token. */
   readonly nonReplicatedDeduplication: boolean;
+  /** The MergeTree fsync settings this server has (`fsync_after_insert`, `fsync_part_directory`; ≥ 21.x). */
+  readonly fsyncSettings: readonly string[];
+  /** The `async_insert` query setting (≥ 21.11): a profile may turn it on, and then an insert is answered before it is in a part. */
+  readonly asyncInsert: boolean;
 }
+
+/** The MergeTree settings that make an answered insert survive a power loss, where the server has them. */
+const FSYNC_SETTINGS = ["fsync_after_insert", "fsync_part_directory"] as const;
 
 const DATABASE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const RETURNS_ROWS = /^\(*\s*(SELECT|WITH|SHOW|DESC|DESCRIBE|EXISTS|EXPLAIN)\b/i;
@@ -63,10 +70,21 @@ const RETURNS_ROWS = /^\(*\s*(SELECT|WITH|SHOW|DESC|DESCRIBE|EXISTS|EXPLAIN)\b/i
  * supports it: each insert carries a deduplication token derived from its
  * observation ids, so a retried identical insert stores nothing at all.
  *
- * A write resolves only after every table's insert has been answered 200 with
- * `wait_end_of_query=1`, i.e. after the data is in parts and readable. Inserts
- * of one write are not atomic across tables; a failed write is retried whole,
- * which the keys above make harmless.
+ * Durability: a write resolves only after every table's insert has been answered
+ * 200 with `wait_end_of_query=1`, i.e. after the data is in parts and readable;
+ * inserts are synchronous (`async_insert=0` is sent where the server has the
+ * setting, so a profile that turns async inserts on cannot answer before the part
+ * exists), and where the server has them every table sets `fsync_after_insert`
+ * and `fsync_part_directory`, so an answered insert is on disk, not only in the
+ * page cache (18.16 has none of these: it writes parts synchronously, without fsync).
+ *
+ * Atomicity: one table's insert of one write is one block, all or nothing. The
+ * inserts of one write into several tables are not atomic together; the record
+ * is acknowledged only when all answered, so a crash or a lost answer between
+ * them leaves the record unacknowledged, and its redelivery writes it whole
+ * again — the rows that had landed are replaced by themselves (same key), so the
+ * canonical views show every row once. `tidemark verify` finds a partial record
+ * that was never redelivered.
  */
 export async function createClickHouseSink(params: CreateClickHouseSinkParameters): Promise<ClickHouseSink> {
   const { database } = params;
@@ -119,9 +137,12 @@ export async function createClickHouseSink(params: CreateClickHouseSinkParameter
       for (const [table, rows] of byTable) checkDecimals(table, rows);
       for (const [table, rows] of byTable) {
         const unique = uniqueByKey(table, rows);
-        const settings: Record<string, string> = features.deduplicationToken
-          ? { insert_deduplication_token: deduplicationToken(table, unique) }
-          : {};
+        const settings: Record<string, string> = {
+          ...(features.deduplicationToken
+            ? { insert_deduplication_token: deduplicationToken(table, unique) }
+            : {}),
+          ...(features.asyncInsert ? { async_insert: "0" } : {}),
+        };
         const columns = columnsOf(table);
         const data = unique
           .map((row) => `${columns.map((c) => tsvValue(row[c] ?? null)).join("\t")}\n`)
@@ -168,16 +189,21 @@ async function detectFeatures(http: ClickHouseHttp): Promise<ServerFeatures> {
   const text = await http.exec(
     "SELECT version() AS version, " +
       "(SELECT count() FROM system.settings WHERE name = 'insert_deduplication_token') AS token, " +
-      "(SELECT count() FROM system.merge_tree_settings WHERE name = 'non_replicated_deduplication_window') AS dedup_window " +
+      "(SELECT count() FROM system.merge_tree_settings WHERE name = 'non_replicated_deduplication_window') AS dedup_window, " +
+      `${FSYNC_SETTINGS.map((name) => `(SELECT count() FROM system.merge_tree_settings WHERE name = '${name}') AS ${name}`).join(", ")}, ` +
+      "(SELECT count() FROM system.settings WHERE name = 'async_insert') AS async_insert " +
       "FORMAT TabSeparatedWithNamesAndTypes",
   );
   const [row] = parseTsvWithNamesAndTypes(text);
-  const nonReplicatedDeduplication = BigInt(String(row?.dedup_window ?? 0)) > 0n;
+  const has = (column: string) => BigInt(String(row?.[column] ?? 0)) > 0n;
+  const nonReplicatedDeduplication = has("dedup_window");
   return {
     version: String(row?.version ?? "unknown"),
     // The token alone does nothing on a non-replicated table without the window: use both or neither.
-    deduplicationToken: BigInt(String(row?.token ?? 0)) > 0n && nonReplicatedDeduplication,
+    deduplicationToken: has("token") && nonReplicatedDeduplication,
     nonReplicatedDeduplication,
+    fsyncSettings: FSYNC_SETTINGS.filter(has),
+    asyncInsert: has("async_insert"),
   };
 }
 
@@ -205,12 +231,16 @@ async function migrate(
         `(${sqlLiteral(m.version)}, ${sqlLiteral(m.description)})`,
     );
   }
-  if (features.nonReplicatedDeduplication) {
-    // Not a numbered migration: it depends on the server, which can be upgraded under existing tables.
+  // Not numbered migrations: they depend on the server, which can be upgraded under existing tables.
+  const settings = [
+    ...(features.nonReplicatedDeduplication
+      ? [`non_replicated_deduplication_window = ${Math.max(1, Math.trunc(deduplicationWindow))}`]
+      : []),
+    ...features.fsyncSettings.map((name) => `${name} = 1`),
+  ];
+  if (settings.length > 0) {
     for (const table of TABLE_NAMES) {
-      await http.exec(
-        `ALTER TABLE ${database}.${table} MODIFY SETTING non_replicated_deduplication_window = ${Math.max(1, Math.trunc(deduplicationWindow))}`,
-      );
+      await http.exec(`ALTER TABLE ${database}.${table} MODIFY SETTING ${settings.join(", ")}`);
     }
   }
 }

@@ -1,6 +1,6 @@
 import { BatchGetItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { chunk } from "../../lambdas/shared/chunk.js";
-import { StateTable } from "../../lambdas/shared/tables.js";
+import { proposalItemKey, StateTable } from "../../lambdas/shared/tables.js";
 import type { LocalPipeline } from "../pipeline/createLocalPipeline.js";
 import type { VerifyReport } from "../pipeline/verifyAgainstChain.js";
 
@@ -22,9 +22,10 @@ export const SHASTA_TABLES = [
  * - the seed really crossed the fork: when the devnet activated Shasta, each Shasta table that story
  *   always fills was compared with a non-empty expectation (a silently skipped fork would pass the
  *   chain check with zero rows on both sides);
- * - the Shasta lifecycle survived the faults: every canonical proposal has its `proposal#<id>` item
- *   with `proposedAt`, and every proposal a canonical Proved finalized as new has `finalizedAt` (the
- *   alarms read these items, not the sink).
+ * - the Shasta lifecycle survived the faults and the reorgs: every observed proposal's `proposal#<id>`
+ *   item has exactly the `proposedAt` / `finalizedAt` the canonical chain says (earliest canonical
+ *   Proposed; earliest canonical Proved covering it as new; unset when only orphaned blocks carry it) —
+ *   the alarms read these items, not the sink.
  */
 export async function checkShasta(pipeline: LocalPipeline, verification: VerifyReport): Promise<string[]> {
   const activated = pipeline.devnet?.stats.shasta?.activatedInL1Block !== undefined;
@@ -40,34 +41,48 @@ export async function checkShasta(pipeline: LocalPipeline, verification: VerifyR
 }
 
 async function checkLifecycle(pipeline: LocalPipeline): Promise<string[]> {
-  const proposed = await pipeline.sink.query<{ id: number | bigint }>(
-    "SELECT DISTINCT proposal_id AS id FROM canonical_proposals WHERE proposal_id > 0",
+  type Row = { id: number | bigint; t: number | bigint };
+  // Every proposal ever observed (orphaned ones too), and the canonical earliest Proposed of each.
+  const observed = await pipeline.sink.query<Row>(
+    "SELECT proposal_id AS id, min(l1_block_ts) AS t FROM proposals WHERE proposal_id > 0 GROUP BY proposal_id",
   );
-  const proofs = await pipeline.sink.query<{ a: number | bigint; b: number | bigint }>(
-    "SELECT first_new_proposal_id AS a, last_proposal_id AS b FROM canonical_proofs",
+  const proposed = await pipeline.sink.query<Row>(
+    "SELECT proposal_id AS id, min(l1_block_ts) AS t FROM canonical_proposals WHERE proposal_id > 0 GROUP BY proposal_id",
   );
-  const finalized = new Set<number>();
-  for (const p of proofs) for (let id = Math.max(1, Number(p.a)); id <= Number(p.b); id++) finalized.add(id);
-  const ids = proposed.map((r) => Number(r.id));
+  const proofs = await pipeline.sink.query<{ a: number | bigint; b: number | bigint; t: number | bigint }>(
+    "SELECT first_new_proposal_id AS a, last_proposal_id AS b, l1_block_ts AS t FROM canonical_proofs",
+  );
+  // What the canonical chain says: proposedAt = earliest canonical Proposed, finalizedAt = earliest
+  // canonical Proved covering the proposal as new; a proposal only in orphaned blocks has neither.
+  const expected = new Map<number, { proposedAt?: number; finalizedAt?: number }>();
+  const entry = (id: number) => expected.get(id) ?? expected.set(id, {}).get(id) ?? {};
+  for (const r of proposed) entry(Number(r.id)).proposedAt = Number(r.t);
+  for (const p of proofs) {
+    for (let id = Math.max(1, Number(p.a)); id <= Number(p.b); id++) {
+      const e = entry(id);
+      if (e.finalizedAt === undefined || Number(p.t) < e.finalizedAt) e.finalizedAt = Number(p.t);
+    }
+  }
+  const ids = observed.map((r) => Number(r.id));
   const items = await readProposalItems(
     pipeline.harness.ddb,
     pipeline.parts.resources.stateTable as string,
     ids,
   );
-  const problems: string[] = [];
-  const noProposed = ids.filter((id) => items.get(id)?.proposedAt === undefined);
-  const noFinalized = [...finalized].filter(
-    (id) => ids.includes(id) && items.get(id)?.finalizedAt === undefined,
-  );
-  if (noProposed.length > 0)
-    problems.push(
-      `Shasta lifecycle: ${noProposed.length} proposal(s) without proposedAt (e.g. ${noProposed.slice(0, 3).join(", ")})`,
-    );
-  if (noFinalized.length > 0)
-    problems.push(
-      `Shasta lifecycle: ${noFinalized.length} finalized proposal(s) without finalizedAt (e.g. ${noFinalized.slice(0, 3).join(", ")})`,
-    );
-  return problems;
+  const wrong: string[] = [];
+  for (const id of ids) {
+    const want = expected.get(id) ?? {};
+    const have = items.get(id) ?? {};
+    for (const step of ["proposedAt", "finalizedAt"] as const) {
+      if (want[step] !== have[step])
+        wrong.push(`${id}.${step} ${have[step] ?? "unset"} (chain: ${want[step] ?? "unset"})`);
+    }
+  }
+  return wrong.length === 0
+    ? []
+    : [
+        `Shasta lifecycle: ${wrong.length} step(s) differ from the canonical chain (e.g. ${wrong.slice(0, 3).join("; ")})`,
+      ];
 }
 
 async function readProposalItems(
@@ -77,7 +92,7 @@ async function readProposalItems(
 ): Promise<Map<number, { proposedAt?: number; finalizedAt?: number }>> {
   const out = new Map<number, { proposedAt?: number; finalizedAt?: number }>();
   for (const part of chunk(ids, { maxItems: 100 })) {
-    let keys = part.map((id) => ({ [StateTable.partitionKey]: { S: `proposal#${id}` } }));
+    let keys = part.map((id) => ({ [StateTable.partitionKey]: { S: proposalItemKey(id) } }));
     while (keys.length > 0) {
       const res = await ddb.send(
         new BatchGetItemCommand({ RequestItems: { [tableName]: { Keys: keys, ConsistentRead: true } } }),

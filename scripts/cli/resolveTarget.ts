@@ -36,6 +36,8 @@ export interface Target {
   /** Stack outputs (stage) or the environment (local), for names the subcommands look up. */
   readonly names: Readonly<Record<string, string | undefined>>;
   readonly consumerSwitchFile: string | undefined;
+  /** The local stack's ingestor schedule switch (`tidemark ingestor`); undefined for a stage. */
+  readonly ingestorSwitchFile: string | undefined;
   sqs(): SQSClient;
   ddb(): DynamoDBClient;
   lambda(): LambdaClient;
@@ -99,6 +101,7 @@ function localTarget(parsed: ParsedCommand, io: CliIo): Target {
     idempotencyTable: env[ProcessorEnv.IdempotencyTable] ?? "tidemark-idempotency",
     names: env,
     consumerSwitchFile: env.TIDEMARK_CONSUMER_SWITCH ?? join(dirname(file), "consumers.json"),
+    ingestorSwitchFile: env.TIDEMARK_INGESTOR_SWITCH ?? join(dirname(file), "ingestor.json"),
     sqs: once("sqs", () => new SQSClient(localAwsConfig(endpoint("AWS_ENDPOINT_URL_SQS")))),
     ddb: once("ddb", () => new DynamoDBClient(localAwsConfig(endpoint("AWS_ENDPOINT_URL_DYNAMODB")))),
     lambda: () => {
@@ -185,6 +188,7 @@ function stageTarget(stage: string, parsed: ParsedCommand, io: CliIo): Target {
     idempotencyTable: need(OUTPUT.idempotencyTable[0]),
     names,
     consumerSwitchFile: undefined,
+    ingestorSwitchFile: undefined,
     sqs: once("sqs", () => new SQSClient(config)),
     ddb: once("ddb", () => new DynamoDBClient(config)),
     lambda,

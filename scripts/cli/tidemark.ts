@@ -20,6 +20,7 @@ import type { Command } from "./commands/command.js";
 import { consumersCommand } from "./commands/consumersCommand.js";
 import { dlqCommand } from "./commands/dlqCommand.js";
 import { healthCommand } from "./commands/healthCommand.js";
+import { ingestorCommand } from "./commands/ingestorCommand.js";
 import { keysCommand } from "./commands/keysCommand.js";
 import { localCommand } from "./commands/localCommand.js";
 import { receiptCommand } from "./commands/receiptCommand.js";
@@ -38,6 +39,7 @@ export const COMMANDS: readonly Command[] = [
   dlqCommand,
   sinkCommand,
   consumersCommand,
+  ingestorCommand,
   trafficCommand,
   keysCommand,
   schemaCommand,

@@ -7,6 +7,7 @@ import { type IngestorConfig, MAX_RANGE_BLOCKS } from "../../lambdas/ingestor/co
 import { createDynamoCursorStore, cursorKey } from "../../lambdas/ingestor/cursorStore.js";
 import { createIngestor, type Ingestor } from "../../lambdas/ingestor/ingestor.js";
 import type { IngestorLogger, MetricsSink } from "../../lambdas/ingestor/observability.js";
+import { DEFAULT_BUNDLE_BYTES } from "../../lambdas/ingestor/publishEntries.js";
 import { DEFAULT_PUBLISH_LANES } from "../../lambdas/ingestor/publisher.js";
 import { sqsJsonClientLike } from "../../lambdas/shared/awsSqsFromSdk.js";
 import { TidemarkError } from "../../lambdas/shared/errors.js";
@@ -204,6 +205,7 @@ function backfillConfig(p: BackfillRangeParameters): IngestorConfig {
     startBlock: { l1: p.from, l2: p.from },
     partitions: p.partitions ?? 16,
     publishLanes: p.publishLanes ?? DEFAULT_PUBLISH_LANES,
+    publishBundleBytes: DEFAULT_BUNDLE_BYTES,
     maxBlocksPerRange: p.blocksPerRange ?? DEFAULT_BACKFILL_BLOCKS_PER_RANGE,
     pollIntervalMs: 0,
     timeReserveMs: 0,

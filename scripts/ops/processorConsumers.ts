@@ -4,7 +4,7 @@ import {
   type LambdaClient,
   UpdateEventSourceMappingCommand,
 } from "@aws-sdk/client-lambda";
-import { readConsumerSwitch, writeConsumerSwitch } from "../pipeline/localConsumerSwitch.js";
+import { readLocalSwitch, writeLocalSwitch } from "../pipeline/localSwitch.js";
 
 /** Where the processor's consumers are switched: the Lambda event source mapping, or the local switch file. */
 export type ConsumersTarget =
@@ -25,7 +25,7 @@ export interface ConsumersStatus {
  */
 export async function setConsumers(target: ConsumersTarget, enabled: boolean): Promise<ConsumersStatus> {
   if (target.kind === "local") {
-    const s = await writeConsumerSwitch(target.switchFile, enabled);
+    const s = await writeLocalSwitch(target.switchFile, enabled);
     return localStatus(s.enabled, s.changedAt);
   }
   const out = await target.lambda.send(
@@ -36,7 +36,7 @@ export async function setConsumers(target: ConsumersTarget, enabled: boolean): P
 
 export async function getConsumers(target: ConsumersTarget): Promise<ConsumersStatus> {
   if (target.kind === "local") {
-    const s = await readConsumerSwitch(target.switchFile);
+    const s = await readLocalSwitch(target.switchFile);
     return localStatus(s.enabled, s.changedAt);
   }
   const out = await target.lambda.send(new GetEventSourceMappingCommand({ UUID: target.mappingId }));

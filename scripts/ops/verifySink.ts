@@ -1,18 +1,32 @@
 import type { Address } from "viem";
 import { type SinkSummary, summarizeSink } from "../../lambdas/queries/sinkSummary.js";
+import type { TaikoNetwork } from "../../lambdas/shared/taiko/networks.js";
 import type { SqlQueryable } from "../../lambdas/sink/SqlQueryable.js";
-import { type VerifyReport, verifyAgainstChain } from "../pipeline/verifyAgainstChain.js";
+import type { VerifyReport } from "../pipeline/verifyAgainstChain.js";
+import {
+  countOf,
+  unmarkedCountOf,
+  type VerifyInWindowsParameters,
+  verifyInWindows,
+} from "./verifyInWindows.js";
 
 export interface VerifySinkParameters {
   readonly sink: SqlQueryable;
   readonly l1Url: string;
   readonly l2Url: string;
   readonly inboxAddresses: readonly Address[];
+  /** With a Shasta fork: its tables are checked too. */
+  readonly network?: TaikoNetwork;
   /** Inclusive ranges to compare with the chain. @default what the sink holds (min..max of canonical headers) */
-  readonly l1Range?: { from: number; to: number };
-  readonly l2Range?: { from: number; to: number };
+  readonly l1Range?: { from?: number; to?: number };
+  readonly l2Range?: { from?: number; to?: number };
   /** A proposed batch with no proof after this long (chain time) is a finding. @default 3 h, the batch-not-proven alarm's */
   readonly unprovenAfterSeconds?: number;
+  /** How the chain is read: window size, progress, checkpoint (verifyInWindows.ts). */
+  readonly windows?: Pick<
+    VerifyInWindowsParameters,
+    "windowBlocks" | "onProgress" | "checkpointFile" | "examples"
+  >;
 }
 
 /** One thing an operator has to act on. */
@@ -56,11 +70,18 @@ export async function verifySink(p: VerifySinkParameters): Promise<VerifySinkRep
     const h = summary.headers.find((x) => x.chain === chain);
     return { from: h?.minBlock ?? 0, to: h?.maxBlock ?? -1 };
   };
-  const ranges = { l1: p.l1Range ?? held("l1"), l2: p.l2Range ?? held("l2") };
-  const chain = await verifyAgainstChain({
+  // A bound left out is what the sink holds at that end (`--from 0` checks from genesis to the sink's last block).
+  const range = (c: "l1" | "l2") => ({
+    from: p[`${c}Range`]?.from ?? held(c).from,
+    to: p[`${c}Range`]?.to ?? held(c).to,
+  });
+  const ranges = { l1: range("l1"), l2: range("l2") };
+  const chain = await verifyInWindows({
+    ...p.windows,
     l1Url: p.l1Url,
     l2Url: p.l2Url,
     inboxAddresses: p.inboxAddresses,
+    network: p.network,
     l1Range: ranges.l1,
     l2Range: ranges.l2,
     query: (sql) => p.sink.query(sql),
@@ -100,14 +121,14 @@ export async function verifySink(p: VerifySinkParameters): Promise<VerifySinkRep
     add({
       kind: "missing",
       table: t.table,
-      count: t.missing.length,
+      count: countOf(t, "missing"),
       examples: t.missing,
       action: backfill(chainName, t.missing),
     });
     add({
       kind: "duplicate",
       table: t.table,
-      count: t.duplicates.length,
+      count: countOf(t, "duplicates"),
       examples: t.duplicates,
       action:
         "rows counted twice by dashboards: the sink's insert-or-ignore was bypassed; delete the extra rows and open an issue",
@@ -115,13 +136,13 @@ export async function verifySink(p: VerifySinkParameters): Promise<VerifySinkRep
     add({
       kind: "unexpected-canonical",
       table: t.table,
-      count: t.unexpected.length,
+      count: countOf(t, "unexpected"),
       examples: t.unexpected,
       action: `rows shown as canonical that the chain does not hold: ${backfill(chainName, t.unexpected)} so the reorg is published`,
     });
   }
   for (const t of summary.tables) {
-    if (chain.tables.some((c) => c.table === t.table && c.duplicates.length > 0)) continue;
+    if (chain.tables.some((c) => c.table === t.table && countOf(c, "duplicates") > 0)) continue;
     add({
       kind: "duplicate",
       table: t.table,
@@ -134,7 +155,7 @@ export async function verifySink(p: VerifySinkParameters): Promise<VerifySinkRep
     add({
       kind: "orphan-unmarked",
       table: `${c}_head_events`,
-      count: chain.orphans[c].unmarked.length,
+      count: unmarkedCountOf(chain.orphans[c]),
       examples: chain.orphans[c].unmarked,
       action: `blocks off the canonical chain still counted: ${backfill(c, chain.orphans[c].unmarked)}`,
     });

@@ -16,6 +16,7 @@ import {
 import type { IngestorReport } from "../../lambdas/ingestor/ingestor.js";
 import { loadProcessorConfig } from "../../lambdas/processor/config.js";
 import { createProcessorHandler } from "../../lambdas/processor/createProcessorHandler.js";
+import { BUNDLE_TYPE, eventBodiesOf } from "../../lambdas/shared/eventBundle.js";
 import type { Chain } from "../../lambdas/shared/events.js";
 import { type FaultInjector, isInjectedCrash } from "../../lambdas/shared/faultPoints.js";
 import { MessageAttribute } from "../../lambdas/shared/messageAttributes.js";
@@ -491,15 +492,26 @@ function observePublishing(
       const sent = new Set((output.Successful ?? []).map((s) => s.Id));
       for (const entry of input.Entries) {
         if (!sent.has(entry.Id)) continue;
-        const type = entry.MessageAttributes?.[MessageAttribute.EventType]?.StringValue;
-        if (type === "l1_header" || type === "l2_header") state.published.headers++;
-        else if (type === "reorg") state.published.reorgs++;
-        else state.published.inboxEvents++;
+        // A bundle counts each event it carries (lambdas/shared/eventBundle.ts).
+        for (const type of eventTypesOf(entry)) {
+          if (type === "l1_header" || type === "l2_header") state.published.headers++;
+          else if (type === "reorg") state.published.reorgs++;
+          else state.published.inboxEvents++;
+        }
         hooks.onPublished?.(entry);
       }
       return result;
     },
     { step: "initialize", name: "tidemarkPublishObserver" },
+  );
+}
+
+/** The event types an accepted entry carries: a plain message's attribute, or each bundled event's own. */
+function eventTypesOf(entry: PublishedEntry): string[] {
+  const type = entry.MessageAttributes?.[MessageAttribute.EventType]?.StringValue;
+  if (type !== BUNDLE_TYPE) return [type ?? ""];
+  return eventBodiesOf(entry.MessageBody ?? "").map(
+    (body) => (JSON.parse(body) as { type?: string }).type ?? "",
   );
 }
 

@@ -1,4 +1,5 @@
 import { writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { setTimeout as sleepFor } from "node:timers/promises";
 import type { IngestorReport } from "../../lambdas/ingestor/ingestor.js";
 import type { Sink } from "../../lambdas/sink/Sink.js";
@@ -9,13 +10,15 @@ import type { EventSourcePoller } from "../local/eventSourcePoller.js";
 import type { LocalParts } from "../local/localParts.js";
 import type { CountingMetrics } from "./countingMetrics.js";
 import { createLocalPipeline, type LocalPipeline } from "./createLocalPipeline.js";
-import { readConsumerSwitch } from "./localConsumerSwitch.js";
+import { readLocalSwitch } from "./localSwitch.js";
 import { servePipeline } from "./servePipeline.js";
 import { startSinkQueryServer } from "./sinkQueryServer.js";
 
 export interface StartLocalStackOptions {
   /** Where the consumer switch file lives (`tidemark consumers pause|resume` writes it). */
   readonly consumerSwitchFile: string;
+  /** Where the ingestor schedule's switch file lives (`tidemark ingestor pause|resume` writes it). @default ingestor.json beside the consumers' */
+  readonly ingestorSwitchFile?: string;
   /** Write the stack's environment here as KEY=value lines, for `tidemark --env-file`. @default not written */
   readonly envFile?: string;
   /** @default 1 */
@@ -42,13 +45,15 @@ export interface LocalStack {
   readonly devnet: Devnet;
   readonly sink: Sink & SqlQueryable;
   readonly poller: EventSourcePoller;
-  /** The environment a handler sees, plus INBOX_ADDRESS, SINK_QUERY_URL and TIDEMARK_CONSUMER_SWITCH. */
+  /** The environment a handler sees, plus INBOX_ADDRESS, SINK_QUERY_URL, TIDEMARK_CONSUMER_SWITCH and TIDEMARK_INGESTOR_SWITCH. */
   readonly env: Readonly<Record<string, string>>;
   readonly processorMetrics: CountingMetrics;
   /** Where the API, the stream and the dashboard are served (with `serve`). */
   readonly apiUrl: string | undefined;
   /** Whether the poller is receiving, as last set from the switch file. */
   consumersEnabled(): boolean;
+  /** Whether the schedule starts ingestor invocations, as last set from its switch file (false once production stopped). */
+  ingestorScheduleEnabled(): boolean;
   /** Run one ingestor invocation now (besides the schedule). */
   ingestOnce(budgetMs?: number): Promise<IngestorReport>;
   /** Stop producing blocks and ingesting on the schedule (parts stay up). */
@@ -72,6 +77,8 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     hooks: options.wrapSink ? { wrapSink: options.wrapSink } : {},
     eventLog: options.serve !== undefined,
   });
+  const ingestorSwitchFile =
+    options.ingestorSwitchFile ?? join(dirname(options.consumerSwitchFile), "ingestor.json");
   const cleanup: (() => Promise<unknown>)[] = [() => pipeline.stop()];
   const stop = async () => {
     for (const step of cleanup.splice(0)) await step().catch(() => undefined);
@@ -86,10 +93,15 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
       ...(api ? { TIDEMARK_API_URL: api.url } : {}),
       SINK_QUERY_URL: query.url,
       TIDEMARK_CONSUMER_SWITCH: options.consumerSwitchFile,
+      TIDEMARK_INGESTOR_SWITCH: ingestorSwitchFile,
     };
-    const consumers = await followConsumerSwitch(pipeline.poller, options.consumerSwitchFile);
+    await pipeline.poller.stop();
+    const consumers = await followSwitch(options.consumerSwitchFile, (on) =>
+      on ? pipeline.poller.start() : pipeline.poller.stop(),
+    );
     cleanup.unshift(consumers.stop);
-    const stopProduction = startProduction(pipeline, options);
+    const production = await startProduction(pipeline, options, ingestorSwitchFile);
+    const stopProduction = production.stop;
     cleanup.unshift(stopProduction);
     if (options.envFile) {
       const lines = Object.entries(env).map(([k, v]) => `${k}=${v}`);
@@ -108,6 +120,7 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
       processorMetrics: pipeline.processorMetrics,
       apiUrl: api?.url,
       consumersEnabled: consumers.enabled,
+      ingestorScheduleEnabled: production.scheduleEnabled,
       ingestOnce: async (budgetMs = options.ingestorBudgetMs ?? 3_500) => {
         const report = await pipeline.invokeIngestor(budgetMs);
         if (report === undefined)
@@ -127,21 +140,21 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
 }
 
 /**
- * The consumer switch, the local stand-in for the event source mapping's Enabled flag: the poller
- * follows the file. Reported disabled only once the batches in flight have finished, as a disabled mapping is.
+ * A local switch file followed every 200 ms: `apply` runs with its state at the start and on every
+ * change. The consumers' switch stands in for the event source mapping's Enabled flag (reported
+ * disabled only once the batches in flight have finished, as a disabled mapping is); the ingestor's
+ * for the schedule's State (in-flight invocations finish).
  */
-async function followConsumerSwitch(poller: EventSourcePoller, file: string) {
-  await poller.stop();
-  let enabled = (await readConsumerSwitch(file)).enabled;
-  if (enabled) poller.start();
+async function followSwitch(file: string, apply: (enabled: boolean) => Promise<void> | void) {
+  let enabled = (await readLocalSwitch(file)).enabled;
+  await apply(enabled);
   let watching = true;
   const watch = (async () => {
     while (watching) {
       await sleepFor(200);
-      const wanted = await readConsumerSwitch(file).catch(() => ({ enabled }));
+      const wanted = await readLocalSwitch(file).catch(() => ({ enabled }));
       if (wanted.enabled === enabled) continue;
-      if (wanted.enabled) poller.start();
-      else await poller.stop();
+      await apply(wanted.enabled);
       enabled = wanted.enabled;
     }
   })();
@@ -154,22 +167,37 @@ async function followConsumerSwitch(poller: EventSourcePoller, file: string) {
   };
 }
 
-/** Production: the devnet mines in the background, the ingestor runs on its schedule; returns how to stop both. */
-function startProduction(pipeline: LocalPipeline, options: StartLocalStackOptions): () => Promise<void> {
+/**
+ * Production: the devnet mines in the background, the ingestor runs on its schedule (following its
+ * switch file, as EventBridge Scheduler follows the schedule's State); returns how to stop both.
+ */
+async function startProduction(
+  pipeline: LocalPipeline,
+  options: StartLocalStackOptions,
+  ingestorSwitchFile: string,
+): Promise<{ stop: () => Promise<void>; scheduleEnabled: () => boolean }> {
   const production = new AbortController();
-  pipeline.startSchedule(options.scheduleEveryMs ?? 4_000, options.ingestorBudgetMs ?? 3_500);
+  const everyMs = options.scheduleEveryMs ?? 4_000;
+  const budgetMs = options.ingestorBudgetMs ?? 3_500;
+  const schedule = await followSwitch(ingestorSwitchFile, (on) =>
+    on ? pipeline.startSchedule(everyMs, budgetMs) : pipeline.stopSchedule(),
+  );
   const mining =
     options.produceBlocks === false || pipeline.devnet === undefined
       ? Promise.resolve()
       : pipeline.devnet.run({ signal: production.signal }).catch(() => undefined);
   let stopped: Promise<void> | undefined;
-  return () => {
-    stopped ??= (async () => {
-      const schedule = pipeline.stopSchedule();
-      production.abort();
-      await mining;
-      await schedule;
-    })();
-    return stopped;
+  return {
+    scheduleEnabled: () => stopped === undefined && schedule.enabled(),
+    stop: () => {
+      stopped ??= (async () => {
+        await schedule.stop();
+        const scheduled = pipeline.stopSchedule();
+        production.abort();
+        await mining;
+        await scheduled;
+      })();
+      return stopped;
+    },
   };
 }

@@ -42,6 +42,8 @@ export interface TableCheck {
   /** Rows shown as canonical that the chain does not hold (orphans not marked). */
   readonly unexpected: readonly string[];
   readonly duplicates: readonly string[];
+  /** Exact counts when the lists above keep only examples (verifyInWindows.ts). */
+  readonly counts?: { readonly missing: number; readonly unexpected: number; readonly duplicates: number };
 }
 
 export interface VerifyReport {
@@ -50,7 +52,13 @@ export interface VerifyReport {
   /** Block hashes once ingested and now off the canonical chain: all must be orphaned now (their latest mark). */
   readonly orphans: Record<
     Chain,
-    { readonly offChain: number; readonly marked: number; readonly unmarked: readonly string[] }
+    {
+      readonly offChain: number;
+      readonly marked: number;
+      readonly unmarked: readonly string[];
+      /** The exact count when `unmarked` keeps only examples. */
+      readonly unmarkedCount?: number;
+    }
   >;
 }
 
@@ -60,11 +68,14 @@ export async function verifyAgainstChain(p: VerifyParameters): Promise<VerifyRep
   const [l1Hashes, l2Hashes, logs] = await Promise.all([
     canonicalHashes(l1, p.l1Range),
     canonicalHashes(l2, p.l2Range),
-    l1.getLogs({
-      address: [...p.inboxAddresses],
-      fromBlock: BigInt(p.l1Range.from),
-      toBlock: BigInt(p.l1Range.to),
-    }),
+    // An empty L1 range (a window past its end) reads no logs: a node refuses fromBlock > toBlock.
+    p.l1Range.to < p.l1Range.from
+      ? Promise.resolve([])
+      : l1.getLogs({
+          address: [...p.inboxAddresses],
+          fromBlock: BigInt(p.l1Range.from),
+          toBlock: BigInt(p.l1Range.to),
+        }),
   ]);
   const expectedInbox = expectedInboxRows(logs as Log[]);
 

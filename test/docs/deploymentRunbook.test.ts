@@ -38,6 +38,7 @@ function stageCommands(markdown: string): string[][] {
 let dir: string;
 let stack: LocalStack;
 let markdown: string;
+let cursors: ReturnType<typeof createDynamoCursorStore>;
 
 beforeAll(async () => {
   markdown = await readFile(RUNBOOK, "utf8");
@@ -47,12 +48,13 @@ beforeAll(async () => {
     consumerSwitchFile: join(dir, "consumers.json"),
     envFile: join(dir, "local.env"),
   });
-  const store = createDynamoCursorStore({
+  cursors = createDynamoCursorStore({
     ddb: stack.parts.dynamodb?.client as never,
     tableName: stack.env.STATE_TABLE as string,
     leaseSeconds: 10,
     recentHashes: 2,
   });
+  const store = cursors;
   // The runbook backfills L1 0..5 and L2 0..20: wait until the chains and the pipeline are past them.
   const deadline = Date.now() + 90_000;
   for (;;) {
@@ -81,6 +83,31 @@ describe("docs/DEPLOYMENT.md", () => {
     // Assess
     expect(keys.length).toBeGreaterThan(10);
     for (const key of keys) expect(markdown).toContain(`\`${key}\``);
+  });
+
+  it("pauses the local ingestor schedule (the cursor stays) and resumes it (the cursor moves on)", async () => {
+    // Prepare
+    const run = (action: string) =>
+      runTidemark(["ingestor", action], captureIo({ TIDEMARK_ENV_FILE: join(dir, "local.env") }));
+    const until = async (what: string, check: () => Promise<boolean> | boolean) => {
+      const deadline = Date.now() + 30_000;
+      while (!(await check())) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    // Act: paused once the invocation in flight has finished.
+    expect(await run("pause")).toBe(0);
+    await until("the schedule is off", () => !stack.ingestorScheduleEnabled());
+    const paused = (await cursors.read("l2")).next ?? 0;
+    // Longer than a schedule period plus an invocation's budget: a running schedule would have moved it.
+    await new Promise((resolve) => setTimeout(resolve, 8_000));
+    const stillPaused = (await cursors.read("l2")).next ?? 0;
+    expect(await run("resume")).toBe(0);
+    await until("the cursor moves on", async () => ((await cursors.read("l2")).next ?? 0) > paused);
+    // Assess
+    expect(stillPaused).toBe(paused);
+    expect(stack.ingestorScheduleEnabled()).toBe(true);
   });
 
   it("runs every local command of the runbook, in order, against the local stack", async () => {

@@ -44,17 +44,22 @@ export const localCommand: Command = {
     const envFile = resolve(io.cwd, stringOption(values, "env-file") ?? defaultEnvFile(io.env));
     await mkdir(dirname(envFile), { recursive: true });
     const switchFile = join(dirname(envFile), "consumers.json");
+    const ingestorSwitchFile = join(dirname(envFile), "ingestor.json");
+    // A fresh stack starts consuming and ingesting, whatever a previous one was left at.
     await rm(switchFile, { force: true });
+    await rm(ingestorSwitchFile, { force: true });
     // The process registry ends the process on Ctrl-C once its children are stopped: remove the
     // files then too, or the next command would read endpoints of a stack that is gone.
     const removeFiles = () => {
       rmSync(envFile, { force: true });
       rmSync(switchFile, { force: true });
+      rmSync(ingestorSwitchFile, { force: true });
     };
     process.once("exit", removeFiles);
     io.stderr.write("starting the local stack (anvil ×2, DynamoDB Local, SQS, DuckDB, devnet)...\n");
     const stack = await startLocalStack({
       consumerSwitchFile: switchFile,
+      ingestorSwitchFile,
       envFile,
       seed,
       knobs: pacing === undefined ? undefined : { pacingMsPerL2Block: pacing },
@@ -70,7 +75,7 @@ export const localCommand: Command = {
         (stack.apiUrl
           ? `  dashboard ${stack.apiUrl}/  API ${stack.apiUrl}/v1/docs  stream ${stack.apiUrl}/v1/sse/events\n`
           : "") +
-        "In another terminal: npx tidemark health | verify | dlq list | consumers pause ... (Ctrl-C here stops it)",
+        "In another terminal: npx tidemark health | verify | dlq list | consumers pause | ingestor pause ... (Ctrl-C here stops it)",
     );
     await new Promise<void>((resolveWait) => {
       if (io.signal?.aborted) resolveWait();

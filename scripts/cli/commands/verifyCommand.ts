@@ -1,3 +1,4 @@
+import { countOf, VERIFY_WINDOW_DEFAULTS } from "../../ops/verifyInWindows.js";
 import { type Finding, verifySink } from "../../ops/verifySink.js";
 import {
   EXIT,
@@ -11,19 +12,23 @@ import {
   table,
   UsageError,
 } from "../cliSupport.js";
+import { createProgressBar } from "../progressBar.js";
 import { resolveTarget } from "../resolveTarget.js";
 import type { Command } from "./command.js";
 
-const USAGE = `Usage: tidemark verify [--from <n> --to <n>] [--l2-from <n> --l2-to <n>] [options]
+const USAGE = `Usage: tidemark verify [--from <n>] [--to <n>] [--l2-from <n>] [--l2-to <n>] [options]
 
 Checks the sink against the chain itself (read back over RPC, independent of the ingestor's code):
 gaps in block numbers, missing or duplicated rows, rows still counted as canonical that a reorg
 orphaned, and batches proposed but never proved past the threshold. Prints each finding with the
-command that repairs it; exits 1 on any finding.
+command that repairs it; exits 1 on any finding. The chain is read in windows (bounded memory, one
+provider-sized log read each) with a progress bar; --checkpoint makes a long run resumable.
 
 Options
-  --from <n>, --to <n>          L1 blocks to check (default: all the sink holds)
-  --l2-from <n>, --l2-to <n>    L2 blocks to check (default: all the sink holds)
+  --from <n>, --to <n>          L1 blocks to check (default: from / to what the sink holds)
+  --l2-from <n>, --l2-to <n>    L2 blocks to check (default: from / to what the sink holds)
+  --window <blocks>             blocks per chain per window (default ${VERIFY_WINDOW_DEFAULTS.windowBlocks})
+  --checkpoint <file>           keep progress here; a rerun with the same ranges resumes after the last window
   --unproven-after <minutes>    a batch without proof after this much chain time is a finding (default 180)
   --duckdb <path>               read this DuckDB file (when no process holds it)
   --sink-url <url>              read through a sink query server (default: SINK_QUERY_URL of the local stack)
@@ -43,17 +48,20 @@ export const verifyCommand: Command = {
       "unproven-after": { type: "string" },
       duckdb: { type: "string" },
       "sink-url": { type: "string" },
+      window: { type: "string" },
+      checkpoint: { type: "string" },
     });
     const { values } = parsed;
     if (values.help) return printUsage(io, USAGE);
     const range = (a: string, b: string) => {
       const from = intOption(values, a);
       const to = intOption(values, b);
-      if ((from === undefined) !== (to === undefined)) throw new UsageError(`--${a} and --${b} go together`);
       if (from !== undefined && to !== undefined && to < from)
         throw new UsageError(`--${b} ${to} is below --${a} ${from}`);
-      return from === undefined || to === undefined ? undefined : { from, to };
+      return { from, to };
     };
+    const windowBlocks = intOption(values, "window") ?? VERIFY_WINDOW_DEFAULTS.windowBlocks;
+    if (windowBlocks < 1) throw new UsageError(`--window ${windowBlocks}: give at least 1 block`);
     const l1Range = range("from", "to");
     const l2Range = range("l2-from", "l2-to");
     const unprovenMinutes = intOption(values, "unproven-after", { min: 1 }) ?? 180;
@@ -76,22 +84,40 @@ export const verifyCommand: Command = {
     try {
       const json = values.json === true;
       if (!json) io.stderr.write(`verifying ${target.label} against the chain...\n`);
+      const settings = await target.ingestorSettings();
+      let bar: ReturnType<typeof createProgressBar> | undefined;
       const report = await verifySink({
         sink,
         l1Url,
         l2Url,
-        inboxAddresses: (await target.ingestorSettings()).inboxAddresses,
+        inboxAddresses: settings.inboxAddresses,
+        network: settings.network,
         l1Range,
         l2Range,
         unprovenAfterSeconds: unprovenMinutes * 60,
+        windows: {
+          windowBlocks,
+          checkpointFile: stringOption(values, "checkpoint"),
+          onProgress: (done, total) => {
+            bar ??= createProgressBar({
+              label: "verify",
+              total,
+              stream: io.stderr,
+              enabled: !json,
+              unit: "blocks",
+            });
+            bar.update(done, total);
+          },
+        },
       });
+      bar?.finish();
       const checked = report.chain.tables.map((t) => [
         t.table,
         t.expected,
         t.sinkRows,
-        t.missing.length,
-        t.duplicates.length,
-        t.unexpected.length,
+        countOf(t, "missing"),
+        countOf(t, "duplicates"),
+        countOf(t, "unexpected"),
       ]);
       const human = [
         `sink vs chain — L1 ${report.ranges.l1.from}..${report.ranges.l1.to}, L2 ${report.ranges.l2.from}..${report.ranges.l2.to}`,

@@ -78,12 +78,34 @@ describe("ingestor handler", () => {
     expect(report.checks.map((c) => [c.name, c.ok])).toEqual([
       ["config", true],
       ["rpc:l1", true],
+      ["dry-run:l1", true],
       ["table:cursor#l1", true],
       ["queue", true],
     ]);
     expect(report.checks[1]?.detail).toBe("head 3");
+    // Nothing ingested yet: the last blocks below the head, read and decoded as the next poll would.
+    expect(report.checks[2]?.detail).toBe("read 0..3: 4 blocks, 0 inbox events, 4 events decoded, nothing published");
     expect(t.sqs.mock.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
-    expect(t.store.peek("l1").lease).toBeUndefined();
+    expect(t.store.peek("l1")).toEqual({ next: undefined, recent: [], lease: undefined });
+  });
+
+  it("dry-runs the poll from the live cursor without moving it", async () => {
+    // Prepare
+    t = setup();
+    t.store.seed("l1", { next: 2, recent: [{ number: 1, hash: chain[1]?.hash as Hex }], lease: undefined });
+    const before = t.store.peek("l1");
+
+    // Act
+    const report = (await t.handler({ smoke: true }, context(60_000, t.clock))) as SmokeReport;
+
+    // Assess
+    expect(report.checks.find((c) => c.name === "dry-run:l1")).toEqual({
+      name: "dry-run:l1",
+      ok: true,
+      detail: "read 2..3: 2 blocks, 0 inbox events, 2 events decoded, nothing published",
+    });
+    expect(t.store.peek("l1")).toEqual(before);
+    expect(t.sqs.mock.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
   });
 
   it("fails the smoke test, naming the variable, when the configuration is bad", async () => {

@@ -2,18 +2,12 @@ import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, SQSClient }
 import { mockClient } from "aws-sdk-client-mock";
 import { type Hex, keccak256, numberToHex, toHex } from "viem";
 import { type IngestorConfig, loadIngestorConfig } from "../../../lambdas/ingestor/config.js";
-import {
-  assertContiguous,
-  type Cursor,
-  type CursorStore,
-  cursorKey,
-} from "../../../lambdas/ingestor/cursorStore.js";
 import type {
   IngestorLogger,
   IngestorMetricName,
   MetricsSink,
 } from "../../../lambdas/ingestor/observability.js";
-import { CursorConflictError, LeaseHeldError } from "../../../lambdas/shared/errors.js";
+import { eventBodiesOf } from "../../../lambdas/shared/eventBundle.js";
 import type { Chain, PipelineEvent } from "../../../lambdas/shared/events.js";
 
 export const INBOX = "0x00000000000000000000000000000000000a11ce" as const;
@@ -30,70 +24,7 @@ export function testConfig(env: Record<string, string> = {}): IngestorConfig {
   });
 }
 
-/** In-memory CursorStore with the same conditions as the DynamoDB one. */
-export function createMemoryCursorStore(options: { leaseSeconds?: number; recentHashes?: number } = {}) {
-  const leaseMs = (options.leaseSeconds ?? 60) * 1000;
-  const window = options.recentHashes ?? 256;
-  const items = new Map<string, Cursor>();
-  const get = (chain: Chain): Cursor =>
-    items.get(cursorKey(chain)) ?? { next: undefined, recent: [], lease: undefined };
-  const put = (chain: Chain, cursor: Cursor) => {
-    items.set(cursorKey(chain), cursor);
-    return cursor;
-  };
-  const take = (chain: Chain, owner: string, nowMs: number, mayTake: (c: Cursor) => boolean) => {
-    const current = get(chain);
-    if (!mayTake(current)) {
-      throw new LeaseHeldError(`${cursorKey(chain)} is leased to ${current.lease?.owner}`, {
-        context: { chain, holder: current.lease?.owner },
-      });
-    }
-    return put(chain, { ...current, lease: { owner, expiresAt: nowMs + leaseMs } });
-  };
-  const store: CursorStore & { peek(chain: Chain): Cursor; seed(chain: Chain, cursor: Cursor): void } = {
-    read: async (chain) => get(chain),
-    acquireLease: async (chain, owner, nowMs) =>
-      take(chain, owner, nowMs, (c) => !c.lease || c.lease.expiresAt < nowMs || c.lease.owner === owner),
-    renewLease: async (chain, owner, nowMs) => take(chain, owner, nowMs, (c) => c.lease?.owner === owner),
-    advance: async (chain, owner, { expectedNext, next, recent, pending = [], highWater }, nowMs) => {
-      const current = get(chain);
-      if (current.lease?.owner !== owner || current.next !== expectedNext) {
-        throw new CursorConflictError(`${cursorKey(chain)} moved`, { context: { chain } });
-      }
-      const kept = recent.slice(-window);
-      assertContiguous(kept, next);
-      return put(chain, {
-        next,
-        recent: kept,
-        lease: { owner, expiresAt: nowMs + leaseMs },
-        ...(pending.length > 0 ? { pending } : {}),
-        ...(current.reorgSeq === undefined ? {} : { reorgSeq: current.reorgSeq }),
-        highWater: Math.max(highWater ?? -1, next - 1),
-      });
-    },
-    markPending: async (chain, owner, { expectedNext, pending, reorgSeq }) => {
-      const current = get(chain);
-      if (current.lease?.owner !== owner || current.next !== expectedNext) {
-        throw new CursorConflictError(`${cursorKey(chain)} moved`, { context: { chain } });
-      }
-      if (reorgSeq !== undefined && reorgSeq <= (current.reorgSeq ?? 0)) {
-        throw new CursorConflictError(`${cursorKey(chain)} reorg seq ${reorgSeq} is taken`, {
-          context: { chain },
-        });
-      }
-      return put(chain, { ...current, pending, ...(reorgSeq === undefined ? {} : { reorgSeq }) });
-    },
-    release: async (chain, owner) => {
-      const current = get(chain);
-      if (current.lease?.owner === owner) put(chain, { ...current, lease: undefined });
-    },
-    peek: get,
-    seed: (chain, cursor) => {
-      put(chain, cursor);
-    },
-  };
-  return store;
-}
+export { createMemoryCursorStore } from "../../../lambdas/ingestor/memoryCursorStore.js";
 
 export function collectingMetrics() {
   const recorded: { name: IngestorMetricName; value: number; chain?: Chain }[] = [];
@@ -147,8 +78,14 @@ export function capturingSqs(
     }
     return { Failed, Successful };
   });
-  const events = () => accepted.map((e) => JSON.parse(e.MessageBody as string) as PipelineEvent);
+  // Each accepted message's events, in order: a bundle's inner events, or the one event.
+  const events = () => accepted.flatMap((e) => eventsOfBody(e.MessageBody as string));
   return { sqs, mock, calls, accepted, events };
+}
+
+/** The events one message body carries, read as the processor reads it (lambdas/shared/eventBundle.ts). */
+export function eventsOfBody(body: string): PipelineEvent[] {
+  return eventBodiesOf(body).map((b) => JSON.parse(b) as PipelineEvent);
 }
 
 export interface FakeBlock {

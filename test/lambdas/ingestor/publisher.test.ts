@@ -8,7 +8,8 @@ import { eventKey, messageGroupId, observationId } from "../../../lambdas/shared
 import { capturingSqs, fakeChain } from "./helpers.js";
 
 const QUEUE = "http://127.0.0.1:9324/000000000000/tidemark-events.fifo";
-const noWait = { sleep: async () => {}, random: () => 0.5 };
+// One event per message: these tests pin the lanes' per-message rules (bundles: publishEntries.test.ts).
+const noWait = { sleep: async () => {}, random: () => 0.5, bundleBytes: 0 };
 
 function headers(count: number): L1HeaderEvent[] {
   return fakeChain(count).map((b) => ({
@@ -41,7 +42,7 @@ describe("publishEvents", () => {
     const result = await publishEvents(sqs.sqs, QUEUE, events, 16, noWait);
 
     // Assess
-    expect(result).toEqual({ sent: 25, retried: 0 });
+    expect(result).toEqual({ sent: 25, messages: 25, retried: 0 });
     expect(sqs.calls.every((entries) => entries.length <= 10)).toBe(true);
     const first = sqs.accepted.find((e) => numberOf(e.MessageBody) === 3);
     const event = events[3] as PipelineEvent;
@@ -145,7 +146,7 @@ describe("publishEvents", () => {
     const result = await publishEvents(sqs.sqs, QUEUE, headers(3), 16, noWait);
 
     // Assess
-    expect(result).toEqual({ sent: 3, retried: 3 });
+    expect(result).toEqual({ sent: 3, messages: 3, retried: 3 });
     expect(calls).toBe(2);
   });
 });

@@ -4,6 +4,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createIdempotencyStore } from "../../../lambdas/processor/idempotencyStore.js";
 import { createBatchProcessor } from "../../../lambdas/processor/processBatch.js";
+import { UNFINALIZED_PROPOSAL } from "../../../lambdas/processor/shastaLifecycleStore.js";
 import type { PipelineEvent, ReorgEvent } from "../../../lambdas/shared/events.js";
 import { eventKey, observationId } from "../../../lambdas/shared/keys.js";
 import { ProcessorMetric } from "../../../lambdas/shared/metricNames.js";
@@ -12,6 +13,7 @@ import { type DynamoDbLocal, startDynamoDbLocal } from "../../../scripts/local/d
 import { localAwsConfig } from "../../../scripts/local/localAwsConfig.js";
 import { type ProvisionedTables, provisionTables } from "../../../scripts/local/provision.js";
 import { reorg } from "../../support/events.js";
+import { shastaProposed, shastaProved } from "../../support/shastaEvents.js";
 import {
   at,
   countRoundTrips,
@@ -227,6 +229,34 @@ describe("createBatchProcessor against DynamoDB Local", () => {
     expect(afterOrphan?.[UNPROVEN_INDEX.partitionKey]?.S).toBe(UNPROVEN_INDEX.value);
     const restored = await batchItem(50);
     expect(restored?.provedAt?.N).toBe(String(proof.l1.timestamp));
+    expect(restored?.[UNPROVEN_INDEX.partitionKey]).toBeUndefined();
+  });
+
+  it("takes back a Shasta finalization whose L1 block a reorg event orphans, and puts it back on restore", async () => {
+    // Prepare: proposal 60 proposed and proved (as new); reorg 1 orphans the Proved's block, reorg 2 restores it
+    const { processor } = setup({ now: T0 });
+    const proof = shastaProved({ first: 60, firstNew: 60, last: 60 }, at(360));
+    const mark = (seq: number, orphaned: boolean): ReorgEvent => {
+      const block = { number: proof.l1.blockNumber, hash: proof.l1.blockHash };
+      const other = { number: proof.l1.blockNumber, hash: hash("l1alt:360") };
+      const base = reorg("l1", proof.l1.blockNumber, proof.l1.blockNumber);
+      return { ...base, seq, orphaned: [orphaned ? block : other], restored: [orphaned ? other : block] };
+    };
+    const proposalItem = () => getItem(tables.stateTable, { pk: { S: "proposal#60" } });
+    await processor.process([sqsRecord(shastaProposed(60, at(350))), sqsRecord(proof)], lambdaContext("s1"));
+
+    // Act
+    const orphaning = await processor.process([sqsRecord(mark(11, true))], lambdaContext("s2"));
+    const afterOrphan = await proposalItem();
+    const restoring = await processor.process([sqsRecord(mark(12, false))], lambdaContext("s3"));
+
+    // Assess
+    expect(failedIds(orphaning)).toEqual([]);
+    expect(failedIds(restoring)).toEqual([]);
+    expect(afterOrphan?.finalizedAt).toBeUndefined();
+    expect(afterOrphan?.[UNPROVEN_INDEX.partitionKey]?.S).toBe(UNFINALIZED_PROPOSAL);
+    const restored = await proposalItem();
+    expect(restored?.finalizedAt?.N).toBe(String(proof.l1.timestamp));
     expect(restored?.[UNPROVEN_INDEX.partitionKey]).toBeUndefined();
   });
 

@@ -107,6 +107,53 @@ describe.skipIf(skipWithoutClickHouse())("createClickHouseSink (real server)", (
     await s.close();
   });
 
+  it("loses nothing and duplicates nothing when an insert lands but its answer is lost, between tables or after the last", async () => {
+    // Prepare: a proposal writes batches, then batch_blocks (3 rows); the connection drops after the server
+    // applied the insert, first after the batches insert (a partial record), then after the last one.
+    let dropAfter: string | undefined;
+    const s = await createClickHouseSink({
+      url: server.url,
+      database: "lost_answer",
+      fetch: async (input, init) => {
+        const response = await fetch(input, init);
+        const sql = new URL(String(input)).searchParams.get("query") ?? "";
+        if (dropAfter !== undefined && sql.startsWith(`INSERT INTO lost_answer.${dropAfter} `)) {
+          dropAfter = undefined;
+          await response.text();
+          throw new TypeError("fetch failed: socket hang up");
+        }
+        return response;
+      },
+    });
+    opened.push(s);
+    const records = [record(proposed(7, at(70))), record(l1Header(70))];
+    const counts = async () =>
+      s.query<{ b: number; bb: number; h: number }>(
+        "SELECT (SELECT toUInt32(count()) FROM canonical_batches) AS b, " +
+          "(SELECT toUInt32(count()) FROM canonical_batch_blocks) AS bb, " +
+          "(SELECT toUInt32(count()) FROM canonical_l1_head_events) AS h",
+      );
+    // Act: each failed write is retried whole, as the processor's redelivery does
+    dropAfter = "batches";
+    const partial = await s.write(records).then(
+      () => "acknowledged",
+      (e: unknown) => e,
+    );
+    const between = await counts();
+    await s.write(records);
+    dropAfter = "l1_head_events";
+    const afterLast = await s.write(records).then(
+      () => "acknowledged",
+      (e: unknown) => e,
+    );
+    await s.write(records);
+    // Assess: the failed writes were not acknowledged, and each row is in the canonical views once
+    expect(partial).toBeInstanceOf(SinkUnavailableError);
+    expect(afterLast).toBeInstanceOf(SinkUnavailableError);
+    expect(between).toEqual([{ b: 1, bb: 0, h: 0 }]);
+    expect(await counts()).toEqual([{ b: 1, bb: 3, h: 1 }]);
+  });
+
   it("fails writes and queries on a closed sink as SinkUnavailableError", async () => {
     const s = await open();
     await s.close();
@@ -117,7 +164,7 @@ describe.skipIf(skipWithoutClickHouse())("createClickHouseSink (real server)", (
 
 describe("createClickHouseSink insert deduplication token (server that has one, scripted)", () => {
   /** A scripted server that claims ClickHouse ≥ 22.2 features and records every statement. */
-  function scriptedServer() {
+  function scriptedServer(features = "version\ttoken\tdedup_window\nString\tUInt64\tUInt64\n24.8.1\t1\t1\n") {
     const statements: { sql: string; settings: URLSearchParams }[] = [];
     const columns = [...expectedClickHouseColumns()].flatMap(([table, cols]) =>
       [...cols].map(([name, type]) => `${table}\t${name}\t${type}`),
@@ -126,8 +173,7 @@ describe("createClickHouseSink insert deduplication token (server that has one, 
       const url = new URL(String(input));
       const sql = url.searchParams.get("query") ?? String(init?.body);
       statements.push({ sql, settings: url.searchParams });
-      if (sql.includes("system.settings"))
-        return new Response("version\ttoken\tdedup_window\nString\tUInt64\tUInt64\n24.8.1\t1\t1\n");
+      if (sql.includes("system.settings")) return new Response(features);
       if (sql.includes("system.columns"))
         return new Response(`table\tname\ttype\nString\tString\tString\n${columns.join("\n")}\n`);
       if (sql.includes("SELECT DISTINCT version")) return new Response("version\nUInt32\n");
@@ -162,5 +208,26 @@ describe("createClickHouseSink insert deduplication token (server that has one, 
     expect(statements.some((x) => x.sql.includes("MODIFY SETTING non_replicated_deduplication_window"))).toBe(
       true,
     );
+  });
+
+  it("makes every table fsync its parts and every insert synchronous where the server has those settings", async () => {
+    // Prepare: a server with the fsync MergeTree settings and async_insert (≥ 21.11)
+    const { fake, statements } = scriptedServer(
+      "version\ttoken\tdedup_window\tfsync_after_insert\tfsync_part_directory\tasync_insert\n" +
+        "String\tUInt64\tUInt64\tUInt64\tUInt64\tUInt64\n24.8.1\t1\t1\t1\t1\t1\n",
+    );
+    // Act
+    const s = await createClickHouseSink({
+      url: "http://ch.example:8123",
+      database: "tidemark",
+      fetch: fake,
+    });
+    await s.write([record(l1Header(1))]);
+    // Assess
+    const alters = statements.filter((x) => x.sql.includes("MODIFY SETTING"));
+    expect(alters).toHaveLength(expectedClickHouseColumns().size);
+    for (const a of alters) expect(a.sql).toMatch(/fsync_after_insert = 1, fsync_part_directory = 1$/);
+    const inserts = statements.filter((x) => x.sql.startsWith("INSERT INTO tidemark.l1_head_events"));
+    expect(inserts.map((x) => x.settings.get("async_insert"))).toEqual(["0"]);
   });
 });

@@ -75,7 +75,7 @@ describe("tidemark", () => {
     expect(before.err()).toBe(after.err());
   });
 
-  it.each(["local", "health", "verify", "backfill", "dlq", "consumers", "traffic"])(
+  it.each(["local", "health", "verify", "backfill", "dlq", "consumers", "ingestor", "traffic"])(
     "prints %s --help on stdout with exit 0",
     async (command) => {
       // Prepare

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { decodeShastaLogs } from "../../../../lambdas/shared/taiko/decodeShasta.js";
 import { shastaEventKeyOf } from "../../../../lambdas/shared/shastaEventKeys.js";
 import type { ShastaRecord } from "../../../../lambdas/shared/taiko/decodeShasta.js";
+import { decodeShastaLogs } from "../../../../lambdas/shared/taiko/decodeShasta.js";
 import { shastaEventOf } from "../../../../lambdas/shared/taiko/shastaEventOf.js";
 import { proposalBlockKey, txOrdinals } from "../../../../lambdas/shared/taiko/shastaKeys.js";
 import { h, shastaLog, TX } from "./helpers.js";
