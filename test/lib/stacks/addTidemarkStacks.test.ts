@@ -126,8 +126,8 @@ describe("addTidemarkStacks per stage", () => {
       stages[stage].service.toJSON().Resources as Record<string, Resource>,
     ).filter((r) => r.Type === "AWS::Logs::LogGroup");
     // The pipeline's 4 functions, the API and stream functions, the HTTP API's access log, and the
-    // ingest API's request and maintenance functions.
-    expect(logGroups.map((g) => g.Properties.RetentionInDays)).toEqual(Array(9).fill(days));
+    // ingest API's request and maintenance functions, the WebSocket stream's two functions and access log.
+    expect(logGroups.map((g) => g.Properties.RetentionInDays)).toEqual(Array(12).fill(days));
   });
 
   it.each([
@@ -136,7 +136,10 @@ describe("addTidemarkStacks per stage", () => {
     ["prod", 16],
   ] as const)("lets the %s processor take at most %i batches at once", (stage, concurrency) => {
     // Assess
-    const [mapping, ...others] = ofType(stage, "AWS::Lambda::EventSourceMapping");
+    // The WebSocket fan-out's mapping reads the state table's stream, not the queue.
+    const [mapping, ...others] = ofType(stage, "AWS::Lambda::EventSourceMapping").filter(
+      (m) => !JSON.stringify(m.Properties.EventSourceArn).includes("StreamArn"),
+    );
     expect(others).toEqual([]);
     expect(mapping?.Properties).toMatchObject({
       ScalingConfig: { MaximumConcurrency: concurrency },
