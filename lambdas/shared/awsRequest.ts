@@ -27,7 +27,7 @@ export interface AwsRequesterParameters {
 export interface AwsHttpRequest {
   /** The signing name (`sqs`, `s3`). */
   readonly service: string;
-  readonly method: "GET" | "POST" | "PUT";
+  readonly method: "GET" | "POST" | "PUT" | "DELETE";
   readonly url: URL;
   readonly headers?: Readonly<Record<string, string>>;
   readonly body?: string;

@@ -31,6 +31,14 @@ export const INGEST_TABLE = "INGEST_TABLE";
  */
 export const EVENT_LOG_RETENTION_DAYS = "EVENT_LOG_RETENTION_DAYS";
 
+/** The AWS WebSocket stream's functions (`$connect`/`$disconnect` and the fan-out), set by lib/api/WebSocketStream.ts. */
+export const WebSocketEnv = {
+  /** The connections table (key `connectionId`). */
+  ConnectionsTable: "WS_CONNECTIONS_TABLE",
+  /** The stage's management endpoint, `https://{api}.execute-api.{region}.amazonaws.com/{stage}` (fan-out only). */
+  CallbackUrl: "WS_CALLBACK_URL",
+} as const;
+
 /**
  * The ingest API's functions (the request function and the scheduled maintenance: outbox sweep, commit,
  * anchor). Its limits and modes are INGEST_ENV in lambdas/ingestApi/ingestSettings.ts.

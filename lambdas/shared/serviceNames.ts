@@ -10,8 +10,12 @@ export const ServiceName = {
   deployHook: "deployHook",
   /** The scheduled function that reports the oldest unproven batch's age. */
   unprovenBatchAge: "unprovenBatchAge",
-  /** The stream function (SSE over a function URL) and the WebSocket fan-out: the stream metrics. */
+  /** The stream function (SSE over a function URL): the SSE stream's metrics. */
   apiStream: "apiStream",
+  /** The AWS WebSocket stream's fan-out: the WebSocket stream's metrics (same names as apiStream's). */
+  apiWebSocket: "apiWebSocket",
+  /** The AWS WebSocket stream's `$connect` and `$disconnect`. */
+  apiWebSocketRoutes: "apiWebSocketRoutes",
   /** POST /v1/events and the ingest API's other routes on AWS. */
   ingestApi: "ingestApi",
   /** The ingest API's scheduled outbox sweep, commit and anchor. */

@@ -22,10 +22,11 @@ import { TABLE_NAMES } from "../../lambdas/sink/rows.js";
 import { BlueGreenAlias } from "../compute/BlueGreenAlias.js";
 import { PipelineFunction } from "../compute/PipelineFunction.js";
 import { throwIfInvalid } from "../InvalidPropsError.js";
-import { kebabAlarmName, notifyingAlarm } from "../monitoring/notifyingAlarm.js";
+import { kebabAlarmName, notifyingAlarm, threeOfFiveAlarms } from "../monitoring/notifyingAlarm.js";
 import { streamMetrics } from "../monitoring/streamMetrics.js";
 import { SINK_PREFIXES } from "../sink/FirehoseIcebergSink.js";
 import { acknowledgeGuardRule } from "../tidemarkValidations.js";
+import { WebSocketStream } from "./WebSocketStream.js";
 
 /** The Athena side of the Firehose → Iceberg sink the API reads (FirehoseIcebergSink satisfies it). */
 export interface ServingApiSink {
@@ -75,6 +76,8 @@ export interface ServingApiProps {
   readonly logRetention?: logs.RetentionDays;
   /** @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
+  /** Deletion protection of the WebSocket stream's connections table. @default false */
+  readonly deletionProtection?: boolean;
   /** 5xx answers above this percent of requests (3 of 5 minutes) alarm and roll back a deployment. @default 5 */
   readonly serverErrorRatePercent?: number;
   /** p95 latency above this for 3 of 5 minutes alarms. @default 5 s */
@@ -150,6 +153,8 @@ export class ServingApi extends Construct {
   readonly accessLogs: logs.LogGroup;
   readonly streamUrl: lambda.FunctionUrl;
   readonly settings: ApiSettings;
+  /** With an event log: the WebSocket stream (API Gateway WebSocket API, connections table, fan-out). */
+  readonly webSocket?: WebSocketStream;
   readonly alarms: {
     readonly serverErrorRate: cloudwatch.Alarm;
     readonly latencyP95: cloudwatch.Alarm;
@@ -233,7 +238,24 @@ export class ServingApi extends Construct {
       "lambda_function_public_access_prohibited_check",
       "The function URL (auth NONE) is the stream's public endpoint; its permission names the `live` alias and lambda:FunctionUrlAuthType NONE only.",
     );
-    if (props.eventLog) this.bindEventLog(props.eventLog);
+    if (props.eventLog) {
+      this.bindEventLog(props.eventLog);
+      this.webSocket = new WebSocketStream(this, "WebSocket", {
+        stateTable: props.eventLog.stateTable,
+        environment: {
+          ...common.environment,
+          [EVENT_LOG_RETENTION_DAYS]: String(props.eventLog.retentionDays ?? 7),
+        },
+        maxConnections: this.settings.sseMaxConnections,
+        tidemarkStage: props.tidemarkStage,
+        topic: props.topic,
+        throttle: props.throttle ?? d.throttle,
+        namePrefix: props.namePrefix ?? d.namePrefix,
+        logRetention: common.logRetention,
+        logRemovalPolicy: common.logRemovalPolicy,
+        deletionProtection: props.deletionProtection,
+      });
+    }
     this.alarms = this.createAlarms(props);
     this.apiLive.addAlarm(this.alarms.serverErrorRate);
     this.streamLive.addAlarm(this.alarms.streamErrors);
@@ -400,17 +422,7 @@ export class ServingApi extends Construct {
       label: "API 5xx rate (%)",
       period,
     });
-    const alarm = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string) =>
-      notifyingAlarm(this, id, props.topic, {
-        alarmName: kebabAlarmName(prefix, id),
-        alarmDescription: description,
-        metric,
-        threshold,
-        evaluationPeriods: 5,
-        datapointsToAlarm: 3,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
+    const alarm = threeOfFiveAlarms(this, props.topic, prefix);
     const p95 = props.latencyP95 ?? d.latencyP95;
     return {
       serverErrorRate: alarm(
@@ -510,6 +522,7 @@ export class ServingApi extends Construct {
       graph("Stream: connections, clients dropped", [m.connections()], [m.clientsDropped()]),
       graph("Stream: delivery lag p99 / max (ms)", [m.deliveryLagP99(), m.deliveryLagMax()]),
     );
+    this.webSocket?.addWidgets(dashboard);
   }
 }
 

@@ -10,6 +10,20 @@ import { customMetric } from "./customMetric.js";
  * the processor appends to the event log, what the stream function delivers, and the L2 blocks
  * ingested (the "chain moves" side of the silence alarm).
  */
+/** What one stream's deliverer of one stage emits (emitStreamMetrics): the SSE function, or the WebSocket fan-out. */
+export const deliveryMetrics = (service: string, stage?: string) => {
+  const metric = (metricName: string, statistic: string) =>
+    customMetric({ service, metricName, statistic, dimensions: {}, stage });
+  return {
+    connections: () => metric(StreamMetric.StreamConnections, "Maximum"),
+    connectionsPercentOfLimit: () => metric(StreamMetric.StreamConnectionsPercentOfLimit, "Maximum"),
+    messagesSent: () => metric(StreamMetric.StreamMessagesSent, "Sum"),
+    clientsDropped: () => metric(StreamMetric.StreamClientsDropped, "Sum"),
+    deliveryLagP99: () => metric(StreamMetric.StreamDeliveryLagP99Ms, "Maximum"),
+    deliveryLagMax: () => metric(StreamMetric.StreamDeliveryLagMaxMs, "Maximum"),
+  };
+};
+
 export const streamMetrics = (stage?: string) => {
   const metric = (service: string, metricName: string, statistic: string, dimensions = {}) =>
     customMetric({ service, metricName, statistic, dimensions, stage });
@@ -17,13 +31,7 @@ export const streamMetrics = (stage?: string) => {
     eventsLogged: () => metric(ServiceName.processor, StreamMetric.EventsLogged, "Sum"),
     l2BlocksIngested: () =>
       metric(ServiceName.ingestor, IngestorMetric.BlocksIngested, "Sum", { chain: "l2" }),
-    connections: () => metric(ServiceName.apiStream, StreamMetric.StreamConnections, "Maximum"),
-    connectionsPercentOfLimit: () =>
-      metric(ServiceName.apiStream, StreamMetric.StreamConnectionsPercentOfLimit, "Maximum"),
-    messagesSent: () => metric(ServiceName.apiStream, StreamMetric.StreamMessagesSent, "Sum"),
-    clientsDropped: () => metric(ServiceName.apiStream, StreamMetric.StreamClientsDropped, "Sum"),
-    deliveryLagP99: () => metric(ServiceName.apiStream, StreamMetric.StreamDeliveryLagP99Ms, "Maximum"),
-    deliveryLagMax: () => metric(ServiceName.apiStream, StreamMetric.StreamDeliveryLagMaxMs, "Maximum"),
+    ...deliveryMetrics(ServiceName.apiStream, stage),
     /** 1 in a minute when L2 blocks were ingested but nothing reached the event log, else 0. */
     silentWhileChainMoves: () =>
       new cloudwatch.MathExpression({

@@ -56,6 +56,7 @@ export class ServiceStack extends Stack {
         deploymentConfig: config.deploymentConfig,
         logRetention: config.logRetention,
         removalPolicy: config.removalPolicy,
+        deletionProtection: config.deletionProtection,
         // The live stream reads what the processor appends to the state table's event log.
         eventLog: { stateTable: t.tables.state, writer: t.functions.processor },
       });
@@ -93,6 +94,7 @@ export class ServiceStack extends Stack {
       RpcUrlsSecretName: config.rpcUrlsSecretName,
       ApiUrl: this.api?.url,
       StreamUrl: this.api === undefined ? undefined : `${this.api.streamUrl.url}v1/sse/events`,
+      WebSocketUrl: this.api?.webSocket?.url,
       ApiFunctionName: this.api?.api.fn.functionName,
       IngestTableName: this.ingestApi?.table.tableName,
       IngestPayloadBucketName: this.ingestApi?.payloadBucket.bucketName,

@@ -78,6 +78,8 @@ export class PipelineTables extends Construct {
     this.stateTable = new dynamodb.Table(this, "StateTable", {
       ...common,
       partitionKey: { name: StateTable.partitionKey, type: dynamodb.AttributeType.STRING },
+      // Keys only: the WebSocket fan-out is woken when the event log's head item changes (WebSocketStream).
+      stream: dynamodb.StreamViewType.KEYS_ONLY,
     });
     // Sparse: only proposed, unproven batches carry the key, so reading the oldest is one small Query.
     this.stateTable.addGlobalSecondaryIndex({

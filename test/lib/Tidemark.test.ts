@@ -363,7 +363,11 @@ describe("Tidemark triggers", () => {
 
   it("feeds the processor's live alias from the FIFO queue in batches of 10 with partial failures", () => {
     // Assess
-    const mappings = Object.values(resources).filter((r) => r.Type === "AWS::Lambda::EventSourceMapping");
+    // The other mapping (ServingApi's WebSocket fan-out) reads the state table's stream.
+    const mappings = Object.values(resources).filter(
+      (r) =>
+        r.Type === "AWS::Lambda::EventSourceMapping" && !JSON.stringify(r.Properties).includes("StreamArn"),
+    );
     expect(mappings).toHaveLength(1);
     const props = (mappings[0] as Resource).Properties;
     expect(props).toMatchObject({

@@ -84,6 +84,10 @@ export const RUNBOOK_ALARMS = [
   "api-stream-errors",
   "stream-silent",
   "stream-connections-near-limit",
+  // WebSocketStream, inside ServingApi
+  "web-socket-connections-near-limit",
+  "web-socket-delivery-lag",
+  "web-socket-fan-out-errors",
   // IngestApi, composed into the same service stack (plus ingest-api-anchoring-lag when anchoring is configured)
   "ingest-api-rejection-burst",
   "ingest-api-idempotent-hit-rate",

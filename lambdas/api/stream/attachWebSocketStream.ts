@@ -6,6 +6,7 @@ import { eventJson } from "./createLogFeed.js";
 import type { EventLog, StreamEvent } from "./EventLog.js";
 import { admit, parseSubscription, runSubscription, type StreamSettings } from "./runSubscription.js";
 import type { DropReason, StreamStats } from "./streamStats.js";
+import { closeFrame, eventFrame, readyFrame } from "./webSocketFrames.js";
 
 /** The path of the WebSocket stream: the same filters and resume points as `/v1/sse/events`. */
 export const WEBSOCKET_PATH = "/v1/ws/events";
@@ -16,6 +17,8 @@ export const WS_CLOSE_CODES: Readonly<Record<DropReason, number>> = {
   position_expired: 4010,
   no_pong: 4011,
   server_closing: 4001,
+  // Recorded only: the client had already left, nothing is sent.
+  gone: 4410,
 };
 
 export interface WebSocketStream {
@@ -24,9 +27,8 @@ export interface WebSocketStream {
 
 /**
  * `/v1/ws/events` on a Node HTTP server (the local server; on AWS an API Gateway WebSocket API plays
- * this part). Messages mirror SSE frames: `{"event":"ready","data":{"after"}}`, then
- * `{"id":"<seq>","event":"<type>","data":<event>}` per event, and `{"event":"close","data":{"reason"}}`
- * before the server cuts a connection (close code WS_CLOSE_CODES[reason]). Resume with `?after=<seq>`
+ * this part, fanOutWebSocket.ts). Messages are webSocketFrames.ts's: `ready`, one per event, and
+ * `close` before the server cuts a connection (close code WS_CLOSE_CODES[reason]). Resume with `?after=<seq>`
  * (browsers cannot set Last-Event-ID on a WebSocket). Pings are the heartbeat; a client that
  * answers none for two heartbeats is dropped (`no_pong`), one that stops reading (`slow_client`).
  */
@@ -73,26 +75,23 @@ export function attachWebSocketStream(
         resolve();
       }),
     );
-    const sendText = (text: string) =>
-      new Promise<void>((resolve, reject) => ws.send(text, (error) => (error ? reject(error) : resolve())));
-    const sendJson = (message: unknown) => sendText(JSON.stringify(message));
+    const sendFrame = (frame: string) =>
+      new Promise<void>((resolve, reject) => ws.send(frame, (error) => (error ? reject(error) : resolve())));
     const close = (reason: DropReason, detail: Record<string, unknown>) => {
       open = false;
-      ws.send(JSON.stringify({ event: "close", data: { reason, ...detail } }));
+      ws.send(closeFrame(reason, detail));
       ws.close(WS_CLOSE_CODES[reason], reason);
       // A client that reads nothing never completes the closing handshake.
       setTimeout(() => ws.terminate(), 1_000).unref();
     };
-    await sendJson({ event: "ready", data: { after: subscription.after } }).catch(() => {
+    await sendFrame(readyFrame(subscription.after)).catch(() => {
       open = false;
     });
     await runSubscription({
       ...deps,
       subscription,
       transport: {
-        // The same text as JSON.stringify({ id, event, data: e }), with the event serialized once for all.
-        send: (e: StreamEvent) =>
-          sendText(`{"id":"${e.seq}","event":${JSON.stringify(e.type)},"data":${eventJson(e)}}`),
+        send: (e: StreamEvent) => sendFrame(eventFrame(e)),
         heartbeat: () => {
           if (++missedPongs > 2) {
             stats.drop("no_pong");

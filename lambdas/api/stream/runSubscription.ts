@@ -1,3 +1,4 @@
+import type { Chain } from "../../shared/events.js";
 import type { ApiSettings } from "../apiSettings.js";
 import { BadParameterError, TooManyConnectionsError } from "../errors.js";
 import { EventLogPositionExpiredError } from "./createDynamoEventLog.js";
@@ -32,6 +33,33 @@ export type StreamSettings = Pick<
 
 const READ_BATCH = 500;
 
+/** The filters of a subscription, as query parameters give them (storable: the AWS stream keeps them per connection). */
+export interface StreamFilter {
+  /** Event types wanted (`events=a,b`); all when absent. */
+  readonly events?: readonly string[];
+  /** `chain=l1|l2`; events without a chain (API events) pass either. */
+  readonly chain?: Chain;
+}
+
+/** Reads `events=` and `chain=`; a bad value throws BadParameterError naming the parameter. */
+export function parseStreamFilter(query: (name: string) => string | undefined): StreamFilter {
+  const wanted = listParam(query("events"));
+  const chain = query("chain");
+  if (chain !== undefined && chain !== "l1" && chain !== "l2") {
+    throw new BadParameterError("chain", `invalid value ${JSON.stringify(chain)}`);
+  }
+  return { ...(wanted ? { events: [...wanted] } : {}), ...(chain ? { chain } : {}) };
+}
+
+/** The predicate of a filter. */
+export function filterMatcher(filter: StreamFilter): (e: StreamEvent) => boolean {
+  const wanted = filter.events ? new Set(filter.events) : undefined;
+  const { chain } = filter;
+  return (e) =>
+    (wanted === undefined || wanted.has(e.type)) &&
+    (chain === undefined || e.chain === undefined || e.chain === chain);
+}
+
 /**
  * Parses a subscription from a request: `events=` and `chain=` filters, resume point from
  * Last-Event-ID (wins) or `?after=`, else the log's head (new events only). Bad values throw
@@ -41,22 +69,13 @@ export async function parseSubscription(
   query: (name: string) => string | undefined,
   lastEventId: string | undefined,
   log: EventLog,
-): Promise<Subscription> {
-  const wanted = listParam(query("events"));
-  const chain = query("chain");
-  if (chain !== undefined && chain !== "l1" && chain !== "l2") {
-    throw new BadParameterError("chain", `invalid value ${JSON.stringify(chain)}`);
-  }
+): Promise<Subscription & { readonly filter: StreamFilter }> {
+  const filter = parseStreamFilter(query);
   const [name, raw] = lastEventId !== undefined ? ["Last-Event-ID", lastEventId] : ["after", query("after")];
   if (raw !== undefined && !/^\d{1,15}$/.test(raw))
     throw new BadParameterError(name, `not a sequence number: ${JSON.stringify(raw)}`);
   const after = raw === undefined ? await sharedFeedOf(log).head() : Number(raw);
-  return {
-    after,
-    matches: (e) =>
-      (wanted === undefined || wanted.has(e.type)) &&
-      (chain === undefined || e.chain === undefined || e.chain === chain),
-  };
+  return { after, filter, matches: filterMatcher(filter) };
 }
 
 /** Counts a new connection, or refuses it when the instance holds its limit already. */

@@ -1,5 +1,8 @@
-/** Why the server ended a stream connection (sent to the client, counted per reason). */
-export type DropReason = "slow_client" | "position_expired" | "no_pong" | "server_closing";
+/**
+ * Why the server ended a stream connection (sent to the client, counted per reason). `gone`: on AWS,
+ * API Gateway answered 410 for a client that left without its `$disconnect` reaching the stream.
+ */
+export type DropReason = "slow_client" | "position_expired" | "no_pong" | "server_closing" | "gone";
 
 /** What /health reports about the stream, and what the stream metrics are emitted from. */
 export interface StreamStatsSnapshot {

@@ -45,12 +45,17 @@ describe("ServingApi in the service stack", () => {
     const alias = aliasOf(apiFn);
     expect(resources[alias]?.Properties.Name).toBe("live");
     // The ingest API's routes (IngestApi.test.ts) go to their own function.
+    const httpApiId = ofType("AWS::ApiGatewayV2::Api").find(
+      ([, a]) => a.Properties.ProtocolType === "HTTP",
+    )?.[0];
+    const onHttpApi = ([, r]: [string, TemplateResource]) => r.Properties.ApiId.Ref === httpApiId;
     const routes = ofType("AWS::ApiGatewayV2::Route")
+      .filter(onHttpApi)
       .map(([, r]) => r.Properties.RouteKey)
       .filter((k: string) => !INGEST_ROUTES.some((i) => k === `${i.method} ${i.path}`));
     expect(routes.sort()).toEqual(["GET /", "GET /health", "GET /ready", "GET /v1/{proxy+}"]);
     const integrations = ofType("AWS::ApiGatewayV2::Integration").filter(
-      ([, i]) => !JSON.stringify(i.Properties.IntegrationUri).includes("IngestLive"),
+      (i) => onHttpApi(i) && !JSON.stringify(i[1].Properties.IntegrationUri).includes("IngestLive"),
     );
     expect(integrations).toHaveLength(1);
     expect(integrations[0]?.[1].Properties).toMatchObject({
@@ -63,7 +68,9 @@ describe("ServingApi in the service stack", () => {
 
   it("throttles the stage and writes one JSON access-log line per request", () => {
     // Assess
-    const [[, stage]] = ofType("AWS::ApiGatewayV2::Stage") as [[string, TemplateResource]];
+    const [[, stage]] = ofType("AWS::ApiGatewayV2::Stage").filter(
+      ([, st]) => st.Properties.StageName === "$default",
+    ) as [[string, TemplateResource]];
     expect(stage.Properties).toMatchObject({
       StageName: "$default",
       AutoDeploy: true,
@@ -193,6 +200,115 @@ describe("ServingApi in the service stack", () => {
       pluginReports: { conclusion: string; violations: unknown[] }[];
     };
     for (const plugin of report.pluginReports) expect(plugin.violations).toEqual([]);
+  });
+});
+
+describe("the WebSocket stream on AWS", () => {
+  const wsApiId = (): string =>
+    ofType("AWS::ApiGatewayV2::Api").find(([, a]) => a.Properties.ProtocolType === "WEBSOCKET")?.[0] ??
+    "none";
+  const policyOf = (service: string): Json[] => {
+    const role = fnByService(service)[1].Properties.Role["Fn::GetAtt"][0];
+    return ofType("AWS::IAM::Policy")
+      .filter(([, p]) => p.Properties.Roles[0].Ref === role)
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
+  };
+
+  it("serves $connect and $disconnect from the routes function on a throttled, access-logged v1 stage", () => {
+    // Assess
+    const [api] = ofType("AWS::ApiGatewayV2::Api").filter(
+      ([, a]) => a.Properties.ProtocolType === "WEBSOCKET",
+    );
+    expect(api).toBeDefined();
+    const apiId = api?.[0];
+    const routes = ofType("AWS::ApiGatewayV2::Route").filter(([, r]) => r.Properties.ApiId.Ref === apiId);
+    expect(routes.map(([, r]) => r.Properties.RouteKey).sort()).toEqual(["$connect", "$disconnect"]);
+    const [routesFn] = fnByService("apiWebSocketRoutes");
+    for (const [, i] of ofType("AWS::ApiGatewayV2::Integration").filter(
+      ([, i]) => i.Properties.ApiId.Ref === apiId,
+    )) {
+      expect(stringify(i.Properties.IntegrationUri)).toContain(routesFn);
+    }
+    const [[, stage]] = ofType("AWS::ApiGatewayV2::Stage").filter(
+      ([, st]) => st.Properties.ApiId.Ref === apiId,
+    ) as [[string, TemplateResource]];
+    expect(stage.Properties).toMatchObject({
+      StageName: "v1",
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 },
+    });
+    expect(JSON.parse(stage.Properties.AccessLogSettings.Format)).toMatchObject({
+      connectionId: "$context.connectionId",
+    });
+    const outputs = dev.service.toJSON().Outputs;
+    expect(stringify(outputs.WebSocketUrl.Value)).toMatch(/wss:\/\/.*execute-api.*\/v1/);
+  });
+
+  it("keeps connections in their own table with TTL, and wakes the fan-out on the event log's head only", () => {
+    // Assess
+    const [[, table]] = ofType("AWS::DynamoDB::Table").filter(
+      ([, t]) => t.Properties.KeySchema[0].AttributeName === "connectionId",
+    ) as [[string, TemplateResource]];
+    expect(table.Properties.TimeToLiveSpecification).toEqual({ AttributeName: "ttl", Enabled: true });
+    const stateTables = Object.values(
+      dev.stateful.toJSON().Resources as Record<string, TemplateResource>,
+    ).filter((r) => r.Type === "AWS::DynamoDB::Table" && r.Properties.KeySchema[0].AttributeName === "pk");
+    expect(stateTables[0]?.Properties.StreamSpecification).toEqual({ StreamViewType: "KEYS_ONLY" });
+    const [fanOutId, fanOut] = fnByService("apiWebSocket");
+    expect(fanOut.Properties.ReservedConcurrentExecutions).toBe(1);
+    const [[, mapping]] = ofType("AWS::Lambda::EventSourceMapping").filter(([, m]) =>
+      stringify(m.Properties.EventSourceArn).includes("StreamArn"),
+    ) as [[string, TemplateResource]];
+    expect(stringify(mapping.Properties.FunctionName)).toContain(aliasOf(fanOutId));
+    expect(JSON.parse(mapping.Properties.FilterCriteria.Filters[0].Pattern)).toEqual({
+      dynamodb: { Keys: { pk: { S: ["log#head"] } } },
+    });
+    expect(mapping.Properties).toMatchObject({ StartingPosition: "LATEST", MaximumRetryAttempts: 2 });
+    const sweep = ofType("AWS::Scheduler::Schedule").filter(([, sc]) =>
+      stringify(sc.Properties.Target.Arn).includes(aliasOf(fanOutId)),
+    );
+    expect(sweep.map(([, sc]) => sc.Properties.ScheduleExpression)).toEqual(["rate(1 minute)"]);
+  });
+
+  it("lets only the fan-out manage connections, on this API's v1 stage, POST and DELETE", () => {
+    // Assess
+    const manage = policyOf("apiWebSocket").filter((st) => stringify(st.Action).includes("execute-api"));
+    expect(manage).toHaveLength(1);
+    expect(manage[0].Action).toBe("execute-api:ManageConnections");
+    const arns = (manage[0].Resource as Json[]).map((r) => stringify(r));
+    expect(arns).toHaveLength(2);
+    for (const method of ["POST", "DELETE"]) {
+      const on = arns.filter((a) => a.includes(`"/v1/${method}/@connections/*"`) && a.includes(wsApiId()));
+      expect(on).toHaveLength(1);
+    }
+    expect(stringify(policyOf("apiWebSocketRoutes"))).not.toContain("execute-api");
+    for (const service of ["apiWebSocket", "apiWebSocketRoutes"]) {
+      const statements = policyOf(service);
+      expect(stringify(statements)).not.toMatch(/"Resource":"\*"|dynamodb:\*|execute-api:\*/);
+      // Item reads of the state table (its stream's statement has no item keys to fence).
+      const stateReads = statements.filter(
+        (st) => stringify(st.Resource).includes("StateTable") && stringify(st.Action).includes("GetItem"),
+      );
+      expect(stateReads).toHaveLength(1);
+      for (const st of stateReads) {
+        expect(st.Condition).toEqual({ "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["log#*"] } });
+      }
+    }
+  });
+
+  it("alarms on connections near the limit, delivery lag and fan-out errors, and graphs them", () => {
+    // Assess
+    const names = ofType("AWS::CloudWatch::Alarm").map(([, a]) => a.Properties.AlarmName);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        "tidemark-web-socket-connections-near-limit",
+        "tidemark-web-socket-delivery-lag",
+        "tidemark-web-socket-fan-out-errors",
+      ]),
+    );
+    const [[, dashboard]] = ofType("AWS::CloudWatch::Dashboard") as [[string, TemplateResource]];
+    expect(stringify(dashboard.Properties.DashboardBody)).toContain("WebSocket: delivery lag p99 / max (ms)");
+    expect(stringify(dashboard.Properties.DashboardBody)).toContain("apiWebSocket");
   });
 });
 

@@ -59,8 +59,9 @@ describe("addTidemarkStacks", () => {
       ];
       // Queues: events, DLQ and one tick DLQ per schedule; logs: 4 functions, the Firehose delivery,
       // and ServingApi's API and stream functions and access logs; one Glue table per sink table; the
-      // ingest API's table, payload bucket, maintenance tick DLQ and its two functions' logs.
-      expect(stateful.length).toBe(2 + 4 + 2 + 5 + 3 + 1 + TABLE_NAMES.length + 5);
+      // ingest API's table, payload bucket, maintenance tick DLQ and its two functions' logs; the
+      // WebSocket stream's connections table, sweep tick DLQ, two functions' logs and access logs.
+      expect(stateful.length).toBe(2 + 4 + 2 + 5 + 3 + 1 + TABLE_NAMES.length + 5 + 5);
       for (const resource of stateful) expect(resource.DeletionPolicy).toBe(policy);
       for (const table of ofType(stage, "AWS::DynamoDB::Table")) {
         expect(table.Properties.DeletionProtectionEnabled).toBe(protection);
@@ -125,8 +126,8 @@ describe("addTidemarkStacks per stage", () => {
       stages[stage].service.toJSON().Resources as Record<string, Resource>,
     ).filter((r) => r.Type === "AWS::Logs::LogGroup");
     // The pipeline's 4 functions, the API and stream functions, the HTTP API's access log, and the
-    // ingest API's request and maintenance functions.
-    expect(logGroups.map((g) => g.Properties.RetentionInDays)).toEqual(Array(9).fill(days));
+    // ingest API's request and maintenance functions, the WebSocket stream's two functions and access log.
+    expect(logGroups.map((g) => g.Properties.RetentionInDays)).toEqual(Array(12).fill(days));
   });
 
   it.each([
@@ -135,7 +136,10 @@ describe("addTidemarkStacks per stage", () => {
     ["prod", 16],
   ] as const)("lets the %s processor take at most %i batches at once", (stage, concurrency) => {
     // Assess
-    const [mapping, ...others] = ofType(stage, "AWS::Lambda::EventSourceMapping");
+    // The WebSocket fan-out's mapping reads the state table's stream, not the queue.
+    const [mapping, ...others] = ofType(stage, "AWS::Lambda::EventSourceMapping").filter(
+      (m) => !JSON.stringify(m.Properties.EventSourceArn).includes("StreamArn"),
+    );
     expect(others).toEqual([]);
     expect(mapping?.Properties).toMatchObject({
       ScalingConfig: { MaximumConcurrency: concurrency },
@@ -154,6 +158,8 @@ describe("addTidemarkStacks per stage", () => {
         [
           "api",
           "apiStream",
+          "apiWebSocket",
+          "apiWebSocketRoutes",
           "deployHook",
           "ingestApi",
           "ingestMaintenance",
@@ -163,7 +169,7 @@ describe("addTidemarkStacks per stage", () => {
         ].sort(),
       );
       expect(ofType(stage, "AWS::Lambda::Alias").map((a) => a.Properties.Name)).toEqual(
-        Array(7).fill("live"),
+        Array(8).fill("live"),
       );
       expect(ofType(stage, "AWS::CodeDeploy::DeploymentGroup")).toHaveLength(5);
       // The alarms docs/README's table explains, each going to the one topic.
@@ -175,14 +181,14 @@ describe("addTidemarkStacks per stage", () => {
       expect(topic).toBeDefined();
       for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toHaveLength(1);
       expect(ofType(stage, "AWS::CloudWatch::Dashboard")).toHaveLength(1);
-      expect(ofType(stage, "AWS::Scheduler::Schedule")).toHaveLength(3);
+      expect(ofType(stage, "AWS::Scheduler::Schedule")).toHaveLength(4);
       // The stateful side: FIFO queue and DLQ, the two tables, the Firehose stream into 9 Iceberg tables.
       const queues = ofType(stage, "AWS::SQS::Queue").filter((q) => q.Properties.FifoQueue === true);
       expect(queues.map((q) => q.Properties.QueueName).sort()).toEqual([
         `tidemark-${stage}-events-dlq.fifo`,
         `tidemark-${stage}-events.fifo`,
       ]);
-      expect(ofType(stage, "AWS::DynamoDB::Table")).toHaveLength(3); // state, idempotency, ingest
+      expect(ofType(stage, "AWS::DynamoDB::Table")).toHaveLength(4); // state, idempotency, ingest, WebSocket connections
       expect(ofType(stage, "AWS::KinesisFirehose::DeliveryStream")).toHaveLength(1);
       expect(ofType(stage, "AWS::Glue::Table")).toHaveLength(TABLE_NAMES.length);
     },
