@@ -115,6 +115,7 @@ export class WebSocketStream extends Construct {
       environment,
     });
     this.api = new apigwv2.WebSocketApi(this, "Api", {
+      apiName: `${props.namePrefix}-ws`,
       description: "Tidemark live event stream (WebSocket): the event log pushed to each connection",
       connectRouteOptions: { integration: new WebSocketLambdaIntegration("Connect", this.routes.fn) },
       disconnectRouteOptions: { integration: new WebSocketLambdaIntegration("Disconnect", this.routes.fn) },

@@ -153,8 +153,7 @@ describe("Tidemark functions", () => {
       FIREHOSE_STREAM_NAME: "tidemark-prod-sink",
       CLAIM_TIMEOUT_SECONDS: "120",
     });
-    for (const key of ["STATE_TABLE", "IDEMPOTENCY_TABLE", "DLQ_URL"])
-      expect(vars[key]).toBeDefined();
+    for (const key of ["STATE_TABLE", "IDEMPOTENCY_TABLE", "DLQ_URL"]) expect(vars[key]).toBeDefined();
     const timeout = fn(ids().processor).Properties.Timeout;
     expect(timeout).toBe(30);
     // A live claim outlasts its invocation; a crashed worker's claim expires before SQS redelivers its records.

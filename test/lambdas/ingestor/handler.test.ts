@@ -84,7 +84,9 @@ describe("ingestor handler", () => {
     ]);
     expect(report.checks[1]?.detail).toBe("head 3");
     // Nothing ingested yet: the last blocks below the head, read and decoded as the next poll would.
-    expect(report.checks[2]?.detail).toBe("read 0..3: 4 blocks, 0 inbox events, 4 events decoded, nothing published");
+    expect(report.checks[2]?.detail).toBe(
+      "read 0..3: 4 blocks, 0 inbox events, 4 events decoded, nothing published",
+    );
     expect(t.sqs.mock.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
     expect(t.store.peek("l1")).toEqual({ next: undefined, recent: [], lease: undefined });
   });

@@ -174,10 +174,17 @@ describe("ServingApi in the service stack", () => {
       expect(alarms[name]?.AlarmActions).toEqual([{ Ref: topic }]);
     }
     expect(alarms["tidemark-dev-api-server-error-rate"]?.Threshold).toBe(5);
-    expect(stringify(alarms["tidemark-dev-api-server-error-rate"]?.Metrics)).toContain("100 * errors / requests");
-    expect(alarms["tidemark-dev-api-latency-p95"]).toMatchObject({ ExtendedStatistic: "p95", Threshold: 5000 });
+    expect(stringify(alarms["tidemark-dev-api-server-error-rate"]?.Metrics)).toContain(
+      "100 * errors / requests",
+    );
+    expect(alarms["tidemark-dev-api-latency-p95"]).toMatchObject({
+      ExtendedStatistic: "p95",
+      Threshold: 5000,
+    });
     const groups = ofType("AWS::CodeDeploy::DeploymentGroup").map(([, g]) => stringify(g.Properties));
-    expect(groups.filter((g) => g.includes(alarms["tidemark-dev-api-server-error-rate"]?.id))).toHaveLength(1);
+    expect(groups.filter((g) => g.includes(alarms["tidemark-dev-api-server-error-rate"]?.id))).toHaveLength(
+      1,
+    );
     expect(groups.filter((g) => g.includes(alarms["tidemark-dev-api-stream-errors"]?.id))).toHaveLength(1);
   });
 
@@ -301,9 +308,9 @@ describe("the WebSocket stream on AWS", () => {
     const names = ofType("AWS::CloudWatch::Alarm").map(([, a]) => a.Properties.AlarmName);
     expect(names).toEqual(
       expect.arrayContaining([
-        "tidemark-web-socket-connections-near-limit",
-        "tidemark-web-socket-delivery-lag",
-        "tidemark-web-socket-fan-out-errors",
+        "tidemark-dev-web-socket-connections-near-limit",
+        "tidemark-dev-web-socket-delivery-lag",
+        "tidemark-dev-web-socket-fan-out-errors",
       ]),
     );
     const [[, dashboard]] = ofType("AWS::CloudWatch::Dashboard") as [[string, TemplateResource]];

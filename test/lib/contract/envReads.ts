@@ -15,6 +15,8 @@ export const HANDLER_ENTRIES: Readonly<Record<string, string>> = {
   apiStream: "lambdas/api/streamHandler.ts",
   ingestApi: "lambdas/ingestApi/handler.ts",
   ingestMaintenance: "lambdas/ingestApi/maintenanceHandler.ts",
+  apiWebSocketRoutes: "lambdas/api/webSocketHandler.ts",
+  apiWebSocket: "lambdas/api/webSocketFanOutHandler.ts",
 };
 
 /** The repository's source files a handler bundles (what esbuild follows from the entry), relative paths. */

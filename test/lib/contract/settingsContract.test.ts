@@ -34,6 +34,12 @@ const READ_BUT_UNSET: Readonly<
   PUBLISH_LANES: { reason: "tuning with a default in the ingestor's config", only: ["ingestor"] },
   RECENT_HASHES: { reason: "tuning with a default in the ingestor's config", only: ["ingestor"] },
   TIME_RESERVE_MS: { reason: "tuning with a default in the ingestor's config", only: ["ingestor"] },
+  MAX_REORG_DEPTH: {
+    reason: "how deep the ingestor walks a reorg back by itself; a default in its config",
+    only: ["ingestor"],
+  },
+  PUBLISH_BUNDLE_BYTES: { reason: "bundle size with a default (0 turns bundles off)", only: ["ingestor"] },
+  READ_FEES: { reason: "fee reads are on by default with a network preset", only: ["ingestor"] },
   L1_RPC_URLS: { reason: "local runs pass URLs; on AWS they are in RPC_URLS_SECRET_ID", only: ["ingestor"] },
   L2_RPC_URLS: { reason: "local runs pass URLs; on AWS they are in RPC_URLS_SECRET_ID", only: ["ingestor"] },
   INBOX_ADDRESS: {
@@ -51,8 +57,9 @@ const READ_BUT_UNSET: Readonly<
   CLICKHOUSE_PASSWORD: { reason: "the ClickHouse sink's; read only when SINK selects it" },
   CLICKHOUSE_SECRET_ID: { reason: "the ClickHouse sink's; read only when SINK selects it" },
   FIREHOSE_STREAM_NAME: {
-    reason: "the API shares the processor's sink reader; it queries Athena (SINK=athena), never the stream",
-    only: ["api", "apiStream"],
+    reason:
+      "the API's modules (the WebSocket functions share its settings reader) carry the processor's sink reader; they query Athena (SINK=athena) or nothing, never the stream",
+    only: ["api", "apiStream", "apiWebSocketRoutes", "apiWebSocket"],
   },
   STATE_TABLE: {
     reason: "the API function bundles the stream's app; only the stream function reads the event log",

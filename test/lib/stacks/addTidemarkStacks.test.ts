@@ -174,9 +174,9 @@ describe("addTidemarkStacks per stage", () => {
       expect(ofType(stage, "AWS::CodeDeploy::DeploymentGroup")).toHaveLength(5);
       // The alarms docs/README's table explains, each going to the one topic.
       const alarms = ofType(stage, "AWS::CloudWatch::Alarm");
-      expect(alarms.map((a) => String(a.Properties.AlarmName).replace(`tidemark-${stage}-`, "")).sort()).toEqual(
-        [...RUNBOOK_ALARMS].sort(),
-      );
+      expect(
+        alarms.map((a) => String(a.Properties.AlarmName).replace(`tidemark-${stage}-`, "")).sort(),
+      ).toEqual([...RUNBOOK_ALARMS].sort());
       const [topic] = ofType(stage, "AWS::SNS::Topic");
       expect(topic).toBeDefined();
       for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toHaveLength(1);
