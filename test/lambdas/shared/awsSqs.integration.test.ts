@@ -52,7 +52,8 @@ describe("the light SQS client against the local SQS server (signatures checked)
     const events: PipelineEvent[] = Array.from({ length: 23 }, (_, i) => l1Header(100 + i));
     const before = { ...server.signatures };
     // Act
-    const result = await publishEvents(lightClient(), queueUrl, events, 4, { lanes: 3 });
+    // One event per message (bundles off): each message's own dedup id, group and attributes are checked.
+    const result = await publishEvents(lightClient(), queueUrl, events, 4, { lanes: 3, bundleBytes: 0 });
     const received = [];
     for (;;) {
       const out = await sdk.send(
@@ -75,7 +76,7 @@ describe("the light SQS client against the local SQS server (signatures checked)
       );
     }
     // Assess: every request checked and none refused (the SDK's own requests count too)
-    expect(result).toEqual({ sent: 23, messages: 4, retried: 0 });
+    expect(result).toEqual({ sent: 23, messages: 23, retried: 0 });
     expect(server.signatures.refused).toBe(before.refused);
     expect(server.signatures.verified - before.verified).toBeGreaterThanOrEqual(3);
     expect(received).toHaveLength(23);
