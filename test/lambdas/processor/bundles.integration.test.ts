@@ -1,16 +1,14 @@
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createBatchProcessor } from "../../../lambdas/processor/processBatch.js";
 import { SinkUnavailableError } from "../../../lambdas/shared/errors.js";
 import { encodeBundle } from "../../../lambdas/shared/eventBundle.js";
 import type { PipelineEvent } from "../../../lambdas/shared/events.js";
 import { observationId } from "../../../lambdas/shared/keys.js";
 import { ProcessorMetric } from "../../../lambdas/shared/metricNames.js";
-import { type DynamoDbLocal, startDynamoDbLocal } from "../../../scripts/local/dynamoDbLocal.js";
-import { localAwsConfig } from "../../../scripts/local/localAwsConfig.js";
-import { type ProvisionedTables, provisionTables } from "../../../scripts/local/provision.js";
+import type { ProvisionedTables } from "../../../scripts/local/provision.js";
 import {
   failedIds,
   l1Header,
@@ -22,27 +20,21 @@ import {
   sqsRecord,
   testConfig,
 } from "./helpers.js";
+import { useLocalTables } from "./localTables.js";
 
 // Integration: bundles through the processor over the real DynamoDB Local (idempotency per inner
 // event); the DLQ is a mock that records what it is sent.
-let local: DynamoDbLocal;
+const dynamo = useLocalTables();
 let ddb: DynamoDBClient;
 let tables: ProvisionedTables;
 const sqs = new SQSClient({ region: "us-east-1" });
 const sqsMock = mockClient(sqs);
 
-beforeAll(async () => {
-  local = await startDynamoDbLocal();
-  ddb = new DynamoDBClient(localAwsConfig(local.endpoint));
-  tables = await provisionTables({ ddb });
+beforeAll(() => {
+  ({ ddb, tables } = dynamo);
 });
 
 afterEach(() => sqsMock.reset());
-
-afterAll(async () => {
-  ddb?.destroy();
-  await local?.stop();
-});
 
 const NOW = Math.floor(Date.now() / 1000) * 1000;
 /** A new header of group l1:1 (n ≡ 1 mod 16) at each call: the tests share one idempotency table. */

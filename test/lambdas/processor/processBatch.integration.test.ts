@@ -1,7 +1,7 @@
-import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { type DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createIdempotencyStore } from "../../../lambdas/processor/idempotencyStore.js";
 import { createBatchProcessor } from "../../../lambdas/processor/processBatch.js";
 import { UNFINALIZED_PROPOSAL } from "../../../lambdas/processor/shastaLifecycleStore.js";
@@ -9,9 +9,7 @@ import type { PipelineEvent, ReorgEvent } from "../../../lambdas/shared/events.j
 import { eventKey, observationId } from "../../../lambdas/shared/keys.js";
 import { ProcessorMetric } from "../../../lambdas/shared/metricNames.js";
 import { UNPROVEN_INDEX } from "../../../lambdas/shared/tables.js";
-import { type DynamoDbLocal, startDynamoDbLocal } from "../../../scripts/local/dynamoDbLocal.js";
-import { localAwsConfig } from "../../../scripts/local/localAwsConfig.js";
-import { type ProvisionedTables, provisionTables } from "../../../scripts/local/provision.js";
+import type { ProvisionedTables } from "../../../scripts/local/provision.js";
 import { reorg } from "../../support/events.js";
 import { shastaProposed, shastaProved } from "../../support/shastaEvents.js";
 import {
@@ -31,28 +29,22 @@ import {
   testConfig,
   verified,
 } from "./helpers.js";
+import { useLocalTables } from "./localTables.js";
 
 // Integration: the processor over the real DynamoDB Local (idempotency + state tables); the DLQ is
 // not needed here (no poison), so SQS is a mock that fails loudly if called.
-let local: DynamoDbLocal;
+const dynamo = useLocalTables();
 let ddb: DynamoDBClient;
 let tables: ProvisionedTables;
 const sqs = new SQSClient({ region: "us-east-1" });
 const sqsMock = mockClient(sqs);
 
-beforeAll(async () => {
-  local = await startDynamoDbLocal();
-  ddb = new DynamoDBClient(localAwsConfig(local.endpoint));
-  tables = await provisionTables({ ddb });
+beforeAll(() => {
+  ({ ddb, tables } = dynamo);
 });
 
 afterEach(() => {
   sqsMock.reset();
-});
-
-afterAll(async () => {
-  ddb?.destroy();
-  await local?.stop();
 });
 
 // The injected clock starts at the real time: DynamoDB Local deletes items whose TTL has passed.
