@@ -1,14 +1,11 @@
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { mockClient } from "aws-sdk-client-mock";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
+import { describe, expect, it } from "vitest";
 import { createBatchProcessor } from "../../../lambdas/processor/processBatch.js";
 import { SinkUnavailableError } from "../../../lambdas/shared/errors.js";
 import { encodeBundle } from "../../../lambdas/shared/eventBundle.js";
 import type { PipelineEvent } from "../../../lambdas/shared/events.js";
 import { observationId } from "../../../lambdas/shared/keys.js";
 import { ProcessorMetric } from "../../../lambdas/shared/metricNames.js";
-import type { ProvisionedTables } from "../../../scripts/local/provision.js";
 import {
   failedIds,
   l1Header,
@@ -20,21 +17,11 @@ import {
   sqsRecord,
   testConfig,
 } from "./helpers.js";
-import { useLocalTables } from "./localTables.js";
+import { useProcessorParts } from "./localTables.js";
 
 // Integration: bundles through the processor over the real DynamoDB Local (idempotency per inner
 // event); the DLQ is a mock that records what it is sent.
-const dynamo = useLocalTables();
-let ddb: DynamoDBClient;
-let tables: ProvisionedTables;
-const sqs = new SQSClient({ region: "us-east-1" });
-const sqsMock = mockClient(sqs);
-
-beforeAll(() => {
-  ({ ddb, tables } = dynamo);
-});
-
-afterEach(() => sqsMock.reset());
+const { dynamo, sqs, sqsMock } = useProcessorParts();
 
 const NOW = Math.floor(Date.now() / 1000) * 1000;
 /** A new header of group l1:1 (n ≡ 1 mod 16) at each call: the tests share one idempotency table. */
@@ -43,9 +30,12 @@ const h = () => l1Header(16 * nextHeader++ + 1);
 
 function setup(sink = new MemorySink()) {
   const metrics = recordingMetrics();
-  const config = testConfig({ IDEMPOTENCY_TABLE: tables.idempotencyTable, STATE_TABLE: tables.stateTable });
+  const config = testConfig({
+    IDEMPOTENCY_TABLE: dynamo.tables.idempotencyTable,
+    STATE_TABLE: dynamo.tables.stateTable,
+  });
   const processor = createBatchProcessor({
-    ddb,
+    ddb: dynamo.ddb,
     sqs,
     sink,
     config,

@@ -1,5 +1,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { afterAll, beforeAll } from "vitest";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { mockClient } from "aws-sdk-client-mock";
+import { afterAll, afterEach, beforeAll } from "vitest";
 import { type DynamoDbLocal, startDynamoDbLocal } from "../../../scripts/local/dynamoDbLocal.js";
 import { localAwsConfig } from "../../../scripts/local/localAwsConfig.js";
 import { type ProvisionedTables, provisionTables } from "../../../scripts/local/provision.js";
@@ -21,4 +23,18 @@ export function useLocalTables(): { ddb: DynamoDBClient; tables: ProvisionedTabl
     await local?.stop();
   });
   return parts;
+}
+
+/**
+ * What the processor's integration tests run on: DynamoDB Local with the tables (`useLocalTables`) and
+ * an SQS client whose mock (the DLQ) is reset after each test.
+ */
+export function useProcessorParts() {
+  const dynamo = useLocalTables();
+  const sqs = new SQSClient({ region: "us-east-1" });
+  const sqsMock = mockClient(sqs);
+  afterEach(() => {
+    sqsMock.reset();
+  });
+  return { dynamo, sqs, sqsMock };
 }

@@ -1,7 +1,5 @@
-import { type DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
-import { SQSClient } from "@aws-sdk/client-sqs";
-import { mockClient } from "aws-sdk-client-mock";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { describe, expect, it } from "vitest";
 import { createIdempotencyStore } from "../../../lambdas/processor/idempotencyStore.js";
 import { createBatchProcessor } from "../../../lambdas/processor/processBatch.js";
 import { UNFINALIZED_PROPOSAL } from "../../../lambdas/processor/shastaLifecycleStore.js";
@@ -9,7 +7,6 @@ import type { PipelineEvent, ReorgEvent } from "../../../lambdas/shared/events.j
 import { eventKey, observationId } from "../../../lambdas/shared/keys.js";
 import { ProcessorMetric } from "../../../lambdas/shared/metricNames.js";
 import { UNPROVEN_INDEX } from "../../../lambdas/shared/tables.js";
-import type { ProvisionedTables } from "../../../scripts/local/provision.js";
 import { reorg } from "../../support/events.js";
 import { shastaProposed, shastaProved } from "../../support/shastaEvents.js";
 import {
@@ -29,23 +26,11 @@ import {
   testConfig,
   verified,
 } from "./helpers.js";
-import { useLocalTables } from "./localTables.js";
+import { useProcessorParts } from "./localTables.js";
 
 // Integration: the processor over the real DynamoDB Local (idempotency + state tables); the DLQ is
 // not needed here (no poison), so SQS is a mock that fails loudly if called.
-const dynamo = useLocalTables();
-let ddb: DynamoDBClient;
-let tables: ProvisionedTables;
-const sqs = new SQSClient({ region: "us-east-1" });
-const sqsMock = mockClient(sqs);
-
-beforeAll(() => {
-  ({ ddb, tables } = dynamo);
-});
-
-afterEach(() => {
-  sqsMock.reset();
-});
+const { dynamo, sqs, sqsMock } = useProcessorParts();
 
 // The injected clock starts at the real time: DynamoDB Local deletes items whose TTL has passed.
 const T0 = Math.floor(Date.now() / 1000) * 1000;
@@ -54,12 +39,12 @@ function setup(options: { now: number; claimTimeoutSeconds?: number; sink?: Memo
   const sink = options.sink ?? new MemorySink();
   const metrics = recordingMetrics();
   const config = testConfig({
-    IDEMPOTENCY_TABLE: tables.idempotencyTable,
-    STATE_TABLE: tables.stateTable,
+    IDEMPOTENCY_TABLE: dynamo.tables.idempotencyTable,
+    STATE_TABLE: dynamo.tables.stateTable,
     CLAIM_TIMEOUT_SECONDS: String(options.claimTimeoutSeconds ?? 120),
   });
   const processor = createBatchProcessor({
-    ddb,
+    ddb: dynamo.ddb,
     sqs,
     sink,
     config,
@@ -71,11 +56,12 @@ function setup(options: { now: number; claimTimeoutSeconds?: number; sink?: Memo
 }
 
 async function getItem(tableName: string, key: Record<string, { S: string }>) {
-  return (await ddb.send(new GetItemCommand({ TableName: tableName, Key: key, ConsistentRead: true }))).Item;
+  return (await dynamo.ddb.send(new GetItemCommand({ TableName: tableName, Key: key, ConsistentRead: true })))
+    .Item;
 }
 const idempotencyItem = (e: PipelineEvent) =>
-  getItem(tables.idempotencyTable, { id: { S: observationId(e) } });
-const batchItem = (batchId: number) => getItem(tables.stateTable, { pk: { S: `batch#${batchId}` } });
+  getItem(dynamo.tables.idempotencyTable, { id: { S: observationId(e) } });
+const batchItem = (batchId: number) => getItem(dynamo.tables.stateTable, { pk: { S: `batch#${batchId}` } });
 
 describe("createBatchProcessor against DynamoDB Local", () => {
   it("claims, applies and completes a 10-record batch in at most 3 DynamoDB round trips, and drops its replay", async () => {
@@ -88,7 +74,7 @@ describe("createBatchProcessor against DynamoDB Local", () => {
       verified(2),
     ];
     const { processor, sink, metrics } = setup({ now: T0 });
-    const trips = countRoundTrips(ddb);
+    const trips = countRoundTrips(dynamo.ddb);
 
     // Act
     const first = await processor.process(
@@ -125,8 +111,8 @@ describe("createBatchProcessor against DynamoDB Local", () => {
     // Prepare: a worker claimed the record and died before completing it (lease 5 s).
     const event = l2Header(2000);
     const crashed = createIdempotencyStore({
-      ddb,
-      tableName: tables.idempotencyTable,
+      ddb: dynamo.ddb,
+      tableName: dynamo.tables.idempotencyTable,
       claimTimeoutSeconds: 5,
       ttlDays: 30,
       now: () => T0,
@@ -154,8 +140,8 @@ describe("createBatchProcessor against DynamoDB Local", () => {
     const held = l1Header(3000);
     const free = l1Header(3001); // another group (3001 mod 16 differs)
     const other = createIdempotencyStore({
-      ddb,
-      tableName: tables.idempotencyTable,
+      ddb: dynamo.ddb,
+      tableName: dynamo.tables.idempotencyTable,
       claimTimeoutSeconds: 120,
       ttlDays: 30,
       now: () => T0,
@@ -234,7 +220,7 @@ describe("createBatchProcessor against DynamoDB Local", () => {
       const base = reorg("l1", proof.l1.blockNumber, proof.l1.blockNumber);
       return { ...base, seq, orphaned: [orphaned ? block : other], restored: [orphaned ? other : block] };
     };
-    const proposalItem = () => getItem(tables.stateTable, { pk: { S: "proposal#60" } });
+    const proposalItem = () => getItem(dynamo.tables.stateTable, { pk: { S: "proposal#60" } });
     await processor.process([sqsRecord(shastaProposed(60, at(350))), sqsRecord(proof)], lambdaContext("s1"));
 
     // Act
