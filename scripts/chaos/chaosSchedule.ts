@@ -13,6 +13,16 @@ export type FaultWindow = { readonly from: number; readonly to: number } & (
   | { readonly kind: "dynamoPartial"; readonly probability: number }
   | { readonly kind: "sqsThrottle"; readonly probability: number }
   | { readonly kind: "sqsPartial"; readonly probability: number }
+  | { readonly kind: "dynamoLostAnswer"; readonly probability: number }
+  | { readonly kind: "sqsLostAnswer"; readonly probability: number }
+  | {
+      /** The provider behind one RPC URL lags (or is a load balancer over a lagging and a healthy node). */
+      readonly kind: "provider";
+      readonly chain: Chain;
+      readonly proxy: 0 | 1;
+      readonly mode: "lagging" | "loadBalanced";
+      readonly lagBlocks: number;
+    }
   | {
       readonly kind: "rpc";
       readonly chain: Chain;
@@ -82,6 +92,7 @@ export function chaosSchedule(seed: number, options: ChaosScheduleOptions = {}):
     { kind: "dynamoPartial", probability: 0.05 + prng.next() * 0.2, ...window(20, 60) },
     { kind: "sqsThrottle", probability: 0.1 + prng.next() * 0.25, ...window(20, 60) },
     { kind: "sqsPartial", probability: 0.05 + prng.next() * 0.25, ...window(20, 60) },
+    ...worldWindows(prng, window),
   ];
   const rpcFaults = prng.int([3, 5]);
   const modes = ["down", "timeout", "429", "error", "wideLogs"] as const;
@@ -106,7 +117,7 @@ export function chaosSchedule(seed: number, options: ChaosScheduleOptions = {}):
   return {
     seed,
     l2Blocks,
-    knobs: devnetKnobs(prng),
+    knobs: devnetKnobs(prng, seed, l2Blocks),
     crashes,
     windows: windows.sort((a, b) => a.from - b.from),
     duplicates: { sameId: 0.01 + prng.next() * 0.04, newId: 0.01 + prng.next() * 0.04 },
@@ -116,10 +127,47 @@ export function chaosSchedule(seed: number, options: ChaosScheduleOptions = {}):
   };
 }
 
-function devnetKnobs(prng: Prng): Partial<DevnetKnobs> {
+/**
+ * The faults of the world beyond a flaky provider (issue #15): lagging providers and load balancers over
+ * nodes at different heights, and AWS writes applied whose answers are lost.
+ */
+function worldWindows(prng: Prng, window: (minLen: number, maxLen: number) => { from: number; to: number }) {
+  const windows: FaultWindow[] = [
+    { kind: "dynamoLostAnswer", probability: 0.03 + prng.next() * 0.07, ...window(20, 60) },
+    { kind: "sqsLostAnswer", probability: 0.03 + prng.next() * 0.07, ...window(20, 60) },
+  ];
+  for (const mode of ["lagging", "loadBalanced"] as const) {
+    for (const chain of ["l1", "l2"] as const) {
+      // Mostly the first URL, the one the ingestor reads first; the other stays healthy beside it.
+      windows.push({
+        kind: "provider",
+        chain,
+        proxy: prng.chance(0.75) ? 0 : 1,
+        mode,
+        lagBlocks: chain === "l1" ? prng.int([1, 3]) : prng.int([2, 10]),
+        ...window(20, 60),
+      });
+    }
+  }
+  return windows;
+}
+
+/** Seeds with a deep L2 reorg (deeper than the ingestor's 256-hash window): 3 in 5, to bound the cost. */
+export const hasDeepReorg = (seed: number): boolean => [1, 2, 3].includes(((seed % 5) + 5) % 5);
+
+function devnetKnobs(prng: Prng, seed: number, l2Blocks: number): Partial<DevnetKnobs> {
+  const depth = prng.int([290, 310]);
+  const deep =
+    hasDeepReorg(seed) && l2Blocks >= depth + 80
+      ? { l2DeepReorg: { depth, atL2Block: prng.int([depth + 20, l2Blocks - 50]) } }
+      : {};
   return {
     l2ReorgProbability: 0.03 + prng.next() * 0.07,
     l1ReorgProbability: 0.05 + prng.next() * 0.15,
+    // About 4 flips per chain per seed (~85 L1 and 500 L2 blocks).
+    l1FlipProbability: 0.03 + prng.next() * 0.04,
+    l2FlipProbability: 0.005 + prng.next() * 0.01,
+    ...deep,
     pacingMsPerL2Block: 0,
   };
 }

@@ -35,8 +35,13 @@ import {
   chaosSchedule,
   describeSchedule,
 } from "./chaosSchedule.js";
-import { type FaultyRpcProxy, startFaultyRpcProxy } from "./faultyRpcProxy.js";
 import { createFaultySink, createSinkFaultControl } from "./faultySink.js";
+import {
+  applyProviderWindows,
+  type ChainProxies,
+  startChainProxies,
+  worldInjections,
+} from "./worldFaults.js";
 
 export interface ChaosSeedResult {
   readonly seed: number;
@@ -84,7 +89,8 @@ interface ChaosRun {
   readonly counters: Record<string, number>;
   readonly aws: ReturnType<typeof createAwsFaultControl>;
   readonly sinkFaults: ReturnType<typeof createSinkFaultControl>;
-  readonly proxies: Record<Chain, FaultyRpcProxy[]>;
+  readonly proxies: ChainProxies["flaky"];
+  readonly providers: ChainProxies["providers"];
   /** Switched off once the causes are fixed. */
   crashesOn: boolean;
   duplicatesOn: boolean;
@@ -191,6 +197,7 @@ function newChaosRun(seed: number, options: RunChaosSeedOptions): ChaosRun {
     aws: createAwsFaultControl(),
     sinkFaults: createSinkFaultControl(),
     proxies: { l1: [], l2: [] },
+    providers: { l1: [], l2: [] },
     crashesOn: true,
     duplicatesOn: true,
     redrive: { active: false, from: new Map(), acks: new Map(), otherAcks: 0 },
@@ -227,17 +234,9 @@ function chaosHooks(
       addAwsFaults(sqs, "sqs", run.aws, run.random);
     },
     wrapSink: (sink) => createFaultySink(sink, run.sinkFaults, run.random),
-    // Two RPC URLs per chain, each a proxy that can fail on its own.
-    rpcUrls: async (nodes) => {
-      for (const chain of ["l1", "l2"] as const) {
-        for (let i = 0; i < 2; i++) {
-          const proxy = await startFaultyRpcProxy({ upstream: nodes[chain], holdMs: 2_000 });
-          proxiesStopped.push(() => proxy.stop());
-          run.proxies[chain].push(proxy);
-        }
-      }
-      return { l1: run.proxies.l1.map((p) => p.url), l2: run.proxies.l2.map((p) => p.url) };
-    },
+    // Two RPC URLs per chain, each a provider that can fail and lag on its own.
+    rpcUrls: (nodes) =>
+      startChainProxies(nodes, { flaky: run.proxies, providers: run.providers }, proxiesStopped),
     // Short RPC timeouts so that a proxy holding a request fails over within the invocation.
     ingestorRuntime: (runtime) => {
       const urls = runtime.config.rpc.kind === "urls" ? runtime.config.rpc.urls : { l1: [], l2: [] };
@@ -436,6 +435,7 @@ function tallyCounters(run: ChaosRun, pipeline: LocalPipeline, redriven: number)
   const m = pipeline.processorMetrics;
   const { ingest } = pipeline;
   const devnet = pipeline.devnet as NonNullable<LocalPipeline["devnet"]>;
+  for (const [kind, n] of Object.entries(worldInjections(devnet, run.providers))) run.count(kind, n);
   Object.assign(run.counters, {
     ingestorInvocations: ingest.invocations,
     leaseStandDowns: ingest.leaseStandDowns,
@@ -460,17 +460,15 @@ function tallyCounters(run: ChaosRun, pipeline: LocalPipeline, redriven: number)
 function applyWindows(
   schedule: ChaosSchedule,
   block: number,
-  c: {
-    aws: ReturnType<typeof createAwsFaultControl>;
-    sinkFaults: ReturnType<typeof createSinkFaultControl>;
-    proxies: Record<Chain, FaultyRpcProxy[]>;
-  },
+  c: Pick<ChaosRun, "aws" | "sinkFaults" | "proxies" | "providers">,
 ): void {
   const active = schedule.windows.filter((w) => w.from <= block && block < w.to);
   const sum = (kind: string) =>
     active.filter((w) => w.kind === kind).reduce((s, w) => s + ("probability" in w ? w.probability : 0), 0);
   c.aws.throttle = Math.max(sum("dynamoThrottle"), sum("sqsThrottle"));
   c.aws.partial = Math.max(sum("dynamoPartial"), sum("sqsPartial"));
+  c.aws.lostAnswer = Math.max(sum("dynamoLostAnswer"), sum("sqsLostAnswer"));
+  applyProviderWindows(active, c.providers);
   c.sinkFaults.down = active.some((w) => w.kind === "sinkDown");
   c.sinkFaults.delayMs = Math.max(0, ...active.map((w) => (w.kind === "sinkSlow" ? w.delayMs : 0)));
   c.sinkFaults.reject = sum("sinkReject");
