@@ -345,6 +345,7 @@ function ingestorConfig(
 ): IngestorConfig {
   return {
     queueUrl,
+    dlqUrl: undefined,
     stateTable,
     rpc: { kind: "urls", urls: { l1: [], l2: [] } },
     inboxAddress: chain.inboxAddress,

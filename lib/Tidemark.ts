@@ -430,6 +430,8 @@ export class Tidemark extends Construct {
       },
     });
     this.storage.eventQueue.bindPublisher(ingestor.fn);
+    // Input the ingestor cannot publish (undecodable logs, …) is dead-lettered with its reason.
+    this.storage.eventQueue.bindDeadLetterWriter(ingestor.fn);
     this.storage.pipelineTables.bindState(ingestor.fn);
     bindRpcSecret(this, ingestor.fn, p.rpcUrlsSecretName);
 

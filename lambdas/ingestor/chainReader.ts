@@ -14,6 +14,7 @@ import {
   type Transport,
 } from "viem";
 import { RpcError } from "../shared/errors.js";
+import { redactSecrets } from "../shared/redact.js";
 import { type BackoffPolicy, withRetry } from "../shared/retry.js";
 import { createJsonRpcBatch, type JsonRpcBatch } from "./jsonRpcBatch.js";
 
@@ -33,6 +34,8 @@ export interface BlockHeader {
   readonly baseFeePerGas: string | null;
   readonly txCount: number;
   readonly miner: Hex;
+  /** The block's 2048-bit log bloom: proves a log answer complete (logBloom.ts). Never published. */
+  readonly logsBloom?: Hex;
 }
 
 export interface ChainLog {
@@ -59,6 +62,16 @@ export interface ChainClient {
   readonly headers: JsonRpcBatch;
   /** How the readers retry a read that failed on every URL (full jitter, lambdas/shared/retry.ts). */
   readonly retry: ChainReadRetry;
+  /**
+   * One client per provider URL, without retries of their own, in the configured order. A poll reads its
+   * head, headers and logs from one of them (a range must not mix nodes); absent, the client is one provider.
+   */
+  readonly providers?: readonly ChainClient[];
+}
+
+/** The providers a poll may read from, in order. */
+export function providersOf(chain: ChainClient): readonly ChainClient[] {
+  return chain.providers && chain.providers.length > 0 ? chain.providers : [chain];
 }
 
 export interface ChainReadRetry extends BackoffPolicy {
@@ -78,6 +91,8 @@ export interface CreateChainClientParameters {
   readonly timeoutMs?: number;
   /** Observe each HTTP request (tests count them). */
   readonly onFetchRequest?: HttpTransportConfig["onFetchRequest"];
+  /** viem's cap on a response body; a log answer over it splits its range. @default viem's 10 MiB */
+  readonly maxResponseBodySize?: number;
 }
 
 /**
@@ -85,9 +100,24 @@ export interface CreateChainClientParameters {
  * tried when one fails) and hand-built batch bodies over the same URLs for headers.
  */
 export function createChainClient(parameters: CreateChainClientParameters): ChainClient {
+  return {
+    ...createUrlListClient(parameters),
+    // Each provider alone, no retries: the poll moves to the next one instead (ingestChain.ts).
+    providers: parameters.urls.map((url) =>
+      createUrlListClient({ ...parameters, urls: [url], retryCount: 0 }),
+    ),
+  };
+}
+
+function createUrlListClient(parameters: CreateChainClientParameters): ChainClient {
   const { urls, batchSize = 100, retryCount = 3, retryDelayMs = 250, timeoutMs = 10_000 } = parameters;
   const transports = urls.map((url) =>
-    http(url, { batch: { batchSize }, timeout: timeoutMs, onFetchRequest: parameters.onFetchRequest }),
+    http(url, {
+      batch: { batchSize },
+      timeout: timeoutMs,
+      onFetchRequest: parameters.onFetchRequest,
+      ...(parameters.maxResponseBodySize ? { maxResponseBodySize: parameters.maxResponseBodySize } : {}),
+    }),
   );
   return {
     // One round over the URLs per call; the rounds and their backoff are the readers' (`retry`).
@@ -135,6 +165,13 @@ export function createTransportChainClient(
       ),
     retry,
   };
+}
+
+/** Several providers as one client: reads go to the first, a poll tries each in turn (tests, local runs). */
+export function combineProviders(providers: readonly ChainClient[]): ChainClient {
+  const [first] = providers;
+  if (!first) throw new Error("combineProviders needs at least one provider");
+  return { ...first, providers };
 }
 
 function retryPolicy(retryCount: number, retryDelayMs: number): ChainReadRetry {
@@ -207,6 +244,11 @@ export interface GetChainLogsParameters {
   readonly toBlock: number;
   /** Called each time a refused range is split in two. */
   readonly onSplit?: (range: { fromBlock: number; toBlock: number }) => void;
+  /**
+   * Called for a single block whose logs do not fit in one answer, with the reason; its logs are then
+   * left out (the caller records the block as rejected). Absent, such a block is an RpcError.
+   */
+  readonly onOversizedBlock?: (blockNumber: number, reason: string) => void;
 }
 
 /**
@@ -228,8 +270,12 @@ export async function getChainLogs(
     });
   } catch (error) {
     if (!isRangeRefusal(error)) throw toRpcError(error, "eth_getLogs failed");
-    if (fromBlock >= toBlock)
-      throw toRpcError(error, `eth_getLogs refused even the single block ${fromBlock}`);
+    if (fromBlock >= toBlock) {
+      const refused = toRpcError(error, `eth_getLogs refused even the single block ${fromBlock}`);
+      if (!parameters.onOversizedBlock) throw refused;
+      parameters.onOversizedBlock(fromBlock, refused.message);
+      return [];
+    }
     parameters.onSplit?.({ fromBlock, toBlock });
     const mid = fromBlock + Math.floor((toBlock - fromBlock) / 2);
     const left = await getChainLogs(chain, { ...parameters, fromBlock, toBlock: mid });
@@ -239,21 +285,45 @@ export async function getChainLogs(
 }
 
 async function requestLogs(chain: ChainClient, parameters: GetChainLogsParameters): Promise<ChainLog[]> {
+  return requestLogFilter(chain, parameters, {
+    fromBlock: numberToHex(parameters.fromBlock),
+    toBlock: numberToHex(parameters.toBlock),
+  });
+}
+
+async function requestLogFilter(
+  chain: ChainClient,
+  parameters: Pick<GetChainLogsParameters, "addresses" | "eventTopics">,
+  where: { fromBlock: Hex; toBlock: Hex } | { blockHash: Hex },
+): Promise<ChainLog[]> {
   const logs = await chain.client.request(
     {
       method: "eth_getLogs",
-      params: [
-        {
-          address: [...parameters.addresses],
-          topics: [[...parameters.eventTopics]],
-          fromBlock: numberToHex(parameters.fromBlock),
-          toBlock: numberToHex(parameters.toBlock),
-        },
-      ],
+      params: [{ address: [...parameters.addresses], topics: [[...parameters.eventTopics]], ...where }],
     },
     NO_VIEM_RETRY,
   );
   return (logs as RpcLog[]).filter((log) => !log.removed).map(toChainLog);
+}
+
+export interface GetBlockLogsParameters extends Pick<GetChainLogsParameters, "addresses" | "eventTopics"> {
+  readonly blockHash: Hex;
+}
+
+/**
+ * eth_getLogs for one block by its hash (EIP-234): a node that does not have the block answers an error,
+ * never a silent `[]`, so this settles a block whose bloom says it may hold logs the range answer lacked.
+ */
+export async function getBlockLogs(
+  chain: ChainClient,
+  parameters: GetBlockLogsParameters,
+): Promise<ChainLog[]> {
+  return rpc("block logs", () =>
+    withRetry(() => requestLogFilter(chain, parameters, { blockHash: parameters.blockHash }), {
+      ...chain.retry,
+      retryable: () => true,
+    }),
+  );
 }
 
 const REFUSAL_MESSAGE =
@@ -277,6 +347,8 @@ export function isRangeRefusal(error: unknown): boolean {
     };
     const text = `${typeof details === "string" ? details : ""} ${typeof message === "string" ? message : ""}`;
     if (RATE_LIMIT_MESSAGE.test(text) || status === 429) return false;
+    // viem refuses an answer over its response limit (10 MiB): a narrower range may fit.
+    if ((e as { name?: unknown }).name === "ResponseBodyTooLargeError") return true;
     return code === -32005 || status === 413 || REFUSAL_MESSAGE.test(text);
   };
   if (error instanceof BaseError) return Boolean(error.walk(matches));
@@ -291,7 +363,8 @@ export function toRpcError(error: unknown, what: string): RpcError {
   if (error instanceof RpcError) return error;
   const short = error instanceof BaseError ? error.shortMessage : String((error as Error)?.message ?? error);
   const details = error instanceof BaseError && error.details ? ` (${error.details.slice(0, 300)})` : "";
-  return new RpcError(`${what}: ${short}${details}`, { cause: error });
+  // A provider's error body may echo the URL, API key included: redacted before anyone logs it.
+  return new RpcError(redactSecrets(`${what}: ${short}${details}`), { cause: error });
 }
 
 async function rpc<T>(what: string, call: () => Promise<T>): Promise<T> {
@@ -305,16 +378,19 @@ async function rpc<T>(what: string, call: () => Promise<T>): Promise<T> {
 function toHeader(block: RpcBlock): BlockHeader {
   if (!block.number || !block.hash)
     throw new RpcError("the node returned a pending block where a mined one was expected");
+  const timestamp = hexToBigInt(block.timestamp);
   return {
     number: hexToNumber(block.number),
     hash: block.hash.toLowerCase() as Hex,
     parentHash: block.parentHash.toLowerCase() as Hex,
-    timestamp: hexToNumber(block.timestamp),
+    // An absurd value is kept (as -1 when it overflows) for the poll to judge: another provider may differ.
+    timestamp: timestamp > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(timestamp),
     gasUsed: hexToBigInt(block.gasUsed).toString(),
     gasLimit: hexToBigInt(block.gasLimit).toString(),
     baseFeePerGas: block.baseFeePerGas ? hexToBigInt(block.baseFeePerGas).toString() : null,
     txCount: block.transactions.length,
     miner: (block.miner ?? "0x0000000000000000000000000000000000000000").toLowerCase() as Hex,
+    ...(block.logsBloom ? { logsBloom: block.logsBloom.toLowerCase() as Hex } : {}),
   };
 }
 

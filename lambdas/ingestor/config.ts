@@ -17,6 +17,8 @@ export type RpcSource =
 
 export interface IngestorConfig {
   readonly queueUrl: string;
+  /** The event queue's DLQ: input the ingestor rejects goes there with its reason. */
+  readonly dlqUrl: string | undefined;
   readonly stateTable: string;
   /** Never log this object's `rpc.urls`: provider URLs often embed API keys. */
   readonly rpc: RpcSource;
@@ -47,6 +49,13 @@ export type Env = Readonly<Record<string, string | undefined>>;
 export const MAX_RANGE_BLOCKS = 4_000;
 
 /**
+ * The most block hashes the cursor remembers (RECENT_HASHES' maximum): the deepest reorg the ingestor
+ * walks back on its own. Deeper, it stops the chain with ReorgTooDeepError (alarmed) and `tidemark
+ * repair` re-reads the range against the sink.
+ */
+export const MAX_RECENT_HASHES = 4_096;
+
+/**
  * Read and validate the environment once (cold start). Pure: the secret, if any,
  * is resolved separately by `resolveRpcUrls`. Every problem names its variable.
  */
@@ -58,6 +67,7 @@ export function loadIngestorConfig(env: Env): IngestorConfig {
   }
   return {
     queueUrl: requiredUrl(env, IngestorEnv.QueueUrl),
+    dlqUrl: env[IngestorEnv.DlqUrl]?.trim() ? requiredUrl(env, IngestorEnv.DlqUrl) : undefined,
     stateTable: required(env, IngestorEnv.StateTable),
     rpc: parseRpcSource(env, chains),
     inboxAddress,
@@ -78,7 +88,7 @@ export function loadIngestorConfig(env: Env): IngestorConfig {
     timeReserveMs: integer(env, IngestorEnv.TimeReserveMs, { default: 5000, min: 0 }),
     leaseSeconds: integer(env, IngestorEnv.LeaseSeconds, { default: 60, min: 5 }),
     // Two hashes is the least that can find a common ancestor one block down.
-    recentHashes: integer(env, IngestorEnv.RecentHashes, { default: 256, min: 2, max: 4096 }),
+    recentHashes: integer(env, IngestorEnv.RecentHashes, { default: 256, min: 2, max: MAX_RECENT_HASHES }),
     confirmations: integer(env, IngestorEnv.Confirmations, { default: 0, min: 0 }),
     chains,
   };

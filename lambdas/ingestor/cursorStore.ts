@@ -36,6 +36,16 @@ export interface Cursor {
    * no cursor remembers them otherwise, and a reorg of them would go unnoticed.
    */
   readonly pending?: readonly RecentBlock[];
+  /**
+   * The chain's reorg sequence: the `seq` of the last reorg event published (or about to be). Reserved by
+   * `markPending`'s conditional write before the event goes out, so no two reorgs share a seq. @default 0
+   */
+  readonly reorgSeq?: number;
+  /**
+   * The highest block number ever published. A block re-read at or below it after a reorg may carry an
+   * orphan mark from an earlier reorg, so it is published as restored too. @default next - 1
+   */
+  readonly highWater?: number;
 }
 
 export interface CursorAdvance {
@@ -44,11 +54,17 @@ export interface CursorAdvance {
   readonly next: number;
   /** The canonical blocks ending at `next - 1`; the store keeps the last RECENT_HASHES of them. */
   readonly recent: readonly RecentBlock[];
+  /** Published blocks at or above `next` that stay pending (an earlier, wider attempt published them). */
+  readonly pending?: readonly RecentBlock[];
+  /** The highest block number ever published (the cursor's `highWater`). */
+  readonly highWater?: number;
 }
 
 export interface PendingBlocks {
   readonly expectedNext: number | undefined;
   readonly pending: readonly RecentBlock[];
+  /** Reserve this reorg sequence number with the same write (never lower than the stored one). */
+  readonly reorgSeq?: number;
 }
 
 /** The cursor's persistence, behind an interface so tests may use an in-memory fake. */
@@ -62,7 +78,8 @@ export interface CursorStore {
   advance(chain: Chain, owner: string, update: CursorAdvance, nowMs: number): Promise<Cursor>;
   /**
    * Record the blocks about to be published past `next` (merged with any still pending). Throws
-   * CursorConflictError unless we hold the lease and `next` is as expected. `advance` clears them.
+   * CursorConflictError unless we hold the lease and `next` is as expected. `advance` keeps only those
+   * it is given (the ones at or above its `next`).
    */
   markPending(chain: Chain, owner: string, update: PendingBlocks, nowMs: number): Promise<Cursor>;
   /** Give the lease up; a lease already lost is not an error. */
@@ -87,8 +104,10 @@ const NAMES = {
   "#owner": "leaseOwner",
   "#expires": "leaseExpiresAt",
   "#updated": "updatedAt",
+  "#high": "highWater",
 };
 const PENDING = "pendingBlocks";
+const REORG_SEQ = "reorgSeq";
 
 /**
  * The cursor as the `cursor#<chain>` item of the state table. The recent hashes
@@ -159,14 +178,14 @@ export function createDynamoCursorStore(parameters: CreateDynamoCursorStoreParam
 
     renewLease: (chain, owner, nowMs) => takeLease(chain, owner, nowMs, "#owner = :owner"),
 
-    async advance(chain, owner, { expectedNext, next, recent }, nowMs) {
+    async advance(chain, owner, { expectedNext, next, recent, pending = [], highWater }, nowMs) {
       const kept = recent.slice(-recentHashes);
       assertContiguous(kept, next);
       const expected = expectedNext === undefined ? "attribute_not_exists(#next)" : "#next = :expected";
+      const keep = pending.length > 0 ? ", #pending = :pending" : "";
       try {
         return await update(chain, {
-          UpdateExpression:
-            "SET #next = :next, #recentFrom = :from, #recentHashes = :hashes, #expires = :expires, #updated = :now REMOVE #pending",
+          UpdateExpression: `SET #next = :next, #recentFrom = :from, #recentHashes = :hashes, #high = :high, #expires = :expires, #updated = :now${keep}${keep ? "" : " REMOVE #pending"}`,
           ConditionExpression: `#owner = :owner AND ${expected}`,
           ExpressionAttributeNames: { ...NAMES, "#pending": PENDING },
           ExpressionAttributeValues: {
@@ -174,6 +193,8 @@ export function createDynamoCursorStore(parameters: CreateDynamoCursorStoreParam
             ":next": { N: String(next) },
             ":from": { N: String(next - kept.length) },
             ":hashes": { B: packHashes(kept) },
+            ":high": { N: String(Math.max(highWater ?? -1, next - 1)) },
+            ...(keep ? { ":pending": packPending(pending) } : {}),
             ":expires": { N: String(nowMs + leaseMs) },
             ":now": { N: String(nowMs) },
             ...(expectedNext === undefined ? {} : { ":expected": { N: String(expectedNext) } }),
@@ -192,22 +213,26 @@ export function createDynamoCursorStore(parameters: CreateDynamoCursorStoreParam
       }
     },
 
-    async markPending(chain, owner, { expectedNext, pending }, nowMs) {
+    async markPending(chain, owner, { expectedNext, pending, reorgSeq }, nowMs) {
       const expected = expectedNext === undefined ? "attribute_not_exists(#next)" : "#next = :expected";
+      const seq = reorgSeq === undefined ? "" : ", #seq = :seq";
       try {
         return await update(chain, {
-          UpdateExpression: "SET #pending = :pending, #updated = :now",
-          ConditionExpression: `#owner = :owner AND ${expected}`,
+          UpdateExpression: `SET #pending = :pending, #updated = :now${seq}`,
+          // A reserved seq only moves up: two writers can never hand out the same one.
+          ConditionExpression: `#owner = :owner AND ${expected}${seq ? " AND (attribute_not_exists(#seq) OR #seq < :seq)" : ""}`,
           ExpressionAttributeNames: {
             "#pending": PENDING,
             "#owner": NAMES["#owner"],
             "#next": NAMES["#next"],
             "#updated": NAMES["#updated"],
+            ...(seq ? { "#seq": REORG_SEQ } : {}),
           },
           ExpressionAttributeValues: {
             ":owner": { S: owner },
-            ":pending": { S: JSON.stringify(pending.map((b) => [b.number, b.hash])) },
+            ":pending": packPending(pending),
             ":now": { N: String(nowMs) },
+            ...(seq ? { ":seq": { N: String(reorgSeq) } } : {}),
             ...(expectedNext === undefined ? {} : { ":expected": { N: String(expectedNext) } }),
           },
         });
@@ -254,6 +279,10 @@ export function assertContiguous(recent: readonly RecentBlock[], next: number): 
   });
 }
 
+function packPending(pending: readonly RecentBlock[]): AttributeValue {
+  return { S: JSON.stringify(pending.map((b) => [b.number, b.hash])) };
+}
+
 function packHashes(recent: readonly RecentBlock[]): Uint8Array {
   return Buffer.concat(recent.map((b) => Buffer.from(b.hash.slice(2), "hex")));
 }
@@ -275,10 +304,14 @@ function fromItem(item: Record<string, AttributeValue> | undefined): Cursor {
   const pending = item[PENDING]?.S
     ? (JSON.parse(item[PENDING].S) as [number, Hex][]).map(([number, hash]) => ({ number, hash }))
     : [];
+  const reorgSeq = item[REORG_SEQ]?.N;
+  const highWater = item.highWater?.N;
   return {
     next,
     recent,
     ...(pending.length > 0 ? { pending } : {}),
+    ...(reorgSeq === undefined ? {} : { reorgSeq: Number(reorgSeq) }),
+    ...(highWater === undefined ? {} : { highWater: Number(highWater) }),
     lease: owner !== undefined && expires !== undefined ? { owner, expiresAt: Number(expires) } : undefined,
   };
 }

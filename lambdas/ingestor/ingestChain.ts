@@ -1,6 +1,5 @@
 import type { Hex } from "viem";
-import { chunk } from "../shared/chunk.js";
-import { ReorgTooDeepError, RpcError } from "../shared/errors.js";
+import { ProviderBehindError, ReorgTooDeepError, RpcError } from "../shared/errors.js";
 import {
   type Chain,
   type HeaderEvent,
@@ -11,16 +10,14 @@ import {
 } from "../shared/events.js";
 import { type FaultInjector, FaultPoint } from "../shared/faultPoints.js";
 import { IngestorMetric } from "../shared/metricNames.js";
-import {
-  type BlockHeader,
-  type ChainClient,
-  getChainLogs,
-  getHead,
-  getHeadersByNumber,
-} from "./chainReader.js";
+import { withRetry } from "../shared/retry.js";
+import { type BlockHeader, type ChainClient, providersOf } from "./chainReader.js";
 import type { Cursor, CursorStore, RecentBlock } from "./cursorStore.js";
 import { decodeInboxLogs, inboxEventTopics } from "./decodeInbox.js";
 import type { IngestorLogger, MetricsSink } from "./observability.js";
+import { type RangeRead, readRange, uniqueBlocks } from "./readRange.js";
+import { MAX_DATA_CHARS, type Rejection, type RejectSink } from "./rejections.js";
+import { buildReorgEvents } from "./reorgEvents.js";
 
 export interface IngestChainSettings {
   readonly startBlock: number;
@@ -49,6 +46,8 @@ export interface IngestChainParameters {
   readonly now: () => number;
   /** The chaos suite's crash points; absent in production. */
   readonly faults?: FaultInjector;
+  /** Where rejected input goes (the DLQ); absent, it is logged at error level and counted only. */
+  readonly reject?: RejectSink;
 }
 
 export interface IngestChainReturnType {
@@ -60,130 +59,95 @@ export interface IngestChainReturnType {
   readonly end: number;
   readonly blocks: number;
   readonly inboxEvents: number;
+  /** The reorg this poll published (its first part when split), or a restore of re-read blocks. */
   readonly reorg: ReorgEvent | undefined;
   /** Nothing left to read up to `end`: the caller may sleep (or, for a backfill, stop). */
   readonly caughtUp: boolean;
 }
 
 /**
- * One poll of one chain: read the next range of headers (and inbox logs), detect
- * a reorg by parent-hash linkage, publish, then advance the cursor. The scheduled
- * ingestor and `tidemark backfill` (with `settings.toBlock`) both run this.
+ * One poll of one chain: read the next range of headers (and inbox logs) from one provider, detect a
+ * reorg by parent-hash linkage, publish, then advance the cursor. The scheduled ingestor, `tidemark
+ * backfill` (with `settings.toBlock`) and `tidemark repair` all run this.
  */
 export async function ingestChain(parameters: IngestChainParameters): Promise<IngestChainReturnType> {
-  const { chain, client, cursor, settings, metrics, logger } = parameters;
-  const latest = await getHead(client);
-  const head = latest.number - settings.confirmations;
-  const end = settings.toBlock === undefined ? head : Math.min(head, settings.toBlock);
-  metrics.record(IngestorMetric.ChainHead, latest.number, chain);
-
-  let base = { next: cursor.next ?? settings.startBlock, recent: cursor.recent };
-  let reorg: ReorgEvent | undefined;
-  let headers: BlockHeader[];
-  let to: number;
-  for (;;) {
-    const last = base.recent.at(-1);
-    to = Math.min(end, base.next + settings.maxBlocksPerRange - 1);
-    // The last block we published is read with the range: a changed hash there is a reorg.
-    const numbers = [...(last ? [last.number] : []), ...range(base.next, to)];
-    const fetched = await getHeadersByNumber(client, { numbers });
-    const tip = last ? fetched.shift() : undefined;
-    if (last && tip?.hash !== last.hash) {
-      if (reorg)
-        throw new RpcError(`${chain} changed again while recovering from a reorg; retrying next poll`);
-      const ancestor = await findCommonAncestor(client, chain, base.recent);
-      const orphaned = base.recent.filter((b) => b.number > ancestor.number);
-      reorg = {
-        v: SCHEMA_VERSION,
-        type: "reorg",
-        chain,
-        commonAncestor: ancestor,
-        depth: orphaned.length,
-        orphaned,
-        newHead: { number: latest.number, hash: latest.hash },
-        detectedAt: Math.floor(parameters.now() / 1000),
-      };
-      logger.warn("reorg detected", {
-        chain,
-        depth: reorg.depth,
-        commonAncestor: ancestor,
-        newHead: reorg.newHead,
-      });
-      // Continue from the ancestor so that the new canonical blocks are published in this same range.
-      base = { next: ancestor.number + 1, recent: base.recent.filter((b) => b.number <= ancestor.number) };
-      continue;
-    }
-    headers = fetched.map((header, i) => {
-      if (!header) throw new RpcError(`${chain} block ${base.next + i} is not available on the node yet`);
-      return header;
-    });
-    break;
+  const { chain, cursor, settings, metrics, logger } = parameters;
+  const read = await readFromProviders(parameters);
+  if (!read) {
+    // Every provider is behind what we published: nothing to do until one catches up.
+    const at = (cursor.next ?? settings.startBlock) - 1;
+    return { cursor, head: at, end: at, blocks: 0, inboxEvents: 0, reorg: undefined, caughtUp: true };
   }
-  assertLinked(chain, base.recent.at(-1), headers);
-
-  // Blocks an interrupted attempt published past the cursor that the chain has since replaced: no
-  // cursor remembers them, so they are orphaned here or never (found by the chaos suite).
-  const stale = await stalePending(client, cursor.pending ?? [], headers);
-  if (stale.length > 0) {
-    const orphaned = uniqueBlocks([...((reorg?.orphaned ?? []) as RecentBlock[]), ...stale]);
-    reorg = {
-      v: SCHEMA_VERSION,
-      type: "reorg",
+  const { headers, head, end, base } = read;
+  metrics.record(IngestorMetric.ChainHead, read.latest.number, chain);
+  if (read.logsRefetched > 0) metrics.record(IngestorMetric.LogsRefetchedByHash, read.logsRefetched, chain);
+  const inbox = decodeInbox(chain, read);
+  const rejections = [...read.rejections, ...inbox.rejections];
+  const rejectedHeaders = new Set(
+    rejections.filter((r) => r.kind === "invalid_header").map((r) => r.blockNumber),
+  );
+  const headerEvents = headers
+    .filter((h) => !rejectedHeaders.has(h.number))
+    .map((h) => toHeaderEvent(chain, h));
+  const seq = (cursor.reorgSeq ?? 0) + 1;
+  const reorgEvents = toReorgEvents(parameters, read, seq);
+  const events: PipelineEvent[] = [...reorgEvents, ...headerEvents, ...inbox.events];
+  if (read.ancestor) {
+    logger.warn("reorg detected", {
       chain,
-      commonAncestor: reorg?.commonAncestor ?? (await ancestorBelow(client, base, headers)),
-      depth: orphaned.length,
-      orphaned,
-      newHead: { number: latest.number, hash: latest.hash },
-      detectedAt: Math.floor(parameters.now() / 1000),
-    };
-    logger.warn("blocks published by an interrupted attempt were reorged out", { chain, stale });
+      depth: read.orphaned.length,
+      commonAncestor: read.ancestor,
+      newHead: { number: read.latest.number, hash: read.latest.hash },
+    });
   }
-
-  const inbox = await readInboxEvents(parameters, headers);
-  const headerEvents = headers.map((h) => toHeaderEvent(chain, h));
-  const events: PipelineEvent[] = [...(reorg ? [reorg] : []), ...headerEvents, ...inbox];
 
   parameters.faults?.hit(FaultPoint.IngestorAfterFetch, { chain });
-  if (events.length === 0) {
+  if (events.length === 0 && rejections.length === 0) {
     metrics.record(IngestorMetric.IngestLagBlocks, Math.max(0, head - (base.next - 1)), chain);
-    return { cursor, head, end, blocks: 0, inboxEvents: 0, reorg, caughtUp: true };
+    return { cursor, head, end, blocks: 0, inboxEvents: 0, reorg: undefined, caughtUp: true };
   }
+  await rejectAll(parameters, rejections);
 
   // Invariant: every block is recorded as pending before it is published past the cursor, so a reorg
-  // of it is caught even when this attempt dies (or loses its lease) before advancing.
-  if (headers.length > 0 || stale.length > 0) {
-    await parameters.store.markPending(
-      chain,
-      parameters.owner,
-      {
-        expectedNext: cursor.next,
-        pending: uniqueBlocks([
-          ...(cursor.pending ?? []),
-          ...headers.map((h) => ({ number: h.number, hash: h.hash })),
-        ]),
-      },
-      parameters.now(),
-    );
-  }
+  // of it is caught even when this attempt dies (or loses its lease) before advancing. The same write
+  // reserves the reorg's seq: a retried attempt never reuses one.
+  await parameters.store.markPending(
+    chain,
+    parameters.owner,
+    {
+      expectedNext: cursor.next,
+      pending: uniqueBlocks([...(cursor.pending ?? []), ...headers.map(blockRef)]),
+      ...(reorgEvents.length > 0 ? { reorgSeq: seq } : {}),
+    },
+    parameters.now(),
+  );
   await parameters.publish(events);
   parameters.faults?.hit(FaultPoint.IngestorAfterPublish, { chain });
   // Invariant: the cursor moves only after the range is published. A crash in between
   // republishes the range next time, and the deduplication ids make that harmless.
-  const next = headers.length > 0 ? to + 1 : base.next;
-  const recent: RecentBlock[] = [...base.recent, ...headers.map((h) => ({ number: h.number, hash: h.hash }))];
+  const next = headers.length > 0 ? read.to + 1 : base.next;
+  const orphanedHashes = new Set(read.orphaned.map((b) => b.hash));
   const advanced = await parameters.store.advance(
     chain,
     parameters.owner,
-    { expectedNext: cursor.next, next, recent },
+    {
+      expectedNext: cursor.next,
+      next,
+      recent: [...base.recent, ...headers.map(blockRef)],
+      // Published by a wider attempt and not yet covered by the cursor: still to be checked.
+      pending: (cursor.pending ?? []).filter((b) => b.number >= next && !orphanedHashes.has(b.hash)),
+      highWater: cursor.highWater,
+    },
     parameters.now(),
   );
 
-  metrics.record(IngestorMetric.BlocksIngested, headers.length, chain);
+  metrics.record(IngestorMetric.BlocksIngested, headerEvents.length, chain);
   metrics.record(IngestorMetric.MessagesPublished, events.length, chain);
-  if (inbox.length > 0) metrics.record(IngestorMetric.InboxEventsPublished, inbox.length, chain);
-  if (reorg) {
+  if (inbox.events.length > 0)
+    metrics.record(IngestorMetric.InboxEventsPublished, inbox.events.length, chain);
+  if (read.ancestor) {
     metrics.record(IngestorMetric.ReorgsDetected, 1, chain);
-    metrics.record(IngestorMetric.ReorgDepth, reorg.depth, chain);
+    metrics.record(IngestorMetric.ReorgDepth, read.orphaned.length, chain);
   }
   metrics.record(IngestorMetric.IngestLagBlocks, Math.max(0, head - (next - 1)), chain);
   logger.info("range published", {
@@ -191,97 +155,140 @@ export async function ingestChain(parameters: IngestChainParameters): Promise<In
     fromBlock: headers[0]?.number,
     toBlock: headers.at(-1)?.number,
     blocks: headers.length,
-    inboxEvents: inbox.length,
-    reorg: reorg !== undefined,
+    inboxEvents: inbox.events.length,
+    reorg: read.ancestor !== undefined,
     head,
   });
   return {
     cursor: advanced,
     head,
     end,
-    blocks: headers.length,
-    inboxEvents: inbox.length,
-    reorg,
+    blocks: headerEvents.length,
+    inboxEvents: inbox.events.length,
+    reorg: reorgEvents[0],
     caughtUp: next > end,
   };
 }
 
 /**
- * The highest remembered block that is still canonical. Walks down from the top in
- * chunks (one JSON-RPC batch each) comparing the cursor's hashes with the chain's.
+ * The poll's read, from the first provider that can serve it. A provider that is behind (or answers an
+ * impossible timestamp) hands over to the next; when every one is behind, there is nothing to do yet
+ * (undefined). Only when every provider gave an impossible timestamp is the block contained instead.
  */
-export async function findCommonAncestor(
-  client: ChainClient,
-  chain: Chain,
-  recent: readonly RecentBlock[],
-  chunkSize = 32,
-): Promise<RecentBlock> {
-  // Newest first: a shallow reorg, the common case, is settled by the first batch.
-  for (const part of chunk([...recent].reverse(), { maxItems: chunkSize })) {
-    const current = await getHeadersByNumber(client, { numbers: part.map((b) => b.number) });
-    const match = part.find((b, i) => current[i]?.hash === b.hash);
-    if (match) return match;
-  }
-  throw new ReorgTooDeepError(
-    `${chain} reorg is deeper than the ${recent.length} block hashes the cursor remembers: backfill from a safe block`,
-    { context: { chain, oldestRemembered: recent[0] } },
-  );
-}
-
-async function readInboxEvents(parameters: IngestChainParameters, headers: readonly BlockHeader[]) {
-  const { chain, client, settings, metrics, logger } = parameters;
-  const first = headers[0];
-  const last = headers.at(-1);
-  if (settings.inboxAddresses.length === 0 || !first || !last) return [];
-  const logs = await getChainLogs(client, {
-    addresses: settings.inboxAddresses,
-    eventTopics: inboxEventTopics,
-    fromBlock: first.number,
-    toBlock: last.number,
-    onSplit: () => metrics.record(IngestorMetric.LogRangeSplits, 1, chain),
-  });
-  const byNumber = new Map(headers.map((h) => [h.number, h]));
-  for (const log of logs) {
-    // Logs and headers come from separate requests (maybe separate nodes): both must describe the same blocks.
-    const header = byNumber.get(log.blockNumber);
-    if (header?.hash !== log.blockHash) {
-      throw new RpcError(
-        `${chain} log ${log.transactionHash}#${log.logIndex} is from block ${log.blockNumber} ${log.blockHash}, but that block is now ${header?.hash ?? "outside the range"}; the chain moved, retrying next poll`,
-      );
-    }
-  }
-  const { events, skipped } = decodeInboxLogs({
-    logs,
-    blockTimestamps: new Map(headers.map((h) => [h.number, h.timestamp])),
-  });
-  for (const { log, reason } of skipped) {
-    logger.warn("inbox log skipped", {
+async function readFromProviders(parameters: IngestChainParameters): Promise<RangeRead | undefined> {
+  const { chain, client, cursor, settings, metrics, logger } = parameters;
+  const read = (provider: ChainClient, containBadTimestamps: boolean) =>
+    readRange(provider, {
       chain,
-      blockNumber: log.blockNumber,
-      txHash: log.transactionHash,
-      logIndex: log.logIndex,
-      reason,
+      base: { next: cursor.next ?? settings.startBlock, recent: cursor.recent },
+      pending: cursor.pending ?? [],
+      maxBlocksPerRange: settings.maxBlocksPerRange,
+      confirmations: settings.confirmations,
+      toBlock: settings.toBlock,
+      inboxAddresses: settings.inboxAddresses,
+      eventTopics: inboxEventTopics,
+      containBadTimestamps,
+      onSplit: () => metrics.record(IngestorMetric.LogRangeSplits, 1, chain),
     });
-    metrics.record(IngestorMetric.InboxLogsSkipped, 1, chain);
-  }
-  return events;
+  const round = async (): Promise<RangeRead | undefined> => {
+    const failures: unknown[] = [];
+    for (const [index, provider] of providersOf(client).entries()) {
+      try {
+        return await read(provider, false);
+      } catch (error) {
+        if (
+          !(
+            error instanceof ProviderBehindError ||
+            error instanceof RpcError ||
+            error instanceof ReorgTooDeepError
+          )
+        )
+          throw error;
+        failures.push(error);
+        if (error instanceof ProviderBehindError) metrics.record(IngestorMetric.ProviderBehind, 1, chain);
+        logger.warn("provider could not serve the range; trying the next", {
+          chain,
+          provider: index,
+          reason: (error as Error).message,
+        });
+      }
+    }
+    if (failures.some(isBadTimestamp) && failures.every((e) => e instanceof ProviderBehindError)) {
+      const first = providersOf(client)[failures.findIndex(isBadTimestamp)] as ChainClient;
+      return read(first, true);
+    }
+    if (failures.every((e) => e instanceof ProviderBehindError)) return undefined;
+    throw (
+      failures.find((e) => e instanceof ReorgTooDeepError) ??
+      failures.find((e) => !(e instanceof ProviderBehindError))
+    );
+  };
+  return withRetry(round, { ...client.retry, retryable: (error) => error instanceof RpcError });
 }
 
-/** Invariant: the published chain is linked by parent hash, from the cursor's last block through the range. */
-function assertLinked(chain: Chain, last: RecentBlock | undefined, headers: readonly BlockHeader[]): void {
-  let previous = last;
-  for (const header of headers) {
-    if (previous && (header.parentHash !== previous.hash || header.number !== previous.number + 1)) {
-      throw new RpcError(
-        `${chain} block ${header.number} does not link to ${previous.number} ${previous.hash}: the chain moved during the read, retrying next poll`,
-      );
-    }
-    previous = header;
+const isBadTimestamp = (error: unknown): boolean =>
+  error instanceof ProviderBehindError && /has timestamp/.test(error.message);
+
+/** The reorg (or restore) messages of this poll, each within the processor's cap. */
+function toReorgEvents(parameters: IngestChainParameters, read: RangeRead, seq: number): ReorgEvent[] {
+  const { chain, cursor, settings } = parameters;
+  const highWater = cursor.highWater ?? (cursor.next ?? settings.startBlock) - 1;
+  // After a reorg every block of the new branch is restored; later, any block re-read at a height
+  // published before may carry an orphan mark from an earlier reorg (an A→B→A flip), so it is restored too.
+  const restored = read.headers
+    .filter((h) => read.ancestor !== undefined || h.number <= highWater)
+    .map(blockRef);
+  if (read.orphaned.length === 0 && restored.length === 0) return [];
+  const ancestor = read.ancestor ??
+    read.base.recent.at(-1) ?? {
+      number: read.base.next - 1,
+      hash: (read.headers[0] as BlockHeader).parentHash,
+    };
+  return buildReorgEvents({
+    chain,
+    commonAncestor: ancestor,
+    orphaned: read.orphaned,
+    restored,
+    seq,
+    newHead: blockRef(read.latest),
+    detectedAt: Math.floor(parameters.now() / 1000),
+  });
+}
+
+function decodeInbox(chain: Chain, read: RangeRead) {
+  const { events, skipped } = decodeInboxLogs({
+    logs: read.logs,
+    blockTimestamps: new Map(read.headers.map((h) => [h.number, h.timestamp])),
+  });
+  const rejections: Rejection[] = skipped.map(({ log, reason }) => ({
+    kind: "undecodable_log",
+    chain,
+    blockNumber: log.blockNumber,
+    blockHash: log.blockHash,
+    txHash: log.transactionHash,
+    logIndex: log.logIndex,
+    topics: log.topics,
+    data: log.data.slice(0, MAX_DATA_CHARS),
+    reason,
+  }));
+  return { events, rejections };
+}
+
+/** Rejected input reaches the DLQ (with its reason) before the cursor can move past it. */
+async function rejectAll(parameters: IngestChainParameters, rejections: readonly Rejection[]): Promise<void> {
+  const { chain, metrics, logger } = parameters;
+  if (rejections.length === 0) return;
+  for (const rejection of rejections) {
+    const { reason, ...where } = rejection;
+    logger.error("input rejected", { ...where, reason: reason.slice(0, 1000) });
   }
+  await parameters.reject?.(rejections);
+  metrics.record(IngestorMetric.RecordsRejected, rejections.length, chain);
 }
 
 function toHeaderEvent(chain: Chain, header: BlockHeader): HeaderEvent {
-  const event = { v: SCHEMA_VERSION, type: chain === "l1" ? "l1_header" : "l2_header", ...header } as const;
+  const { logsBloom: _bloom, ...fields } = header;
+  const event = { v: SCHEMA_VERSION, type: chain === "l1" ? "l1_header" : "l2_header", ...fields } as const;
   const checked = PipelineEventSchema.safeParse(event);
   if (!checked.success) {
     throw new RpcError(`${chain} block ${header.number} is not a valid header: ${checked.error.message}`);
@@ -289,45 +296,6 @@ function toHeaderEvent(chain: Chain, header: BlockHeader): HeaderEvent {
   return event;
 }
 
-/** Pending blocks whose number the chain now fills with another block (or with none). */
-async function stalePending(
-  client: ChainClient,
-  pending: readonly RecentBlock[],
-  headers: readonly BlockHeader[],
-): Promise<RecentBlock[]> {
-  if (pending.length === 0) return [];
-  const current = new Map<number, Hex | undefined>(headers.map((h) => [h.number, h.hash]));
-  const unknown = [...new Set(pending.map((b) => b.number).filter((n) => !current.has(n)))];
-  if (unknown.length > 0) {
-    const fetched = await getHeadersByNumber(client, { numbers: unknown });
-    unknown.forEach((n, i) => {
-      current.set(n, fetched[i]?.hash);
-    });
-  }
-  return pending.filter((b) => current.get(b.number) !== b.hash);
-}
-
-/** The canonical block just below the range: the cursor's last one, or read from the chain. */
-async function ancestorBelow(
-  client: ChainClient,
-  base: { next: number; recent: readonly RecentBlock[] },
-  headers: readonly BlockHeader[],
-): Promise<RecentBlock> {
-  const last = base.recent.at(-1);
-  if (last) return last;
-  const number = Math.max(0, base.next - 1);
-  const first = headers[0];
-  if (first && first.number === number + 1) return { number, hash: first.parentHash };
-  const [below] = await getHeadersByNumber(client, { numbers: [number] });
-  if (!below) throw new RpcError(`block ${number} is not available on the node`);
-  return { number, hash: below.hash };
-}
-
-function uniqueBlocks(blocks: readonly RecentBlock[]): RecentBlock[] {
-  const seen = new Set<string>();
-  return blocks.filter((b) => !seen.has(b.hash) && seen.add(b.hash) !== undefined);
-}
-
-function range(from: number, to: number): number[] {
-  return to < from ? [] : Array.from({ length: to - from + 1 }, (_, i) => from + i);
+function blockRef(block: { number: number; hash: Hex }): RecentBlock {
+  return { number: block.number, hash: block.hash };
 }

@@ -11,6 +11,7 @@ import { type Cursor, type CursorStore, createDynamoCursorStore } from "./cursor
 import { ingestChain } from "./ingestChain.js";
 import type { IngestorLogger, MetricsSink } from "./observability.js";
 import { publishEvents } from "./publisher.js";
+import { createDeadLetterRejectSink } from "./rejections.js";
 
 export interface CreateIngestorParameters {
   readonly clients: Partial<Readonly<Record<Chain, ChainClient>>>;
@@ -105,6 +106,8 @@ export function createIngestor(parameters: CreateIngestorParameters): Ingestor {
     });
   };
 
+  const reject = config.dlqUrl ? createDeadLetterRejectSink(sqs, config.dlqUrl, now) : undefined;
+
   const inboxAddresses = [config.inboxAddress, config.inboxWrapperAddress].filter(
     (a): a is Hex => a !== undefined,
   );
@@ -147,6 +150,7 @@ export function createIngestor(parameters: CreateIngestorParameters): Ingestor {
         logger,
         now,
         faults,
+        reject,
       });
       state.cursor = result.cursor;
       state.next = result.cursor.next;

@@ -1,6 +1,7 @@
 import type { HttpTransportConfig } from "viem";
 import { getHttpRpcClient } from "viem/utils";
 import { chunk } from "../shared/chunk.js";
+import { redactSecrets } from "../shared/redact.js";
 import { withRetry } from "../shared/retry.js";
 
 export interface JsonRpcCall {
@@ -86,7 +87,7 @@ function resultsInOrder(replies: unknown, count: number): unknown[] {
     if (typeof id !== "number" || id < 0 || id >= count) continue;
     if (reply.error) {
       throw new Error(
-        `the node answered ${reply.error.code ?? "an error"}: ${String(reply.error.message ?? "").slice(0, 200)}`,
+        `the node answered ${reply.error.code ?? "an error"}: ${redactSecrets(String(reply.error.message ?? "")).slice(0, 200)}`,
       );
     }
     results[id] = reply.result;

@@ -38,6 +38,8 @@ export const IngestorEnv = {
   RecentHashes: "RECENT_HASHES",
   Confirmations: "CONFIRMATIONS",
   Chains: "CHAINS",
+  /** Optional: where rejected input (undecodable logs, …) is dead-lettered with its reason. */
+  DlqUrl: "DLQ_URL",
 } as const;
 
 export const ProcessorEnv = {

@@ -55,6 +55,13 @@ export class CursorConflictError extends RetryableError {}
 /** A reorg deeper than the hashes the cursor remembers: an operator must look (backfill from a safe block). */
 export class ReorgTooDeepError extends PermanentError {}
 
+/**
+ * One RPC provider cannot serve what the chain already has (a lower head, `null` for a block we published,
+ * a missing parent, an empty log answer its own header contradicts): not a reorg. Try another provider,
+ * or the same one on the next poll.
+ */
+export class ProviderBehindError extends RpcError {}
+
 /** A setting is missing or invalid; raised at cold start, naming the setting. */
 export class ConfigError extends PermanentError {
   constructor(

@@ -19,7 +19,10 @@ export function eventKey(event: PipelineEvent): string {
     case "forced_inclusion_processed":
       return `${event.blobHash}-forced_inclusion_processed`;
     case "reorg":
-      return `${event.chain}:${event.commonAncestor.number}:${orphanDigest(event.orphaned)}-reorg`;
+      // seq and part make each mark its own fact: an A→B→A→B flip orphans B's blocks twice, under two seqs.
+      return event.seq === undefined
+        ? `${event.chain}:${event.commonAncestor.number}:${orphanDigest(event.orphaned)}-reorg`
+        : `${event.chain}:${event.seq}.${event.part?.index ?? 0}:${event.commonAncestor.number}:${orphanDigest([...event.orphaned, ...(event.restored ?? [])])}-reorg`;
     case "api_event":
       return `${event.stream}:${event.sequence}-api_event`;
     default:

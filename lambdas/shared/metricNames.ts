@@ -30,6 +30,15 @@ export const IngestorMetric = {
   /** Inbox logs that could not be decoded into a valid event and were skipped (logged with the reason). */
   InboxLogsSkipped: "InboxLogsSkipped",
   /**
+   * Input the ingestor sent to the DLQ with its reason instead of publishing (undecodable logs, a block's
+   * logs over the response limit, a header with an impossible timestamp), dimension `chain`. Alarmed.
+   */
+  RecordsRejected: "RecordsRejected",
+  /** Providers that could not serve what was already published (lower head, `null`, missing parent). */
+  ProviderBehind: "ProviderBehind",
+  /** Blocks whose bloom showed inbox logs the range answer lacked, read again by hash (EIP-234). */
+  LogsRefetchedByHash: "LogsRefetchedByHash",
+  /**
    * Polls that failed for any reason but lease contention (RPC, DynamoDB or SQS errors and throttles,
    * after their retries), dimension `chain`. The cursor did not move; the next poll retries the range.
    */

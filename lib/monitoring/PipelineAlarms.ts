@@ -52,6 +52,7 @@ export interface PipelineAlarmSet {
   readonly oldestMessageAge: cloudwatch.Alarm;
   readonly ingestLagL1: cloudwatch.Alarm;
   readonly ingestLagL2: cloudwatch.Alarm;
+  readonly ingestorRejectedInput: cloudwatch.Alarm;
   readonly noNewL2Block: cloudwatch.Alarm;
   readonly noBatchProposed: cloudwatch.Alarm;
   readonly batchNotProven: cloudwatch.Alarm;
@@ -196,6 +197,11 @@ export class PipelineAlarms extends Construct {
         evaluationPeriods: 3,
         datapointsToAlarm: 2,
         description: "The ingestor failed in 2 of the last 3 minutes.",
+      }),
+      ingestorRejectedInput: alarm("ingestor-rejected-input", m.recordsRejected(), {
+        threshold: 1,
+        description:
+          "The ingestor dead-lettered input it cannot publish (an undecodable inbox log, a block's logs over the response limit, a header with an impossible timestamp); the DLQ message says which and why.",
       }),
       stateTableThrottles: alarm("state-table-throttles", m.tableThrottles("state"), {
         threshold: t.tableThrottlesPer5Minutes,

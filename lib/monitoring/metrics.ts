@@ -91,6 +91,18 @@ export class PipelineMetrics {
   leaseContention(chain: ChainName): cloudwatch.Metric {
     return this.ingestorMetric(IngestorMetric.LeaseContention, "Sum", chain);
   }
+  /** Input the ingestor dead-lettered instead of publishing, both chains summed. */
+  recordsRejected(): cloudwatch.IMetric {
+    return new cloudwatch.MathExpression({
+      expression: "FILL(l1, 0) + FILL(l2, 0)",
+      usingMetrics: {
+        l1: this.ingestorMetric(IngestorMetric.RecordsRejected, "Sum", "l1"),
+        l2: this.ingestorMetric(IngestorMetric.RecordsRejected, "Sum", "l2"),
+      },
+      label: "Input rejected by the ingestor",
+      period: Duration.minutes(5),
+    });
+  }
 
   // Processor
   recordsProcessed(): cloudwatch.Metric {

@@ -23,6 +23,7 @@ import { healthCommand } from "./commands/healthCommand.js";
 import { keysCommand } from "./commands/keysCommand.js";
 import { localCommand } from "./commands/localCommand.js";
 import { receiptCommand } from "./commands/receiptCommand.js";
+import { repairCommand } from "./commands/repairCommand.js";
 import { schemaCommand } from "./commands/schemaCommand.js";
 import { trafficCommand } from "./commands/trafficCommand.js";
 import { verifyCommand } from "./commands/verifyCommand.js";
@@ -32,6 +33,7 @@ export const COMMANDS: readonly Command[] = [
   healthCommand,
   verifyCommand,
   backfillCommand,
+  repairCommand,
   dlqCommand,
   consumersCommand,
   trafficCommand,

@@ -23,6 +23,8 @@ export interface BackfillRangeParameters {
   readonly sqs: SQSClient;
   readonly ddb: DynamoDBClient;
   readonly queueUrl: string;
+  /** The event queue's DLQ: input the backfill rejects (undecodable logs, …) goes there with its reason. */
+  readonly dlqUrl?: string;
   readonly stateTable: string;
   /** Inbox contracts (L1 only; ignored for L2). */
   readonly inboxAddresses: readonly Hex[];
@@ -165,6 +167,7 @@ export async function backfillRange(p: BackfillRangeParameters): Promise<Backfil
 function backfillConfig(p: BackfillRangeParameters): IngestorConfig {
   return {
     queueUrl: p.queueUrl,
+    dlqUrl: p.dlqUrl,
     stateTable: p.stateTable,
     rpc: { kind: "urls", urls: { l1: [], l2: [] } },
     inboxAddress: p.inboxAddresses[0],

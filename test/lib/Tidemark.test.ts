@@ -103,6 +103,25 @@ describe("Tidemark functions", () => {
     expect(JSON.stringify(prod.service.toJSON())).not.toMatch(/https?:\/\/[^"]*(rpc|alchemy|infura)/i);
   });
 
+  it("lets the ingestor dead-letter the input it rejects, with DLQ_URL, and alarms on it", () => {
+    // Assess: DLQ_URL is the stateful stack's DLQ, and the ingestor's role may send there (and only there)
+    const vars = env(ids().ingestor);
+    expect(JSON.stringify(vars.DLQ_URL)).toMatch(/DeadLetter|Dlq/i);
+    const role = fn(ids().ingestor).Properties.Role["Fn::GetAtt"][0];
+    const statements = Object.values(resources)
+      .filter((r) => r.Type === "AWS::IAM::Policy" && JSON.stringify(r.Properties.Roles).includes(role))
+      .flatMap(
+        (r) => r.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
+      );
+    const sends = statements.filter((s) => [s.Action].flat().includes("sqs:SendMessage"));
+    expect(sends.map((s) => JSON.stringify(s.Resource))).toEqual(
+      expect.arrayContaining([expect.stringMatching(/DeadLetter|Dlq/i)]),
+    );
+    const alarm = alarmsNamed()["ingestor-rejected-input"];
+    expect(JSON.stringify(alarm?.Properties.Metrics)).toContain("RecordsRejected");
+    expect(alarm?.Properties).toMatchObject({ Threshold: 1, TreatMissingData: "notBreaching" });
+  });
+
   it("passes the processor its tables, DLQ and Firehose sink, with a claim lease between timeout and visibility", () => {
     // Assess
     const vars = env(ids().processor);

@@ -58,6 +58,7 @@ export const RUNBOOK_ALARMS = [
   "ingest-lag-l1",
   "ingest-lag-l2",
   "ingestor-errors",
+  "ingestor-rejected-input",
   "no-batch-proposed",
   "no-new-l2-block",
   "oldest-message-age",

@@ -73,6 +73,7 @@ export const backfillCommand: Command = {
       sqs: target.sqs(),
       ddb: target.ddb(),
       queueUrl: target.queueUrl,
+      dlqUrl: target.dlqUrl,
       stateTable: target.stateTable,
       inboxAddresses: settings.inboxAddresses,
       partitions: settings.partitions,

@@ -55,21 +55,33 @@ export function createMemoryCursorStore(options: { leaseSeconds?: number; recent
     acquireLease: async (chain, owner, nowMs) =>
       take(chain, owner, nowMs, (c) => !c.lease || c.lease.expiresAt < nowMs || c.lease.owner === owner),
     renewLease: async (chain, owner, nowMs) => take(chain, owner, nowMs, (c) => c.lease?.owner === owner),
-    advance: async (chain, owner, { expectedNext, next, recent }, nowMs) => {
+    advance: async (chain, owner, { expectedNext, next, recent, pending = [], highWater }, nowMs) => {
       const current = get(chain);
       if (current.lease?.owner !== owner || current.next !== expectedNext) {
         throw new CursorConflictError(`${cursorKey(chain)} moved`, { context: { chain } });
       }
       const kept = recent.slice(-window);
       assertContiguous(kept, next);
-      return put(chain, { next, recent: kept, lease: { owner, expiresAt: nowMs + leaseMs } });
+      return put(chain, {
+        next,
+        recent: kept,
+        lease: { owner, expiresAt: nowMs + leaseMs },
+        ...(pending.length > 0 ? { pending } : {}),
+        ...(current.reorgSeq === undefined ? {} : { reorgSeq: current.reorgSeq }),
+        highWater: Math.max(highWater ?? -1, next - 1),
+      });
     },
-    markPending: async (chain, owner, { expectedNext, pending }) => {
+    markPending: async (chain, owner, { expectedNext, pending, reorgSeq }) => {
       const current = get(chain);
       if (current.lease?.owner !== owner || current.next !== expectedNext) {
         throw new CursorConflictError(`${cursorKey(chain)} moved`, { context: { chain } });
       }
-      return put(chain, { ...current, pending });
+      if (reorgSeq !== undefined && reorgSeq <= (current.reorgSeq ?? 0)) {
+        throw new CursorConflictError(`${cursorKey(chain)} reorg seq ${reorgSeq} is taken`, {
+          context: { chain },
+        });
+      }
+      return put(chain, { ...current, pending, ...(reorgSeq === undefined ? {} : { reorgSeq }) });
     },
     release: async (chain, owner) => {
       const current = get(chain);
@@ -144,6 +156,8 @@ export interface FakeBlock {
   readonly hash: Hex;
   readonly parentHash: Hex;
   readonly timestamp: number;
+  /** Absent: an empty bloom (no logs). */
+  readonly logsBloom?: Hex;
 }
 
 /** A deterministic chain of blocks; `fork` names the branch so a fork's hashes differ from the original's. */
@@ -173,6 +187,7 @@ export function rpcBlock(block: FakeBlock) {
     baseFeePerGas: "0x3b9aca00",
     miner: "0x00000000000000000000000000000000000000c0",
     transactions: ["0x01", "0x02"],
+    logsBloom: block.logsBloom ?? `0x${"00".repeat(256)}`,
   };
 }
 

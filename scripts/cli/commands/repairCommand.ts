@@ -1,0 +1,91 @@
+import { createChainClient } from "../../../lambdas/ingestor/chainReader.js";
+import { repairRange } from "../../ops/repairRange.js";
+import {
+  choiceOption,
+  EXIT,
+  emit,
+  intOption,
+  parseCommand,
+  stringOption,
+  TARGET_USAGE,
+  TargetError,
+  UsageError,
+} from "../cliSupport.js";
+import { resolveTarget } from "../resolveTarget.js";
+import type { Command } from "./command.js";
+
+const USAGE = `Usage: tidemark repair --chain l1|l2 --from <block> [--to <block>] [options]
+
+Repairs what the ingestor cannot walk back on its own (a reorg deeper than the RECENT_HASHES it
+remembers stops the chain with ReorgTooDeepError): moves the live cursor back to --from, records
+every block hash the sink holds in the range as pending, and re-reads the range with the ingestor's
+own code. Hashes the chain no longer holds are published as orphaned, the chain's blocks as restored
+(one reorg seq, split into messages under the processor's cap); the scheduled ingestor then goes on.
+Refuses a --from the fork reaches below (the sink's block under it is not the chain's): start lower.
+
+Options
+  --chain l1|l2             which chain
+  --from <n>                first block to re-read: at or below the fork point
+  --to <n>                  last block to re-read (default: the last block the ingestor published)
+  --blocks-per-range <n>    blocks per poll (default 500)
+  --duckdb <path>           read the sink from this DuckDB file
+  --sink-url <url>          read the sink through a sink query server (default: the local stack's)
+
+${TARGET_USAGE}`;
+
+export const repairCommand: Command = {
+  name: "repair",
+  summary: "re-read a block range against the sink and publish its orphan/restore reorg events",
+  usage: USAGE,
+  async run(argv, io) {
+    const parsed = parseCommand(argv, {
+      chain: { type: "string" },
+      from: { type: "string" },
+      to: { type: "string" },
+      "blocks-per-range": { type: "string" },
+      duckdb: { type: "string" },
+      "sink-url": { type: "string" },
+    });
+    const { values } = parsed;
+    if (values.help) {
+      io.stdout.write(`${USAGE}\n`);
+      return EXIT.ok;
+    }
+    const chain = choiceOption(values, "chain", ["l1", "l2"] as const, true) as "l1" | "l2";
+    const from = intOption(values, "from", { required: true, min: 1 }) as number;
+    const to = intOption(values, "to", { min: 1 });
+    if (to !== undefined && to < from) throw new UsageError(`--to ${to} is below --from ${from}`);
+    const target = resolveTarget(parsed, io);
+    const urls = (await target.rpcUrls())[chain];
+    if (urls.length === 0) throw new TargetError(`no ${chain} RPC URL (set ${chain.toUpperCase()}_RPC_URLS)`);
+    const sink = await target.sink({
+      duckdb: stringOption(values, "duckdb"),
+      sinkUrl: stringOption(values, "sink-url"),
+    });
+    if (!sink)
+      throw new TargetError("repair compares with the sink: pass --duckdb <file> or --sink-url <url>");
+    try {
+      const settings = await target.ingestorSettings();
+      const result = await repairRange({
+        chain,
+        from,
+        to,
+        client: createChainClient({ urls }),
+        sink,
+        sqs: target.sqs(),
+        ddb: target.ddb(),
+        queueUrl: target.queueUrl,
+        dlqUrl: target.dlqUrl,
+        stateTable: target.stateTable,
+        inboxAddresses: settings.inboxAddresses,
+        partitions: settings.partitions,
+        blocksPerRange: intOption(values, "blocks-per-range", { min: 1 }),
+      });
+      const summary = `repaired ${chain} ${result.from}..${result.to}: ${result.orphaned} block(s) orphaned, ${result.blocks} re-read and restored, ${result.inboxEvents} inbox event(s); the ingestor goes on from ${result.next}.\nNext: once the queue has drained: tidemark verify ${chain === "l1" ? "--from" : "--l2-from"} ${result.from} ${chain === "l1" ? "--to" : "--l2-to"} ${result.to}`;
+      emit(io, values.json === true, { target: target.label, chain, ...result }, summary);
+      return EXIT.ok;
+    } finally {
+      await sink.close?.();
+    }
+  },
+};
