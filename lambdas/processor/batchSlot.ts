@@ -35,14 +35,13 @@ export type SlotState =
     }
   /**
    * Reported to SQS for redelivery. `blockedBy` names the earlier failure of its group it was held
-   * back behind; `deadLettered` is set when it had already reached the DLQ before that failure was known.
+   * back behind (never a dead-lettered record: fifoRule.ts leaves those acknowledged).
    */
   | {
       readonly kind: "failed";
       readonly error: Error;
       readonly claim?: Claim;
       readonly blockedBy?: string;
-      readonly deadLettered?: Poison;
     };
 
 interface SlotBase {
@@ -82,10 +81,9 @@ export const isUnsettled = (slot: Slot): boolean =>
 export const claimOf = (slot: Slot): Claim | undefined =>
   slot.state.kind === "pending" ? undefined : slot.state.claim;
 
-/** The reason the slot reached the DLQ with, whether or not its group failed afterwards. */
+/** The reason the slot reached the DLQ with, when it did. */
 export function deadLetteredWith(slot: Slot): Poison | undefined {
-  if (slot.state.kind === "done" && slot.state.outcome === "deadLettered") return slot.state.poison;
-  return slot.state.kind === "failed" ? slot.state.deadLettered : undefined;
+  return slot.state.kind === "done" && slot.state.outcome === "deadLettered" ? slot.state.poison : undefined;
 }
 
 /** Counters the report publishes besides the outcomes. */

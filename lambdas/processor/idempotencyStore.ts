@@ -121,7 +121,7 @@ export function createIdempotencyStore(parameters: CreateIdempotencyStoreParamet
       else if (result.item === undefined) toRead.push(i);
       else {
         const existing = parseRecord(result.item);
-        const decided = existing && classifyExisting(existing, at, request);
+        const decided = existing && classifyExisting(existing, at, request, owner);
         if (decided) outcomes[i] = decided;
         else toRetake.push(i);
       }
@@ -146,7 +146,9 @@ export function createIdempotencyStore(parameters: CreateIdempotencyStoreParamet
         if (result.kind === "error") outcomes[i] = { status: "failed", error: result.error };
         else {
           const existing = result.kind === "ok" && result.item ? parseRecord(result.item) : undefined;
-          const decided = existing ? classifyExisting(existing, at, request) : changedMeanwhile(request);
+          const decided = existing
+            ? classifyExisting(existing, at, request, owner)
+            : changedMeanwhile(request);
           if (decided) outcomes[i] = decided;
           else toRetake.push(i);
         }
@@ -183,7 +185,8 @@ export function createIdempotencyStore(parameters: CreateIdempotencyStoreParamet
         else if (result.kind === "error") outcomes[i] = { status: "failed", error: result.error };
         else {
           const existing = result.item && parseRecord(result.item);
-          outcomes[i] = (existing && classifyExisting(existing, at, request)) ?? changedMeanwhile(request);
+          outcomes[i] =
+            (existing && classifyExisting(existing, at, request, owner)) ?? changedMeanwhile(request);
         }
       });
     }
@@ -234,13 +237,22 @@ function changedMeanwhile(request: ClaimRequest): ClaimOutcome {
   };
 }
 
-/** What an existing item means for a new claim, or undefined when only the retake condition can tell. */
+/**
+ * What an existing item means for a new claim, or undefined when only the retake condition can tell.
+ * An IN_PROGRESS item of our own owner token is our claim: its write landed but the answer was lost and
+ * the SDK retried (owner tokens are unique per batch, so no other worker holds ours).
+ */
 function classifyExisting(
   existing: IdempotencyRecord,
   at: number,
   request: ClaimRequest,
+  owner: string,
 ): ClaimOutcome | undefined {
   if (existing.status === "COMPLETED") return { status: "duplicate", existing };
+  if (existing.owner === owner) {
+    const claim = { observationId: request.observationId, eventKey: request.eventKey, owner };
+    return { status: "claimed", claim, retaken: false };
+  }
   if (existing.claimExpiresAt !== undefined && existing.claimExpiresAt < at) return undefined;
   return {
     status: "failed",

@@ -1,14 +1,14 @@
 import type { Chain } from "../shared/events.js";
-import { canonicalViewOf } from "../sink/canonicalViews.js";
+import { CURRENT_ORPHANS_VIEW, canonicalViewOf } from "../sink/canonicalViews.js";
 import { TABLE_NAMES, type TableName } from "../sink/rows.js";
 import type { SqlQueryable } from "../sink/SqlQueryable.js";
 
 export interface TableSummary {
   readonly table: TableName;
   readonly rows: number;
-  /** Rows not in an orphaned block (all rows for reorgs and orphaned_blocks, which are never orphaned). */
+  /** Rows not in an orphaned block (all rows for reorgs and block_marks, which are never orphaned). */
   readonly canonicalRows: number;
-  /** Distinct facts among canonical rows: the event key (per L2 block for batch_blocks, per hash for orphaned_blocks). */
+  /** Distinct facts among canonical rows: the event key (per L2 block for batch_blocks, per mark for block_marks). */
   readonly distinctCanonicalKeys: number;
   /** canonicalRows − distinctCanonicalKeys: anything above 0 is a fact counted twice by dashboards. */
   readonly duplicateCanonicalRows: number;
@@ -48,7 +48,7 @@ export const MAX_GAPS = 100;
 /** The identity of one fact per table; two canonical rows with the same identity are a duplicate. */
 const IDENTITY: { readonly [T in TableName]?: string } = {
   batch_blocks: "event_key || '#' || l2_block_number::VARCHAR",
-  orphaned_blocks: "chain || ':' || block_hash",
+  block_marks: "chain || ':' || block_hash || '#' || seq::VARCHAR || '.' || part::VARCHAR",
 };
 
 const HEADERS = [
@@ -62,7 +62,7 @@ export async function summarizeSink(db: SqlQueryable): Promise<SinkSummary> {
   for (const table of TABLE_NAMES) tables.push(await summarizeTable(db, table));
 
   const orphans = await db.query<{ chain: Chain; n: number }>(
-    "SELECT chain, count(*)::INTEGER AS n FROM orphaned_blocks GROUP BY chain",
+    `SELECT chain, count(*)::INTEGER AS n FROM ${CURRENT_ORPHANS_VIEW} GROUP BY chain`,
   );
   const orphanedBlocks = {
     l1: orphans.find((o) => o.chain === "l1")?.n ?? 0,

@@ -112,6 +112,14 @@ export const ForcedInclusionProcessedEventSchema = z.object({
 const blockRef = z.object({ number: uint, hash });
 
 /**
+ * Bounds of a reorg's ordering fields. The sink orders a block's marks by `seq * 2^21 + part * 2 + orphaned`
+ * (canonicalViews.ts): with these bounds that stays below 2^53, exact in every adapter's integers and in
+ * Athena. A chain would need 2^31 reorgs, or a reorg split into a million messages, to reach them.
+ */
+export const MAX_REORG_SEQ = 2 ** 31 - 1;
+export const MAX_REORG_PARTS = 2 ** 20;
+
+/**
  * A change of the canonical chain. Canonicity is reversible: each block hash's latest mark wins, ordered by
  * `seq` (then by part), so an A→B→A flip restores A's blocks with a later event instead of leaving them
  * hidden. A reorg larger than one message allows is split into `part.count` messages sharing one `seq`.
@@ -130,9 +138,16 @@ export const ReorgEventSchema = z
     /** Blocks of the new chain above the common ancestor this event marks canonical (again). */
     restored: z.optional(z.array(blockRef)),
     /** Per-chain reorg sequence from the ingestor's cursor: a later mark of a hash wins. Absent reads as 0. */
-    seq: z.optional(uint),
+    seq: z.optional(uint.check(z.lte(MAX_REORG_SEQ, `exceeds ${MAX_REORG_SEQ}`))),
     /** Present when the reorg is split over several messages; `index` counts from 0. */
-    part: z.optional(z.object({ index: uint, count: z.int().check(z.positive()) })),
+    part: z.optional(
+      z
+        .object({
+          index: uint,
+          count: z.int().check(z.positive(), z.lte(MAX_REORG_PARTS, `exceeds ${MAX_REORG_PARTS} parts`)),
+        })
+        .check(z.refine((p) => p.index < p.count, "part index must be below the part count")),
+    ),
     /** Tip of the new canonical chain when the reorg was detected. */
     newHead: blockRef,
     detectedAt: uint,

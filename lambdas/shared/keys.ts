@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { PipelineEvent } from "./events.js";
+import type { PipelineEvent, ReorgEvent } from "./events.js";
 import { shastaEventKeyOf, shastaPartitionNumber } from "./shastaEventKeys.js";
 
 /**
@@ -19,10 +19,7 @@ export function eventKey(event: PipelineEvent): string {
     case "forced_inclusion_processed":
       return `${event.blobHash}-forced_inclusion_processed`;
     case "reorg":
-      // seq and part make each mark its own fact: an A→B→A→B flip orphans B's blocks twice, under two seqs.
-      return event.seq === undefined
-        ? `${event.chain}:${event.commonAncestor.number}:${orphanDigest(event.orphaned)}-reorg`
-        : `${event.chain}:${event.seq}.${event.part?.index ?? 0}:${event.commonAncestor.number}:${orphanDigest([...event.orphaned, ...(event.restored ?? [])])}-reorg`;
+      return reorgKey(event);
     case "api_event":
       return `${event.stream}:${event.sequence}-api_event`;
     default:
@@ -88,6 +85,19 @@ export function streamOf(event: PipelineEvent): string {
 /** MessageGroupId `{stream}:{n mod P}`: processing scales with partitions, so it must be order-insensitive. */
 export function messageGroupId(event: PipelineEvent, partitions: number): string {
   return `${streamOf(event)}:${partitionNumber(event) % partitions}`;
+}
+
+/**
+ * A reorg's key names every mark it carries: what it orphans, what it restores, its sequence and its part.
+ * An A→B→A flip restores A's blocks with a later `seq`, so it is a new observation rather than a duplicate
+ * of the first reorg; the parts of a split reorg are distinct observations. An unsplit, sequence-less reorg
+ * that only orphans keeps the key it always had, so a replay of an old message is still a duplicate.
+ */
+function reorgKey(event: ReorgEvent): string {
+  const restored = event.restored?.length ? `:r${orphanDigest(event.restored)}` : "";
+  const seq = event.seq === undefined ? "" : `:s${event.seq}`;
+  const part = event.part === undefined ? "" : `:p${event.part.index}of${event.part.count}`;
+  return `${event.chain}:${event.commonAncestor.number}:${orphanDigest(event.orphaned)}${restored}${seq}${part}-reorg`;
 }
 
 function orphanDigest(orphaned: readonly { hash: string }[]): string {

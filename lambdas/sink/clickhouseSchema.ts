@@ -1,5 +1,13 @@
 import { API_TABLE_NAMES, isApiTable } from "./apiEventRows.js";
-import { CANONICAL_VIEWS, type CanonicalView } from "./canonicalViews.js";
+import {
+  CANONICAL_VIEWS,
+  type CanonicalView,
+  CURRENT_ORPHANS_VIEW,
+  currentOrphansSelect,
+  MARKS_TABLE,
+  orphanedHashesSelect,
+} from "./canonicalViews.js";
+import { LEGACY_MARK_COLUMNS, LEGACY_ORPHANED_BLOCKS, legacyMarksSelect } from "./legacyOrphanedBlocks.js";
 import {
   type ColumnKind,
   columnsOf,
@@ -45,27 +53,48 @@ const typeOf = (table: TableName, column: string): string => {
  * (a retried or re-batched write) collapse into one when parts merge, and
  * readers that must not see the not-yet-merged copies read with FINAL.
  */
-function createTable(database: string, table: TableName): string {
-  const columns = columnsOf(table).map((c) => `${c} ${typeOf(table, c)}`);
-  columns.push("inserted_at DateTime DEFAULT now()");
+const createTable = (database: string, table: TableName): string =>
+  createTableOf(
+    database,
+    table,
+    columnsOf(table).map((c) => `${c} ${typeOf(table, c)}`),
+    PRIMARY_KEYS[table],
+  );
+
+function createTableOf(
+  database: string,
+  table: string,
+  columns: readonly string[],
+  orderBy: readonly string[],
+): string {
   return (
-    `CREATE TABLE IF NOT EXISTS ${database}.${table} (${columns.join(", ")}) ` +
-    `ENGINE = ReplacingMergeTree ORDER BY (${PRIMARY_KEYS[table].join(", ")})`
+    `CREATE TABLE IF NOT EXISTS ${database}.${table} (${[...columns, "inserted_at DateTime DEFAULT now()"].join(", ")}) ` +
+    `ENGINE = ReplacingMergeTree ORDER BY (${orderBy.join(", ")})`
   );
 }
 
 /**
- * The canonical view in ClickHouse SQL: FINAL collapses duplicates not merged
- * yet; NOT IN replaces the correlated NOT EXISTS, which 18.16 cannot run.
- * Tables are qualified: a view's unqualified names would resolve against the
- * reader's database, not the view's.
+ * The canonical view in ClickHouse SQL: FINAL collapses duplicates not merged yet; the orphaned hashes
+ * are the portable subquery every adapter runs (canonicalViews.ts). Tables are qualified: a view's
+ * unqualified names would resolve against the reader's database, not the view's.
  */
 export function clickhouseCanonicalViewSelect(database: string, v: CanonicalView): string {
   return (
     `SELECT * FROM ${database}.${v.table} FINAL WHERE ${v.hashColumn} NOT IN ` +
-    `(SELECT block_hash FROM ${database}.orphaned_blocks WHERE chain = '${v.chain}')`
+    `(${orphanedHashesSelect(v.chain, (t) => `${database}.${t}`)})`
   );
 }
+
+/** The view migrations 1 and 2 created (never edited: see legacyOrphanedBlocks.ts). */
+function legacyClickhouseCanonicalViewSelect(database: string, v: CanonicalView): string {
+  return (
+    `SELECT * FROM ${database}.${v.table} FINAL WHERE ${v.hashColumn} NOT IN ` +
+    `(SELECT block_hash FROM ${database}.${LEGACY.table} WHERE chain = '${v.chain}')`
+  );
+}
+
+const LEGACY = LEGACY_ORPHANED_BLOCKS;
+const legacyColumns = Object.entries(LEGACY.columns).map(([c, kind]) => `${c} ${CLICKHOUSE_TYPES[kind]}`);
 
 /**
  * Ordered migrations. A schema change is a new entry; an applied entry is never
@@ -78,10 +107,13 @@ export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
     description: "tables (ReplacingMergeTree by primary key) and canonical views",
     // The Pacaya-era tables, exactly as this migration has always created them.
     statements: (database) => [
-      ...TABLE_NAMES.filter((t) => !isShastaTable(t) && !isApiTable(t)).map((t) => createTable(database, t)),
+      ...TABLE_NAMES.filter((t) => !isShastaTable(t) && !isApiTable(t) && t !== MARKS_TABLE).map((t) =>
+        createTable(database, t),
+      ),
+      createTableOf(database, LEGACY.table, legacyColumns, LEGACY.primaryKey),
       ...CANONICAL_VIEWS.filter((v) => !isShastaTable(v.table)).map(
         (v) =>
-          `CREATE VIEW IF NOT EXISTS ${database}.${v.view} AS ${clickhouseCanonicalViewSelect(database, v)}`,
+          `CREATE VIEW IF NOT EXISTS ${database}.${v.view} AS ${legacyClickhouseCanonicalViewSelect(database, v)}`,
       ),
     ],
   },
@@ -92,7 +124,7 @@ export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
       ...TABLE_NAMES.filter(isShastaTable).map((t) => createTable(database, t)),
       ...CANONICAL_VIEWS.filter((v) => isShastaTable(v.table)).map(
         (v) =>
-          `CREATE VIEW IF NOT EXISTS ${database}.${v.view} AS ${clickhouseCanonicalViewSelect(database, v)}`,
+          `CREATE VIEW IF NOT EXISTS ${database}.${v.view} AS ${legacyClickhouseCanonicalViewSelect(database, v)}`,
       ),
     ],
   },
@@ -101,6 +133,26 @@ export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
     version: 3,
     description: "ingest API events (api_events, ReplacingMergeTree by stream and sequence)",
     statements: (database) => API_TABLE_NAMES.map((t) => createTable(database, t)),
+  },
+  {
+    // #15: canonicity becomes reversible. Every statement reruns safely: the copy only adds rows that
+    // collapse by key (and max() ignores copies), each view is dropped and created again.
+    version: 4,
+    description:
+      "block marks (orphaned or restored, by seq and part); canonical views follow the latest mark",
+    statements: (database) => {
+      const q = (t: string) => `${database}.${t}`;
+      return [
+        createTable(database, MARKS_TABLE),
+        `INSERT INTO ${q(MARKS_TABLE)} (${LEGACY_MARK_COLUMNS}) ${legacyMarksSelect(q)}`,
+        ...CANONICAL_VIEWS.flatMap((v) => [
+          `DROP TABLE IF EXISTS ${q(v.view)}`,
+          `CREATE VIEW ${q(v.view)} AS ${clickhouseCanonicalViewSelect(database, v)}`,
+        ]),
+        `DROP TABLE IF EXISTS ${q(CURRENT_ORPHANS_VIEW)}`,
+        `CREATE VIEW ${q(CURRENT_ORPHANS_VIEW)} AS ${currentOrphansSelect(q)}`,
+      ];
+    },
   },
 ];
 

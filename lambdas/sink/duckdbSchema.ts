@@ -1,5 +1,17 @@
 import { API_TABLE_NAMES, isApiTable } from "./apiEventRows.js";
-import { CANONICAL_VIEWS, canonicalViewSelect } from "./canonicalViews.js";
+import {
+  CANONICAL_VIEWS,
+  CURRENT_ORPHANS_VIEW,
+  canonicalViewSelect,
+  currentOrphansSelect,
+  MARKS_TABLE,
+} from "./canonicalViews.js";
+import {
+  LEGACY_MARK_COLUMNS,
+  LEGACY_ORPHANED_BLOCKS,
+  legacyCanonicalViewSelect,
+  legacyMarksSelect,
+} from "./legacyOrphanedBlocks.js";
 import {
   type ColumnKind,
   columnsOf,
@@ -7,6 +19,7 @@ import {
   PRIMARY_KEYS,
   TABLE_COLUMNS,
   TABLE_NAMES,
+  type TableName,
 } from "./rows.js";
 import { isShastaTable } from "./shastaRows.js";
 
@@ -26,14 +39,24 @@ export interface Migration {
 
 export const MIGRATIONS_TABLE = "tidemark_schema_migrations";
 
-function createTable(table: (typeof TABLE_NAMES)[number]): string {
-  const kinds = TABLE_COLUMNS[table] as Record<string, ColumnKind>;
-  const columns = columnsOf(table).map(
+const createTable = (table: TableName): string =>
+  createTableOf(table, TABLE_COLUMNS[table] as Record<string, ColumnKind>, PRIMARY_KEYS[table]);
+
+function createTableOf(
+  table: string,
+  kinds: Readonly<Record<string, ColumnKind>>,
+  primaryKey: readonly string[],
+): string {
+  const columns = Object.keys(kinds).map(
     (c) => `${c} ${DUCKDB_TYPES[kinds[c] as ColumnKind]}${NULLABLE_COLUMNS.has(c) ? "" : " NOT NULL"}`,
   );
   columns.push("inserted_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp");
-  return `CREATE TABLE IF NOT EXISTS ${table} (${columns.join(", ")}, PRIMARY KEY (${PRIMARY_KEYS[table].join(", ")}))`;
+  return `CREATE TABLE IF NOT EXISTS ${table} (${columns.join(", ")}, PRIMARY KEY (${primaryKey.join(", ")}))`;
 }
+
+/** The tables migration 1 created: the Pacaya-era ones, orphan marks in their legacy shape. */
+const PACAYA_TABLES = TABLE_NAMES.filter((t) => !isShastaTable(t) && !isApiTable(t) && t !== MARKS_TABLE);
+const LEGACY = LEGACY_ORPHANED_BLOCKS;
 
 /**
  * Ordered schema migrations. A schema change is a new entry (ALTER TABLE …
@@ -46,9 +69,10 @@ export const MIGRATIONS: readonly Migration[] = [
     description: "tables, primary keys and canonical views",
     // The Pacaya-era tables, exactly as this migration has always created them.
     statements: [
-      ...TABLE_NAMES.filter((t) => !isShastaTable(t) && !isApiTable(t)).map(createTable),
+      ...PACAYA_TABLES.map(createTable),
+      createTableOf(LEGACY.table, LEGACY.columns, LEGACY.primaryKey),
       ...CANONICAL_VIEWS.filter((v) => !isShastaTable(v.table)).map(
-        (v) => `CREATE OR REPLACE VIEW ${v.view} AS ${canonicalViewSelect(v)}`,
+        (v) => `CREATE OR REPLACE VIEW ${v.view} AS ${legacyCanonicalViewSelect(v)}`,
       ),
     ],
   },
@@ -58,7 +82,7 @@ export const MIGRATIONS: readonly Migration[] = [
     statements: [
       ...TABLE_NAMES.filter(isShastaTable).map(createTable),
       ...CANONICAL_VIEWS.filter((v) => isShastaTable(v.table)).map(
-        (v) => `CREATE OR REPLACE VIEW ${v.view} AS ${canonicalViewSelect(v)}`,
+        (v) => `CREATE OR REPLACE VIEW ${v.view} AS ${legacyCanonicalViewSelect(v)}`,
       ),
     ],
   },
@@ -67,6 +91,18 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 3,
     description: "ingest API events (api_events, keyed by stream and sequence)",
     statements: API_TABLE_NAMES.map(createTable),
+  },
+  {
+    // #15: canonicity becomes reversible. One transaction (duckdbSink.ts migrate): all of it or none.
+    version: 4,
+    description:
+      "block marks (orphaned or restored, by seq and part); canonical views follow the latest mark",
+    statements: [
+      createTable(MARKS_TABLE),
+      `INSERT OR IGNORE INTO ${MARKS_TABLE} (${LEGACY_MARK_COLUMNS}) ${legacyMarksSelect((t) => t)}`,
+      ...CANONICAL_VIEWS.map((v) => `CREATE OR REPLACE VIEW ${v.view} AS ${canonicalViewSelect(v)}`),
+      `CREATE OR REPLACE VIEW ${CURRENT_ORPHANS_VIEW} AS ${currentOrphansSelect()}`,
+    ],
   },
 ];
 

@@ -133,15 +133,25 @@ export interface ReorgRow {
   observation_id: string;
 }
 
-export interface OrphanedBlockRow {
+/**
+ * One reorg's mark on one block: orphaned (off the chain) or restored (on it again). A block is canonical
+ * unless its latest mark — by seq, then part — is an orphan mark (canonicalViews.ts).
+ */
+export interface BlockMarkRow {
   chain: Chain;
   block_number: number;
   block_hash: string;
-  /** Event key of the reorg that orphaned the block (equal to event_key). */
+  /** The reorg's per-chain sequence (0 when the event carries none). */
+  seq: number;
+  /** The part of a split reorg that carries the mark (0 when unsplit). */
+  part: number;
+  state: BlockMarkState;
+  /** Event key of the reorg that set the mark (equal to event_key). */
   reorg_key: string;
   event_key: string;
   observation_id: string;
 }
+export type BlockMarkState = "orphaned" | "restored";
 
 /** Every table and the shape of its rows (the Shasta tables in shastaRows.ts, the ingest API's in apiEventRows.ts). */
 export interface TableRowTypes extends ShastaTableRowTypes, ApiTableRowTypes {
@@ -153,7 +163,7 @@ export interface TableRowTypes extends ShastaTableRowTypes, ApiTableRowTypes {
   verified_batches: VerifiedBatchRow;
   forced_inclusion_processed: ForcedInclusionProcessedRow;
   reorgs: ReorgRow;
-  orphaned_blocks: OrphanedBlockRow;
+  block_marks: BlockMarkRow;
 }
 export type TableName = keyof TableRowTypes;
 export type ColumnValue = string | number | bigint | null;
@@ -264,10 +274,13 @@ export const TABLE_COLUMNS: { readonly [T in TableName]: Columns<TableRowTypes[T
     event_key: "text",
     observation_id: "text",
   },
-  orphaned_blocks: {
+  block_marks: {
     chain: "text",
     block_number: "int",
     block_hash: "text",
+    seq: "int",
+    part: "int",
+    state: "text",
     reorg_key: "text",
     event_key: "text",
     observation_id: "text",
@@ -280,7 +293,7 @@ export const TABLE_COLUMNS: { readonly [T in TableName]: Columns<TableRowTypes[T
  * Primary keys: writing the same observation again is a no-op. Headers are
  * identified by their hash (one block, whoever saw it); log-derived rows by the
  * observation (one log in one L1 block, so a reorg-moved log is a new row);
- * orphan marks by (chain, hash).
+ * block marks by (chain, hash, seq, part): a replayed mark is the same row, a later reorg's is a new one.
  */
 export const PRIMARY_KEYS: { readonly [T in TableName]: readonly (keyof TableRowTypes[T] & string)[] } = {
   l1_head_events: ["block_hash"],
@@ -291,7 +304,7 @@ export const PRIMARY_KEYS: { readonly [T in TableName]: readonly (keyof TableRow
   verified_batches: ["observation_id"],
   forced_inclusion_processed: ["observation_id"],
   reorgs: ["observation_id"],
-  orphaned_blocks: ["chain", "block_hash"],
+  block_marks: ["chain", "block_hash", "seq", "part"],
   ...SHASTA_PRIMARY_KEYS,
   ...API_PRIMARY_KEYS,
 };
@@ -470,8 +483,23 @@ function batchProposedRows(event: BatchProposedEvent, ids: RowIds): SinkRow[] {
   return [batch, ...blocks];
 }
 
-/** The reorg's row and one `orphaned_blocks` row per orphaned hash. */
+/** The reorg's row and one `block_marks` row per block it orphans or restores. */
 function reorgRows(event: ReorgEvent, ids: RowIds): SinkRow[] {
+  const mark =
+    (state: BlockMarkState) =>
+    (block: { readonly number: number; readonly hash: string }): SinkRow => ({
+      table: "block_marks",
+      row: {
+        chain: event.chain,
+        block_number: block.number,
+        block_hash: block.hash,
+        seq: event.seq ?? 0,
+        part: event.part?.index ?? 0,
+        state,
+        reorg_key: ids.event_key,
+        ...ids,
+      },
+    });
   return [
     {
       table: "reorgs",
@@ -486,18 +514,8 @@ function reorgRows(event: ReorgEvent, ids: RowIds): SinkRow[] {
         ...ids,
       },
     },
-    ...event.orphaned.map(
-      (o): SinkRow => ({
-        table: "orphaned_blocks",
-        row: {
-          chain: event.chain,
-          block_number: o.number,
-          block_hash: o.hash,
-          reorg_key: ids.event_key,
-          ...ids,
-        },
-      }),
-    ),
+    ...event.orphaned.map(mark("orphaned")),
+    ...(event.restored ?? []).map(mark("restored")),
   ];
 }
 

@@ -1,4 +1,15 @@
-import { CANONICAL_VIEWS, canonicalViewSelect } from "../../lambdas/sink/canonicalViews.js";
+import {
+  CANONICAL_VIEWS,
+  CURRENT_ORPHANS_VIEW,
+  canonicalViewSelect,
+  currentOrphansSelect,
+  MARKS_TABLE,
+} from "../../lambdas/sink/canonicalViews.js";
+import {
+  LEGACY_MARK_COLUMNS,
+  LEGACY_ORPHANED_BLOCKS,
+  legacyMarksSelect,
+} from "../../lambdas/sink/legacyOrphanedBlocks.js";
 
 /** One saved Athena query: a name operators find in the console and the SQL it runs. */
 export interface AthenaQuery {
@@ -15,7 +26,7 @@ const STATS = (x: string) =>
 
 /**
  * Saved queries over the Iceberg tables, in Athena's (Trino) dialect: first the canonical views (run
- * once; they exclude every row whose block a recorded reorg orphaned), then the chain metrics of the
+ * once; they exclude every row whose block's latest reorg mark orphans it), then the chain metrics of the
  * last 24 h, each over those views so that no orphaned row is counted. The same definitions as
  * lambdas/queries/chainMetrics.ts, so Athena and `npm start` agree.
  */
@@ -23,10 +34,27 @@ export const ATHENA_QUERIES: readonly AthenaQuery[] = [
   ...CANONICAL_VIEWS.map(
     (v): AthenaQuery => ({
       name: `create view ${v.view}`,
-      description: `Creates ${v.view}: ${v.table} without the rows of blocks orphaned by a reorg. Run once.`,
+      description: `Creates ${v.view}: ${v.table} without the rows of blocks whose latest reorg mark orphans them. Run once (again after an upgrade).`,
       sql: `CREATE OR REPLACE VIEW ${v.view} AS ${canonicalViewSelect(v)}`,
     }),
   ),
+  {
+    name: `create view ${CURRENT_ORPHANS_VIEW}`,
+    description: `Creates ${CURRENT_ORPHANS_VIEW}: the blocks orphaned now (latest mark by seq, then part). Run once.`,
+    sql: `CREATE OR REPLACE VIEW ${CURRENT_ORPHANS_VIEW} AS ${currentOrphansSelect()}`,
+  },
+  {
+    name: `copy legacy orphans into ${MARKS_TABLE}`,
+    description:
+      `Only for a stack deployed before ${MARKS_TABLE}: copies the rows of the old ${LEGACY_ORPHANED_BLOCKS.table} ` +
+      "Iceberg table as seq-0 orphan marks. Run once, before the views; running it again adds nothing new.",
+    sql:
+      `MERGE INTO ${MARKS_TABLE} AS m USING (${legacyMarksSelect((t) => t)}) AS o ` +
+      "ON m.chain = o.chain AND m.block_hash = o.block_hash AND m.seq = o.seq AND m.part = o.part " +
+      `WHEN NOT MATCHED THEN INSERT (${LEGACY_MARK_COLUMNS}) VALUES (${LEGACY_MARK_COLUMNS.split(", ")
+        .map((c) => `o.${c}`)
+        .join(", ")})`,
+  },
   {
     name: "L2 block cadence (24 h)",
     description: "Seconds between consecutive canonical L2 blocks: count, average, p50, p95.",

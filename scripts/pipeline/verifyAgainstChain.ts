@@ -9,6 +9,7 @@ import {
 } from "viem";
 import type { Chain } from "../../lambdas/shared/events.js";
 import { inboxAbi } from "../../lambdas/shared/inboxAbi.js";
+import { CURRENT_ORPHANS_VIEW } from "../../lambdas/sink/canonicalViews.js";
 
 /**
  * Checks the sink against the chain itself, read back over RPC. Deliberately
@@ -42,7 +43,7 @@ export interface TableCheck {
 export interface VerifyReport {
   readonly ok: boolean;
   readonly tables: readonly TableCheck[];
-  /** Block hashes once ingested and now off the canonical chain: all must be in orphaned_blocks. */
+  /** Block hashes once ingested and now off the canonical chain: all must be orphaned now (their latest mark). */
   readonly orphans: Record<
     Chain,
     { readonly offChain: number; readonly marked: number; readonly unmarked: readonly string[] }
@@ -234,9 +235,11 @@ async function checkOrphans(
     `SELECT DISTINCT ${numberColumn} AS n, block_hash AS h FROM ${table} WHERE ${numberColumn} BETWEEN ${range.from} AND ${range.to}`,
   );
   const marked = new Set(
-    (await query<{ h: string }>(`SELECT block_hash AS h FROM orphaned_blocks WHERE chain = '${chain}'`)).map(
-      (r) => r.h,
-    ),
+    (
+      await query<{ h: string }>(
+        `SELECT block_hash AS h FROM ${CURRENT_ORPHANS_VIEW} WHERE chain = '${chain}'`,
+      )
+    ).map((r) => r.h),
   );
   const offChain = all.filter((r) => canonical.get(Number(r.n))?.toLowerCase() !== r.h);
   return {

@@ -1,4 +1,6 @@
 import type { Chain } from "../../shared/events.js";
+import { MARKS_TABLE } from "../../sink/canonicalViews.js";
+import type { BlockMarkState } from "../../sink/rows.js";
 import type { SqlQueryable } from "../../sink/SqlQueryable.js";
 import type { ApiQuery } from "../apiParams.js";
 import { BadParameterError } from "../errors.js";
@@ -15,6 +17,8 @@ export interface Reorg {
   readonly detectedAt: number;
   /** The blocks it orphaned, lowest first. */
   readonly orphaned: readonly { readonly number: number; readonly hash: string }[];
+  /** The blocks it made canonical again (an A→B→A flip, a repair), lowest first. */
+  readonly restored: readonly { readonly number: number; readonly hash: string }[];
   readonly id: string;
 }
 
@@ -30,7 +34,7 @@ interface Row {
   id: string;
 }
 
-/** Reorgs detected in the window (on one chain with `chain`), newest first, with the hashes they orphaned. */
+/** Reorgs detected in the window (on one chain with `chain`), newest first, with the hashes they orphaned and restored. */
 export async function listReorgs(db: SqlQueryable, q: ApiQuery): Promise<Page<Reorg>> {
   const p = createSqlParams();
   const where = [`detected_at >= ${p.add(q.range.gte)}`, `detected_at < ${p.add(q.range.lt)}`];
@@ -54,11 +58,13 @@ export async function listReorgs(db: SqlQueryable, q: ApiQuery): Promise<Page<Re
   const orphans =
     keys.length === 0
       ? []
-      : await db.query<{ k: string; n: unknown; h: string }>(
-          `SELECT reorg_key AS k, block_number AS n, block_hash AS h FROM orphaned_blocks${final(db)} ` +
+      : await db.query<{ k: string; n: unknown; h: string; s: BlockMarkState }>(
+          `SELECT reorg_key AS k, block_number AS n, block_hash AS h, state AS s FROM ${MARKS_TABLE}${final(db)} ` +
             `WHERE reorg_key IN (${placeholders(keys.length, 1)}) ORDER BY n, h`,
           keys,
         );
+  const marksOf = (k: string, state: BlockMarkState) =>
+    orphans.filter((o) => o.k === k && o.s === state).map((o) => ({ number: toNumber(o.n), hash: o.h }));
   const items = rows.map(
     (r): Reorg => ({
       chain: r.chain,
@@ -66,7 +72,8 @@ export async function listReorgs(db: SqlQueryable, q: ApiQuery): Promise<Page<Re
       commonAncestor: { number: toNumber(r.can), hash: r.cah },
       newHead: { number: toNumber(r.nhn), hash: r.nhh },
       detectedAt: toNumber(r.seen),
-      orphaned: orphans.filter((o) => o.k === r.k).map((o) => ({ number: toNumber(o.n), hash: o.h })),
+      orphaned: marksOf(r.k, "orphaned"),
+      restored: marksOf(r.k, "restored"),
       id: r.id,
     }),
   );

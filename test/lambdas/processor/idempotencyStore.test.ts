@@ -107,6 +107,40 @@ describe("createIdempotencyStore against DynamoDB Local", () => {
     expect(statements.filter((st) => st === "UPDATE")).toHaveLength(0);
   });
 
+  it("recognises its own claim when the INSERT landed but its answer was lost and the SDK retried", async () => {
+    // Prepare: a client whose first answer is lost after DynamoDB applied the write (a transient error the SDK retries)
+    const lossy = new DynamoDBClient({ ...localAwsConfig(local.endpoint), maxAttempts: 3 });
+    let answersToLose = 1;
+    lossy.middlewareStack.add(
+      (next) => async (args) => {
+        const out = await next(args);
+        if (answersToLose-- > 0) throw Object.assign(new Error("socket hang up"), { name: "TimeoutError" });
+        return out;
+      },
+      { step: "deserialize", priority: "high", name: "loseFirstAnswer" },
+    );
+    const r = request();
+    const lossyStore = createIdempotencyStore({
+      ddb: lossy,
+      tableName,
+      claimTimeoutSeconds: 60,
+      ttlDays: 30,
+      now: () => T0,
+    });
+
+    // Act
+    const [claimed] = await lossyStore.claim([r], "worker-a");
+    const [completed] = claimed?.status === "claimed" ? await store(T0).complete([claimed.claim]) : [];
+    const [other] = await store(T0).claim([request()], "worker-b");
+    lossy.destroy();
+
+    // Assess: ours, not "held by another worker"; completable; and the loss really happened
+    expect(answersToLose).toBeLessThan(0);
+    expect(claimed).toMatchObject({ status: "claimed", claim: { owner: "worker-a" } });
+    expect(completed).toEqual({ status: "completed" });
+    expect(other).toMatchObject({ status: "claimed" });
+  });
+
   it("does not let a worker whose claim was taken over complete or release it", async () => {
     // Prepare
     const r = request();

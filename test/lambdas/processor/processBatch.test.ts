@@ -152,6 +152,31 @@ describe("createBatchProcessor", () => {
     expect(statements("release")).toEqual([observationId(l1Header(17))]);
   });
 
+  it("dead-letters a poison record once when a failure ahead of it in its group comes after (no second copy on redelivery)", async () => {
+    // Prepare: group l1:1 holds a header, then poison; the sink fails the header after the poison went to the DLQ
+    ddbMock.on(BatchExecuteStatementCommand).callsFake(statementResponder());
+    sqsMock.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    const { processor, sink } = setup(new MemorySink().failNext(new SinkUnavailableError("sink is down")));
+    const ahead = sqsRecord(l1Header(1), { messageId: "ahead" });
+    const poison = rawRecord("{not json", { group: "l1:1", messageId: "poison" });
+    const batch = [ahead, poison];
+
+    // Act: SQS redelivers exactly what the first answer reported as failed
+    const first = await processor.process(batch, lambdaContext());
+    const again = batch.filter((r) => failedIds(first).includes(r.messageId));
+    const second = await processor.process(again, lambdaContext("req-2"));
+
+    // Assess
+    const dlq = sqsMock
+      .commandCalls(SendMessageBatchCommand)
+      .flatMap((c) => c.args[0].input.Entries ?? [])
+      .map((e) => e.MessageAttributes?.sourceMessageId?.StringValue);
+    expect(failedIds(first)).toEqual(["ahead"]);
+    expect(failedIds(second)).toEqual([]);
+    expect(dlq).toEqual(["poison"]);
+    expect(sink.keys()).toHaveLength(1);
+  });
+
   it("fails a group from its first retryable failure on, and leaves other groups alone", async () => {
     // Prepare: group l1:1 holds a1..a4 (blocks 1, 17, 33, 49; 16 partitions); a2's claim is throttled.
     const [a1, a2, a3, a4] = [l1Header(1), l1Header(17), l1Header(33), l1Header(49)];

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type PipelineEvent, PipelineEventSchema } from "../../../lambdas/shared/events.js";
 import { eventKey, messageGroupId, observationId } from "../../../lambdas/shared/keys.js";
+import { reorg } from "../../support/events.js";
 
 const h = (c: string) => `0x${c.repeat(64)}`;
 const a = (c: string) => `0x${c.repeat(40)}`;
@@ -86,5 +87,34 @@ describe("PipelineEventSchema", () => {
     expect(bad.success).toBe(false);
     expect(JSON.stringify(bad.error?.issues)).toContain("hash");
     expect(PipelineEventSchema.safeParse({ v: 1, type: "l3_header" }).success).toBe(false);
+  });
+});
+
+describe("reorg observation ids", () => {
+  const blockA = { number: 4, hash: h("a") };
+  const blockB = { number: 4, hash: h("b") };
+  const base = { ...reorg("l2", 4, 4), orphaned: [blockA] };
+
+  it("tell an A→B→A flip, each part of a split reorg and each seq apart; a replay is the same id", () => {
+    // Prepare: away to B (seq 1), back to A (seq 2, restores A); the same marks split in two parts
+    const away = { ...base, seq: 1 };
+    const back = { ...base, seq: 2, orphaned: [blockB], restored: [blockA] };
+    const again = { ...base, seq: 3 };
+    const part0 = { ...base, seq: 4, part: { index: 0, count: 2 } };
+    const part1 = { ...base, seq: 4, part: { index: 1, count: 2 } };
+    // Act
+    const ids = [away, back, again, part0, part1].map(observationId);
+    // Assess
+    expect(new Set(ids).size).toBe(5);
+    expect(observationId({ ...back })).toBe(ids[1]);
+    // An unsequenced, unsplit orphan-only reorg keeps the key it always had
+    expect(eventKey(base)).toMatch(/^l2:3:[0-9a-f]{16}-reorg$/);
+  });
+
+  it("refuses a part index at or past the count and a seq past its bound, naming the field", () => {
+    const badPart = PipelineEventSchema.safeParse({ ...base, part: { index: 2, count: 2 } });
+    const badSeq = PipelineEventSchema.safeParse({ ...base, seq: 2 ** 31 });
+    expect(JSON.stringify(badPart.error?.issues)).toContain("part index must be below the part count");
+    expect(JSON.stringify(badSeq.error?.issues)).toContain("seq");
   });
 });

@@ -1,8 +1,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DuckDBInstance } from "@duckdb/node-api";
 import { afterEach, describe, expect, it } from "vitest";
 import { InvalidMessageError, PermanentError, SinkUnavailableError } from "../../../lambdas/shared/errors.js";
+import { CURRENT_ORPHANS_VIEW } from "../../../lambdas/sink/canonicalViews.js";
+import { CREATE_MIGRATIONS_TABLE, MIGRATIONS, MIGRATIONS_TABLE } from "../../../lambdas/sink/duckdbSchema.js";
 import { createDuckDbSink, type DuckDbSink } from "../../../lambdas/sink/duckdbSink.js";
 import { TABLE_NAMES } from "../../../lambdas/sink/rows.js";
 import { SHASTA_TABLE_NAMES } from "../../../lambdas/sink/shastaRows.js";
@@ -68,7 +71,7 @@ const expectedCounts = {
   verified_batches: 1,
   forced_inclusion_processed: 1,
   reorgs: 1,
-  orphaned_blocks: 2,
+  block_marks: 2,
   // The Shasta tables exist from the start (migration 2); these records write none of them.
   ...Object.fromEntries(SHASTA_TABLE_NAMES.map((t) => [t, 0])),
   // The ingest API's table exists from the start (migration 3); these records write none of it.
@@ -102,6 +105,42 @@ describe("createDuckDbSink", () => {
     // Assess
     expect(await counts(second)).toEqual(expectedCounts);
     expect(await second.health()).toMatchObject({ ok: true });
+  });
+
+  it("migrates a database made before block marks: its orphans stay hidden and a later restore shows them", async () => {
+    // Prepare: a file that ran migrations 1–3 only, with an L2 block and its legacy orphan row
+    const path = join(tempDir(), "old.duckdb");
+    const db = await DuckDBInstance.create(path);
+    const conn = await db.connect();
+    await conn.run(CREATE_MIGRATIONS_TABLE);
+    for (const m of MIGRATIONS.filter((m) => m.version <= 3)) {
+      for (const statement of m.statements) await conn.run(statement);
+      await conn.run(`INSERT INTO ${MIGRATIONS_TABLE} (version, description) VALUES (${m.version}, 'old')`);
+    }
+    const old = record(reorg("l2", 4, 4));
+    await conn.run(
+      "INSERT INTO orphaned_blocks (chain, block_number, block_hash, reorg_key, event_key, observation_id) " +
+        `VALUES ('l2', 4, '${hash("l2:4")}', '${old.key}', '${old.key}', '${old.observationId}')`,
+    );
+    conn.closeSync();
+    db.closeSync();
+    // Act
+    const s = await sink(path);
+    await s.write([record(l2Header(3)), record(l2Header(4))]);
+    const hidden = await s.query(
+      "SELECT l2_block_number::INTEGER AS n FROM canonical_l2_head_events ORDER BY n",
+    );
+    const orphans = await s.query(`SELECT block_hash AS h FROM ${CURRENT_ORPHANS_VIEW}`);
+    await s.write([
+      record({ ...reorg("l2", 4, 4), seq: 1, orphaned: [], restored: [{ number: 4, hash: hash("l2:4") }] }),
+    ]);
+    const restored = await s.query(
+      "SELECT l2_block_number::INTEGER AS n FROM canonical_l2_head_events ORDER BY n",
+    );
+    // Assess
+    expect(hidden).toEqual([{ n: 3 }]);
+    expect(orphans).toEqual([{ h: hash("l2:4") }]);
+    expect(restored).toEqual([{ n: 3 }, { n: 4 }]);
   });
 
   it("serializes concurrent writes of overlapping records into one row each", async () => {

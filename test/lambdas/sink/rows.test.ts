@@ -171,9 +171,10 @@ describe("rowsOf", () => {
     });
   });
 
-  it("maps a reorg to one reorgs row and one orphaned_blocks row per orphaned block", () => {
+  it("maps a reorg to one reorgs row and one block_marks row per orphaned or restored block", () => {
     // Prepare
-    const r = record(reorg("l2", 10, 12));
+    const restored = { number: 9, hash: hash("l2:9") };
+    const r = record({ ...reorg("l2", 10, 12), restored: [restored], seq: 5, part: { index: 1, count: 2 } });
     // Act
     const rows = rowsOf(r);
     // Assess
@@ -192,12 +193,15 @@ describe("rowsOf", () => {
       },
     });
     expect(rows.slice(1)).toEqual(
-      [10, 11, 12].map((n) => ({
-        table: "orphaned_blocks",
+      [10, 11, 12, 9].map((n) => ({
+        table: "block_marks",
         row: {
           chain: "l2",
           block_number: n,
           block_hash: hash(`l2:${n}`),
+          seq: 5,
+          part: 1,
+          state: n === 9 ? "restored" : "orphaned",
           reorg_key: r.key,
           event_key: r.key,
           observation_id: r.observationId,

@@ -38,7 +38,7 @@ export interface SinkContractHarness {
   readonly sink: Sink;
   /**
    * The rows readers see in a table's canonical view (the table itself for
-   * reorgs and orphaned_blocks), each as its primary key (PRIMARY_KEYS values
+   * reorgs and block_marks), each as its primary key (PRIMARY_KEYS values
    * joined by "|"), sorted. Duplicates must show as repeated entries.
    */
   canonicalRows(table: TableName): Promise<string[]>;
@@ -53,8 +53,8 @@ export const rowIdentity = (table: TableName, row: Readonly<Record<string, unkno
 
 /**
  * The reference semantics every adapter must match: rows upserted by primary
- * key, then each canonical view dropping rows whose block hash an orphan mark
- * of the same chain names. Used for expected values, and by adapters whose store
+ * key, then each canonical view dropping rows whose block hash's latest mark
+ * of the same chain (by seq, then part) is an orphan mark. Used for expected values, and by adapters whose store
  * is not queryable here (Firehose: the delivered records folded as the Iceberg
  * tables' unique keys and the Athena views would).
  */
@@ -64,9 +64,16 @@ export function foldCanonical(
   const byKey = new Map<TableName, Map<string, Readonly<Record<string, unknown>>>>();
   for (const t of TABLE_NAMES) byKey.set(t, new Map());
   for (const { table, row } of rows) byKey.get(table)?.set(rowIdentity(table, row), row);
-  const orphaned = new Set(
-    [...(byKey.get("orphaned_blocks")?.values() ?? [])].map((o) => `${o.chain}:${o.block_hash}`),
-  );
+  // A block's latest mark (by seq, then part; orphaned over restored within one part) decides.
+  const latest = new Map<string, { order: [number, number, number]; orphaned: boolean }>();
+  for (const m of byKey.get("block_marks")?.values() ?? []) {
+    const at = `${m.chain}:${m.block_hash}`;
+    const orphaned = m.state === "orphaned";
+    const order: [number, number, number] = [Number(m.seq), Number(m.part), orphaned ? 1 : 0];
+    const seen = latest.get(at);
+    if (seen === undefined || compareOrder(order, seen.order) > 0) latest.set(at, { order, orphaned });
+  }
+  const orphaned = new Set([...latest].filter(([, m]) => m.orphaned).map(([at]) => at));
   const out = new Map<TableName, string[]>();
   for (const table of TABLE_NAMES) {
     const view = canonicalViewOf(table);
@@ -77,6 +84,9 @@ export function foldCanonical(
   }
   return out;
 }
+
+const compareOrder = (a: readonly number[], b: readonly number[]): number =>
+  a.reduce((c, x, i) => c || x - (b[i] ?? 0), 0);
 
 const expectedOf = (records: readonly SinkRecord[]) =>
   foldCanonical(records.flatMap(rowsOf).map(({ table, row }) => ({ table, row: { ...row } })));
@@ -198,7 +208,7 @@ export function describeSinkContract(
       for (const t of ["proved_batches", "verified_batches", "forced_inclusion_processed"] as const) {
         expect({ t, rows: actual.get(t) }).toEqual({ t, rows: [] });
       }
-      expect(actual.get("orphaned_blocks")).toHaveLength(3);
+      expect(actual.get("block_marks")).toHaveLength(3);
       expect(actual).toEqual(
         expectedOf([
           ...oldChain,
@@ -210,6 +220,75 @@ export function describeSinkContract(
           record(reorg("l1", 20, 20)),
         ]),
       );
+    });
+
+    it("restores an A→B→A flip: the latest mark by seq wins, whichever reorg arrives first, replays change nothing", async () => {
+      // Prepare: L2 1–5 (A), a fork B at 4–5 with a proposal logged in L1 block 30, then back to A.
+      const h = await harness();
+      const chainA = [1, 2, 3, 4, 5].map((n) => record(l2Header(n)));
+      const chainB = [4, 5].map((n) =>
+        record(l2Header(n, { hash: hash(`l2alt:${n}`), parentHash: hash(n === 4 ? "l2:3" : "l2alt:4") })),
+      );
+      const a = (n: number) => ({ number: n, hash: hash(`l2:${n}`) });
+      const b = (n: number) => ({ number: n, hash: hash(`l2alt:${n}`) });
+      const toB = record({ ...reorg("l2", 4, 5), seq: 1 });
+      const backToA = record({
+        ...reorg("l2", 4, 5),
+        seq: 2,
+        orphaned: [b(4), b(5)],
+        restored: [a(4), a(5)],
+      });
+      // An L1 flip too: block 30 orphaned (seq 7), then restored (seq 8); its proposal is canonical again.
+      const l1Block = [record(l1Header(30)), record(proposed(9, at(30)))];
+      const l1Away = record({ ...reorg("l1", 30, 30), seq: 7 });
+      const l1Back = record({
+        ...reorg("l1", 30, 30),
+        seq: 8,
+        orphaned: [],
+        restored: [{ number: 30, hash: hash("l1:30") }],
+      });
+      // Act: the flip back before the flip away; every mark replayed, alone and in one batch
+      await h.sink.write([...chainA, ...l1Block]);
+      await h.sink.write([backToA, l1Back]);
+      await h.sink.write([...chainB, toB, l1Away]);
+      const before = await readAll(h);
+      for (const r of [toB, backToA, l1Away, l1Back]) await h.sink.write([r]);
+      await h.sink.write([l1Back, toB, backToA, l1Away]);
+      // Assess
+      const actual = await readAll(h);
+      expect(actual).toEqual(before);
+      expect(actual.get("l2_head_events")).toEqual(
+        chainA.map((r) => (r.event as { hash: string }).hash).sort(),
+      );
+      expect(actual.get("l1_head_events")).toEqual([hash("l1:30")]);
+      expect(actual.get("batches")).toHaveLength(1);
+      expect(actual.get("block_marks")).toHaveLength(8);
+      expect(actual).toEqual(expectedOf([...chainA, ...chainB, ...l1Block, toB, backToA, l1Away, l1Back]));
+    });
+
+    it("applies the parts of a split reorg in any order; a later seq beats any part of an earlier one", async () => {
+      // Prepare: reorg seq 3 orphans L2 4–7 in two parts; seq 4 (one part) restores 6 and 7.
+      const h = await harness();
+      const blocks = [3, 4, 5, 6, 7].map((n) => record(l2Header(n)));
+      const marks = (from: number, to: number) => reorg("l2", from, to).orphaned;
+      const part = (index: number, orphaned: ReturnType<typeof marks>) =>
+        record({ ...reorg("l2", 4, 7), seq: 3, orphaned, part: { index, count: 2 } });
+      const part0 = part(0, marks(4, 5));
+      const part1 = part(1, marks(6, 7));
+      const later = record({ ...reorg("l2", 6, 7), seq: 4, orphaned: [], restored: marks(6, 7) });
+      // Act: the later seq first, then the parts in reverse order, then all again
+      await h.sink.write(blocks);
+      await h.sink.write([later]);
+      await h.sink.write([part1]);
+      const partial = await h.canonicalRows("l2_head_events");
+      await h.sink.write([part0]);
+      await h.sink.write([part0, part1, later]);
+      // Assess
+      expect(part0.observationId).not.toBe(part1.observationId);
+      expect(partial).toEqual([3, 4, 5, 6, 7].map((n) => hash(`l2:${n}`)).sort());
+      expect(await h.canonicalRows("l2_head_events")).toEqual([3, 6, 7].map((n) => hash(`l2:${n}`)).sort());
+      expect(await h.canonicalRows("block_marks")).toHaveLength(6);
+      expect(await readAll(h)).toEqual(expectedOf([...blocks, part0, part1, later]));
     });
 
     it("surfaces a failed write as a retryable SinkUnavailableError; the retry after recovery stores each row once", async () => {

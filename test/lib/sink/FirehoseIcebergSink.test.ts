@@ -149,7 +149,7 @@ describe("FirehoseIcebergSink", () => {
     const named = (name: string) => queries.find((q) => q.Name === name)?.QueryString as string;
     expect(queries.every((q) => q.Database === "tidemark" && q.WorkGroup !== undefined)).toBe(true);
     expect(named("create view canonical_l2_head_events")).toMatch(
-      /CREATE OR REPLACE VIEW canonical_l2_head_events AS .*NOT EXISTS .*orphaned_blocks.*o.chain = 'l2'/,
+      /CREATE OR REPLACE VIEW canonical_l2_head_events AS .*NOT IN \(SELECT block_hash FROM block_marks WHERE chain = 'l2' .*HAVING max\(/,
     );
     for (const metric of [
       "L2 block cadence (24 h)",
@@ -167,10 +167,10 @@ describe("FirehoseIcebergSink", () => {
     expect(named("Prove time (24 h)")).toMatch(/canonical_batches.*canonical_proved_batches/s);
     // Shasta: a canonical view per table (proposal_blocks follows the L2), and the metrics over them.
     expect(named("create view canonical_proposal_blocks")).toMatch(
-      /o.chain = 'l2' AND o.block_hash = t.l2_block_hash/,
+      /t.l2_block_hash NOT IN \(SELECT block_hash FROM block_marks WHERE chain = 'l2'/,
     );
     expect(named("create view canonical_proofs")).toMatch(
-      /o.chain = 'l1' AND o.block_hash = t.l1_block_hash/,
+      /t.l1_block_hash NOT IN \(SELECT block_hash FROM block_marks WHERE chain = 'l1'/,
     );
     expect(named("Shasta time to finality (24 h)")).toMatch(
       /canonical_proposals.*canonical_proofs AS c ON c.first_new_proposal_id <= p.proposal_id AND p.proposal_id <= c.last_proposal_id/s,
