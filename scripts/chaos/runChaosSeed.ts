@@ -35,6 +35,7 @@ import {
   chaosSchedule,
   describeSchedule,
 } from "./chaosSchedule.js";
+import { checkWorld } from "./checkWorld.js";
 import { createFaultySink, createSinkFaultControl } from "./faultySink.js";
 import {
   applyProviderWindows,
@@ -139,6 +140,7 @@ export async function runChaosSeed(
     run.problems.push(...(await checkDlqLeft(run, pipeline, poisonSent.length)));
     verification = await pipeline.verify();
     eventsChecked = checkSink(run, verification);
+    run.problems.push(...(await checkWorldOf(pipeline)));
     await checkClaimsAndDuplicates(run, pipeline);
     tallyCounters(run, pipeline, redriven);
   } catch (error) {
@@ -396,6 +398,24 @@ function checkSink(run: ChaosRun, verification: VerifyReport): number {
     if (o.unmarked.length > 0) run.problems.push(`${chain}: ${o.unmarked.length} orphaned blocks not marked`);
   }
   return checked;
+}
+
+/** Marks, lifecycle state, the unproven index and the chain metrics against the chain (checkWorld.ts). */
+function checkWorldOf(pipeline: LocalPipeline): Promise<string[]> {
+  const { addresses, ingest } = pipeline;
+  return checkWorld({
+    nodeUrls: pipeline.nodeUrls,
+    inboxAddresses: addresses.wrapper ? [addresses.inbox, addresses.wrapper] : [addresses.inbox],
+    ranges: {
+      l1: { from: pipeline.from.l1, to: ingest.next.l1 - 1 },
+      l2: { from: pipeline.from.l2, to: ingest.next.l2 - 1 },
+    },
+    query: (sql) => pipeline.sink.query(sql),
+    ddb: pipeline.harness.ddb,
+    stateTable: pipeline.parts.resources.stateTable as string,
+    injectedReorgs: pipeline.devnet?.reorgs ?? [],
+    chainSamples: pipeline.processorMetrics.samples,
+  });
 }
 
 /** Guarantee 4's leftovers: no claim held for good; every duplicate past the window dropped or retaken. */

@@ -90,7 +90,7 @@ function rpc(url: string): PublicClient {
   }) as PublicClient;
 }
 
-async function canonicalHashes(
+export async function canonicalHashes(
   client: PublicClient,
   range: { from: number; to: number },
 ): Promise<Map<number, Hex>> {
