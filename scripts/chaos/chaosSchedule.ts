@@ -2,6 +2,7 @@ import type { Chain } from "../../lambdas/shared/events.js";
 import { FAULT_POINTS, type FaultPointName } from "../../lambdas/shared/faultPoints.js";
 import { createPrng, type Prng } from "../devnet/createPrng.js";
 import type { DevnetKnobs } from "../devnet/devnetKnobs.js";
+import { BAD_LOG_KINDS, type BadLogKind } from "./badInboxLogs.js";
 import type { RpcFaultMode } from "./faultyRpcProxy.js";
 
 /** A fault that holds from L2 block `from` (inclusive) to `to` (exclusive) of the devnet's story. */
@@ -48,6 +49,8 @@ export interface ChaosSchedule {
   readonly leaseSteals: readonly { readonly atBlock: number; readonly chain: Chain }[];
   /** Blocks at which an extra ingestor invocation starts beside the scheduled ones. */
   readonly extraIngestors: readonly number[];
+  /** Bad and absurd inbox logs emitted on L1 (badInboxLogs.ts), one of each kind. */
+  readonly badLogs: readonly { readonly atBlock: number; readonly kind: BadLogKind }[];
 }
 
 export interface ChaosScheduleOptions {
@@ -113,6 +116,7 @@ export function chaosSchedule(seed: number, options: ChaosScheduleOptions = {}):
     chain: (prng.chance(0.5) ? "l1" : "l2") as Chain,
   }));
   const extraIngestors = Array.from({ length: prng.int([2, 5]) }, () => prng.int([5, last]));
+  const badLogs = BAD_LOG_KINDS.map((kind) => ({ atBlock: prng.int([10, last]), kind }));
 
   return {
     seed,
@@ -124,6 +128,7 @@ export function chaosSchedule(seed: number, options: ChaosScheduleOptions = {}):
     poison,
     leaseSteals,
     extraIngestors: extraIngestors.sort((a, b) => a - b),
+    badLogs,
   };
 }
 
@@ -187,6 +192,7 @@ export function describeSchedule(schedule: ChaosSchedule): string {
     `poison: ${schedule.poison.map((p) => `${p.count}@${p.atBlock}`).join(", ")}`,
     `lease steals: ${schedule.leaseSteals.map((s) => `${s.chain}@${s.atBlock}`).join(", ")}`,
     `extra ingestors at: ${schedule.extraIngestors.join(", ")}`,
+    `bad logs: ${schedule.badLogs.map((b) => `${b.kind}@${b.atBlock}`).join(", ")}`,
   ];
   return lines.join("\n");
 }

@@ -8,6 +8,10 @@ import {
   type PublicClient,
   parseEventLogs,
 } from "viem";
+import {
+  BATCH_LIFECYCLE_ATTRIBUTES,
+  type BatchLifecycleState,
+} from "../../lambdas/processor/lifecycleMetrics.js";
 import type { Chain } from "../../lambdas/shared/events.js";
 import { inboxAbi } from "../../lambdas/shared/inboxAbi.js";
 import { ChainMetric } from "../../lambdas/shared/metricNames.js";
@@ -140,9 +144,7 @@ async function checkMarks(
 }
 
 /** One batch's lifecycle as the canonical chain tells it (the attributes lifecycleStore.ts writes). */
-type Lifecycle = Partial<
-  Record<"proposedAt" | "provedAt" | "verifiedAt" | "lastBlockTs" | "blockCount" | "nextProposedAt", number>
-> & { nextLastBlockTs?: number; nextBlockCount?: number };
+type Lifecycle = { -readonly [K in keyof BatchLifecycleState]: BatchLifecycleState[K] };
 
 async function expectedLifecycle(l1: PublicClient, p: CheckWorldParameters): Promise<Map<number, Lifecycle>> {
   const logs = (await l1.getLogs({
@@ -192,15 +194,6 @@ async function expectedLifecycle(l1: PublicClient, p: CheckWorldParameters): Pro
   return out;
 }
 
-const LIFECYCLE_CHECKED = [
-  "proposedAt",
-  "provedAt",
-  "verifiedAt",
-  "lastBlockTs",
-  "blockCount",
-  "nextProposedAt",
-] as const;
-
 /** The state table's batch items and the unproven index against the canonical lifecycle. */
 async function checkLifecycleItems(
   p: CheckWorldParameters,
@@ -224,7 +217,7 @@ async function checkLifecycleItems(
   for (const id of new Set([...expected.keys(), ...items.keys()])) {
     const want = expected.get(id) ?? {};
     const got = items.get(id);
-    for (const attr of LIFECYCLE_CHECKED) {
+    for (const attr of BATCH_LIFECYCLE_ATTRIBUTES) {
       const g = got?.[attr]?.N === undefined ? undefined : Number(got[attr].N);
       if (g !== want[attr])
         wrong.push(`batch ${id} ${attr} ${g ?? "unset"}, chain says ${want[attr] ?? "unset"}`);
@@ -259,7 +252,8 @@ function checkChainMetrics(
 ): string[] {
   const want: Record<string, number[]> = {};
   const add = (name: string, value: number | undefined) => {
-    if (value !== undefined && Number.isFinite(value) && value >= 0) (want[name] ??= []).push(value);
+    if (value === undefined || !Number.isFinite(value) || value < 0) return;
+    want[name] = [...(want[name] ?? []), value];
   };
   const span = (a: number | undefined, b: number | undefined) =>
     a === undefined || b === undefined ? undefined : b - a;

@@ -29,6 +29,7 @@ import {
 import { POISON_BODIES, sendPoison } from "../pipeline/sendPoison.js";
 import type { VerifyReport } from "../pipeline/verifyAgainstChain.js";
 import { addAwsFaults, createAwsFaultControl } from "./awsFaults.js";
+import { badLogCall, isBadLogLetter } from "./badInboxLogs.js";
 import {
   type ChaosSchedule,
   type ChaosScheduleOptions,
@@ -104,6 +105,8 @@ interface ChaosRun {
   };
   processorCrashes: number;
   processorTimeouts: number;
+  /** Transactions of the bad inbox logs emitted (lowercase). */
+  readonly badLogTxs: Set<string>;
 }
 
 /**
@@ -138,9 +141,9 @@ export async function runChaosSeed(
     const redriven = await redriveAll(run, pipeline, phases.note);
     phases.note("verifying");
     run.problems.push(...(await checkDlqLeft(run, pipeline, poisonSent.length)));
-    verification = await pipeline.verify();
+    verification = await pipeline.verify({ excludedTxs: run.badLogTxs });
     eventsChecked = checkSink(run, verification);
-    run.problems.push(...(await checkWorldOf(pipeline)));
+    run.problems.push(...(await checkWorldOf(pipeline, run.badLogTxs)));
     await checkClaimsAndDuplicates(run, pipeline);
     tallyCounters(run, pipeline, redriven);
   } catch (error) {
@@ -205,6 +208,7 @@ function newChaosRun(seed: number, options: RunChaosSeedOptions): ChaosRun {
     redrive: { active: false, from: new Map(), acks: new Map(), otherAcks: 0 },
     processorCrashes: 0,
     processorTimeouts: 0,
+    badLogTxs: new Set(),
   };
 }
 
@@ -306,6 +310,11 @@ async function runStory(
       if (await expireLease(pipeline.harness.ddb, pipeline.parts.resources.stateTable as string, steal.chain))
         run.count("leaseLost");
     }
+    for (const bad of schedule.badLogs.filter((b) => b.atBlock === block)) {
+      const tx = await devnet.queueL1Call(badLogCall(devnet.wrapperAddress, bad.kind, run.badLogTxs.size));
+      run.badLogTxs.add(tx.toLowerCase());
+      run.count(`badLog:${bad.kind}`);
+    }
     for (const _ of schedule.extraIngestors.filter((b) => b === block)) {
       run.count("concurrentIngestor");
       void pipeline.invokeIngestor(INGESTOR_BUDGET_MS);
@@ -378,7 +387,8 @@ async function checkDlqLeft(run: ChaosRun, pipeline: LocalPipeline, poisonSent: 
     left.approximateTotal === left.entries.length
       ? []
       : [`DLQ holds ${left.approximateTotal} messages, ${left.entries.length} readable`];
-  return [...problems, ...checkDlq(left.entries, poisonSent, run.schedule)];
+  const [badLetters, others] = splitBadLogLetters(left.entries, run.badLogTxs);
+  return [...problems, ...badLetters, ...checkDlq(others, poisonSent, run.schedule)];
 }
 
 /** Guarantees 1–3 against the chain; returns the events checked. */
@@ -401,7 +411,7 @@ function checkSink(run: ChaosRun, verification: VerifyReport): number {
 }
 
 /** Marks, lifecycle state, the unproven index and the chain metrics against the chain (checkWorld.ts). */
-function checkWorldOf(pipeline: LocalPipeline): Promise<string[]> {
+function checkWorldOf(pipeline: LocalPipeline, excludedTxs: ReadonlySet<string>): Promise<string[]> {
   const { addresses, ingest } = pipeline;
   return checkWorld({
     nodeUrls: pipeline.nodeUrls,
@@ -415,6 +425,7 @@ function checkWorldOf(pipeline: LocalPipeline): Promise<string[]> {
     stateTable: pipeline.parts.resources.stateTable as string,
     injectedReorgs: pipeline.devnet?.reorgs ?? [],
     chainSamples: pipeline.processorMetrics.samples,
+    excludedTxs,
   });
 }
 
@@ -516,6 +527,30 @@ async function expireLease(ddb: DynamoDBClient, table: string, chain: Chain): Pr
   } catch {
     return false; // nobody held it: nothing to lose
   }
+}
+
+/**
+ * Every bad inbox log emitted ends in the DLQ (at least once: an L1 reorg that moves its transaction is a
+ * new observation), each letter with its reason. Returns those problems and the other letters.
+ */
+function splitBadLogLetters<
+  T extends { body: string; errorType: string | undefined; errorMessage: string | undefined },
+>(entries: readonly T[], txs: ReadonlySet<string>): [string[], T[]] {
+  const found = new Set<string>();
+  const others: T[] = [];
+  const problems: string[] = [];
+  for (const e of entries) {
+    const tx = isBadLogLetter(e.body, txs);
+    if (tx === undefined) others.push(e);
+    else {
+      found.add(tx);
+      if (!e.errorType || !e.errorMessage) problems.push(`bad log ${tx} dead-lettered without a reason`);
+    }
+  }
+  const lost = [...txs].filter((tx) => !found.has(tx));
+  if (lost.length > 0)
+    problems.push(`${lost.length} of ${txs.size} bad inbox logs never reached the DLQ (e.g. tx ${lost[0]})`);
+  return [problems, others];
 }
 
 /** After the redrive the DLQ holds exactly the poison, each once, with the reason it failed. */

@@ -116,6 +116,11 @@ export interface Devnet {
   readonly stats: DevnetStats;
   /** Every reorg injected so far, oldest first. */
   readonly reorgs: readonly InjectedReorg[];
+  /**
+   * Signs a call from the devnet's spare account (8) and mines it in the next L1 block (re-included like
+   * every L1 transaction after a reorg); resolves with its transaction hash.
+   */
+  queueL1Call(call: { readonly to: Address; readonly data: Hex; readonly gas: bigint }): Promise<Hex>;
   /** Takes control of both nodes' mining and deploys the inbox and wrapper on L1. Idempotent. */
   deploy(): Promise<DevnetAddresses>;
   /** Mines one new canonical L2 block, preceded by any L1 blocks due before it and by any reorg drawn. */
@@ -135,6 +140,8 @@ const DEV_MNEMONIC = "test test test test test test test test test test test jun
 const DEV_ACCOUNT_COUNT = 10;
 const PROVER = 5;
 const DEPLOYER = 9;
+/** Sends the calls queued with `queueL1Call` (on L1 only). */
+const SPARE = 8;
 /** Bounds how much backlog one L1 block clears, like a proposer limited by gas. */
 const MAX_PROPOSALS_PER_L1_BLOCK = 4;
 /** Taiko mainnet (Pacaya) base fee settings, carried in every BatchInfo. */
@@ -215,6 +222,8 @@ interface DevnetState {
   settling: boolean;
   /** L2 blocks of the story so far (steps). */
   steps: number;
+  /** Signed calls for the next L1 block (queueL1Call). */
+  readonly queuedL1: Hex[];
   readonly flips: { l1?: PendingFlip<MinedBlock>; l2?: PendingFlip<L2Block> };
   readonly stats: MutableDevnetStats;
   readonly reorgs: InjectedReorg[];
@@ -282,6 +291,12 @@ export function createDevnet(parameters: CreateDevnetParameters): Devnet {
       return [...s.reorgs];
     },
     deploy: () => exclusive(() => deployDevnet(s)),
+    queueL1Call: (call) =>
+      exclusive(async () => {
+        const raw = await sign(s.l1, SPARE, call);
+        s.queuedL1.push(raw);
+        return keccak256(raw);
+      }),
     step,
     run,
     settle: () =>
@@ -319,6 +334,7 @@ function createDevnetState(parameters: CreateDevnetParameters): DevnetState {
     targetBatchSize: rng.int(knobs.batchSize),
     settling: false,
     steps: 0,
+    queuedL1: [],
     flips: {},
     stats: {
       l1Blocks: 0,
@@ -604,7 +620,7 @@ async function tickL1(s: DevnetState, timestamp: number): Promise<void> {
   }
   if (!s.flips.l1 && !s.settling && s.knobs.l1FlipProbability > 0 && s.rng.chance(s.knobs.l1FlipProbability))
     await flipToB(s, "l1");
-  const raws: Hex[] = [];
+  const raws: Hex[] = s.queuedL1.splice(0);
   for (let n = 0; n < (deepReorgHold(s) ? 0 : MAX_PROPOSALS_PER_L1_BLOCK); n++) {
     const size = s.settling ? Math.min(s.l2Unproposed.length, s.knobs.batchSize[1]) : s.targetBatchSize;
     if (size === 0 || s.l2Unproposed.length < size) break;

@@ -1,8 +1,10 @@
 import { Readable } from "node:stream";
 import { DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
-import { createPublicClient, type Hex, http } from "viem";
+import { createPublicClient, decodeEventLog, encodeEventTopics, type Hex, http } from "viem";
 import { afterAll, describe, expect, it } from "vitest";
+import { inboxAbi } from "../../../lambdas/shared/inboxAbi.js";
 import { addAwsFaults, createAwsFaultControl } from "../../../scripts/chaos/awsFaults.js";
+import { badLogCall, badLogData } from "../../../scripts/chaos/badInboxLogs.js";
 import { type ProviderFaultProxy, startProviderFaultProxy } from "../../../scripts/chaos/providerFaults.js";
 import { createChainMiner } from "../../../scripts/devnet/createChainMiner.js";
 import { createDevnet } from "../../../scripts/devnet/createDevnet.js";
@@ -209,4 +211,34 @@ describe("AWS answers lost after the write was applied", () => {
     expect(control.injected).toEqual({});
     ddb.destroy();
   });
+});
+
+describe("bad and absurd inbox logs", () => {
+  const topics = [encodeEventTopics({ abi: inboxAbi, eventName: "BatchProposed" })[0] as Hex] as [Hex];
+  const decode = (data: Hex) => decodeEventLog({ abi: inboxAbi, topics, data, strict: true });
+
+  it("garbage and a claim of 10⁹ blocks do not decode; an out-of-range timestamp decodes as 2^64 − 1", () => {
+    // Act / Assess
+    expect(() => decode(badLogData("undecodable", 1))).toThrow();
+    expect(() => decode(badLogData("tenToTheNineBlocks", 2))).toThrow();
+    const decoded = decode(badLogData("outOfRangeTimestamp", 3)) as unknown as {
+      args: { info: { lastBlockTimestamp: bigint }; meta: { batchId: bigint } };
+    };
+    expect(decoded.args.info.lastBlockTimestamp).toBe(2n ** 64n - 1n);
+    expect(decoded.args.meta.batchId).toBe(1_000_000_003n);
+  });
+
+  it("the devnet emits them from the inbox wrapper under the BatchProposed topic", async () => {
+    // Prepare
+    const { l1, devnet } = await deployedDevnet(7, {});
+    // Act
+    const tx = await devnet.queueL1Call(badLogCall(devnet.wrapperAddress, "tenToTheNineBlocks", 4));
+    await devnet.run({ l2Blocks: 8 });
+    // Assess
+    const receipt = await createPublicClient({ transport: http(l1.url) }).getTransactionReceipt({ hash: tx });
+    expect(receipt.logs).toHaveLength(1);
+    expect(receipt.logs[0]?.address.toLowerCase()).toBe(devnet.wrapperAddress.toLowerCase());
+    expect(receipt.logs[0]?.topics[0]).toBe(topics[0]);
+    expect(receipt.logs[0]?.data).toBe(badLogData("tenToTheNineBlocks", 4));
+  }, 120_000);
 });
