@@ -11,6 +11,8 @@ const config = stageConfigFromContext({
   rpcUrlsSecretName: app.node.tryGetContext("rpcUrlsSecretName"),
   l1StartBlock: app.node.tryGetContext("l1StartBlock"),
   l2StartBlock: app.node.tryGetContext("l2StartBlock"),
+  anchorSecretName: app.node.tryGetContext("anchorSecretName"),
+  anchorRegistry: app.node.tryGetContext("anchorRegistry"),
 });
 addTidemarkStacks(app, config, {
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },

@@ -7,6 +7,7 @@ import {
 import { NotFoundError } from "./errors.js";
 import { EVENT_ID_INDEX, ingestKeys, seqKey } from "./ingestTable.js";
 import { fromOutboxItem, type OutboxRecord } from "./outboxRecord.js";
+import { queryPartition } from "./queryPartition.js";
 
 export interface EventStore {
   /** Events of `stream` with sequence > `after`, in order, at most `limit`. */
@@ -17,6 +18,8 @@ export interface EventStore {
   getEvent(eventId: string): Promise<OutboxRecord>;
   /** The stream's head: the last sequence assigned (0 before the first event). */
   head(stream: string): Promise<number>;
+  /** Every stream holding events (the registry its first events wrote), in name order. */
+  streams(): Promise<string[]>;
 }
 
 export function createEventStore({ ddb, tableName }: { ddb: DynamoDBClient; tableName: string }): EventStore {
@@ -86,5 +89,9 @@ export function createEventStore({ ddb, tableName }: { ddb: DynamoDBClient; tabl
       const item = await getByKey(ingestKeys.head(stream));
       return Number(item?.head?.N ?? "0");
     },
+    streams: () =>
+      queryPartition({ ddb, tableName, pk: ingestKeys.streams }, (item) => item.sk?.S ?? "").then((names) =>
+        names.filter((n) => n !== ""),
+      ),
   };
 }

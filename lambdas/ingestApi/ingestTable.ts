@@ -12,6 +12,7 @@ import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
  *   schema                     <eventType>           JSON Schema (as text), version, updatedAt
  *   mode                       <stream>              schema mode of the stream
  *   apikey                     <keyId>               secretSha256, streams, rate, burst, createdAt, revokedAt
+ *   stream                     <stream>              registry of streams with events (written with the first)
  *   commithead#<stream>        "-"                   last committed sequence and when
  *   commit#<stream>            seq(toSequence)       commitment: fromSequence, root, signature, anchor
  *
@@ -49,6 +50,8 @@ export const ingestKeys = {
   schema: (eventType: string) => ({ pk: "schema", sk: eventType }),
   mode: (stream: string) => ({ pk: "mode", sk: stream }),
   apiKey: (keyId: string) => ({ pk: "apikey", sk: keyId }),
+  streamEntry: (stream: string) => ({ pk: "stream", sk: stream }),
+  streams: "stream",
   commitHead: (stream: string) => ({ pk: `commithead#${stream}`, sk: SINGLETON_SK }),
   commitment: (stream: string, toSequence: number) => ({ pk: `commit#${stream}`, sk: seqKey(toSequence) }),
   commitmentsOf: (stream: string) => `commit#${stream}`,

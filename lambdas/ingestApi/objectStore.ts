@@ -13,7 +13,10 @@ export interface ObjectStore {
   get(key: string): Promise<string>;
 }
 
-export const payloadObjectKey = (payloadSha256: string): string => `payloads/${payloadSha256}.json`;
+/** Where claim-checked payloads live in the store (the CDK grants exactly this prefix). */
+export const PAYLOAD_PREFIX = "payloads/";
+
+export const payloadObjectKey = (payloadSha256: string): string => `${PAYLOAD_PREFIX}${payloadSha256}.json`;
 
 export interface CreateS3ObjectStoreParameters {
   readonly s3: S3Client;

@@ -46,7 +46,7 @@ export interface SequenceEventsParameters {
   readonly sleep?: (ms: number) => Promise<unknown>;
 }
 
-/** 2 items per event + the head ≤ TransactWriteItems' 100. */
+/** 2 items per event + the head (+ the stream's registry entry on its first chunk) ≤ TransactWriteItems' 100. */
 const EVENTS_PER_TRANSACTION = 49;
 const BACKOFF = { baseDelayMs: 5, maxDelayMs: 200 };
 
@@ -171,6 +171,18 @@ function transaction(
           },
         },
       },
+      // The stream's first events also list it in the registry the scheduled committer reads: keys scoped
+      // to `*` may create streams no key names, and each must still be committed and anchored.
+      ...(expectedHead === 0
+        ? [
+            {
+              Put: {
+                TableName: tableName,
+                Item: { ...key(ingestKeys.streamEntry(stream)), createdAt: { N: String(at) } },
+              },
+            },
+          ]
+        : []),
       ...records.flatMap((r) => [
         {
           Put: {

@@ -3,14 +3,17 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
-import { getSecret } from "@aws-lambda-powertools/parameters/secrets";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
+import { lambdaAwsRequester } from "../shared/awsLambdaRequester.js";
+import { createSqsJsonClient, type SqsBatchSender } from "../shared/awsSqs.js";
+import { AwsEnv } from "../shared/environment.js";
 import { PermanentError, RetryableError } from "../shared/errors.js";
 import type { Chain } from "../shared/events.js";
 import type { FaultInjector } from "../shared/faultPoints.js";
+import { fetchSecretString } from "../shared/fetchSecretString.js";
 import { METRIC_NAMESPACE } from "../shared/metricNames.js";
 import { ServiceName } from "../shared/serviceNames.js";
 import { isSmokeEvent, type SmokeCheck, type SmokeResult } from "../shared/smokeTest.js";
@@ -25,6 +28,8 @@ export interface IngestorRuntime {
   readonly config: IngestorConfig;
   readonly clients: Partial<Readonly<Record<Chain, ChainClient>>>;
   readonly sqs: SQSClient;
+  /** Publishes events (the light SQS client in Lambda); absent, `sqs` does. */
+  readonly sqsBatch?: SqsBatchSender;
   readonly ddb?: DynamoDBClient;
   /** Overrides the DynamoDB cursor store built from `ddb`. */
   readonly cursorStore?: CursorStore;
@@ -155,6 +160,8 @@ async function smokeTest(runtime: () => Promise<IngestorRuntime>, logger: Logger
 export interface LoadIngestorRuntimeParameters {
   readonly env: Env;
   readonly sqs: SQSClient;
+  /** Publishes events; absent, `sqs` does. */
+  readonly sqsBatch?: SqsBatchSender;
   readonly ddb: DynamoDBClient;
   /** @default Powertools `getSecret` (Secrets Manager, cached) */
   readonly fetchSecret?: (secretId: string) => Promise<string | undefined>;
@@ -175,15 +182,10 @@ export async function loadIngestorRuntime(
     config,
     clients,
     sqs: parameters.sqs,
+    ...(parameters.sqsBatch ? { sqsBatch: parameters.sqsBatch } : {}),
     ddb: parameters.ddb,
     owner: parameters.owner ?? `${parameters.env.AWS_LAMBDA_FUNCTION_VERSION ?? "local"}:${randomUUID()}`,
   };
-}
-
-async function fetchSecretString(secretId: string): Promise<string | undefined> {
-  const value = await getSecret(secretId, { maxAge: 3600 });
-  if (value === undefined) return undefined;
-  return typeof value === "string" ? value : new TextDecoder().decode(value as Uint8Array);
 }
 
 function messageOf(error: unknown): string {
@@ -199,5 +201,15 @@ const ddb = new DynamoDBClient({});
 export const handler = createIngestorHandler({
   logger,
   metrics,
-  runtime: () => loadIngestorRuntime({ env: process.env, sqs, ddb }),
+  // Publishing goes over the light SQS path: the SDK's per-request CPU was the backfill's bottleneck.
+  runtime: async () =>
+    loadIngestorRuntime({
+      env: process.env,
+      sqs,
+      sqsBatch: createSqsJsonClient({
+        requester: lambdaAwsRequester(process.env),
+        endpoint: process.env[AwsEnv.EndpointUrlSqs],
+      }),
+      ddb,
+    }),
 });

@@ -1,6 +1,7 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Hex } from "viem";
+import type { SqsBatchSender } from "../shared/awsSqs.js";
 import { CursorConflictError, LeaseHeldError, RpcError, TidemarkError } from "../shared/errors.js";
 import type { Chain, PipelineEvent } from "../shared/events.js";
 import type { FaultInjector } from "../shared/faultPoints.js";
@@ -20,6 +21,8 @@ export interface CreateIngestorParameters {
   /** Overrides the DynamoDB cursor store (tests, other backends). */
   readonly cursorStore?: CursorStore;
   readonly sqs: SQSClient;
+  /** Where events are published: the light SQS client (awsSqs.ts). @default `sqs` */
+  readonly sqsBatch?: SqsBatchSender;
   readonly config: IngestorConfig;
   readonly metrics: MetricsSink;
   readonly logger: IngestorLogger;
@@ -99,7 +102,7 @@ export function createIngestor(parameters: CreateIngestorParameters): Ingestor {
   const leaseMs = config.leaseSeconds * 1000;
 
   const publish = async (events: readonly PipelineEvent[]) => {
-    await publishEvents(sqs, config.queueUrl, events, config.partitions, {
+    await publishEvents(parameters.sqsBatch ?? sqs, config.queueUrl, events, config.partitions, {
       lanes: config.publishLanes,
       onRetry: (entries) => metrics.record(IngestorMetric.PublishEntriesRetried, entries),
       faults,

@@ -1,9 +1,8 @@
-import {
-  SendMessageBatchCommand,
-  type SendMessageBatchRequestEntry,
-  type SQSClient,
-} from "@aws-sdk/client-sqs";
-import { RetryableError } from "../shared/errors.js";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import { THROTTLE_EXCEPTIONS } from "../processor/toRetryableError.js";
+import type { SendMessageBatchEntry, SqsBatchSender } from "../shared/awsSqs.js";
+import { sdkSqsBatchSender } from "../shared/awsSqsFromSdk.js";
+import { RetryableError, ThrottledError } from "../shared/errors.js";
 import type { PipelineEvent } from "../shared/events.js";
 import { type FaultInjector, FaultPoint } from "../shared/faultPoints.js";
 import { eventKey, messageGroupId, observationId } from "../shared/keys.js";
@@ -48,8 +47,11 @@ export interface PublishEventsReturnType {
 }
 
 interface Pending extends LaneEntry {
-  readonly entry: SendMessageBatchRequestEntry;
+  readonly entry: SendMessageBatchEntry;
 }
+
+/** Where the publisher sends: the light SQS client (awsSqs.ts), or an SDK client. */
+export type PublishClient = SqsBatchSender | SQSClient;
 
 interface Failure {
   readonly code: string;
@@ -64,13 +66,14 @@ interface Failure {
  * Throws RetryableError when entries still fail after the last round.
  */
 export async function publishEvents(
-  sqs: SQSClient,
+  client: PublishClient,
   queueUrl: string,
   events: readonly PipelineEvent[],
   partitions: number,
   options: PublishEventsOptions = {},
 ): Promise<PublishEventsReturnType> {
   const { maxAttempts = 5, baseDelayMs = 100, maxDelayMs = 2000, lanes = DEFAULT_PUBLISH_LANES } = options;
+  const sqs = "sendMessageBatch" in client ? client : sdkSqsBatchSender(client);
   let pending = events.map(toPending(partitions));
   let retried = 0;
   await withRetry(
@@ -90,13 +93,7 @@ export async function publishEvents(
           if (unaccepted > 0) options.faults?.hit(FaultPoint.IngestorMidPublish, { unsent: unaccepted });
         },
       });
-      if (pending.length > 0) {
-        const sample = [...failures.entries()].slice(0, 5).map(([index, f]) => ({ index, ...f }));
-        throw new RetryableError(
-          `SQS did not accept ${pending.length} of ${events.length} messages after ${attempt + 1} attempts`,
-          { context: { queueUrl, failures: sample } },
-        );
-      }
+      if (pending.length > 0) throw notAccepted(queueUrl, events, pending, failures, attempt + 1);
     },
     {
       attempts: maxAttempts,
@@ -111,24 +108,53 @@ export async function publishEvents(
   return { sent: events.length, retried };
 }
 
+/**
+ * The error for entries still refused after the last round: it names the queue and the first refused
+ * entry (its event and observation id) and says why; ThrottledError when SQS only shed load.
+ */
+function notAccepted(
+  queueUrl: string,
+  events: readonly PipelineEvent[],
+  pending: readonly Pending[],
+  failures: ReadonlyMap<number, Failure>,
+  attempts: number,
+): RetryableError {
+  const refused = pending.filter((p) => failures.has(p.index));
+  const sample = refused.slice(0, 5).map((p) => ({
+    index: p.index,
+    dedupId: p.entry.MessageDeduplicationId,
+    group: p.group,
+    ...failures.get(p.index),
+  }));
+  const first = sample[0];
+  const why = first
+    ? `; first refused: entry ${first.index} (${first.dedupId}, group ${first.group}): ${first.code}: ${first.message}`
+    : "";
+  const throttled =
+    refused.length > 0 && refused.every((p) => THROTTLE_EXCEPTIONS.has(failures.get(p.index)?.code ?? ""));
+  const Kind = throttled ? ThrottledError : RetryableError;
+  return new Kind(
+    `SQS queue ${queueUrl} did not accept ${pending.length} of ${events.length} messages after ${attempts} attempts${why}`,
+    { context: { queueUrl, failures: sample } },
+  );
+}
+
 /** One SendMessageBatch; resolves with the refused indexes (recorded in `failures`), never rejects. */
 async function sendBatch(
-  sqs: SQSClient,
+  sqs: SqsBatchSender,
   queueUrl: string,
   batch: readonly Pending[],
   failures: Map<number, Failure>,
 ): Promise<ReadonlySet<number>> {
   const refused = new Set<number>();
   try {
-    const out = await sqs.send(
-      new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch.map((p) => p.entry) }),
-    );
+    const out = await sqs.sendMessageBatch({ QueueUrl: queueUrl, Entries: batch.map((p) => p.entry) });
     for (const f of out.Failed ?? []) {
       refused.add(Number(f.Id));
       failures.set(Number(f.Id), { code: f.Code ?? "Unknown", message: f.Message ?? "" });
     }
   } catch (error) {
-    // The whole call failed (after the SDK's own retries): every entry in it is unsent.
+    // The whole call failed (after the SDK's own retries, if an SDK client): every entry in it is unsent.
     const failure = {
       code: (error as Error)?.name ?? "Error",
       message: (error as Error)?.message ?? String(error),
@@ -146,7 +172,7 @@ function toPending(partitions: number) {
     const body = JSON.stringify(event);
     const type = event.type;
     const key = eventKey(event);
-    const entry: SendMessageBatchRequestEntry = {
+    const entry: SendMessageBatchEntry = {
       // The index is unique within any batch and maps a result back to its event.
       Id: String(index),
       MessageBody: body,

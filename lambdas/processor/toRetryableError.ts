@@ -1,7 +1,7 @@
 import { RetryableError, ThrottledError, TidemarkError } from "../shared/errors.js";
 
 /** Exception names AWS services use when they shed load (DynamoDB, SQS). */
-const THROTTLE_EXCEPTIONS = new Set([
+export const THROTTLE_EXCEPTIONS: ReadonlySet<string> = new Set([
   "ProvisionedThroughputExceededException",
   "ThrottlingException",
   "RequestLimitExceeded",

@@ -19,6 +19,23 @@ export const INGEST_PAYLOAD_BUCKET = "INGEST_PAYLOAD_BUCKET";
 /** The ingest API's table (keys, schemas, sequences, outbox, commitments): the local run and the CLI name it. */
 export const INGEST_TABLE = "INGEST_TABLE";
 
+/**
+ * The ingest API's functions (the request function and the scheduled maintenance: outbox sweep, commit,
+ * anchor). Its limits and modes are INGEST_ENV in lambdas/ingestApi/ingestSettings.ts.
+ */
+export const IngestApiEnv = {
+  IngestTable: INGEST_TABLE,
+  QueueUrl: "QUEUE_URL",
+  /** Optional: without it, payloads above the claim-check threshold are refused. */
+  PayloadBucket: INGEST_PAYLOAD_BUCKET,
+  /** Secrets Manager secret holding the Ed25519 receipt-signing key (64 hex characters). */
+  SigningKeySecretId: "INGEST_SIGNING_KEY_SECRET_ID",
+  /** Optional: secret `{"rpcUrl": …, "privateKey": "0x…"}` of the L2 commitments are anchored on. */
+  AnchorSecretId: "ANCHOR_SECRET_ID",
+  /** The AnchorRegistry contract on that L2 (required with ANCHOR_SECRET_ID). */
+  AnchorRegistry: "ANCHOR_REGISTRY_ADDRESS",
+} as const;
+
 export const IngestorEnv = {
   QueueUrl: "QUEUE_URL",
   StateTable: STATE_TABLE,
@@ -70,3 +87,10 @@ export const UnprovenBatchAgeEnv = {
 
 /** The deploy hook reads no setting of its own: the deployment names the version under test. */
 export const DeployHookEnv = {} as const;
+
+/** What Lambda and the SDK read for the light request path (lambdas/shared/awsLambdaRequester.ts). */
+export const AwsEnv = {
+  Region: "AWS_REGION",
+  EndpointUrlSqs: "AWS_ENDPOINT_URL_SQS",
+  EndpointUrlS3: "AWS_ENDPOINT_URL_S3",
+} as const;

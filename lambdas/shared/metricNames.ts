@@ -88,3 +88,31 @@ export const ChainMetric = {
   /** Seconds from a Shasta proposal's Proposed to the first Proved covering it as new (L1 times). */
   ShastaTimeToFinalitySeconds: "ShastaTimeToFinalitySeconds",
 } as const;
+
+/**
+ * The ingest API (POST /v1/events and its scheduled maintenance). Alarms: a rejection burst, idempotent-hit
+ * rate > 10 % (IdempotentHits / (EventsAccepted + IdempotentHits)), anchoring lag past 2 × its period.
+ */
+export const IngestApiMetric = {
+  /** Events numbered for the first time. */
+  EventsAccepted: "ApiEventsAccepted",
+  /** Events answered `duplicate` (same clientEventId within the idempotency TTL, or repeated in a batch). */
+  IdempotentHits: "ApiIdempotentHits",
+  /** Events rejected (invalid field, payload limit, schema violation). */
+  EventsRejected: "ApiEventsRejected",
+  /** Accepted events SQS refused this time; the outbox sweeper sends them. */
+  OutboxUnsent: "ApiOutboxUnsent",
+  /** Milliseconds to accept a batch (schema checks, sequencing, send). */
+  IngestLatencyMs: "ApiIngestLatencyMs",
+  /** Outbox records the scheduled sweeper sent (their request crashed or SQS refused it). */
+  OutboxSwept: "ApiOutboxSwept",
+  /** Last sequence assigned, dimension `stream` (scheduled maintenance). */
+  StreamHead: "ApiStreamHead",
+  /**
+   * Seconds since the oldest event not covered by an anchored commitment was accepted: the largest over
+   * the streams without a dimension (the alarm), and per `stream`. 0 when everything is anchored.
+   */
+  AnchoringLagSeconds: "ApiAnchoringLagSeconds",
+  /** Commitments whose anchoring tx a reorg dropped and that were anchored again. */
+  AnchorsResent: "ApiAnchorsResent",
+} as const;

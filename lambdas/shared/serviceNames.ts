@@ -10,6 +10,10 @@ export const ServiceName = {
   deployHook: "deployHook",
   /** The scheduled function that reports the oldest unproven batch's age. */
   unprovenBatchAge: "unprovenBatchAge",
+  /** POST /v1/events and the ingest API's other routes on AWS. */
+  ingestApi: "ingestApi",
+  /** The ingest API's scheduled outbox sweep, commit and anchor. */
+  ingestMaintenance: "ingestMaintenance",
 } as const;
 
 export type ServiceNameValue = (typeof ServiceName)[keyof typeof ServiceName];

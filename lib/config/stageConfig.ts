@@ -29,10 +29,17 @@ export interface StageConfig {
   readonly alarmEmail?: string;
   /** First blocks of a fresh deployment, from context `l1StartBlock` / `l2StartBlock`. */
   readonly startBlocks?: { readonly l1?: number; readonly l2?: number };
+  /**
+   * Where the ingest API anchors its commitments, from context `anchorSecretName` (a secret
+   * `{"rpcUrl", "privateKey"}` created outside CDK) and `anchorRegistry` (the AnchorRegistry address).
+   */
+  readonly ingestAnchor?: { readonly secretName: string; readonly registryAddress: string };
 }
 
 /** The three stages. Production retains and protects data; development is cheap to throw away. */
-export const STAGE_CONFIGS: Readonly<Record<StageName, Omit<StageConfig, "alarmEmail" | "startBlocks">>> = {
+export const STAGE_CONFIGS: Readonly<
+  Record<StageName, Omit<StageConfig, "alarmEmail" | "startBlocks" | "ingestAnchor">>
+> = {
   dev: {
     stage: "dev",
     removalPolicy: RemovalPolicy.DESTROY,
@@ -73,6 +80,8 @@ export interface StageContext {
   readonly rpcUrlsSecretName?: unknown;
   readonly l1StartBlock?: unknown;
   readonly l2StartBlock?: unknown;
+  readonly anchorSecretName?: unknown;
+  readonly anchorRegistry?: unknown;
 }
 
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
@@ -110,6 +119,7 @@ export const stageConfigFromContext = (context: StageContext): StageConfig => {
       problems.push(`${chain}StartBlock "${String(value)}" is not a block number`);
     else startBlocks[chain] = block;
   }
+  const ingestAnchor = anchorFromContext(context, problems);
   if (problems.length > 0 || !isStageName(stage)) {
     throw new Error(`Invalid CDK context:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
   }
@@ -119,5 +129,21 @@ export const stageConfigFromContext = (context: StageContext): StageConfig => {
     ...(typeof secret === "string" ? { rpcUrlsSecretName: secret } : {}),
     ...(typeof email === "string" ? { alarmEmail: email } : {}),
     ...(Object.keys(startBlocks).length > 0 ? { startBlocks } : {}),
+    ...(ingestAnchor ? { ingestAnchor } : {}),
   };
 };
+
+/** `anchorSecretName` and `anchorRegistry` come together or not at all. */
+function anchorFromContext(context: StageContext, problems: string[]): StageConfig["ingestAnchor"] {
+  const { anchorSecretName: secretName, anchorRegistry: registryAddress } = context;
+  if (secretName === undefined && registryAddress === undefined) return undefined;
+  if (typeof secretName !== "string" || secretName.length === 0) {
+    problems.push("anchorSecretName must be a non-empty string when anchorRegistry is given");
+  }
+  if (typeof registryAddress !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(registryAddress)) {
+    problems.push(`anchorRegistry "${String(registryAddress)}" is not a 0x address`);
+  }
+  return typeof secretName === "string" && typeof registryAddress === "string"
+    ? { secretName, registryAddress }
+    : undefined;
+}

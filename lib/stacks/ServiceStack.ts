@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
 import { CfnEventSourceMapping } from "aws-cdk-lib/aws-lambda";
 import type { Construct } from "constructs";
+import { IngestApi } from "../api/IngestApi.js";
 import { ServingApi } from "../api/ServingApi.js";
 import type { StageConfig } from "../config/stageConfig.js";
 import { TIDEMARK_DEFAULTS, Tidemark, type TidemarkEntries } from "../Tidemark.js";
@@ -22,6 +23,8 @@ export class ServiceStack extends Stack {
   readonly tidemark: Tidemark;
   /** The API, stream and dashboard page over the stage's Iceberg tables (absent with an external Firehose stream). */
   readonly api?: ServingApi;
+  /** POST /v1/events and the rest of the ingest API, on the serving API's routes (present with it). */
+  readonly ingestApi?: IngestApi;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
@@ -49,6 +52,18 @@ export class ServiceStack extends Stack {
         logRetention: config.logRetention,
         removalPolicy: config.removalPolicy,
       });
+      this.ingestApi = new IngestApi(this, "IngestApi", {
+        httpApi: this.api.httpApi,
+        stage: this.api.stage,
+        queue: t.queue,
+        processor: t.functions.processor,
+        topic: t.topic,
+        dashboard: t.dashboard,
+        anchor: config.ingestAnchor,
+        deploymentConfig: config.deploymentConfig,
+        logRetention: config.logRetention,
+        removalPolicy: config.removalPolicy,
+      });
     }
     const mapping = t.aliases.processor.node
       .findAll()
@@ -69,6 +84,10 @@ export class ServiceStack extends Stack {
       ApiUrl: this.api?.url,
       StreamUrl: this.api === undefined ? undefined : `${this.api.streamUrl.url}v1/sse/events`,
       ApiFunctionName: this.api?.api.fn.functionName,
+      IngestTableName: this.ingestApi?.table.tableName,
+      IngestPayloadBucketName: this.ingestApi?.payloadBucket.bucketName,
+      IngestSigningKeySecretArn: this.ingestApi?.signingKey.secretArn,
+      IngestFunctionName: this.ingestApi?.ingest.fn.functionName,
     };
     for (const [key, value] of Object.entries(outputs)) {
       if (value !== undefined) new CfnOutput(this, key, { value });

@@ -1,7 +1,7 @@
 /** Region every local part and client uses; the SQS server builds ARNs and queue URLs in it. */
 export const LOCAL_AWS_REGION = "us-east-1";
 
-/** Dummy static credentials: the local servers ignore signatures, but the SDK insists on signing. */
+/** Dummy static credentials: the SDK insists on signing; the SQS server checks them when asked (verifySignatures). */
 export const LOCAL_AWS_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" } as const;
 
 /**

@@ -5,29 +5,47 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type BuildAppOptions, buildApp } from "fauxqs";
-import { LOCAL_AWS_REGION } from "./localAwsConfig.js";
+import { LOCAL_AWS_CREDENTIALS, LOCAL_AWS_REGION } from "./localAwsConfig.js";
 import { registerChild } from "./processRegistry.js";
+import { addSigV4Check, type SignatureCounts } from "./sigV4Check.js";
 
 export interface SqsServer {
   /** `http://127.0.0.1:<port>`; queue URLs are `<endpoint>/000000000000/<name>`. */
   readonly endpoint: string;
   readonly port: number;
+  /** The server's process id when it runs in a child process (startSqsServerProcess). */
+  readonly pid?: number;
+  /** Requests whose SigV4 signature was checked (in this process, with `verifySignatures`). */
+  readonly signatures: SignatureCounts;
   stop(): Promise<void>;
+}
+
+export interface SqsServerOptions {
+  /**
+   * Check every request's SigV4 signature against LOCAL_AWS_CREDENTIALS, as AWS would, and refuse
+   * what does not verify with 403 (SignatureDoesNotMatch). @default false (fauxqs accepts anything)
+   */
+  readonly verifySignatures?: boolean;
 }
 
 /**
  * Start fauxqs (SQS with FIFO semantics) in this process on a kernel-chosen loopback port.
  * Not `startFauxqs`: it always binds 0.0.0.0. Port 0 leaves no race between choosing and binding.
  */
-export async function startSqsServer(): Promise<SqsServer> {
+export async function startSqsServer(options: SqsServerOptions = {}): Promise<SqsServer> {
   const stores = { sqsStore: await requestHostSqsStore() } as unknown as BuildAppOptions["stores"];
   const app = buildApp({ logger: false, defaultRegion: LOCAL_AWS_REGION, stores });
+  const signatures: SignatureCounts = { verified: 0, refused: 0 };
+  if (options.verifySignatures) {
+    addSigV4Check(app as unknown as Parameters<typeof addSigV4Check>[0], LOCAL_AWS_CREDENTIALS, signatures);
+  }
   await app.listen({ port: 0, host: "127.0.0.1" });
   const { port } = app.server.address() as AddressInfo;
   let stopped: Promise<void> | undefined;
   return {
     endpoint: `http://127.0.0.1:${port}`,
     port,
+    signatures,
     stop: () => {
       stopped ??= app.close();
       return stopped;
@@ -39,9 +57,10 @@ export async function startSqsServer(): Promise<SqsServer> {
  * The same server in a child process, so its CPU is not charged to this one — as with SQS itself, which
  * runs elsewhere. The benchmark uses it to measure what publishing costs the ingest process.
  */
-export async function startSqsServerProcess(): Promise<SqsServer> {
+export async function startSqsServerProcess(options: SqsServerOptions = {}): Promise<SqsServer> {
   const entry = new URL("./sqsServerProcess.ts", import.meta.url).pathname;
-  const child = spawn(process.execPath, ["--import", "tsx", entry], { stdio: ["pipe", "pipe", "inherit"] });
+  const args = ["--import", "tsx", entry, ...(options.verifySignatures ? ["--verify-signatures"] : [])];
+  const child = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "inherit"] });
   const unregister = registerChild(child);
   const port = await new Promise<number>((resolve, reject) => {
     let out = "";
@@ -58,6 +77,9 @@ export async function startSqsServerProcess(): Promise<SqsServer> {
   return {
     endpoint: `http://127.0.0.1:${port}`,
     port,
+    ...(child.pid === undefined ? {} : { pid: child.pid }),
+    // Counted in the child; a refused request still reaches the caller as a 403.
+    signatures: { verified: 0, refused: 0 },
     stop: () => {
       stopped ??= new Promise<void>((resolve) => {
         child.once("exit", () => {

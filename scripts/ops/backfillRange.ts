@@ -5,9 +5,10 @@ import type { Hex } from "viem";
 import type { ChainClient } from "../../lambdas/ingestor/chainReader.js";
 import { type IngestorConfig, MAX_RANGE_BLOCKS } from "../../lambdas/ingestor/config.js";
 import { createDynamoCursorStore, cursorKey } from "../../lambdas/ingestor/cursorStore.js";
-import { createIngestor } from "../../lambdas/ingestor/ingestor.js";
+import { createIngestor, type Ingestor } from "../../lambdas/ingestor/ingestor.js";
 import type { IngestorLogger, MetricsSink } from "../../lambdas/ingestor/observability.js";
 import { DEFAULT_PUBLISH_LANES } from "../../lambdas/ingestor/publisher.js";
+import { sqsJsonClientLike } from "../../lambdas/shared/awsSqsFromSdk.js";
 import { TidemarkError } from "../../lambdas/shared/errors.js";
 import type { Chain } from "../../lambdas/shared/events.js";
 import { backoffDelay } from "../../lambdas/shared/retry.js";
@@ -112,17 +113,37 @@ export async function backfillRange(p: BackfillRangeParameters): Promise<Backfil
   });
   const before = await store.read(p.chain);
   const resumedFrom = before.next ?? p.from;
-  const ingestor = createIngestor({
-    clients: { [p.chain]: p.client },
-    cursorStore: store,
-    sqs: p.sqs,
-    config: backfillConfig(p),
-    metrics: p.metrics ?? NO_METRICS,
-    logger: p.logger ?? SILENT_LOGGER,
-    owner: p.owner ?? `backfill:${process.pid}`,
-    toBlock: { [p.chain]: p.to },
-  });
+  // Publishing over the light SQS path, configured like the given client (awsSqsFromSdk.ts).
+  const sqsBatch = await sqsJsonClientLike(p.sqs);
+  try {
+    return await backfillWith(
+      p,
+      key,
+      resumedFrom,
+      createIngestor({
+        clients: { [p.chain]: p.client },
+        cursorStore: store,
+        sqs: p.sqs,
+        sqsBatch,
+        config: backfillConfig(p),
+        metrics: p.metrics ?? NO_METRICS,
+        logger: p.logger ?? SILENT_LOGGER,
+        owner: p.owner ?? `backfill:${process.pid}`,
+        toBlock: { [p.chain]: p.to },
+      }),
+    );
+  } finally {
+    sqsBatch.destroy();
+  }
+}
 
+/** Poll the backfill's ingestor until the range is published, a failure is final, or `signal` aborts. */
+async function backfillWith(
+  p: BackfillRangeParameters,
+  key: string,
+  resumedFrom: number,
+  ingestor: Ingestor,
+): Promise<BackfillRangeReturnType> {
   const totals = { blocks: 0, inboxEvents: 0, reorgs: 0 };
   let next = resumedFrom;
   let failures = 0;

@@ -2,30 +2,20 @@ import { join } from "node:path";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import {
-  type Account,
   type Address,
-  type Chain,
   createPublicClient,
   createWalletClient,
   defineChain,
   http,
   type PublicClient,
-  type Transport,
-  type WalletClient,
 } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { anchorCommitment } from "../../lambdas/ingestApi/anchorCommitment.js";
 import { anchorRegistryAbi } from "../../lambdas/ingestApi/anchorRegistryAbi.js";
-import { createApiKeys } from "../../lambdas/ingestApi/apiKeys.js";
-import { createCommitmentStore } from "../../lambdas/ingestApi/commitmentStore.js";
 import type { IngestRoutesDependencies } from "../../lambdas/ingestApi/createIngestRoutes.js";
-import { createTokenBucketLimiter } from "../../lambdas/ingestApi/createTokenBucketLimiter.js";
-import { createEventStore } from "../../lambdas/ingestApi/eventStore.js";
+import { buildIngestDependencies } from "../../lambdas/ingestApi/ingestDependencies.js";
+import { type AnchorTarget, runIngestMaintenance } from "../../lambdas/ingestApi/ingestMaintenance.js";
 import { type IngestSettings, resolveIngestSettings } from "../../lambdas/ingestApi/ingestSettings.js";
 import { createFileObjectStore, type ObjectStore } from "../../lambdas/ingestApi/objectStore.js";
-import { drainOutbox } from "../../lambdas/ingestApi/outbox.js";
-import { createReceiptSigner } from "../../lambdas/ingestApi/receipts.js";
-import { createSchemaRegistry } from "../../lambdas/ingestApi/schemaRegistry.js";
 import { loadSigningKey } from "../../lambdas/ingestApi/signingKey.js";
 import { compileAnchorRegistry } from "../ingestApi/compileAnchorRegistry.js";
 import { LOCAL_INGEST_TABLE, provisionIngestTable } from "../local/provision.js";
@@ -76,37 +66,16 @@ export async function createLocalIngest(p: CreateLocalIngestParameters): Promise
   const { ddb, sqs, queueUrl } = p;
   const tableName = await provisionIngestTable(ddb, LOCAL_INGEST_TABLE);
   const settings = resolveIngestSettings(p.settings, p.env ?? process.env);
-  const signer = createReceiptSigner(await loadSigningKey({ stateDir: p.stateDir }));
-  const events = createEventStore({ ddb, tableName });
-  const keys = createApiKeys({ ddb, tableName });
-  const commitments = createCommitmentStore({
-    ddb,
-    tableName,
-    events,
-    signer,
-    commitEveryEvents: settings.commitEveryEvents,
-    commitEverySeconds: settings.commitEverySeconds,
-  });
-  const deps: IngestRoutesDependencies = {
+  const deps = buildIngestDependencies({
     ddb,
     sqs,
     tableName,
     queueUrl,
     settings,
-    signer,
-    schemas: createSchemaRegistry({
-      ddb,
-      tableName,
-      defaultMode: settings.defaultSchemaMode,
-      cacheSeconds: settings.schemaCacheSeconds,
-    }),
+    signingKey: await loadSigningKey({ stateDir: p.stateDir }),
     objectStore: p.objectStore,
-    keys,
-    limiter: createTokenBucketLimiter(),
-    events,
-    commitments,
-  };
-  const { apiKey } = await keys.createKey({ name: "local", streams: [DEFAULT_LOCAL_STREAM] });
+  });
+  const { apiKey } = await deps.keys.createKey({ name: "local", streams: [DEFAULT_LOCAL_STREAM] });
   const state: { registry: Address | undefined; lastError: unknown } = {
     registry: undefined,
     lastError: undefined,
@@ -118,7 +87,7 @@ export async function createLocalIngest(p: CreateLocalIngestParameters): Promise
     stateDir: p.stateDir,
     apiKey,
     stream: DEFAULT_LOCAL_STREAM,
-    publicKey: signer.publicKeyHex,
+    publicKey: deps.signer.publicKeyHex,
     get registry() {
       return state.registry;
     },
@@ -135,64 +104,38 @@ export async function createLocalIngest(p: CreateLocalIngestParameters): Promise
   };
 }
 
-interface AnchorChain {
-  readonly publicClient: PublicClient;
-  readonly walletClient: WalletClient<Transport, Chain, Account>;
-  readonly registry: Address;
-}
+type AnchorChain = AnchorTarget;
 
 /**
- * The outbox sweeper every few seconds, and per stream every second: commit what is due (N events or T
- * seconds, the settings), then anchor each commitment not yet anchored (or whose tx a reorg dropped).
- * One tick at a time: a slow anchor never overlaps the next.
+ * The maintenance round AWS runs on a schedule (ingestMaintenance.ts: outbox sweep, commit what is due,
+ * anchor), here every second. One round at a time: a slow anchor never overlaps the next.
  */
 function startLoops(
   deps: IngestRoutesDependencies,
   state: { lastError: unknown },
   settings: IngestSettings,
 ): { anchorWith(chain: AnchorChain): void; stop(): Promise<void> } {
-  let chain: AnchorChain | undefined;
+  let anchor: AnchorChain | undefined;
   let running: Promise<void> = Promise.resolve();
-  const guard = (step: () => Promise<unknown>) => () => {
+  const tick = () => {
     running = running
-      .then(step)
+      .then(() => runIngestMaintenance({ deps, settings, anchor }))
       .then(() => undefined)
       .catch((error) => {
         state.lastError = error;
       });
   };
-  const drain = guard(() =>
-    drainOutbox({ ...deps, partitions: settings.partitions, graceSeconds: settings.outboxGraceSeconds }),
-  );
-  const commit = guard(async () => {
-    for (const stream of await streamsWithEvents(deps)) {
-      await deps.commitments.commitDue(stream);
-      if (!chain) continue;
-      for (const commitment of await deps.commitments.listCommitments(stream)) {
-        await anchorCommitment({ ...chain, commitments: deps.commitments }, commitment);
-      }
-    }
-  });
-  const timers = [setInterval(drain, 5_000), setInterval(commit, 1_000)];
-  for (const t of timers) t.unref();
+  const timer = setInterval(tick, 1_000);
+  timer.unref();
   return {
     anchorWith: (c) => {
-      chain = c;
+      anchor = c;
     },
     stop: async () => {
-      for (const t of timers) clearInterval(t);
+      clearInterval(timer);
       await running;
     },
   };
-}
-
-/** Streams the local keys may write (a `*` key's streams are those already holding events). */
-async function streamsWithEvents(deps: IngestRoutesDependencies): Promise<string[]> {
-  const named = new Set<string>();
-  for (const key of await deps.keys.listKeys()) for (const s of key.streams) if (s !== "*") named.add(s);
-  const streams: string[] = [];
-  for (const s of named) if ((await deps.events.head(s)) > 0) streams.push(s);
-  return streams;
 }
 
 /**

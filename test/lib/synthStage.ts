@@ -36,7 +36,12 @@ export const synthStage = (
   options: { validate?: boolean } = {},
 ): SynthesizedStage => {
   const app = new App({ context: { ...cdkJsonContext(), stage, ...context } });
-  const config = stageConfigFromContext({ stage, alarmEmail: context.alarmEmail });
+  const config = stageConfigFromContext({
+    stage,
+    alarmEmail: context.alarmEmail,
+    anchorSecretName: context.anchorSecretName,
+    anchorRegistry: context.anchorRegistry,
+  });
   const stacks = addTidemarkStacks(app, config, { entries: FIXTURE_ENTRIES });
   if (options.validate) {
     addTidemarkValidations(app);
@@ -74,6 +79,11 @@ export const RUNBOOK_ALARMS = [
   "api-latency-p95",
   "api-throttles",
   "api-stream-errors",
+  // IngestApi, composed into the same service stack (plus ingest-api-anchoring-lag when anchoring is configured)
+  "ingest-api-rejection-burst",
+  "ingest-api-idempotent-hit-rate",
+  "ingest-api-ingest-errors",
+  "ingest-api-maintenance-errors",
 ] as const;
 
 /** Template JSON has no static type; the tests navigate it by property path. */

@@ -4,13 +4,13 @@ import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { acceptEvents, type EventResult } from "../../../lambdas/ingestApi/acceptEvents.js";
 import { eventIdOf } from "../../../lambdas/ingestApi/apiEventMessage.js";
-import { IngestApiMetric } from "../../../lambdas/ingestApi/ingestApiMetrics.js";
 import { IngestFaultPoint } from "../../../lambdas/ingestApi/ingestFaultPoints.js";
 import { ingestKeys } from "../../../lambdas/ingestApi/ingestTable.js";
 import { createS3ObjectStore } from "../../../lambdas/ingestApi/objectStore.js";
 import { drainOutbox } from "../../../lambdas/ingestApi/outbox.js";
 import { parseEventBatch } from "../../../lambdas/ingestApi/parseEventBatch.js";
 import { payloadSha256, verifyReceipt } from "../../../lambdas/ingestApi/receipts.js";
+import { IngestApiMetric } from "../../../lambdas/shared/metricNames.js";
 import { localAwsConfig } from "../../../scripts/local/localAwsConfig.js";
 import {
   body,

@@ -8,22 +8,14 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
-import { Hono } from "hono";
 import { type ApiEventMessage, ApiEventMessageSchema } from "../../../lambdas/ingestApi/apiEventMessage.js";
-import { createApiKeys } from "../../../lambdas/ingestApi/apiKeys.js";
-import { createCommitmentStore } from "../../../lambdas/ingestApi/commitmentStore.js";
-import {
-  createIngestRoutes,
-  type IngestRoutesDependencies,
-} from "../../../lambdas/ingestApi/createIngestRoutes.js";
-import { createTokenBucketLimiter } from "../../../lambdas/ingestApi/createTokenBucketLimiter.js";
-import { createEventStore } from "../../../lambdas/ingestApi/eventStore.js";
+import { createIngestApp } from "../../../lambdas/ingestApi/createIngestApp.js";
+import type { IngestRoutesDependencies } from "../../../lambdas/ingestApi/createIngestRoutes.js";
+import { buildIngestDependencies } from "../../../lambdas/ingestApi/ingestDependencies.js";
 import type { IngestFaultInjector } from "../../../lambdas/ingestApi/ingestFaultPoints.js";
 import { type IngestSettings, resolveIngestSettings } from "../../../lambdas/ingestApi/ingestSettings.js";
 import { ingestTableDefinition } from "../../../lambdas/ingestApi/ingestTable.js";
 import { createFileObjectStore } from "../../../lambdas/ingestApi/objectStore.js";
-import { createReceiptSigner } from "../../../lambdas/ingestApi/receipts.js";
-import { createSchemaRegistry } from "../../../lambdas/ingestApi/schemaRegistry.js";
 import { loadSigningKey } from "../../../lambdas/ingestApi/signingKey.js";
 import { type DynamoDbLocal, startDynamoDbLocal } from "../../../scripts/local/dynamoDbLocal.js";
 import { localAwsConfig } from "../../../scripts/local/localAwsConfig.js";
@@ -91,37 +83,17 @@ export async function buildDeps(
   const ddb = new DynamoDBClient(localAwsConfig(parts.dynamo.endpoint));
   const sqs = new SQSClient(localAwsConfig(parts.sqsServer.endpoint));
   const settings = resolveIngestSettings({ schemaCacheSeconds: 0, ...options.settings });
-  const now = options.now ?? Date.now;
-  const signer = createReceiptSigner(await loadSigningKey({ stateDir: parts.stateDir }));
-  const events = createEventStore({ ddb, tableName: names.tableName });
   return {
-    ddb,
-    sqs,
-    ...names,
-    settings,
-    signer,
-    now,
-    schemas: createSchemaRegistry({
+    ...buildIngestDependencies({
       ddb,
-      tableName: names.tableName,
-      defaultMode: settings.defaultSchemaMode,
-      cacheSeconds: settings.schemaCacheSeconds,
-      now,
+      sqs,
+      ...names,
+      settings,
+      signingKey: await loadSigningKey({ stateDir: parts.stateDir }),
+      objectStore: createFileObjectStore(join(parts.stateDir, "objects")),
+      now: options.now,
+      faults: options.faults,
     }),
-    objectStore: createFileObjectStore(join(parts.stateDir, "objects")),
-    keys: createApiKeys({ ddb, tableName: names.tableName, now }),
-    limiter: createTokenBucketLimiter(now),
-    events,
-    commitments: createCommitmentStore({
-      ddb,
-      tableName: names.tableName,
-      events,
-      signer,
-      commitEveryEvents: settings.commitEveryEvents,
-      commitEverySeconds: settings.commitEverySeconds,
-      now,
-    }),
-    ...(options.faults ? { faults: options.faults } : {}),
     destroy: () => {
       ddb.destroy();
       sqs.destroy();
@@ -129,12 +101,8 @@ export async function buildDeps(
   };
 }
 
-/** The routes mounted under /v1 as the API app mounts them. */
-export function mountV1(deps: IngestRoutesDependencies): Hono {
-  const app = new Hono();
-  app.route("/v1", createIngestRoutes(deps));
-  return app;
-}
+/** The routes mounted under /v1 as the ingest function serves them. */
+export const mountV1 = createIngestApp;
 
 /** Receive and delete everything on the queue until it stays empty; the parsed messages, in receive order. */
 export async function drainQueue(endpoint: string, queueUrl: string): Promise<ApiEventMessage[]> {
