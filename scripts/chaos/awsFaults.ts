@@ -1,5 +1,6 @@
 import type { BatchStatementResponse, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { BatchResultErrorEntry, SendMessageBatchRequestEntry, SQSClient } from "@aws-sdk/client-sqs";
+import { addLostAnswers } from "./lostAnswer.js";
 
 /** Live switches of the AWS faults; the chaos run flips them as its schedule says. */
 export interface AwsFaultControl {
@@ -10,12 +11,17 @@ export interface AwsFaultControl {
    * as throttled while the rest of the call goes through (those are never executed or sent).
    */
   partial: number;
+  /**
+   * Chance that a conditional DynamoDB write, or an SQS send, is applied and its answer then lost (the
+   * connection resets on the way back): the SDK retries a write that already happened (lostAnswer.ts).
+   */
+  lostAnswer: number;
   /** Faults injected so far, by kind. */
   readonly injected: Record<string, number>;
 }
 
 export function createAwsFaultControl(): AwsFaultControl {
-  return { throttle: 0, partial: 0, injected: {} };
+  return { throttle: 0, partial: 0, lostAnswer: 0, injected: {} };
 }
 
 type Service = "dynamodb" | "sqs";
@@ -81,6 +87,8 @@ export function addAwsFaults(
       },
     { step: "initialize", name: "chaosPartialBatch" },
   );
+
+  addLostAnswers(stack, service, () => control.lostAnswer, random, count);
 }
 
 type Next = (args: { input: Record<string, unknown> }) => Promise<{ output: Record<string, unknown> }>;

@@ -1,7 +1,8 @@
 import type { Chain } from "../../lambdas/shared/events.js";
 import { FAULT_POINTS, type FaultPointName } from "../../lambdas/shared/faultPoints.js";
 import { createPrng, type Prng } from "../devnet/createPrng.js";
-import type { DevnetKnobs } from "../devnet/devnetKnobs.js";
+import { DEFAULT_DEVNET_KNOBS, type DevnetKnobs } from "../devnet/devnetKnobs.js";
+import { BAD_LOG_KINDS, type BadLogKind } from "./badInboxLogs.js";
 import type { RpcFaultMode } from "./faultyRpcProxy.js";
 
 /** A fault that holds from L2 block `from` (inclusive) to `to` (exclusive) of the devnet's story. */
@@ -13,6 +14,16 @@ export type FaultWindow = { readonly from: number; readonly to: number } & (
   | { readonly kind: "dynamoPartial"; readonly probability: number }
   | { readonly kind: "sqsThrottle"; readonly probability: number }
   | { readonly kind: "sqsPartial"; readonly probability: number }
+  | { readonly kind: "dynamoLostAnswer"; readonly probability: number }
+  | { readonly kind: "sqsLostAnswer"; readonly probability: number }
+  | {
+      /** The provider behind one RPC URL lags (or is a load balancer over a lagging and a healthy node). */
+      readonly kind: "provider";
+      readonly chain: Chain;
+      readonly proxy: 0 | 1;
+      readonly mode: "lagging" | "loadBalanced";
+      readonly lagBlocks: number;
+    }
   | {
       readonly kind: "rpc";
       readonly chain: Chain;
@@ -38,6 +49,8 @@ export interface ChaosSchedule {
   readonly leaseSteals: readonly { readonly atBlock: number; readonly chain: Chain }[];
   /** Blocks at which an extra ingestor invocation starts beside the scheduled ones. */
   readonly extraIngestors: readonly number[];
+  /** Bad and absurd inbox logs emitted on L1 (badInboxLogs.ts), one of each kind. */
+  readonly badLogs: readonly { readonly atBlock: number; readonly kind: BadLogKind }[];
 }
 
 export interface ChaosScheduleOptions {
@@ -82,6 +95,7 @@ export function chaosSchedule(seed: number, options: ChaosScheduleOptions = {}):
     { kind: "dynamoPartial", probability: 0.05 + prng.next() * 0.2, ...window(20, 60) },
     { kind: "sqsThrottle", probability: 0.1 + prng.next() * 0.25, ...window(20, 60) },
     { kind: "sqsPartial", probability: 0.05 + prng.next() * 0.25, ...window(20, 60) },
+    ...worldWindows(prng, window),
   ];
   const rpcFaults = prng.int([3, 5]);
   const modes = ["down", "timeout", "429", "error", "wideLogs"] as const;
@@ -102,24 +116,73 @@ export function chaosSchedule(seed: number, options: ChaosScheduleOptions = {}):
     chain: (prng.chance(0.5) ? "l1" : "l2") as Chain,
   }));
   const extraIngestors = Array.from({ length: prng.int([2, 5]) }, () => prng.int([5, last]));
+  const badLogs = BAD_LOG_KINDS.map((kind) => ({ atBlock: prng.int([10, last]), kind }));
 
   return {
     seed,
     l2Blocks,
-    knobs: devnetKnobs(prng),
+    knobs: devnetKnobs(prng, seed, l2Blocks),
     crashes,
     windows: windows.sort((a, b) => a.from - b.from),
     duplicates: { sameId: 0.01 + prng.next() * 0.04, newId: 0.01 + prng.next() * 0.04 },
     poison,
     leaseSteals,
     extraIngestors: extraIngestors.sort((a, b) => a - b),
+    badLogs,
   };
 }
 
-function devnetKnobs(prng: Prng): Partial<DevnetKnobs> {
+/**
+ * The faults of the world beyond a flaky provider (issue #15): lagging providers and load balancers over
+ * nodes at different heights, and AWS writes applied whose answers are lost.
+ */
+function worldWindows(prng: Prng, window: (minLen: number, maxLen: number) => { from: number; to: number }) {
+  const windows: FaultWindow[] = [
+    { kind: "dynamoLostAnswer", probability: 0.03 + prng.next() * 0.07, ...window(20, 60) },
+    { kind: "sqsLostAnswer", probability: 0.03 + prng.next() * 0.07, ...window(20, 60) },
+  ];
+  for (const mode of ["lagging", "loadBalanced"] as const) {
+    for (const chain of ["l1", "l2"] as const) {
+      // Mostly the first URL, the one the ingestor reads first; the other stays healthy beside it.
+      windows.push({
+        kind: "provider",
+        chain,
+        proxy: prng.chance(0.75) ? 0 : 1,
+        mode,
+        lagBlocks: chain === "l1" ? prng.int([1, 3]) : prng.int([2, 10]),
+        ...window(20, 60),
+      });
+    }
+  }
+  return windows;
+}
+
+/** Seeds with a deep L2 reorg (deeper than the ingestor's 256-hash window): 3 in 5, to bound the cost. */
+export const hasDeepReorg = (seed: number): boolean => [1, 2, 3].includes(((seed % 5) + 5) % 5);
+
+/**
+ * The L2 step by which the devnet has crossed into Shasta (its default activation delay in L2 blocks,
+ * plus an L1 block's worth): a deep reorg held from before it would lose its blocks to the activation
+ * tick, which proposes every Pacaya block left.
+ */
+const SHASTA_STEP =
+  Math.ceil(DEFAULT_DEVNET_KNOBS.shastaActivationDelaySec / DEFAULT_DEVNET_KNOBS.l2BlockTimeSec) +
+  Math.ceil(DEFAULT_DEVNET_KNOBS.l1BlockTimeSec / DEFAULT_DEVNET_KNOBS.l2BlockTimeSec);
+
+function devnetKnobs(prng: Prng, seed: number, l2Blocks: number): Partial<DevnetKnobs> {
+  const depth = prng.int([290, 310]);
+  const earliest = SHASTA_STEP + depth + 5;
+  const deep =
+    hasDeepReorg(seed) && l2Blocks >= earliest + 20
+      ? { l2DeepReorg: { depth, atL2Block: prng.int([earliest, l2Blocks - 20]) } }
+      : {};
   return {
     l2ReorgProbability: 0.03 + prng.next() * 0.07,
     l1ReorgProbability: 0.05 + prng.next() * 0.15,
+    // About 4 flips per chain per seed (~85 L1 and 500 L2 blocks).
+    l1FlipProbability: 0.03 + prng.next() * 0.04,
+    l2FlipProbability: 0.005 + prng.next() * 0.01,
+    ...deep,
     pacingMsPerL2Block: 0,
   };
 }
@@ -139,6 +202,7 @@ export function describeSchedule(schedule: ChaosSchedule): string {
     `poison: ${schedule.poison.map((p) => `${p.count}@${p.atBlock}`).join(", ")}`,
     `lease steals: ${schedule.leaseSteals.map((s) => `${s.chain}@${s.atBlock}`).join(", ")}`,
     `extra ingestors at: ${schedule.extraIngestors.join(", ")}`,
+    `bad logs: ${schedule.badLogs.map((b) => `${b.kind}@${b.atBlock}`).join(", ")}`,
   ];
   return lines.join("\n");
 }

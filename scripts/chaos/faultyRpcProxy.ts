@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { jsonRpcForwarder, startLoopbackServer } from "./loopbackRpcServer.js";
 
 /** How the proxy misbehaves; `ok` forwards everything. */
 export type RpcFaultMode =
@@ -57,14 +57,7 @@ export async function startFaultyRpcProxy(
     faults[kind] = (faults[kind] ?? 0) + 1;
   };
 
-  const forward = async (body: unknown): Promise<unknown> => {
-    const response = await fetch(upstream, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
-    });
-    return response.json();
-  };
+  const forward = jsonRpcForwarder(upstream);
 
   const tooWide = (r: JsonRpcRequest): boolean => {
     if (r.method !== "eth_getLogs") return false;
@@ -126,16 +119,9 @@ export async function startFaultyRpcProxy(
     res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(answer));
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) res.writeHead(502).end(String(error));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-
+  const server = await startLoopbackServer(handle);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     setMode(next) {
       mode = next;
     },
@@ -148,8 +134,7 @@ export async function startFaultyRpcProxy(
     },
     async stop() {
       for (const res of held) res.socket?.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.stop();
     },
   };
 }

@@ -18,6 +18,7 @@ import {
 import { MessageAttribute } from "../../lambdas/shared/messageAttributes.js";
 import { ProcessorMetric } from "../../lambdas/shared/metricNames.js";
 import { StateTable } from "../../lambdas/shared/tables.js";
+import { logSources } from "../../lambdas/shared/taiko/networks.js";
 import { createPrng } from "../devnet/createPrng.js";
 import { HandlerTimeoutError, type SqsBatchHandler } from "../local/eventSourcePoller.js";
 import { readDlq } from "../ops/readDlq.js";
@@ -30,6 +31,7 @@ import {
 import { POISON_BODIES, sendPoison } from "../pipeline/sendPoison.js";
 import type { VerifyReport } from "../pipeline/verifyAgainstChain.js";
 import { addAwsFaults, createAwsFaultControl } from "./awsFaults.js";
+import { badLogCall, isBadLogLetter } from "./badInboxLogs.js";
 import {
   type ChaosSchedule,
   type ChaosScheduleOptions,
@@ -44,8 +46,14 @@ import {
   startFirehoseChaos,
 } from "./chaosSinks.js";
 import { checkShasta } from "./checkShasta.js";
-import { type FaultyRpcProxy, startFaultyRpcProxy } from "./faultyRpcProxy.js";
+import { checkWorld } from "./checkWorld.js";
 import { createFaultySink, createSinkFaultControl } from "./faultySink.js";
+import {
+  applyProviderWindows,
+  type ChainProxies,
+  startChainProxies,
+  worldInjections,
+} from "./worldFaults.js";
 
 export interface ChaosSeedResult {
   readonly seed: number;
@@ -95,7 +103,8 @@ interface ChaosRun {
   readonly counters: Record<string, number>;
   readonly aws: ReturnType<typeof createAwsFaultControl>;
   readonly sinkFaults: ReturnType<typeof createSinkFaultControl>;
-  readonly proxies: Record<Chain, FaultyRpcProxy[]>;
+  readonly proxies: ChainProxies["flaky"];
+  readonly providers: ChainProxies["providers"];
   /** Switched off once the causes are fixed. */
   crashesOn: boolean;
   duplicatesOn: boolean;
@@ -108,6 +117,8 @@ interface ChaosRun {
   };
   processorCrashes: number;
   processorTimeouts: number;
+  /** Transactions of the bad inbox logs emitted (lowercase). */
+  readonly badLogTxs: Set<string>;
 }
 
 /**
@@ -151,9 +162,10 @@ export async function runChaosSeed(
     if (firehose) await replayFirehose(run, firehose, phases.note);
     phases.note("verifying");
     run.problems.push(...(await checkDlqLeft(run, pipeline, poisonSent.length)));
-    verification = await pipeline.verify();
+    verification = await pipeline.verify({ excludedTxs: run.badLogTxs });
     eventsChecked = checkSink(run, verification);
     run.problems.push(...(await checkShasta(pipeline, verification)));
+    run.problems.push(...(await checkWorldOf(pipeline, run.badLogTxs)));
     await checkClaimsAndDuplicates(run, pipeline);
     tallyCounters(run, pipeline, redriven);
   } catch (error) {
@@ -213,11 +225,13 @@ function newChaosRun(seed: number, options: RunChaosSeedOptions): ChaosRun {
     aws: createAwsFaultControl(),
     sinkFaults: createSinkFaultControl(),
     proxies: { l1: [], l2: [] },
+    providers: { l1: [], l2: [] },
     crashesOn: true,
     duplicatesOn: true,
     redrive: { active: false, from: new Map(), acks: new Map(), otherAcks: 0 },
     processorCrashes: 0,
     processorTimeouts: 0,
+    badLogTxs: new Set(),
   };
 }
 
@@ -250,17 +264,9 @@ function chaosHooks(
       addAwsFaults(sqs, "sqs", run.aws, run.random);
     },
     wrapSink: (sink) => createFaultySink(firehose ? firehose.wrap(sink) : sink, run.sinkFaults, run.random),
-    // Two RPC URLs per chain, each a proxy that can fail on its own.
-    rpcUrls: async (nodes) => {
-      for (const chain of ["l1", "l2"] as const) {
-        for (let i = 0; i < 2; i++) {
-          const proxy = await startFaultyRpcProxy({ upstream: nodes[chain], holdMs: 2_000 });
-          proxiesStopped.push(() => proxy.stop());
-          run.proxies[chain].push(proxy);
-        }
-      }
-      return { l1: run.proxies.l1.map((p) => p.url), l2: run.proxies.l2.map((p) => p.url) };
-    },
+    // Two RPC URLs per chain, each a provider that can fail and lag on its own.
+    rpcUrls: (nodes) =>
+      startChainProxies(nodes, { flaky: run.proxies, providers: run.providers }, proxiesStopped),
     // Short RPC timeouts so that a proxy holding a request fails over within the invocation.
     ingestorRuntime: (runtime) => {
       const urls = runtime.config.rpc.kind === "urls" ? runtime.config.rpc.urls : { l1: [], l2: [] };
@@ -327,6 +333,11 @@ async function runStory(
     for (const steal of schedule.leaseSteals.filter((s) => s.atBlock === block)) {
       if (await expireLease(pipeline.harness.ddb, pipeline.parts.resources.stateTable as string, steal.chain))
         run.count("leaseLost");
+    }
+    for (const bad of schedule.badLogs.filter((b) => b.atBlock === block)) {
+      const tx = await devnet.queueL1Call(badLogCall(devnet.wrapperAddress, bad.kind, run.badLogTxs.size));
+      run.badLogTxs.add(tx.toLowerCase());
+      run.count(`badLog:${bad.kind}`);
     }
     for (const _ of schedule.extraIngestors.filter((b) => b === block)) {
       run.count("concurrentIngestor");
@@ -408,7 +419,8 @@ async function checkDlqLeft(run: ChaosRun, pipeline: LocalPipeline, poisonSent: 
     left.approximateTotal === left.entries.length
       ? []
       : [`DLQ holds ${left.approximateTotal} messages, ${left.entries.length} readable`];
-  return [...problems, ...checkDlq(left.entries, poisonSent, run.schedule)];
+  const [badLetters, others] = splitBadLogLetters(left.entries, run.badLogTxs);
+  return [...problems, ...badLetters, ...checkDlq(others, poisonSent, run.schedule)];
 }
 
 /** Guarantees 1–3 against the chain; returns the events checked. */
@@ -428,6 +440,27 @@ function checkSink(run: ChaosRun, verification: VerifyReport): number {
     if (o.unmarked.length > 0) run.problems.push(`${chain}: ${o.unmarked.length} orphaned blocks not marked`);
   }
   return checked;
+}
+
+/** Marks, lifecycle state, the unproven index and the chain metrics against the chain (checkWorld.ts). */
+function checkWorldOf(pipeline: LocalPipeline, excludedTxs: ReadonlySet<string>): Promise<string[]> {
+  const { network, ingest } = pipeline;
+  // The batch lifecycle checked is Pacaya's (the Shasta side has checkShasta.ts).
+  const pacaya = network ? logSources(network).filter((s) => s.decoder === "pacaya") : [];
+  return checkWorld({
+    nodeUrls: pipeline.nodeUrls,
+    inboxAddresses: pacaya.map((s) => s.address),
+    ranges: {
+      l1: { from: pipeline.from.l1, to: ingest.next.l1 - 1 },
+      l2: { from: pipeline.from.l2, to: ingest.next.l2 - 1 },
+    },
+    query: (sql) => pipeline.sink.query(sql),
+    ddb: pipeline.harness.ddb,
+    stateTable: pipeline.parts.resources.stateTable as string,
+    injectedReorgs: pipeline.devnet?.reorgs ?? [],
+    chainSamples: pipeline.processorMetrics.samples,
+    excludedTxs,
+  });
 }
 
 /** Guarantee 4's leftovers: no claim held for good; every duplicate past the window dropped or retaken. */
@@ -467,6 +500,7 @@ function tallyCounters(run: ChaosRun, pipeline: LocalPipeline, redriven: number)
   const m = pipeline.processorMetrics;
   const { ingest } = pipeline;
   const devnet = pipeline.devnet as NonNullable<LocalPipeline["devnet"]>;
+  for (const [kind, n] of Object.entries(worldInjections(devnet, run.providers))) run.count(kind, n);
   Object.assign(run.counters, {
     ingestorInvocations: ingest.invocations,
     leaseStandDowns: ingest.leaseStandDowns,
@@ -491,17 +525,15 @@ function tallyCounters(run: ChaosRun, pipeline: LocalPipeline, redriven: number)
 function applyWindows(
   schedule: ChaosSchedule,
   block: number,
-  c: {
-    aws: ReturnType<typeof createAwsFaultControl>;
-    sinkFaults: ReturnType<typeof createSinkFaultControl>;
-    proxies: Record<Chain, FaultyRpcProxy[]>;
-  },
+  c: Pick<ChaosRun, "aws" | "sinkFaults" | "proxies" | "providers">,
 ): void {
   const active = schedule.windows.filter((w) => w.from <= block && block < w.to);
   const sum = (kind: string) =>
     active.filter((w) => w.kind === kind).reduce((s, w) => s + ("probability" in w ? w.probability : 0), 0);
   c.aws.throttle = Math.max(sum("dynamoThrottle"), sum("sqsThrottle"));
   c.aws.partial = Math.max(sum("dynamoPartial"), sum("sqsPartial"));
+  c.aws.lostAnswer = Math.max(sum("dynamoLostAnswer"), sum("sqsLostAnswer"));
+  applyProviderWindows(active, c.providers);
   c.sinkFaults.down = active.some((w) => w.kind === "sinkDown");
   c.sinkFaults.delayMs = Math.max(0, ...active.map((w) => (w.kind === "sinkSlow" ? w.delayMs : 0)));
   c.sinkFaults.reject = sum("sinkReject");
@@ -529,6 +561,30 @@ async function expireLease(ddb: DynamoDBClient, table: string, chain: Chain): Pr
   } catch {
     return false; // nobody held it: nothing to lose
   }
+}
+
+/**
+ * Every bad inbox log emitted ends in the DLQ (at least once: an L1 reorg that moves its transaction is a
+ * new observation), each letter with its reason. Returns those problems and the other letters.
+ */
+function splitBadLogLetters<
+  T extends { body: string; errorType: string | undefined; errorMessage: string | undefined },
+>(entries: readonly T[], txs: ReadonlySet<string>): [string[], T[]] {
+  const found = new Set<string>();
+  const others: T[] = [];
+  const problems: string[] = [];
+  for (const e of entries) {
+    const tx = isBadLogLetter(e.body, txs);
+    if (tx === undefined) others.push(e);
+    else {
+      found.add(tx);
+      if (!e.errorType || !e.errorMessage) problems.push(`bad log ${tx} dead-lettered without a reason`);
+    }
+  }
+  const lost = [...txs].filter((tx) => !found.has(tx));
+  if (lost.length > 0)
+    problems.push(`${lost.length} of ${txs.size} bad inbox logs never reached the DLQ (e.g. tx ${lost[0]})`);
+  return [problems, others];
 }
 
 /** After the redrive the DLQ holds exactly the poison, each once, with the reason it failed. */

@@ -18,6 +18,7 @@ export interface MinedBlock {
   readonly stateRoot: Hex;
   readonly timestamp: number;
   readonly gasLimit: bigint;
+  readonly baseFeePerGas: bigint;
   readonly miner: Address;
   readonly rawTxs: readonly Hex[];
   readonly txHashes: readonly Hex[];
@@ -37,6 +38,11 @@ export interface MineParameters {
   readonly rawTxs?: readonly Hex[];
   /** Fail unless every transaction succeeded (contract calls; a revert means the story went wrong). */
   readonly requireSuccess?: boolean;
+  /**
+   * The base fee of the new block. Mining a rolled-back block again with its timestamp, coinbase,
+   * transactions and base fee gives the very same block (same hash): an A→B→A flip.
+   */
+  readonly baseFeePerGas?: bigint;
 }
 
 export interface ChainMiner {
@@ -85,10 +91,11 @@ export function createChainMiner(parameters: { readonly name: string; readonly u
       await test.setAutomine(false);
       await test.setIntervalMining({ interval: 0 });
     },
-    mine: async ({ timestamp, coinbase, rawTxs = [], requireSuccess = false }) => {
+    mine: async ({ timestamp, coinbase, rawTxs = [], requireSuccess = false, baseFeePerGas }) => {
       const before = known ?? (await head());
       await Promise.all([
         coinbase ? test.setCoinbase({ address: coinbase }) : undefined,
+        baseFeePerGas === undefined ? undefined : test.setNextBlockBaseFeePerGas({ baseFeePerGas }),
         test.setNextBlockTimestamp({ timestamp: BigInt(timestamp) }),
       ]);
       // Sequential: keeps each sender's nonces arriving in order.
@@ -128,6 +135,7 @@ export function createChainMiner(parameters: { readonly name: string; readonly u
         stateRoot: b.stateRoot,
         timestamp: Number(b.timestamp),
         gasLimit: b.gasLimit,
+        baseFeePerGas: b.baseFeePerGas ?? 0n,
         miner: b.miner,
         rawTxs: [...rawTxs],
         txHashes,

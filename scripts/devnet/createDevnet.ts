@@ -127,6 +127,10 @@ export interface DevnetStats {
 /** A reorg the driver injected, as a watcher of the chain should come to see it. */
 export interface InjectedReorg {
   readonly chain: "l1" | "l2";
+  /** A plain reorg, the two halves of an A→B→A flip, or the deep L2 reorg (`l2DeepReorg`). */
+  readonly kind: "reorg" | "flipToB" | "flipBackToA" | "deep";
+  /** Blocks of an earlier chain made canonical again, same hashes (the flip back to A). */
+  readonly restored: readonly { readonly number: number; readonly hash: Hex }[];
   readonly depth: number;
   readonly commonAncestor: { readonly number: number; readonly hash: Hex };
   readonly orphaned: readonly { readonly number: number; readonly hash: Hex }[];
@@ -147,6 +151,11 @@ export interface Devnet {
   readonly reorgs: readonly InjectedReorg[];
   /** The 7-byte extraData of a Shasta L2 block (by hash), which the node cannot set itself (extraDataProxy.ts). */
   extraDataOf(blockHash: string, mined?: { parentHash: string; timestamp: number }): Hex | undefined;
+  /**
+   * Signs a call from the devnet's spare account (8) and mines it in the next L1 block (re-included like
+   * every L1 transaction after a reorg); resolves with its transaction hash.
+   */
+  queueL1Call(call: { readonly to: Address; readonly data: Hex; readonly gas: bigint }): Promise<Hex>;
   /** Takes control of both nodes' mining and deploys the inbox and wrapper on L1. Idempotent. */
   deploy(): Promise<DevnetAddresses>;
   /** Mines one new canonical L2 block, preceded by any L1 blocks due before it and by any reorg drawn. */
@@ -166,6 +175,8 @@ const DEV_MNEMONIC = "test test test test test test test test test test test jun
 const DEV_ACCOUNT_COUNT = 10;
 const PROVER = 5;
 const DEPLOYER = 9;
+/** Sends the calls queued with `queueL1Call` (on L1 only). */
+const SPARE = 8;
 /** Bounds how much backlog one L1 block clears, like a proposer limited by gas. */
 const MAX_PROPOSALS_PER_L1_BLOCK = 4;
 /** Taiko mainnet (Pacaya) base fee settings, carried in every BatchInfo. */
@@ -209,6 +220,17 @@ interface PendingBatch {
   verifyAt?: number;
 }
 
+/** An A→B→A flip under way: the chain went from A to B and goes back to A's blocks at `backAt`. */
+interface PendingFlip<B extends MinedBlock> {
+  readonly ancestor: BlockRef;
+  /** A's blocks above the ancestor, to mine again as they were. */
+  readonly a: readonly B[];
+  /** L1 tick (l1) or story block (l2) of the flip back. */
+  readonly backAt: number;
+  /** Blocks mined since the flip started (B's and those on top): all dropped by the flip back. */
+  readonly above: MinedBlock[];
+}
+
 interface MutableReorgCounts {
   total: number;
   byDepth: Record<number, number>;
@@ -239,6 +261,11 @@ interface DevnetState {
   shasta: ShastaForkState | undefined;
   readonly l2Url: string;
   readonly beforeReorg: CreateDevnetParameters["beforeReorg"];
+  /** L2 blocks of the story so far (steps). */
+  steps: number;
+  /** Signed calls for the next L1 block (queueL1Call). */
+  readonly queuedL1: Hex[];
+  readonly flips: { l1?: PendingFlip<MinedBlock>; l2?: PendingFlip<L2Block> };
   readonly stats: MutableDevnetStats;
   readonly reorgs: InjectedReorg[];
 }
@@ -308,6 +335,12 @@ export function createDevnet(parameters: CreateDevnetParameters): Devnet {
       s.shasta?.extraData.get(hash.toLowerCase()) ??
       (mined ? s.shasta?.extraData.get(pendingExtraDataKey(mined.parentHash, mined.timestamp)) : undefined),
     deploy: () => exclusive(() => deployDevnet(s)),
+    queueL1Call: (call) =>
+      exclusive(async () => {
+        const raw = await sign(s.l1, SPARE, call);
+        s.queuedL1.push(raw);
+        return keccak256(raw);
+      }),
     step,
     run,
     settle: () =>
@@ -347,6 +380,9 @@ function createDevnetState(parameters: CreateDevnetParameters): DevnetState {
     shasta: undefined,
     l2Url: parameters.l2Url,
     beforeReorg: parameters.beforeReorg,
+    steps: 0,
+    queuedL1: [],
+    flips: {},
     stats: {
       l1Blocks: 0,
       l2Blocks: 0,
@@ -420,8 +456,19 @@ function sequencerAddress(i: number): Address {
   return account.address;
 }
 
-async function mineL1(s: DevnetState, timestamp: number, rawTxs: readonly Hex[]): Promise<MinedBlock> {
-  const block = await s.l1.miner.mine({ timestamp, rawTxs, requireSuccess: true });
+async function mineL1(
+  s: DevnetState,
+  timestamp: number,
+  rawTxs: readonly Hex[],
+  replay?: MinedBlock,
+): Promise<MinedBlock> {
+  const block = await s.l1.miner.mine({
+    timestamp,
+    rawTxs,
+    requireSuccess: true,
+    ...(replay ? { coinbase: replay.miner, baseFeePerGas: replay.baseFeePerGas } : {}),
+  });
+  s.flips.l1?.above.push(block);
   s.l1.head = block;
   s.l1Recent.push(block);
   if (s.l1Recent.length > s.knobs.l1ReorgMaxDepth) s.l1Recent = s.l1Recent.slice(-s.knobs.l1ReorgMaxDepth);
@@ -433,11 +480,18 @@ async function mineL2(
   timestamp: number,
   sequencer: number,
   rawTxs: readonly Hex[],
-  proposalId?: number,
+  options: { readonly proposalId?: number; readonly baseFeePerGas?: bigint } = {},
 ): Promise<L2Block> {
+  const { proposalId, baseFeePerGas } = options;
   if (proposalId !== undefined && s.shasta)
     expectShastaL2Block(s.shasta, s.l2.head.hash, timestamp, proposalId);
-  const block = await s.l2.miner.mine({ timestamp, coinbase: sequencerAddress(sequencer), rawTxs });
+  const block = await s.l2.miner.mine({
+    timestamp,
+    coinbase: sequencerAddress(sequencer),
+    rawTxs,
+    ...(baseFeePerGas === undefined ? {} : { baseFeePerGas }),
+  });
+  s.flips.l2?.above.push(block);
   s.l2.head = block;
   if (proposalId !== undefined && s.shasta) recordShastaL2Block(s.shasta, block, proposalId);
   const l2Block = proposalId === undefined ? { ...block, sequencer } : { ...block, sequencer, proposalId };
@@ -445,7 +499,7 @@ async function mineL2(
   return l2Block;
 }
 
-async function reorgL2(s: DevnetState, depth: number): Promise<void> {
+async function reorgL2(s: DevnetState, depth: number, kind: InjectedReorg["kind"] = "reorg"): Promise<void> {
   await s.beforeReorg?.("l2", s.l2.head.number);
   const dropped = s.l2Unproposed.splice(-depth);
   const ancestor = await s.l2.miner.rollback(depth);
@@ -456,12 +510,12 @@ async function reorgL2(s: DevnetState, depth: number): Promise<void> {
     // +1 s and a re-drawn coinbase: the replacement differs from the orphan at the same height.
     ts = Math.max(ts + 1, old.timestamp + 1);
     // A Shasta block keeps its proposal (its anchor transaction is re-included with the rest).
-    await mineL2(s, ts, s.rng.weighted(s.knobs.sequencerWeights), old.rawTxs, old.proposalId);
+    await mineL2(s, ts, s.rng.weighted(s.knobs.sequencerWeights), old.rawTxs, { proposalId: old.proposalId });
   }
-  recordReorg(s, "l2", depth, ancestor, dropped);
+  recordReorg(s, "l2", depth, ancestor, dropped, kind);
 }
 
-async function reorgL1(s: DevnetState, depth: number): Promise<void> {
+async function reorgL1(s: DevnetState, depth: number, kind: InjectedReorg["kind"] = "reorg"): Promise<void> {
   await s.beforeReorg?.("l1", s.l1.head.number);
   const dropped = s.l1Recent.splice(-depth);
   const ancestor = await s.l1.miner.rollback(depth);
@@ -478,7 +532,7 @@ async function reorgL1(s: DevnetState, depth: number): Promise<void> {
     ts = Math.max(ts + 1, old.timestamp + 1);
     await mineL1(s, ts, old.rawTxs);
   }
-  recordReorg(s, "l1", depth, ancestor, dropped);
+  recordReorg(s, "l1", depth, ancestor, dropped, kind);
 }
 
 function recordReorg(
@@ -487,6 +541,8 @@ function recordReorg(
   depth: number,
   ancestor: BlockRef,
   dropped: readonly MinedBlock[],
+  kind: InjectedReorg["kind"],
+  restored: readonly MinedBlock[] = [],
 ): void {
   const reincludedTxHashes = dropped.flatMap((b) => b.txHashes);
   const counts = s.stats.reorgs[chain];
@@ -497,6 +553,8 @@ function recordReorg(
   const head = chain === "l1" ? s.l1.head : s.l2.head;
   s.reorgs.push({
     chain,
+    kind,
+    restored: restored.map((b) => ({ number: b.number, hash: b.hash })),
     depth,
     commonAncestor: { number: ancestor.number, hash: ancestor.hash },
     orphaned: dropped.map((b) => ({ number: b.number, hash: b.hash })),
@@ -611,15 +669,20 @@ async function verifyDue(s: DevnetState): Promise<Hex[]> {
 
 async function tickL1(s: DevnetState, timestamp: number): Promise<void> {
   s.l1Tick++;
-  if (!s.settling && s.rng.chance(s.knobs.l1ReorgProbability)) {
+  const flip = s.flips.l1;
+  if (flip && (s.settling || flip.backAt <= s.l1Tick)) await flipBackL1(s, flip);
+  else if (!flip && !s.settling && s.rng.chance(s.knobs.l1ReorgProbability)) {
     const depth = Math.min(s.rng.int([1, s.knobs.l1ReorgMaxDepth]), s.l1Recent.length);
     if (depth > 0) await reorgL1(s, depth);
   }
-  const raws: Hex[] = [];
+  if (!s.flips.l1 && !s.settling && s.knobs.l1FlipProbability > 0 && s.rng.chance(s.knobs.l1FlipProbability))
+    await flipToB(s, "l1");
+  const raws: Hex[] = s.queuedL1.splice(0);
   const forkTick = s.shasta !== undefined && !s.shasta.activated && timestamp >= s.shasta.activationTs;
   // The Pacaya inbox takes no proposal once Shasta is in force; the activation tick proposes what is left.
   if (forkTick && s.l2Unproposed.length > 0) raws.push(...(await proposeBatch(s, s.l2Unproposed.length)));
-  for (let n = 0; n < MAX_PROPOSALS_PER_L1_BLOCK && !s.shasta?.activated && !forkTick; n++) {
+  const proposals = deepReorgHold(s) || s.shasta?.activated || forkTick ? 0 : MAX_PROPOSALS_PER_L1_BLOCK;
+  for (let n = 0; n < proposals; n++) {
     const size = s.settling ? Math.min(s.l2Unproposed.length, s.knobs.batchSize[1]) : s.targetBatchSize;
     if (size === 0 || s.l2Unproposed.length < size) break;
     raws.push(...(await proposeBatch(s, size)));
@@ -630,7 +693,8 @@ async function tickL1(s: DevnetState, timestamp: number): Promise<void> {
   if (s.shasta) {
     raws.push(
       ...(await shastaTickTxs(s.shasta, shastaHost(s), {
-        unproposed: s.l2Unproposed,
+        // Held before the deep reorg (as Pacaya's are), so that it has enough unproposed blocks to replace.
+        unproposed: deepReorgHold(s) ? [] : s.l2Unproposed,
         lastPacayaBlockHash: s.l2.head.hash,
         settling: s.settling,
         timestamp,
@@ -664,11 +728,20 @@ async function stepOnce(s: DevnetState): Promise<void> {
     await tickL1(s, s.nextL1Ts);
     s.nextL1Ts += knobs.l1BlockTimeSec;
   }
-  if (rng.chance(knobs.l2ReorgProbability)) {
+  s.steps++;
+  const flip = s.flips.l2;
+  if (flip && flip.backAt <= s.steps) await flipBackL2(s, flip);
+  else if (!flip && rng.chance(knobs.l2ReorgProbability)) {
     const depth = Math.min(rng.int([1, knobs.l2ReorgMaxDepth]), s.l2Unproposed.length);
-    // Replacements get later timestamps: a Pacaya block must not be pushed past the Shasta activation.
-    const crosses = s.shasta !== undefined && !s.shasta.activated && ts + depth >= s.shasta.activationTs;
-    if (depth > 0 && !crosses) await reorgL2(s, depth);
+    if (depth > 0 && !pastFork(s, ts, depth)) await reorgL2(s, depth);
+  }
+  // A flip's B and the blocks on top of it take up to 6 more steps before A comes back.
+  const flipStarts = knobs.l2FlipProbability > 0 && rng.chance(knobs.l2FlipProbability);
+  if (!s.flips.l2 && flipStarts && !pastFork(s, ts, knobs.l2ReorgMaxDepth + 6)) await flipToB(s, "l2");
+  if (knobs.l2DeepReorg?.atL2Block === s.steps) {
+    const depth = Math.min(knobs.l2DeepReorg.depth, s.l2Unproposed.length);
+    if (s.flips.l2) await flipBackL2(s, s.flips.l2);
+    if (depth > 0 && !pastFork(s, ts, depth)) await reorgL2(s, depth, "deep");
   }
   const sequencer = rng.weighted(knobs.sequencerWeights);
   const count = rng.int(knobs.txPerBlock);
@@ -682,7 +755,7 @@ async function stepOnce(s: DevnetState): Promise<void> {
     const value = BigInt(rng.int([1, 1_000_000])) * 1_000_000_000n;
     raws.push(await sign(s.l2, from, { to, value, gas: 21_000n }));
   }
-  const block = await mineL2(s, Math.max(ts, s.l2.head.timestamp + 1), sequencer, raws, proposalId);
+  const block = await mineL2(s, Math.max(ts, s.l2.head.timestamp + 1), sequencer, raws, { proposalId });
   s.stats.l2Txs += count;
   s.nextL2Ts = block.timestamp + knobs.l2BlockTimeSec;
 }
@@ -779,6 +852,7 @@ async function deployShasta(s: DevnetState, bytecode: Hex, clock: number): Promi
 /** L1 blocks only, no reorgs, until every L2 block is proposed and every batch proved and verified. */
 async function settleDevnet(s: DevnetState): Promise<void> {
   requireDeployed(s);
+  if (s.flips.l2) await flipBackL2(s, s.flips.l2);
   s.settling = true;
   try {
     while (s.l2Unproposed.length > 0 || s.pending.length > 0 || shastaBusy(s.shasta, s.l2Unproposed)) {
@@ -801,4 +875,104 @@ function blankChain(miner: ChainMiner): Chain {
     maxFeePerGas: 0n,
     head: { number: 0, hash: zeroHash, timestamp: 0 },
   };
+}
+
+/** Replacements get later timestamps: an L2 reorg must not push a Pacaya block past the Shasta activation. */
+const pastFork = (s: DevnetState, ts: number, depth: number): boolean =>
+  s.shasta !== undefined && !s.shasta.activated && ts + depth >= s.shasta.activationTs;
+
+/** The proposals pause before the deep L2 reorg, so that it can replace `depth` unproposed blocks. */
+function deepReorgHold(s: DevnetState): boolean {
+  const deep = s.knobs.l2DeepReorg;
+  return (
+    !s.settling &&
+    deep !== undefined &&
+    s.steps >= deep.atL2Block - deep.depth - 1 &&
+    s.steps < deep.atL2Block
+  );
+}
+
+/** The first half of an A→B→A flip: a reorg to B, remembering A's blocks (on L2 unproposed ones only). */
+async function flipToB(s: DevnetState, chain: "l1" | "l2"): Promise<void> {
+  const recent = chain === "l1" ? s.l1Recent : s.l2Unproposed;
+  const maxDepth = chain === "l1" ? s.knobs.l1ReorgMaxDepth : s.knobs.l2ReorgMaxDepth;
+  const depth = Math.min(s.rng.int([1, maxDepth]), recent.length);
+  const a = recent.slice(-depth);
+  const first = a[0];
+  if (!first) return;
+  const ancestor = { number: first.number - 1, hash: first.parentHash, timestamp: 0 };
+  if (chain === "l1") {
+    s.flips.l1 = { ancestor, a, backAt: s.l1Tick + s.rng.int([1, 3]), above: [] };
+    await reorgL1(s, depth, "flipToB");
+  } else {
+    s.flips.l2 = { ancestor, a: a as L2Block[], backAt: s.steps + s.rng.int([2, 6]), above: [] };
+    await reorgL2(s, depth, "flipToB");
+  }
+}
+
+/**
+ * Back to A on L1: B's blocks and those on top are dropped, A's blocks mined again as they were (same
+ * hashes), then the transactions mined since the flip started (beyond A's, re-included in B) once more.
+ */
+async function flipBackL1(s: DevnetState, flip: PendingFlip<MinedBlock>): Promise<void> {
+  s.flips.l1 = undefined;
+  const dropped = flip.above;
+  s.l1Recent = [];
+  const ancestor = await restoreA(s, "l1", flip);
+  // B is one empty block plus A's transactions, one block later: what is on top of it is new.
+  let ts = s.l1.head.timestamp;
+  for (const old of dropped.slice(flip.a.length + 1)) {
+    ts = Math.max(ts + 1, old.timestamp);
+    await mineL1(s, ts, old.rawTxs);
+  }
+  recordReorg(s, "l1", dropped.length, ancestor, dropped, "flipBackToA", flip.a);
+}
+
+/** Back to A on L2, if no batch has covered B's blocks meanwhile (then B simply stays). */
+async function flipBackL2(s: DevnetState, flip: PendingFlip<L2Block>): Promise<void> {
+  s.flips.l2 = undefined;
+  const at = s.l2Unproposed.findIndex((b) => b.number === flip.ancestor.number + 1);
+  if (at < 0) return;
+  const dropped = s.l2Unproposed.splice(at);
+  const ancestor = await restoreA(s, "l2", flip);
+  let ts = s.l2.head.timestamp;
+  for (const old of dropped.slice(flip.a.length)) {
+    ts = Math.max(ts + 1, old.timestamp);
+    await mineL2(s, ts, s.rng.weighted(s.knobs.sequencerWeights), old.rawTxs, { proposalId: old.proposalId });
+  }
+  recordReorg(s, "l2", dropped.length, ancestor, dropped, "flipBackToA", flip.a);
+}
+
+/**
+ * Rolls the chain back to the flip's ancestor and mines A's blocks again exactly as they were (timestamp,
+ * coinbase, transactions, base fee); anything else than A's very hashes means the flip failed.
+ */
+async function restoreA(
+  s: DevnetState,
+  chain: "l1" | "l2",
+  flip: PendingFlip<MinedBlock> | PendingFlip<L2Block>,
+): Promise<BlockRef> {
+  const node = chain === "l1" ? s.l1 : s.l2;
+  await s.beforeReorg?.(chain, node.head.number);
+  const ancestor = await node.miner.rollback(node.head.number - flip.ancestor.number);
+  if (ancestor.hash !== flip.ancestor.hash)
+    throw new DevnetError(`${chain} flip: the rollback did not land on A's ancestor`, {
+      context: { ancestor, flip: flip.ancestor },
+    });
+  // A's blocks are mined on the ancestor (a Shasta block's extraData is expected by its parent).
+  node.head = ancestor;
+  for (const b of flip.a) {
+    const again =
+      chain === "l1"
+        ? await mineL1(s, b.timestamp, b.rawTxs, b)
+        : await mineL2(s, b.timestamp, (b as L2Block).sequencer, b.rawTxs, {
+            baseFeePerGas: b.baseFeePerGas,
+            proposalId: (b as L2Block).proposalId,
+          });
+    if (again.hash !== b.hash)
+      throw new DevnetError(`${chain} flip: block ${b.number} mined again is not A's block`, {
+        context: { expected: b.hash, got: again.hash },
+      });
+  }
+  return ancestor;
 }

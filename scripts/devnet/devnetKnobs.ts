@@ -29,6 +29,19 @@ export interface DevnetKnobs {
   readonly l1ReorgProbability: number;
   /** @default 2 */
   readonly l1ReorgMaxDepth: number;
+  /**
+   * Chance, per L1 / L2 block, that an A→B→A flip starts: a reorg to B (as above), then after a few
+   * blocks a reorg back to A's very blocks (same hashes; B's blocks and those on top dropped). @default 0
+   */
+  readonly l1FlipProbability: number;
+  /** @default 0 */
+  readonly l2FlipProbability: number;
+  /**
+   * One deep L2 reorg: proposals pause for `depth` blocks before story block `atL2Block`, then the newest
+   * `depth` L2 blocks are replaced (deeper than an ingestor's recent-hash window when depth > 256).
+   * @default none
+   */
+  readonly l2DeepReorg?: { readonly atL2Block: number; readonly depth: number };
   /** Wall-clock milliseconds per L2 block in `run()`; 0 runs as fast as the nodes allow. @default 150 */
   readonly pacingMsPerL2Block: number;
   /**
@@ -51,6 +64,8 @@ export const DEFAULT_DEVNET_KNOBS: DevnetKnobs = Object.freeze<DevnetKnobs>({
   l2ReorgMaxDepth: 3,
   l1ReorgProbability: 0.03,
   l1ReorgMaxDepth: 2,
+  l1FlipProbability: 0,
+  l2FlipProbability: 0,
   pacingMsPerL2Block: 150,
   shastaActivationDelaySec: 300,
 });
@@ -93,6 +108,12 @@ export function resolveDevnetKnobs(overrides: Partial<DevnetKnobs> = {}): Resolv
   probability("l1ReorgProbability", k.l1ReorgProbability);
   int("l1ReorgMaxDepth", k.l1ReorgMaxDepth, 1, 64);
   int("shastaActivationDelaySec", k.shastaActivationDelaySec, 0);
+  probability("l1FlipProbability", k.l1FlipProbability);
+  probability("l2FlipProbability", k.l2FlipProbability);
+  if (k.l2DeepReorg !== undefined) {
+    int("l2DeepReorg.depth", k.l2DeepReorg.depth, 1, 10_000);
+    int("l2DeepReorg.atL2Block", k.l2DeepReorg.atL2Block, k.l2DeepReorg.depth + 2);
+  }
   if (!(k.pacingMsPerL2Block >= 0))
     problems.push(`pacingMsPerL2Block must be >= 0, got ${k.pacingMsPerL2Block}`);
   if (problems.length > 0) throw new ConfigError("devnet knobs", problems.join("; "));

@@ -11,6 +11,8 @@ const SILENT = { debug: ignore, info: ignore, warn: ignore, error: ignore, trace
  */
 export class CountingMetrics extends Metrics {
   readonly totals = new Map<string, number>();
+  /** Every value added, in order (what CloudWatch would get, one EMF value each). */
+  readonly samples: { readonly name: string; readonly value: number }[] = [];
 
   constructor(serviceName: string) {
     // Its own warnings (e.g. "no application metrics to publish") would break the progress line.
@@ -21,6 +23,7 @@ export class CountingMetrics extends Metrics {
   override addMetric(...args: Parameters<Metrics["addMetric"]>): this {
     const [name, , value] = args;
     this.totals.set(name, (this.totals.get(name) ?? 0) + value);
+    this.samples.push({ name, value });
     super.addMetric(...args);
     return this;
   }

@@ -176,7 +176,7 @@ export interface LocalPipeline {
   /** Wait for the republished messages to be sent. */
   republished(): Promise<void>;
   /** The sink against the chain over what was ingested: canonical rows, gaps, duplicates, orphans. */
-  verify(): Promise<VerifyReport>;
+  verify(options?: { readonly excludedTxs?: ReadonlySet<string> }): Promise<VerifyReport>;
   stop(): Promise<void>;
 }
 
@@ -275,8 +275,9 @@ export async function createLocalPipeline(options: CreateLocalPipelineOptions = 
       catchUp: (o) => catchUp(ingest, chains.nodeUrls, confirmations, o),
       republish: replays.republish,
       republished: replays.settled,
-      verify: () =>
+      verify: (o) =>
         verifyAgainstChain({
+          ...o,
           l1Url: chains.nodeUrls.l1,
           l2Url: chains.nodeUrls.l2,
           inboxAddresses: watched.inboxAddresses,
@@ -350,7 +351,7 @@ async function startChains(
 
 /** Step 2: the environment the handlers read, as their constructs set it in Lambda. */
 function handlerEnv(p: {
-  parts: { env(): Record<string, string>; resources: { queueArn: string; dlqArn: string } };
+  parts: { env(): Record<string, string>; resources: { queueArn: string; dlqArn: string; dlqUrl: string } };
   chains: Chains;
   rpcUrls: Record<Chain, string[]>;
   sinkEnv: Record<string, string>;
@@ -362,6 +363,8 @@ function handlerEnv(p: {
     ...p.parts.env(),
     QUEUE_ARN: p.parts.resources.queueArn,
     DLQ_ARN: p.parts.resources.dlqArn,
+    // Where the ingestor dead-letters input it rejects (undecodable logs), as the stack sets it.
+    DLQ_URL: p.parts.resources.dlqUrl,
     L1_RPC_URLS: p.rpcUrls.l1.join(","),
     L2_RPC_URLS: p.rpcUrls.l2.join(","),
     ...chains.networkEnv,
