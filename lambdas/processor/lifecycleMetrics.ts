@@ -1,9 +1,9 @@
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
-import { ChainMetric } from "../shared/metricNames.js";
+import { ChainMetric, type ItemChainMetric } from "../shared/metricNames.js";
 
 /**
- * The numeric attributes of one `batch#<id>` lifecycle item. Every one is written with
- * `if_not_exists`, so an attribute, once set, never changes.
+ * The numeric attributes of one `batch#<id>` lifecycle item, derived from its observations in the L1
+ * blocks that are canonical now (observedLifecycle.ts): a reorg can change or remove them.
  */
 export interface BatchLifecycleState {
   /** L1 timestamps (epoch s) of the blocks the proposal, proof and verification were seen in. */
@@ -33,54 +33,58 @@ export const BATCH_LIFECYCLE_ATTRIBUTES: readonly BatchLifecycleAttribute[] = [
 ];
 
 export interface ChainSample {
-  readonly name: (typeof ChainMetric)[keyof typeof ChainMetric];
+  readonly name: ItemChainMetric;
   readonly unit: typeof MetricUnit.Count | typeof MetricUnit.Seconds;
   readonly value: number;
 }
 
-/**
- * The chain metrics one lifecycle write completes, from the item before it (DynamoDB's ALL_OLD) and
- * after it. A metric pairs two attributes and is emitted by the write that makes the pair complete:
- * DynamoDB applies writes to one item one at a time, so exactly one write sees the pair go from
- * incomplete to complete — whatever the order of partitions, and however often a step is repeated.
- */
-export function chainSamplesOf(before: BatchLifecycleState, after: BatchLifecycleState): ChainSample[] {
-  const samples: ChainSample[] = [];
-  const completes = (a: BatchLifecycleAttribute, b: BatchLifecycleAttribute): boolean =>
-    (before[a] === undefined || before[b] === undefined) && after[a] !== undefined && after[b] !== undefined;
-  const seconds = (name: ChainSample["name"], value: number) => {
-    // A negative span only comes from inconsistent input (e.g. a proof observed in an older L1 block): not a duration.
-    if (Number.isFinite(value) && value >= 0) samples.push({ name, unit: MetricUnit.Seconds, value });
-  };
+/** Each per-item chain metric's unit (its retraction, ChainMetricRetracted, has the same). */
+export const CHAIN_METRIC_UNIT: Readonly<Record<ItemChainMetric, ChainSample["unit"]>> = {
+  BatchesProposed: MetricUnit.Count,
+  L2BlockIntervalSeconds: MetricUnit.Seconds,
+  BatchPostingIntervalSeconds: MetricUnit.Seconds,
+  BatchProveTimeSeconds: MetricUnit.Seconds,
+  BatchVerifyTimeSeconds: MetricUnit.Seconds,
+  ShastaProposalsProposed: MetricUnit.Count,
+  ShastaTimeToFinalitySeconds: MetricUnit.Seconds,
+};
 
+export const chainSample = (name: ItemChainMetric, value: number): ChainSample => ({
+  name,
+  unit: CHAIN_METRIC_UNIT[name],
+  value,
+});
+
+/**
+ * A span in seconds between two steps, when both are known; a negative span only comes from inconsistent
+ * input (e.g. a proof observed in an older L1 block) and is not a duration.
+ */
+export function spanSample(name: ItemChainMetric, from?: number, to?: number): ChainSample[] {
+  if (from === undefined || to === undefined) return [];
+  const value = to - from;
+  return Number.isFinite(value) && value >= 0 ? [chainSample(name, value)] : [];
+}
+
+/**
+ * The chain metrics a batch's lifecycle state gives, each at most once: what CloudWatch holds for this
+ * batch, net of retractions (observedLifecycle.ts emits the difference when a recompute changes it).
+ * A metric pairs two steps and exists once both are known.
+ */
+export function chainSamplesOf(state: BatchLifecycleState): ChainSample[] {
+  const { proposedAt, provedAt, verifiedAt, nextProposedAt, lastBlockTs, nextLastBlockTs, nextBlockCount } =
+    state;
+  if (proposedAt === undefined) return [];
   // Counted once per batch id, not per observation: an L1 reorg that re-includes a proposal is one batch.
-  if (before.proposedAt === undefined && after.proposedAt !== undefined) {
-    samples.push({ name: ChainMetric.BatchesProposed, unit: MetricUnit.Count, value: 1 });
-  }
-  const { proposedAt, provedAt, verifiedAt, nextProposedAt } = after;
-  if (completes("proposedAt", "provedAt")) {
-    seconds(ChainMetric.BatchProveTimeSeconds, (provedAt as number) - (proposedAt as number));
-  }
-  if (completes("proposedAt", "verifiedAt")) {
-    seconds(ChainMetric.BatchVerifyTimeSeconds, (verifiedAt as number) - (proposedAt as number));
-  }
-  if (completes("proposedAt", "nextProposedAt")) {
-    seconds(ChainMetric.BatchPostingIntervalSeconds, (nextProposedAt as number) - (proposedAt as number));
-    const { lastBlockTs, nextLastBlockTs, nextBlockCount } = after;
-    // The next batch's blocks follow this batch's last block: their mean spacing is the L2 block interval.
-    if (lastBlockTs !== undefined && nextLastBlockTs !== undefined && nextBlockCount && nextBlockCount > 0) {
-      seconds(ChainMetric.L2BlockIntervalSeconds, (nextLastBlockTs - lastBlockTs) / nextBlockCount);
+  const samples = [chainSample(ChainMetric.BatchesProposed, 1)];
+  samples.push(...spanSample(ChainMetric.BatchProveTimeSeconds, proposedAt, provedAt));
+  samples.push(...spanSample(ChainMetric.BatchVerifyTimeSeconds, proposedAt, verifiedAt));
+  samples.push(...spanSample(ChainMetric.BatchPostingIntervalSeconds, proposedAt, nextProposedAt));
+  // The next batch's blocks follow this batch's last block: their mean spacing is the L2 block interval.
+  if (nextProposedAt !== undefined && lastBlockTs !== undefined && nextLastBlockTs !== undefined) {
+    if (nextBlockCount !== undefined && nextBlockCount > 0) {
+      const spacing = spanSample(ChainMetric.L2BlockIntervalSeconds, lastBlockTs, nextLastBlockTs);
+      samples.push(...spacing.map((s) => ({ ...s, value: s.value / nextBlockCount })));
     }
   }
   return samples;
-}
-
-/** The item after a write of `written` with `if_not_exists` on every attribute. */
-export function afterWrite(before: BatchLifecycleState, written: BatchLifecycleState): BatchLifecycleState {
-  const after: Partial<Record<BatchLifecycleAttribute, number>> = {};
-  for (const key of BATCH_LIFECYCLE_ATTRIBUTES) {
-    const value = before[key] ?? written[key];
-    if (value !== undefined) after[key] = value;
-  }
-  return after;
 }

@@ -72,7 +72,8 @@ export function lifecycleUpdateOf(event: PipelineEvent): LifecycleUpdate | undef
  * Lifecycle state in the state table, item `batch#<batchId>`, reorg-correct (observedLifecycle.ts): each
  * step (`proposedAt`, `provedAt`, `verifiedAt`, …) is its earliest observation in an L1 block that is
  * canonical now, so an orphaned proof puts the batch back into the unproven index and a restored one
- * takes it out again; the chain metrics (lifecycleMetrics.ts) are emitted once per batch.
+ * takes it out again; the chain metrics (lifecycleMetrics.ts) net of their retractions are what the
+ * canonical chain gives, once per batch.
  *
  * A proposal also observes `nextProposedAt` on the previous batch's item, so consecutive proposals meet on
  * one item and the posting interval is computed there once.

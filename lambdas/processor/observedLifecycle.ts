@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Metrics } from "@aws-lambda-powertools/metrics";
 import {
   type AttributeValue,
@@ -9,6 +10,7 @@ import {
 import { RetryableError, ThrottledError } from "../shared/errors.js";
 import type { ReorgEvent } from "../shared/events.js";
 import { StateTable, UNPROVEN_INDEX } from "../shared/tables.js";
+import { ledgerChange, METRICS_EMITTED_ATTRIBUTE } from "./chainSampleLedger.js";
 import {
   applyMark,
   type BlockIndexAttribute,
@@ -48,8 +50,8 @@ export interface LifecycleKind<A extends string> {
   readonly attributes: readonly A[];
   /** The UNPROVEN_INDEX partition value while the item waits (for a proof, a finalization); else undefined. */
   readonly pendingIn: (state: LifecycleState<A>) => string | undefined;
-  /** The chain metrics a change of derived state completes (emitted once per item: the `emitted` set). */
-  readonly samplesOf: (before: LifecycleState<A>, after: LifecycleState<A>) => ChainSample[];
+  /** The chain metrics a derived state gives, each name at most once (what CloudWatch holds for the item). */
+  readonly samplesOf: (state: LifecycleState<A>) => ChainSample[];
 }
 
 export interface ObservedLifecycle {
@@ -74,6 +76,11 @@ export interface CreateObservedLifecycleParameters {
 /** How often a recompute retries when another writer changed the item between its read and its write. */
 const SETTLE_ATTEMPTS = 8;
 
+/** The item attribute naming the latest state writes (token → revision it wrote), to recognise one's own. */
+export const RECENT_WRITES_ATTRIBUTE = "recentWrites";
+/** State writes remembered: a writer whose answer was lost finds its token unless this many came after it. */
+const RECENT_WRITES_KEPT = 16;
+
 /**
  * Reorg-correct lifecycle items in the state table:
  * - every sighting of a step is kept on the item as an observation keyed by its L1 block
@@ -92,11 +99,14 @@ const SETTLE_ATTEMPTS = 8;
  * Each kind applies a reorg's marks itself (a second kind's application of the same mark is a replay of
  * equal order, which succeeds and returns that kind's ids), so the kinds stay independent.
  *
- * Chain metrics come from the recompute that completes a pair, and each metric name is added to the item's
- * `emitted` set in that same conditional write, so a metric is emitted once per item, at its first
- * canonical application. CloudWatch samples cannot be retracted: when a later reorg orphans or moves a
- * step, the sample already emitted stays as it was; the item and the index are corrected, and the alarms
- * read those. A crash between write and metric flush loses that sample (at most once); it never double-counts.
+ * Chain metrics follow the derived state too. The item keeps a ledger of the value each of its metrics
+ * stands at in CloudWatch (chainSampleLedger.ts), written in the same conditional write as the state; a
+ * recompute that changes a value (a proof orphaned, or re-included in a later block) emits the old value
+ * under the metric's retraction name and the new one under its own, so each metric net of its retractions
+ * is what the canonical chain gives, once per item. A state write whose answer was lost (the SDK's retry
+ * then fails the revision check, or every attempt fails) is recognised by its token on the item, so its
+ * writer still emits its points. A crash between the write and the metric flush loses those points (at
+ * most once); they are never added twice.
  */
 export function createObservedLifecycle<A extends string>(
   kind: LifecycleKind<A>,
@@ -148,18 +158,11 @@ export function createObservedLifecycle<A extends string>(
       );
       const current = stateOf(kind.attributes, item);
       const next = canonicalStateOf(kind.derived, observations, (h) => orphaned.has(h), current);
-      const emitted = new Set(item.emitted?.SS ?? []);
-      const samples = kind.samplesOf(current, next).filter((s) => !emitted.has(s.name));
-      const write = { tableName, key: key(id), item, next, pendingIn: kind.pendingIn(next) };
-      if (
-        await writeState(
-          ddb,
-          kind.attributes,
-          write,
-          samples.map((s) => s.name),
-        )
-      ) {
-        for (const sample of samples) metrics?.addMetric(sample.name, sample.unit, sample.value);
+      const { points, ledger } = ledgerChange(item, kind.samplesOf(next), () => kind.samplesOf(current));
+      const pendingIn = kind.pendingIn(next);
+      const write = { tableName, key: key(id), item, next, pendingIn, ledger, token: randomUUID() };
+      if (await writeState(ddb, kind.attributes, write)) {
+        for (const p of points) metrics?.addMetric(p.name, p.unit, p.value);
         return;
       }
       item = undefined; // another writer got there first: read again
@@ -208,22 +211,34 @@ interface StateWrite<A extends string> {
   readonly next: LifecycleState<A>;
   /** The index partition value to list the item under, or undefined to take it out. */
   readonly pendingIn: string | undefined;
+  /** The chain-metric ledger that goes with `next` (chainSampleLedger.ts). */
+  readonly ledger: AttributeValue;
+  /** Names this write among the item's recent writes (RECENT_WRITES_ATTRIBUTE). */
+  readonly token: string;
 }
 
-/** The conditional write of a derived state; false when the item's revision moved since it was read. */
+/**
+ * The conditional write of a derived state; false when the item's revision moved since it was read (and
+ * the write is not found among the item's recent writes: an applied write whose answer was lost is true).
+ */
 async function writeState<A extends string>(
   ddb: DynamoDBClient,
   attributes: readonly A[],
   w: StateWrite<A>,
-  newlyEmitted: readonly string[],
 ): Promise<boolean> {
   const rev = Number(w.item.rev?.N ?? 0);
-  const names: Record<string, string> = { "#u": UNPROVEN_INDEX.partitionKey };
+  const names: Record<string, string> = {
+    "#u": UNPROVEN_INDEX.partitionKey,
+    "#m": METRICS_EMITTED_ATTRIBUTE,
+    "#w": RECENT_WRITES_ATTRIBUTE,
+  };
   const values: Record<string, AttributeValue> = {
     ":rev": { N: String(rev) },
     ":next": { N: String(rev + 1) },
+    ":m": w.ledger,
+    ":w": recentWritesWith(w.item, w.token, rev + 1),
   };
-  const sets = ["rev = :next"];
+  const sets = ["rev = :next", "#m = :m", "#w = :w"];
   const removes: string[] = [];
   attributes.forEach((attribute, i) => {
     names[`#a${i}`] = attribute;
@@ -238,11 +253,7 @@ async function writeState<A extends string>(
     values[":u"] = { S: w.pendingIn };
     sets.push("#u = :u");
   } else removes.push("#u");
-  let expression = `SET ${sets.join(", ")}${removes.length > 0 ? ` REMOVE ${removes.join(", ")}` : ""}`;
-  if (newlyEmitted.length > 0) {
-    values[":emitted"] = { SS: [...newlyEmitted] };
-    expression += " ADD emitted :emitted";
-  }
+  const expression = `SET ${sets.join(", ")}${removes.length > 0 ? ` REMOVE ${removes.join(", ")}` : ""}`;
   try {
     await ddb.send(
       new UpdateItemCommand({
@@ -253,13 +264,36 @@ async function writeState<A extends string>(
         ConditionExpression: "attribute_not_exists(rev) OR rev = :rev",
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
       }),
     );
     return true;
   } catch (error) {
+    const found = error instanceof ConditionalCheckFailedException ? error.Item : undefined;
+    if (await wroteIt(ddb, w, found).catch(() => false)) return true;
     if (error instanceof ConditionalCheckFailedException) return false;
     throw error;
   }
+}
+
+/** The item's recent writes, the oldest beyond RECENT_WRITES_KEPT dropped, with this one added. */
+function recentWritesWith(item: Record<string, AttributeValue>, token: string, rev: number): AttributeValue {
+  const kept = Object.entries(item[RECENT_WRITES_ATTRIBUTE]?.M ?? {})
+    .filter(([, v]) => Number(v.N) > rev - RECENT_WRITES_KEPT)
+    .map(([t, v]) => [t, v] as const);
+  return { M: Object.fromEntries([...kept, [token, { N: String(rev) }]]) };
+}
+
+/** Whether the item (as a failed write returned it, else read consistently) lists this write's token. */
+async function wroteIt<A extends string>(
+  ddb: DynamoDBClient,
+  w: StateWrite<A>,
+  returned: Record<string, AttributeValue> | undefined,
+): Promise<boolean> {
+  const item =
+    returned ??
+    (await ddb.send(new GetItemCommand({ TableName: w.tableName, Key: w.key, ConsistentRead: true }))).Item;
+  return item?.[RECENT_WRITES_ATTRIBUTE]?.M?.[w.token] !== undefined;
 }
 
 /** Wait for every write; throw one RetryableError (a throttle when there was one) if any failed. */

@@ -1,8 +1,7 @@
-import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { PipelineEvent, ReorgEvent } from "../shared/events.js";
 import { ChainMetric } from "../shared/metricNames.js";
 import { proposalItemKey } from "../shared/tables.js";
-import type { ChainSample } from "./lifecycleMetrics.js";
+import { type ChainSample, chainSample, spanSample } from "./lifecycleMetrics.js";
 import type { LifecycleState, StepObservation } from "./lifecycleObservations.js";
 import {
   type CreateObservedLifecycleParameters,
@@ -23,7 +22,7 @@ import {
  * reorg that orphans the block of a Proved puts its proposals back among the unfinalized (the
  * "proposal not finalized" alarm's input); one that orphans the block of a Proposed takes the proposal
  * out (nothing is proposed on the canonical chain); a restore or a re-inclusion in another block applies
- * it again, once. Metrics are emitted once per proposal, at its first canonical application.
+ * it again, once. Its metrics follow: net of their retractions they are what the canonical chain gives.
  *
  * Unfinalized proposals sit in the Pacaya `unproven` sparse index under their own partition value
  * (`proposal`), sorted by proposedAt, so "oldest unfinalized proposal" needs no new index; the item
@@ -92,26 +91,13 @@ export function createShastaLifecycleStore(
 
 type ProposalAttribute = ShastaLifecycleStep;
 
-/** The chain metrics a proposal's derived state completes: proposed (a count), time to finality. */
-function proposalSamplesOf(
-  before: LifecycleState<ProposalAttribute>,
-  after: LifecycleState<ProposalAttribute>,
-): ChainSample[] {
-  const samples: ChainSample[] = [];
-  if (before.proposedAt === undefined && after.proposedAt !== undefined)
-    samples.push({ name: ChainMetric.ShastaProposalsProposed, unit: MetricUnit.Count, value: 1 });
-  const wasComplete = before.proposedAt !== undefined && before.finalizedAt !== undefined;
-  if (!wasComplete && after.proposedAt !== undefined && after.finalizedAt !== undefined) {
-    const seconds = after.finalizedAt - after.proposedAt;
-    // A negative span only comes from inconsistent input: not a duration.
-    if (seconds >= 0)
-      samples.push({
-        name: ChainMetric.ShastaTimeToFinalitySeconds,
-        unit: MetricUnit.Seconds,
-        value: seconds,
-      });
-  }
-  return samples;
+/** The chain metrics a proposal's derived state gives: proposed (a count), time to finality. */
+export function proposalSamplesOf(state: LifecycleState<ProposalAttribute>): ChainSample[] {
+  if (state.proposedAt === undefined) return [];
+  return [
+    chainSample(ChainMetric.ShastaProposalsProposed, 1),
+    ...spanSample(ChainMetric.ShastaTimeToFinalitySeconds, state.proposedAt, state.finalizedAt),
+  ];
 }
 
 /** Shasta proposals as a lifecycle kind: waiting for finality while proposed and not finalized. */

@@ -96,6 +96,29 @@ export const ChainMetric = {
   ShastaTimeToFinalitySeconds: "ShastaTimeToFinalitySeconds",
 } as const;
 
+/** The chain metrics the processor emits per lifecycle item (the gauges come from a scheduled function). */
+export type ItemChainMetric = Exclude<
+  (typeof ChainMetric)[keyof typeof ChainMetric],
+  "OldestUnprovenBatchAgeSeconds" | "OldestUnfinalizedProposalAgeSeconds"
+>;
+
+/**
+ * Retractions of the per-item chain metrics: when a reorg changes or removes a value the processor already
+ * emitted for an item (a proof orphaned, or re-included in a later L1 block), it emits the old value again
+ * under this name, and the new one (if any) under the metric's own name. CloudWatch cannot delete a data
+ * point, so the chain's figures are the metric net of its retraction: Sum − Sum(retracted), SampleCount −
+ * SampleCount(retracted), their quotient the average (the dashboard graphs exactly that).
+ */
+export const ChainMetricRetracted: Readonly<Record<ItemChainMetric, string>> = {
+  BatchesProposed: "BatchesProposedRetracted",
+  L2BlockIntervalSeconds: "L2BlockIntervalSecondsRetracted",
+  BatchPostingIntervalSeconds: "BatchPostingIntervalSecondsRetracted",
+  BatchProveTimeSeconds: "BatchProveTimeSecondsRetracted",
+  BatchVerifyTimeSeconds: "BatchVerifyTimeSecondsRetracted",
+  ShastaProposalsProposed: "ShastaProposalsProposedRetracted",
+  ShastaTimeToFinalitySeconds: "ShastaTimeToFinalitySecondsRetracted",
+};
+
 /**
  * The live stream (SSE and WebSocket): the processor counts what it appends to the event log, each
  * stream instance what it delivers. Graphed on the dashboard's stream row; two alarms rely on them:

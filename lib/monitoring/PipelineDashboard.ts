@@ -58,7 +58,11 @@ export class PipelineDashboard extends Construct {
     const chain = new cloudwatch.Column(
       new cloudwatch.TextWidget({ markdown: "## Chain", width: HALF, height: 1 }),
       graph("L2 block cadence (s between blocks)", [m.l2BlockInterval()], [m.blocksIngested("l2")]),
-      graph("Batch posting cadence (s between proposals)", [m.batchPostingInterval()], [m.batchesProposed()]),
+      graph(
+        "Batch posting cadence (s between proposals)",
+        [m.batchPostingInterval()],
+        [m.batchesProposedNet()],
+      ),
       graph("Prove and verify time (s)", [m.batchProveTime(), m.batchVerifyTime()]),
       graph("Oldest unproven batch (s)", [m.oldestUnprovenBatchAge()]),
       graph(

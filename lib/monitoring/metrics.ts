@@ -3,7 +3,13 @@ import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
-import { ChainMetric, IngestorMetric, ProcessorMetric } from "../../lambdas/shared/metricNames.js";
+import {
+  ChainMetric,
+  ChainMetricRetracted,
+  IngestorMetric,
+  type ItemChainMetric,
+  ProcessorMetric,
+} from "../../lambdas/shared/metricNames.js";
 import { customMetric } from "./customMetric.js";
 
 export type ChainName = "l1" | "l2";
@@ -127,21 +133,55 @@ export class PipelineMetrics {
     return this.processorMetric(ProcessorMetric.FreshnessMs, "p90");
   }
 
-  // Chain (emitted by the processor's lifecycle writes, once per batch)
+  // Chain (emitted by the processor's lifecycle writes, once per batch; a reorg retracts what it changed)
+  /** Proposals as emitted: the "no batch proposed" alarm's input (any proposal at all shows the chain moves). */
   batchesProposed(): cloudwatch.Metric {
     return this.processorMetric(ChainMetric.BatchesProposed);
   }
-  l2BlockInterval(): cloudwatch.Metric {
-    return this.processorMetric(ChainMetric.L2BlockIntervalSeconds, "Average");
+  /** Proposals net of those a reorg took off the chain: what the dashboard graphs. */
+  batchesProposedNet(): cloudwatch.MathExpression {
+    return this.netChainMetric(ChainMetric.BatchesProposed, "Sum");
   }
-  batchPostingInterval(): cloudwatch.Metric {
-    return this.processorMetric(ChainMetric.BatchPostingIntervalSeconds, "Average");
+  l2BlockInterval(): cloudwatch.MathExpression {
+    return this.netChainMetric(ChainMetric.L2BlockIntervalSeconds, "Average");
   }
-  batchProveTime(): cloudwatch.Metric {
-    return this.processorMetric(ChainMetric.BatchProveTimeSeconds, "Average");
+  batchPostingInterval(): cloudwatch.MathExpression {
+    return this.netChainMetric(ChainMetric.BatchPostingIntervalSeconds, "Average");
   }
-  batchVerifyTime(): cloudwatch.Metric {
-    return this.processorMetric(ChainMetric.BatchVerifyTimeSeconds, "Average");
+  batchProveTime(): cloudwatch.MathExpression {
+    return this.netChainMetric(ChainMetric.BatchProveTimeSeconds, "Average");
+  }
+  batchVerifyTime(): cloudwatch.MathExpression {
+    return this.netChainMetric(ChainMetric.BatchVerifyTimeSeconds, "Average");
+  }
+  /**
+   * A per-item chain metric as the canonical chain gives it: the processor emits a value a reorg changed
+   * or removed again under ChainMetricRetracted, so the figure is the metric net of its retractions: the
+   * sum less the retracted sum, the average that over the sample count less the retracted count. A
+   * retraction counts in the period it is emitted (usually the same or the next minute).
+   */
+  private netChainMetric(name: ItemChainMetric, statistic: "Sum" | "Average"): cloudwatch.MathExpression {
+    const retracted = ChainMetricRetracted[name];
+    const sums = {
+      s: this.processorMetric(name, "Sum"),
+      rs: this.processorMetric(retracted, "Sum"),
+    };
+    return new cloudwatch.MathExpression({
+      expression:
+        statistic === "Sum"
+          ? "FILL(s, 0) - FILL(rs, 0)"
+          : "(FILL(s, 0) - FILL(rs, 0)) / (FILL(n, 0) - FILL(rn, 0))",
+      usingMetrics:
+        statistic === "Sum"
+          ? sums
+          : {
+              ...sums,
+              n: this.processorMetric(name, "SampleCount"),
+              rn: this.processorMetric(retracted, "SampleCount"),
+            },
+      label: `${name} (net of reorg retractions)`,
+      period: MINUTE,
+    });
   }
   /** A gauge, so the scheduled unproven-batch-age function emits it (an event-driven one stops when events do). */
   oldestUnprovenBatchAge(): cloudwatch.Metric {

@@ -1,8 +1,11 @@
 import { BatchGetItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { proposalSamplesOf } from "../../lambdas/processor/shastaLifecycleStore.js";
 import { chunk } from "../../lambdas/shared/chunk.js";
+import { ChainMetric } from "../../lambdas/shared/metricNames.js";
 import { proposalItemKey, StateTable } from "../../lambdas/shared/tables.js";
 import type { LocalPipeline } from "../pipeline/createLocalPipeline.js";
 import type { VerifyReport } from "../pipeline/verifyAgainstChain.js";
+import { checkNetChainMetrics } from "./checkWorld.js";
 
 /** The Shasta tables the chain check must have compared whenever the devnet crossed the fork. */
 export const SHASTA_TABLES = [
@@ -25,7 +28,8 @@ export const SHASTA_TABLES = [
  * - the Shasta lifecycle survived the faults and the reorgs: every observed proposal's `proposal#<id>`
  *   item has exactly the `proposedAt` / `finalizedAt` the canonical chain says (earliest canonical
  *   Proposed; earliest canonical Proved covering it as new; unset when only orphaned blocks carry it) —
- *   the alarms read these items, not the sink.
+ *   the alarms read these items, not the sink;
+ * - its chain metrics, net of their retractions, are what those canonical steps give, once per proposal.
  */
 export async function checkShasta(pipeline: LocalPipeline, verification: VerifyReport): Promise<string[]> {
   const activated = pipeline.devnet?.stats.shasta?.activatedInL1Block !== undefined;
@@ -69,6 +73,11 @@ async function checkLifecycle(pipeline: LocalPipeline): Promise<string[]> {
     pipeline.parts.resources.stateTable as string,
     ids,
   );
+  const metrics = checkNetChainMetrics(
+    pipeline.processorMetrics.samples,
+    [ChainMetric.ShastaProposalsProposed, ChainMetric.ShastaTimeToFinalitySeconds],
+    [...expected.values()].flatMap((e) => proposalSamplesOf(e)),
+  );
   const wrong: string[] = [];
   for (const id of ids) {
     const want = expected.get(id) ?? {};
@@ -79,9 +88,10 @@ async function checkLifecycle(pipeline: LocalPipeline): Promise<string[]> {
     }
   }
   return wrong.length === 0
-    ? []
+    ? metrics
     : [
         `Shasta lifecycle: ${wrong.length} step(s) differ from the canonical chain (e.g. ${wrong.slice(0, 3).join("; ")})`,
+        ...metrics,
       ];
 }
 

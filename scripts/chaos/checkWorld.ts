@@ -11,10 +11,11 @@ import {
 import {
   BATCH_LIFECYCLE_ATTRIBUTES,
   type BatchLifecycleState,
+  chainSamplesOf,
 } from "../../lambdas/processor/lifecycleMetrics.js";
 import type { Chain } from "../../lambdas/shared/events.js";
 import { inboxAbi } from "../../lambdas/shared/inboxAbi.js";
-import { ChainMetric } from "../../lambdas/shared/metricNames.js";
+import { ChainMetric, ChainMetricRetracted, type ItemChainMetric } from "../../lambdas/shared/metricNames.js";
 import { UNPROVEN_INDEX } from "../../lambdas/shared/tables.js";
 import type { InjectedReorg } from "../devnet/createDevnet.js";
 import { canonicalHashes, type QueryFn } from "../pipeline/verifyAgainstChain.js";
@@ -245,38 +246,59 @@ async function checkLifecycleItems(
   return problems;
 }
 
-/** The chain metrics emitted, as multisets, against those the canonical lifecycle gives (each batch once). */
+/** The Pacaya batch metrics (checkShasta.ts checks the Shasta proposals' with the same function). */
+const BATCH_METRICS: readonly ItemChainMetric[] = [
+  ChainMetric.BatchesProposed,
+  ChainMetric.L2BlockIntervalSeconds,
+  ChainMetric.BatchPostingIntervalSeconds,
+  ChainMetric.BatchProveTimeSeconds,
+  ChainMetric.BatchVerifyTimeSeconds,
+];
+
 function checkChainMetrics(
   samples: readonly { readonly name: string; readonly value: number }[],
-  expected: Map<number, Lifecycle>,
+  expected: ReadonlyMap<number, Lifecycle>,
 ): string[] {
-  const want: Record<string, number[]> = {};
-  const add = (name: string, value: number | undefined) => {
-    if (value === undefined || !Number.isFinite(value) || value < 0) return;
-    want[name] = [...(want[name] ?? []), value];
-  };
-  const span = (a: number | undefined, b: number | undefined) =>
-    a === undefined || b === undefined ? undefined : b - a;
-  for (const l of expected.values()) {
-    if (l.proposedAt !== undefined) add(ChainMetric.BatchesProposed, 1);
-    add(ChainMetric.BatchProveTimeSeconds, span(l.proposedAt, l.provedAt));
-    add(ChainMetric.BatchVerifyTimeSeconds, span(l.proposedAt, l.verifiedAt));
-    add(ChainMetric.BatchPostingIntervalSeconds, span(l.proposedAt, l.nextProposedAt));
-    if (l.proposedAt !== undefined && l.nextProposedAt !== undefined && l.nextBlockCount)
-      add(
-        ChainMetric.L2BlockIntervalSeconds,
-        (span(l.lastBlockTs, l.nextLastBlockTs) as number) / l.nextBlockCount,
-      );
-  }
+  return checkNetChainMetrics(
+    samples,
+    BATCH_METRICS,
+    [...expected.values()].flatMap((l) => chainSamplesOf(l)),
+  );
+}
+
+/**
+ * The chain metrics as CloudWatch holds them against those the canonical lifecycle gives (each item once):
+ * per metric, the values emitted less those retracted (ChainMetricRetracted), as multisets. A retraction of
+ * a value never emitted is a problem of its own (a net figure could otherwise hide it).
+ */
+export function checkNetChainMetrics(
+  samples: readonly { readonly name: string; readonly value: number }[],
+  names: readonly ItemChainMetric[],
+  want: readonly { readonly name: string; readonly value: number }[],
+): string[] {
   const problems: string[] = [];
-  for (const name of Object.keys(want)) {
-    const got = samples.filter((s) => s.name === name).map((s) => s.value);
-    const a = [...got].sort((x, y) => x - y);
-    const b = [...(want[name] ?? [])].sort((x, y) => x - y);
-    const same = a.length === b.length && a.every((v, i) => Math.abs(v - (b[i] as number)) < 1e-9);
-    if (!same)
+  const close = (a: number, b: number) => Math.abs(a - b) < 1e-9;
+  for (const name of names) {
+    const left = samples.filter((s) => s.name === name).map((s) => s.value);
+    const retracted = samples.filter((s) => s.name === ChainMetricRetracted[name]).map((s) => s.value);
+    const unmatched: number[] = [];
+    for (const r of retracted) {
+      const i = left.findIndex((v) => close(v, r));
+      if (i < 0) unmatched.push(r);
+      else left.splice(i, 1);
+    }
+    if (unmatched.length > 0)
       problems.push(
-        `chain metric ${name}: ${a.length} value(s) emitted (sum ${sum(a)}), the chain gives ${b.length} (sum ${sum(b)})`,
+        `chain metric ${name}: ${unmatched.length} value(s) retracted that were never emitted (e.g. ${unmatched[0]})`,
+      );
+    const a = [...left].sort((x, y) => x - y);
+    const b = want
+      .filter((s) => s.name === name)
+      .map((s) => s.value)
+      .sort((x, y) => x - y);
+    if (!(a.length === b.length && a.every((v, i) => close(v, b[i] as number))))
+      problems.push(
+        `chain metric ${name}: ${a.length} value(s) net of ${retracted.length} retraction(s) (sum ${sum(a)}), the chain gives ${b.length} (sum ${sum(b)})`,
       );
   }
   return problems;

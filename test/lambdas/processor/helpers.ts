@@ -1,3 +1,4 @@
+import type { Metrics } from "@aws-lambda-powertools/metrics";
 import type {
   BatchExecuteStatementCommandInput,
   BatchStatementResponse,
@@ -15,6 +16,7 @@ import type {
   PipelineEvent,
 } from "../../../lambdas/shared/events.js";
 import { messageGroupId, observationId } from "../../../lambdas/shared/keys.js";
+import { ChainMetricRetracted, type ItemChainMetric } from "../../../lambdas/shared/metricNames.js";
 import type { Sink, SinkHealth, SinkRecord } from "../../../lambdas/sink/Sink.js";
 import * as events from "../../support/events.js";
 
@@ -265,4 +267,33 @@ export function existingItem(id: string, status: "IN_PROGRESS" | "COMPLETED", cl
     eventKey: { S: "k" },
     claimExpiresAt: { N: String(claimExpiresAt) },
   };
+}
+
+// ── Chain metrics as CloudWatch would hold them ───────────────────────────────────────────────────
+
+export type ChainMetricRecorder = Pick<Metrics, "addMetric"> & {
+  /** Every value added under `name`, in order. */
+  values(name: string): number[];
+  /** The same, ascending: items are written in parallel, so their samples come in any order. */
+  sorted(name: string): number[];
+  /** A chain metric net of its retractions (ChainMetricRetracted), ascending; throws on a retraction never emitted. */
+  net(name: ItemChainMetric): number[];
+};
+
+/** Metrics that keep every sample, in order, by name. */
+export function chainMetricRecorder(): ChainMetricRecorder {
+  const samples: { name: string; value: number }[] = [];
+  const values = (name: string) => samples.filter((s) => s.name === name).map((s) => s.value);
+  const sorted = (name: string) => values(name).sort((a, b) => a - b);
+  const net = (name: ItemChainMetric) => {
+    const left = values(name);
+    for (const r of values(ChainMetricRetracted[name])) {
+      const i = left.indexOf(r);
+      if (i < 0) throw new Error(`${name}: ${r} retracted but never emitted`);
+      left.splice(i, 1);
+    }
+    return left.sort((a, b) => a - b);
+  };
+  const addMetric = (name: string, _unit: unknown, value: number) => void samples.push({ name, value });
+  return { addMetric, values, sorted, net } as unknown as ChainMetricRecorder;
 }

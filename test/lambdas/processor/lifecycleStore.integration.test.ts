@@ -1,16 +1,17 @@
-import type { Metrics } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient, GetItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLifecycleStore, lifecycleUpdateOf } from "../../../lambdas/processor/lifecycleStore.js";
+import { RECENT_WRITES_ATTRIBUTE } from "../../../lambdas/processor/observedLifecycle.js";
 import type { L1Location, PipelineEvent, ReorgEvent } from "../../../lambdas/shared/events.js";
-import { ChainMetric } from "../../../lambdas/shared/metricNames.js";
+import { ChainMetric, ChainMetricRetracted } from "../../../lambdas/shared/metricNames.js";
 import { UNPROVEN_INDEX } from "../../../lambdas/shared/tables.js";
 import { oldestUnprovenBatch } from "../../../lambdas/unprovenBatchAge/oldestUnprovenBatch.js";
+import { connectionResetError } from "../../../scripts/chaos/lostAnswer.js";
 import { type DynamoDbLocal, startDynamoDbLocal } from "../../../scripts/local/dynamoDbLocal.js";
 import { localAwsConfig } from "../../../scripts/local/localAwsConfig.js";
 import { provisionTables } from "../../../scripts/local/provision.js";
 import { reorg } from "../../support/events.js";
-import { at, hash, proposed, proved, verified } from "./helpers.js";
+import { at, chainMetricRecorder, hash, proposed, proved, verified } from "./helpers.js";
 
 // Integration: the lifecycle writes on DynamoDB Local, whose per-item serialization is what makes each
 // chain metric come out exactly once.
@@ -26,15 +27,6 @@ afterAll(async () => {
   ddb?.destroy();
   await local?.stop();
 });
-
-/** Metrics that keep every sample, in order, by name. */
-function recorder(): Pick<Metrics, "addMetric"> & { values(name: string): number[] } {
-  const samples: { name: string; value: number }[] = [];
-  return {
-    addMetric: (name: string, _unit: unknown, value: number) => void samples.push({ name, value }),
-    values: (name: string) => samples.filter((s) => s.name === name).map((s) => s.value),
-  } as unknown as Pick<Metrics, "addMetric"> & { values(name: string): number[] };
-}
 
 /** Deterministic shuffle (mulberry32), so a failure names the seed that reproduces it. */
 function shuffled<T>(items: readonly T[], seed: number): T[] {
@@ -72,7 +64,7 @@ describe("createLifecycleStore chain metrics", () => {
         ddb,
         names: { stateTable: `state-${seed}`, idempotencyTable: `idem-${seed}` },
       });
-      const metrics = recorder();
+      const metrics = chainMetricRecorder();
       const store = createLifecycleStore({ ddb, tableName: stateTable, metrics });
       const events = shuffled([...facts, ...duplicates], seed);
       const calls: PipelineEvent[][] = [];
@@ -115,7 +107,7 @@ describe("createLifecycleStore under L1 reorgs", () => {
       ddb,
       names: { stateTable: `reorg-state-${tables}`, idempotencyTable: `reorg-idem-${tables}` },
     });
-    const metrics = recorder();
+    const metrics = chainMetricRecorder();
     const store = createLifecycleStore({ ddb, tableName: stateTable, metrics });
     const apply = (...events: PipelineEvent[]) =>
       store.record(events.flatMap((e) => lifecycleUpdateOf(e) ?? []));
@@ -160,7 +152,37 @@ describe("createLifecycleStore under L1 reorgs", () => {
       batchId: 1,
       staleCleared: 0,
     });
-    expect(metrics.values(ChainMetric.BatchProveTimeSeconds)).toHaveLength(1); // emitted once, not retracted
+    // The prove time emitted with the proof is retracted: no proof, no prove time.
+    expect(metrics.values(ChainMetric.BatchProveTimeSeconds)).toEqual([
+      proofBlock.timestamp - at(101).timestamp,
+    ]);
+    expect(metrics.values(ChainMetricRetracted.BatchProveTimeSeconds)).toEqual([
+      proofBlock.timestamp - at(101).timestamp,
+    ]);
+    expect(metrics.net(ChainMetric.BatchProveTimeSeconds)).toEqual([]);
+    expect(metrics.net(ChainMetric.BatchesProposed)).toEqual([1]);
+  });
+
+  it("retracts the chain metrics a reorg moved and emits what the new blocks give (proof and proposal re-included later)", async () => {
+    // Prepare: batches 1 and 2 proposed (101, 102), batch 1 proved in 201 and verified in 301.
+    const { store, apply, metrics } = await fresh();
+    await apply(proposed(1), proposed(2), proved(1), verified(1));
+    const laterProof = at(205, { blockHash: hash("l1alt:205") });
+    const laterProposal = at(104, { blockHash: hash("l1alt:104") });
+
+    // Act: an L1 reorg drops 102 and 201; the chain re-includes the proposal in 104 and the proof in 205.
+    await store.reorg([l1Reorg(1, [at(102), proofBlock], [otherBlock])]);
+    await apply(proposed(2, laterProposal), proved(1, laterProof));
+
+    // Assess: net of retractions, each metric is what the canonical chain gives, once per batch.
+    expect(metrics.net(ChainMetric.BatchesProposed)).toEqual([1, 1]);
+    expect(metrics.net(ChainMetric.BatchProveTimeSeconds)).toEqual([
+      laterProof.timestamp - at(101).timestamp,
+    ]);
+    expect(metrics.net(ChainMetric.BatchVerifyTimeSeconds)).toEqual([at(301).timestamp - at(101).timestamp]);
+    expect(metrics.net(ChainMetric.BatchPostingIntervalSeconds)).toEqual([
+      laterProposal.timestamp - at(101).timestamp,
+    ]);
   });
 
   it("makes a batch proven again when the chain flips back A→B→A, whatever order the marks arrive in", async () => {
@@ -186,7 +208,7 @@ describe("createLifecycleStore under L1 reorgs", () => {
     for (const s of [inOrder, reversed]) {
       expect(await s.step(1, "provedAt")).toBe(proofBlock.timestamp);
       expect((await s.oldest()).batchId).toBeUndefined();
-      expect(s.metrics.values(ChainMetric.BatchProveTimeSeconds)).toEqual([
+      expect(s.metrics.net(ChainMetric.BatchProveTimeSeconds)).toEqual([
         proofBlock.timestamp - at(101).timestamp,
       ]);
     }
@@ -227,6 +249,48 @@ describe("createLifecycleStore under L1 reorgs", () => {
     });
   });
 
+  it("emits the metrics of a state write whose answer was lost (the SDK's retry then fails the revision check)", async () => {
+    // Prepare: a client whose next `lost` state writes (conditional on `rev`) are applied, then answered
+    // with a connection reset, which the SDK retries.
+    const { stateTable } = await fresh();
+    const lossy = new DynamoDBClient(localAwsConfig(local.endpoint));
+    let lost = 0;
+    lossy.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        const input = args.input as { ConditionExpression?: string };
+        if (
+          context.commandName === "UpdateItemCommand" &&
+          input.ConditionExpression?.includes("rev") &&
+          lost > 0
+        ) {
+          lost--;
+          throw connectionResetError();
+        }
+        return result;
+      },
+      { step: "finalizeRequest", priority: "low", name: "testLostAnswer" },
+    );
+    const metrics = chainMetricRecorder();
+    const store = createLifecycleStore({ ddb: lossy, tableName: stateTable, metrics });
+    const apply = (...events: PipelineEvent[]) =>
+      store.record(events.flatMap((e) => lifecycleUpdateOf(e) ?? []));
+
+    // Act: the proposal's state writes (batch 1, and batch 0's nextProposedAt) and the proof's lose their answers
+    lost = 2;
+    await apply(proposed(1));
+    lost = 1;
+    await apply(proved(1));
+    lossy.destroy();
+
+    // Assess
+    expect(lost).toBe(0);
+    expect(metrics.values(ChainMetric.BatchesProposed)).toEqual([1]);
+    expect(metrics.values(ChainMetric.BatchProveTimeSeconds)).toEqual([
+      proofBlock.timestamp - at(101).timestamp,
+    ]);
+  });
+
   it("changes nothing when observations and reorg events are replayed", async () => {
     // Prepare
     const { store, apply, item, metrics } = await fresh();
@@ -235,7 +299,11 @@ describe("createLifecycleStore under L1 reorgs", () => {
     await apply(...events);
     await store.reorg(reorgs);
     const snapshot = async () =>
-      Promise.all([1, 2].map(async (id) => Object.entries(await item(id)).filter(([k]) => k !== "rev")));
+      Promise.all(
+        [1, 2].map(async (id) =>
+          Object.entries(await item(id)).filter(([k]) => k !== "rev" && k !== RECENT_WRITES_ATTRIBUTE),
+        ),
+      );
     const before = await snapshot();
     const samples = JSON.stringify(metrics.values(ChainMetric.BatchProveTimeSeconds));
 
@@ -248,5 +316,6 @@ describe("createLifecycleStore under L1 reorgs", () => {
     expect(await snapshot()).toEqual(before);
     expect(JSON.stringify(metrics.values(ChainMetric.BatchProveTimeSeconds))).toBe(samples);
     expect(metrics.values(ChainMetric.BatchesProposed)).toEqual([1, 1]);
+    expect(metrics.net(ChainMetric.BatchesProposed)).toEqual([1]); // 102 stays orphaned: only batch 1 is proposed
   });
 });

@@ -1,6 +1,6 @@
-import type { Metrics } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient, GetItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RECENT_WRITES_ATTRIBUTE } from "../../../lambdas/processor/observedLifecycle.js";
 import {
   createShastaLifecycleStore,
   shastaLifecycleUpdatesOf,
@@ -16,6 +16,7 @@ import { localAwsConfig } from "../../../scripts/local/localAwsConfig.js";
 import { provisionTables } from "../../../scripts/local/provision.js";
 import { at, hash, reorg } from "../../support/events.js";
 import { shastaProposed, shastaProved } from "../../support/shastaEvents.js";
+import { chainMetricRecorder } from "./helpers.js";
 
 let local: DynamoDbLocal;
 let ddb: DynamoDBClient;
@@ -29,20 +30,6 @@ afterAll(async () => {
   ddb?.destroy();
   await local?.stop();
 });
-
-function recorder() {
-  const samples: { name: string; value: number }[] = [];
-  return {
-    addMetric: (name: string, _unit: unknown, value: number) => void samples.push({ name, value }),
-    values: (name: string) => samples.filter((s) => s.name === name).map((s) => s.value),
-    /** The values in ascending order: items are written in parallel, so their samples come in any order. */
-    sorted: (name: string) =>
-      samples
-        .filter((s) => s.name === name)
-        .map((s) => s.value)
-        .sort((a, b) => a - b),
-  };
-}
 
 // Proposals 0 (genesis), 1–5 at L1 blocks 100 + id (12 s apart); 6 proposed, never proved.
 // Proofs: {1, new 1, last 2} in 110; {1, new 3, last 4} in 120 (overlaps the finalized 1–2); {4, new 5, last 5} in 130.
@@ -75,11 +62,11 @@ describe("createShastaLifecycleStore", () => {
       ddb,
       names: { stateTable: `shasta-state-${seed}`, idempotencyTable: `shasta-idem-${seed}` },
     });
-    const metrics = recorder();
+    const metrics = chainMetricRecorder();
     const store = createShastaLifecycleStore({
       ddb,
       tableName: stateTable,
-      metrics: metrics as unknown as Pick<Metrics, "addMetric">,
+      metrics,
       concurrency: 2,
     });
     const events = [...facts, ...duplicates];
@@ -118,11 +105,11 @@ describe("createShastaLifecycleStore under L1 reorgs", () => {
       ddb,
       names: { stateTable: `shasta-reorg-${tables}`, idempotencyTable: `shasta-reorg-idem-${tables}` },
     });
-    const metrics = recorder();
+    const metrics = chainMetricRecorder();
     const store = createShastaLifecycleStore({
       ddb,
       tableName: stateTable,
-      metrics: metrics as unknown as Pick<Metrics, "addMetric">,
+      metrics,
     });
     const apply = (...events: PipelineEvent[]) => store.record(events.flatMap(shastaLifecycleUpdatesOf));
     const item = async (id: number) =>
@@ -167,8 +154,10 @@ describe("createShastaLifecycleStore under L1 reorgs", () => {
     expect(await step(2, "finalizedAt")).toBeUndefined();
     expect(await step(1, "proposedAt")).toBe(at(101).timestamp);
     expect(await oldest()).toEqual({ ageSeconds: ageOf(at(101)), proposalId: 1 });
-    // Emitted once at the first application; CloudWatch samples are not retracted.
+    // Emitted at the first application, then retracted: nothing is finalized on the chain now.
     expect(metrics.sorted(ChainMetric.ShastaTimeToFinalitySeconds)).toEqual([8 * 12, 9 * 12]);
+    expect(metrics.net(ChainMetric.ShastaTimeToFinalitySeconds)).toEqual([]);
+    expect(metrics.net(ChainMetric.ShastaProposalsProposed)).toEqual([1, 1]);
   });
 
   it("takes an orphaned Proposed out, and a re-inclusion in another block applies it once with that block's time", async () => {
@@ -191,7 +180,8 @@ describe("createShastaLifecycleStore under L1 reorgs", () => {
     expect(orphaned).toEqual({ proposedAt: undefined, oldest: { ageSeconds: 0 } });
     expect(await step(2, "proposedAt")).toBe(moved.timestamp);
     expect(await oldest()).toEqual({ ageSeconds: ageOf(moved), proposalId: 2 });
-    expect(metrics.values(ChainMetric.ShastaProposalsProposed)).toEqual([1, 1]);
+    // Proposal 2 is retracted while orphaned and counted again when re-included: one per proposal, net.
+    expect(metrics.net(ChainMetric.ShastaProposalsProposed)).toEqual([1, 1]);
   });
 
   it("finalizes again when the chain flips back A→B→A, whatever order the marks arrive in", async () => {
@@ -219,7 +209,7 @@ describe("createShastaLifecycleStore under L1 reorgs", () => {
       expect(await s.step(1, "finalizedAt")).toBe(proofBlock.timestamp);
       expect(await s.step(2, "finalizedAt")).toBe(proofBlock.timestamp);
       expect(await s.oldest()).toEqual({ ageSeconds: 0 });
-      expect(s.metrics.sorted(ChainMetric.ShastaTimeToFinalitySeconds)).toEqual([8 * 12, 9 * 12]);
+      expect(s.metrics.net(ChainMetric.ShastaTimeToFinalitySeconds)).toEqual([8 * 12, 9 * 12]);
     }
   });
 
@@ -242,8 +232,8 @@ describe("createShastaLifecycleStore under L1 reorgs", () => {
     expect(await step(2, "finalizedAt")).toBe(b112.timestamp);
     expect(await step(3, "finalizedAt")).toBe(b112.timestamp);
     expect(await oldest()).toEqual({ ageSeconds: 0 });
-    // 1 and 2 were counted on chain A; only 3 is new.
-    expect(metrics.sorted(ChainMetric.ShastaTimeToFinalitySeconds)).toEqual([8 * 12, 9 * 12, 9 * 12]);
+    // 1 and 2 were counted on chain A, retracted, and counted again with chain B's times.
+    expect(metrics.net(ChainMetric.ShastaTimeToFinalitySeconds)).toEqual([9 * 12, 10 * 12, 10 * 12]);
   });
 
   it("changes nothing when observations and reorg events are replayed", async () => {
@@ -259,7 +249,11 @@ describe("createShastaLifecycleStore under L1 reorgs", () => {
     await apply(...events);
     await store.reorg(reorgs);
     const snapshot = async () =>
-      Promise.all([1, 2, 3].map(async (id) => Object.entries(await item(id)).filter(([k]) => k !== "rev")));
+      Promise.all(
+        [1, 2, 3].map(async (id) =>
+          Object.entries(await item(id)).filter(([k]) => k !== "rev" && k !== RECENT_WRITES_ATTRIBUTE),
+        ),
+      );
     const before = await snapshot();
     const samples = JSON.stringify([
       metrics.sorted(ChainMetric.ShastaTimeToFinalitySeconds),

@@ -37,6 +37,12 @@ const NOT_EXERCISED: Readonly<Record<string, string>> = {
   ReorgDepth: "as ReorgsDetected",
   ShastaProposalsProposed: "this devnet story stays on Pacaya (Shasta has its own devnet run)",
   EventsLogged: "runLocalPipeline runs without the stream's event log (eventLog: false)",
+  BatchesProposedRetracted:
+    "a retraction needs an L1 reorg that moves a lifecycle step (chaos seeds have them)",
+  L2BlockIntervalSecondsRetracted: "as BatchesProposedRetracted",
+  BatchPostingIntervalSecondsRetracted: "as BatchesProposedRetracted",
+  BatchProveTimeSecondsRetracted: "as BatchesProposedRetracted",
+  BatchVerifyTimeSecondsRetracted: "as BatchesProposedRetracted",
 };
 
 let reads: MetricRead[];
