@@ -9,6 +9,26 @@ export const DEFAULT_CHAOS_RESULTS_FILE = "docs/evidence/chaos-results.jsonl";
 /** A fault kind injected fewer times than this over the summarised runs is listed as under-exercised. */
 export const MIN_INJECTIONS_PER_KIND = 50;
 
+/**
+ * The fault kinds issue #15 added (lagging and load-balanced providers, A→B→A flips on both chains, a
+ * reorg deeper than the window, bad and absurd logs, AWS writes applied with their answer lost, Firehose
+ * deliveries that fail): the report lists each, also when no seed injected it, so a kind that silently
+ * stopped being injected shows as 0.
+ */
+export const WORLD_FAULT_KINDS = [
+  "provider:lagging",
+  "provider:loadBalanced",
+  "flip:l1",
+  "flip:l2",
+  "deepReorg:l2",
+  "badLog:undecodable",
+  "badLog:tenToTheNineBlocks",
+  "badLog:outOfRangeTimestamp",
+  "dynamodb:lostAnswer",
+  "sqs:lostAnswer",
+  "firehose:deliveryFailed",
+] as const;
+
 /** One line of the results file: what one seed did and whether it kept the guarantees. */
 export interface ChaosResultLine {
   readonly seed: number;
@@ -66,8 +86,10 @@ export interface ChaosReport {
   readonly eventsChecked: number;
   /** Injections per fault kind over every line. */
   readonly totals: Readonly<Record<string, number>>;
-  /** Kinds injected fewer than `minPerKind` times, with their counts. */
+  /** Kinds injected fewer than `minPerKind` times (a world kind never injected counts 0), with their counts. */
   readonly underExercised: Readonly<Record<string, number>>;
+  /** Seeds per sink the processor wrote to (duckdb, firehose, clickhouse). */
+  readonly sinks: Readonly<Record<string, number>>;
   readonly minPerKind: number;
   readonly commits: readonly string[];
 }
@@ -102,8 +124,10 @@ export function summariseChaosResults(
   lines: readonly ChaosResultLine[],
   minPerKind = MIN_INJECTIONS_PER_KIND,
 ): ChaosReport {
-  const totals: Record<string, number> = {};
+  const totals: Record<string, number> = Object.fromEntries(WORLD_FAULT_KINDS.map((k) => [k, 0]));
+  const sinks: Record<string, number> = {};
   for (const line of lines) {
+    if (line.sink !== undefined) sinks[line.sink] = (sinks[line.sink] ?? 0) + 1;
     for (const [kind, n] of Object.entries(line.faults)) totals[kind] = (totals[kind] ?? 0) + n;
   }
   const sorted = Object.fromEntries(Object.entries(totals).sort(([a], [b]) => a.localeCompare(b)));
@@ -114,6 +138,7 @@ export function summariseChaosResults(
     eventsChecked: lines.reduce((s, l) => s + (l.eventsChecked ?? 0), 0),
     totals: sorted,
     underExercised: Object.fromEntries(Object.entries(sorted).filter(([, n]) => n < minPerKind)),
+    sinks,
     minPerKind,
     commits: [...new Set(lines.map((l) => l.commit))],
   };
@@ -124,12 +149,19 @@ export async function readChaosReport(file: string): Promise<ChaosReport> {
   return summariseChaosResults(parseChaosResults(await readFile(file, "utf8"), file));
 }
 
+/** One seed's counts of the world kinds, for the line `npm run chaos` prints after each seed. */
+export function worldKindsLine(faults: Readonly<Record<string, number>>): string {
+  return WORLD_FAULT_KINDS.map((k) => `${k} ${faults[k] ?? 0}`).join(", ");
+}
+
 /** The report as `npm run chaos -- --report` prints it. */
 export function formatChaosReport(report: ChaosReport, file: string): string {
   const out = [
     `${file}: ${report.passed}/${report.seeds} seeds passed; ${report.eventsChecked} events checked; commits ${report.commits.join(", ") || "none"}`,
   ];
   if (report.failedSeeds.length > 0) out.push(`failed seeds: ${report.failedSeeds.join(", ")}`);
+  const sinks = Object.entries(report.sinks).map(([sink, n]) => `${sink} ${n}`);
+  if (sinks.length > 0) out.push(`seeds by sink: ${sinks.join(", ")}`);
   out.push("faults injected by kind:");
   for (const [kind, n] of Object.entries(report.totals)) {
     const rare = kind in report.underExercised ? `  < ${report.minPerKind}` : "";

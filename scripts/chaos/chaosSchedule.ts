@@ -139,7 +139,9 @@ export function chaosSchedule(seed: number, options: ChaosScheduleOptions = {}):
 function worldWindows(prng: Prng, window: (minLen: number, maxLen: number) => { from: number; to: number }) {
   const windows: FaultWindow[] = [
     { kind: "dynamoLostAnswer", probability: 0.03 + prng.next() * 0.07, ...window(20, 60) },
-    { kind: "sqsLostAnswer", probability: 0.03 + prng.next() * 0.07, ...window(20, 60) },
+    // SQS sends are the ingestor's publishes, a few per second of wall clock: a longer window and a higher
+    // chance than DynamoDB's (written per event) give every seed some, on a quiet machine too.
+    { kind: "sqsLostAnswer", probability: 0.15 + prng.next() * 0.15, ...window(60, 150) },
   ];
   for (const mode of ["lagging", "loadBalanced"] as const) {
     for (const chain of ["l1", "l2"] as const) {

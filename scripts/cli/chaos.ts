@@ -7,6 +7,7 @@ import {
   formatChaosReport,
   readChaosReport,
   toResultLine,
+  worldKindsLine,
 } from "../chaos/chaosResults.js";
 import { describeSchedule, runChaosSeed } from "../chaos/runChaosSeed.js";
 import { type CliIo, EXIT, intOption, parseCommand, printUsage, runEntryPoint } from "./cliSupport.js";
@@ -18,7 +19,8 @@ Runs the chaos suite for N seeds from S, one line per seed, then the faults inje
 events checked. A failing seed prints its schedule; \`--seeds 1 --first-seed <seed>\` replays it.
 Each seed appends one JSON line (seed, result, events checked, faults by kind, commit, duration) to
 the results file F (default ${DEFAULT_CHAOS_RESULTS_FILE}); --report summarises that file: seeds
-passed of the total, injections per kind, and the kinds injected fewer than 50 times.
+passed of the total, seeds per sink, injections per kind (each of issue #15's world kinds listed, 0
+when never injected), and the kinds injected fewer than 50 times.
 Exits 0 when every seed passed, 1 when any failed, 2 on a usage error.`;
 
 async function main(io: CliIo): Promise<number> {
@@ -64,6 +66,7 @@ async function main(io: CliIo): Promise<number> {
       `seed ${seed}: ${r.ok ? "ok  " : "FAIL"} ${r.sink.padEnd(10)} ${(r.durationMs / 1000).toFixed(1)} s, ${faults} faults, ${r.eventsChecked} events checked, ` +
         `${r.counters.processed ?? 0} processed, ${r.counters.duplicatesDropped ?? 0} duplicates dropped, ${r.counters.redriven ?? 0} redriven (${phases})`,
     );
+    log(`  world faults: ${worldKindsLine(r.injected)}`);
     if (r.ok) passed++;
     else {
       failed.push(seed);

@@ -11,6 +11,7 @@ import {
   readChaosReport,
   summariseChaosResults,
   toResultLine,
+  WORLD_FAULT_KINDS,
 } from "../../../scripts/chaos/chaosResults.js";
 import { chaosSchedule } from "../../../scripts/chaos/chaosSchedule.js";
 import type { ChaosSeedResult } from "../../../scripts/chaos/runChaosSeed.js";
@@ -86,6 +87,22 @@ describe("the chaos results file", () => {
     });
   });
 
+  it("lists every world fault kind of issue #15, at 0 when no seed injected it, and the seeds per sink", () => {
+    // Prepare: two seeds; flips on L1 only, no SQS answer lost
+    const lines = [
+      toResultLine(seedResult(1, true, { "flip:l1": 40, "sqs:lostAnswer": 0 }), "a", new Date(0)),
+      toResultLine(seedResult(2, true, { "flip:l1": 30, "provider:lagging": 70 }), "a", new Date(0)),
+    ];
+    // Act
+    const report = summariseChaosResults(lines);
+    // Assess
+    for (const kind of WORLD_FAULT_KINDS) expect(report.totals).toHaveProperty([kind]);
+    expect(report.underExercised).toMatchObject({ "flip:l2": 0, "sqs:lostAnswer": 0, "deepReorg:l2": 0 });
+    expect(report.underExercised).not.toHaveProperty(["flip:l1"]);
+    expect(report.underExercised).not.toHaveProperty(["provider:lagging"]);
+    expect(report.sinks).toEqual({ duckdb: 2 });
+  });
+
   it("names the line that is not a result", () => {
     // Act / Assess
     expect(() => parseChaosResults('{"seed":1,"result":"ok","faults":{}}\n{"seed":2}\n', "r.jsonl")).toThrow(
@@ -118,7 +135,8 @@ describe("the chaos results file", () => {
     expect(failure?.code).toBe(1);
     expect(failure?.stdout).toContain("1/2 seeds passed");
     expect(failure?.stdout).toMatch(/leaseLost\s+2 {2}< 50/);
-    expect(failure?.stdout).toContain("1 kind(s) injected fewer than 50 times: leaseLost");
+    expect(failure?.stdout).toMatch(/\d+ kind\(s\) injected fewer than 50 times: .*leaseLost/);
+    expect(failure?.stdout).toContain("seeds by sink: duckdb 2");
     expect((await readChaosReport(file)).totals.poison).toBe(61);
   }, 60_000);
 });
