@@ -41,5 +41,4 @@ describe("findIncompleteRecords", () => {
       { key: proof?.key, missing: [{ table: "proved_batches", rows: 1 }] },
     ]);
   });
-
 });
