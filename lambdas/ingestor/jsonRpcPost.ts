@@ -19,6 +19,8 @@ export interface CreateJsonRpcPostParameters {
 export type JsonRpcPost = (body: unknown) => Promise<unknown>;
 
 const DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
+/** What writing to a kept-alive socket the peer already closed fails with. */
+const STALE_SOCKET = new Set(["ECONNRESET", "EPIPE"]);
 const DECOMPRESS: Readonly<Record<string, () => NodeJS.ReadWriteStream>> = {
   gzip: createGunzip,
   deflate: createInflate,
@@ -55,34 +57,45 @@ export function createJsonRpcPost(parameters: CreateJsonRpcPostParameters): Json
       const init = { method: "POST", headers, body: text };
       await onFetchRequest(new Request(hookUrl, init), init);
     }
-    return new Promise<unknown>((resolve, reject) => {
-      const req = (https ? httpsRequest : httpRequest)(url, { method: "POST", agent, headers });
-      const timer = setTimeout(
-        () => req.destroy(new Error(`the RPC request timed out after ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      const fail = (error: Error) => {
-        clearTimeout(timer);
-        reject(error);
-      };
-      req.on("error", fail);
-      req.on("response", (res) => {
-        readAnswer(res, maxBytes).then((answer) => {
+    const attempt = (retryStale: boolean) =>
+      new Promise<unknown>((resolve, reject) => {
+        const req = (https ? httpsRequest : httpRequest)(url, { method: "POST", agent, headers });
+        const timer = setTimeout(
+          () => req.destroy(new Error(`the RPC request timed out after ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+        const fail = (error: Error) => {
           clearTimeout(timer);
-          const status = res.statusCode ?? 0;
-          if (status < 200 || status >= 300) {
-            reject(new Error(`the node answered HTTP ${status}: ${redactSecrets(answer.slice(0, 200))}`));
-            return;
+          reject(error);
+        };
+        req.on("error", (error: NodeJS.ErrnoException) => {
+          // A kept-alive socket the node closed meanwhile (a Lambda thawed after minutes): nothing was
+          // answered, and a read is safe to send again, once, on a fresh socket.
+          if (retryStale && req.reusedSocket && STALE_SOCKET.has(error.code ?? "")) {
+            clearTimeout(timer);
+            attempt(false).then(resolve, reject);
+          } else {
+            fail(error);
           }
-          try {
-            resolve(JSON.parse(answer));
-          } catch {
-            reject(new Error(`the node's answer is not JSON: ${redactSecrets(answer.slice(0, 200))}`));
-          }
-        }, fail);
+        });
+        req.on("response", (res) => {
+          readAnswer(res, maxBytes).then((answer) => {
+            clearTimeout(timer);
+            const status = res.statusCode ?? 0;
+            if (status < 200 || status >= 300) {
+              reject(new Error(`the node answered HTTP ${status}: ${redactSecrets(answer.slice(0, 200))}`));
+              return;
+            }
+            try {
+              resolve(JSON.parse(answer));
+            } catch {
+              reject(new Error(`the node's answer is not JSON: ${redactSecrets(answer.slice(0, 200))}`));
+            }
+          }, fail);
+        });
+        req.end(text);
       });
-      req.end(text);
-    });
+    return attempt(true);
   };
 }
 

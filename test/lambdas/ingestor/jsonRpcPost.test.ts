@@ -83,6 +83,30 @@ describe("createJsonRpcPost", () => {
     for (const m of messages) expect(m).not.toContain("SECRETKEY");
   });
 
+  it("sends a read again on a fresh socket when the kept-alive one was closed by the node", async () => {
+    // Prepare: the node answers the first request, then drops the socket the second one arrives on
+    let requests = 0;
+    const n = await node((req, _body, res) => {
+      requests++;
+      if (requests === 2) {
+        req.socket.destroy();
+        return;
+      }
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify(reply));
+    });
+    const post = createJsonRpcPost({ url: `http://127.0.0.1:${n.port}`, timeoutMs: 2_000 });
+    await post([]);
+
+    // Act
+    const answer = await post([]);
+
+    // Assess
+    expect(answer).toEqual(reply);
+    expect(requests).toBe(3);
+    expect(new Set(n.seen.map((s) => s.body))).toEqual(new Set(["[]"]));
+  });
+
   it("gives up on a node that does not answer within the timeout", async () => {
     // Prepare: the node reads the request and never answers
     const silent = await node(() => undefined);
