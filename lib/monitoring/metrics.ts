@@ -162,27 +162,29 @@ export class PipelineMetrics {
    */
   private netChainMetric(name: ItemChainMetric, statistic: "Sum" | "Average"): cloudwatch.MathExpression {
     const retracted = ChainMetricRetracted[name];
+    // Ids unique per metric: a graph may hold several of these expressions (prove and verify time).
+    const id = `${name.charAt(0).toLowerCase()}${name.slice(1)}`;
+    const [s, rs, n, rn] = [`${id}Sum`, `${id}RetractedSum`, `${id}Count`, `${id}RetractedCount`];
     const sums = {
-      s: this.processorMetric(name, "Sum"),
-      rs: this.processorMetric(retracted, "Sum"),
+      [s]: this.processorMetric(name, "Sum"),
+      [rs]: this.processorMetric(retracted, "Sum"),
     };
+    const net = `FILL(${s}, 0) - FILL(${rs}, 0)`;
     return new cloudwatch.MathExpression({
-      expression:
-        statistic === "Sum"
-          ? "FILL(s, 0) - FILL(rs, 0)"
-          : "(FILL(s, 0) - FILL(rs, 0)) / (FILL(n, 0) - FILL(rn, 0))",
+      expression: statistic === "Sum" ? net : `(${net}) / (FILL(${n}, 0) - FILL(${rn}, 0))`,
       usingMetrics:
         statistic === "Sum"
           ? sums
           : {
               ...sums,
-              n: this.processorMetric(name, "SampleCount"),
-              rn: this.processorMetric(retracted, "SampleCount"),
+              [n]: this.processorMetric(name, "SampleCount"),
+              [rn]: this.processorMetric(retracted, "SampleCount"),
             },
       label: `${name} (net of reorg retractions)`,
       period: MINUTE,
     });
   }
+
   /** A gauge, so the scheduled unproven-batch-age function emits it (an event-driven one stops when events do). */
   oldestUnprovenBatchAge(): cloudwatch.Metric {
     const name = ChainMetric.OldestUnprovenBatchAgeSeconds;
