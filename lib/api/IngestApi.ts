@@ -21,7 +21,6 @@ import {
 import {
   EVENT_ID_INDEX,
   INGEST_TABLE_KEYS,
-  OUTBOX_INDEX,
   TTL_ATTRIBUTE,
 } from "../../lambdas/ingestApi/ingestTable.js";
 import { PAYLOAD_PREFIX } from "../../lambdas/ingestApi/objectStore.js";
@@ -106,6 +105,8 @@ const TABLE_ACTIONS = [
   "dynamodb:UpdateItem",
   "dynamodb:ConditionCheckItem",
   "dynamodb:Query",
+  // Deleting sent outbox entries (outbox.ts), 25 to a call.
+  "dynamodb:BatchWriteItem",
 ] as const;
 
 export function ingestApiProblems(props: IngestApiProps): string[] {
@@ -244,12 +245,6 @@ export class IngestApi extends Construct {
       partitionKey: { name: EVENT_ID_INDEX.partitionKey, type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.KEYS_ONLY,
     });
-    table.addGlobalSecondaryIndex({
-      indexName: OUTBOX_INDEX.indexName,
-      partitionKey: { name: OUTBOX_INDEX.partitionKey, type: dynamodb.AttributeType.STRING },
-      sortKey: { name: OUTBOX_INDEX.sortKey, type: dynamodb.AttributeType.NUMBER },
-      projectionType: dynamodb.ProjectionType.KEYS_ONLY,
-    });
     return table;
   }
 
@@ -313,12 +308,11 @@ export class IngestApi extends Construct {
     };
   }
 
-  /** Least privilege: table items and its two indexes, SendMessage on the queue, payload objects, the key. */
+  /** Least privilege: table items and its eventId index, SendMessage on the queue, payload objects, the key. */
   private grant(props: IngestApiProps): void {
     const tableResources = [
       this.table.tableArn,
       `${this.table.tableArn}/index/${EVENT_ID_INDEX.indexName}`,
-      `${this.table.tableArn}/index/${OUTBOX_INDEX.indexName}`,
     ];
     for (const fn of [this.ingest, this.maintenance]) {
       fn.role.addToPolicy(

@@ -15,8 +15,10 @@ import type { IngestRoutesDependencies } from "../../../lambdas/ingestApi/create
 import { buildIngestDependencies } from "../../../lambdas/ingestApi/ingestDependencies.js";
 import type { IngestFaultInjector } from "../../../lambdas/ingestApi/ingestFaultPoints.js";
 import { type IngestSettings, resolveIngestSettings } from "../../../lambdas/ingestApi/ingestSettings.js";
-import { ingestTableDefinition } from "../../../lambdas/ingestApi/ingestTable.js";
+import { ingestKeys, ingestTableDefinition, OUTBOX_SHARDS } from "../../../lambdas/ingestApi/ingestTable.js";
 import { createFileObjectStore } from "../../../lambdas/ingestApi/objectStore.js";
+import { fromOutboxChunkItem, type OutboxChunk } from "../../../lambdas/ingestApi/outboxRecord.js";
+import { queryPartition } from "../../../lambdas/ingestApi/queryPartition.js";
 import { loadSigningKey } from "../../../lambdas/ingestApi/signingKey.js";
 import { type DynamoDbLocal, startDynamoDbLocal } from "../../../scripts/local/dynamoDbLocal.js";
 import { localAwsConfig } from "../../../scripts/local/localAwsConfig.js";
@@ -100,6 +102,22 @@ export async function buildDeps(
       sqs.destroy();
     },
   };
+}
+
+/** Every outbox entry still in the table (events not known to be on the queue), all shards. */
+export async function outboxEntries(deps: {
+  readonly ddb: DynamoDBClient;
+  readonly tableName: string;
+}): Promise<OutboxChunk[]> {
+  const shards = await Promise.all(
+    Array.from({ length: OUTBOX_SHARDS }, (_, shard) =>
+      queryPartition(
+        { ddb: deps.ddb, tableName: deps.tableName, pk: ingestKeys.outboxShard(shard), consistentRead: true },
+        fromOutboxChunkItem,
+      ),
+    ),
+  );
+  return shards.flat();
 }
 
 /** The routes mounted under /v1 as the ingest function serves them. */
