@@ -64,6 +64,11 @@ export interface IngestApiProps {
   readonly rejectionBurst?: number;
   /** Idempotent hits as a percent of answered events, over 15 minutes, that alarm. @default 10 */
   readonly idempotentHitRatePercent?: number;
+  /**
+   * Requests answered 5xx per minute, in 2 of 3 minutes, that raise the server-errors alarm (and roll
+   * back a deployment of the ingest function). @default 5
+   */
+  readonly serverErrorsPerMinute?: number;
   /** @default LambdaDeploymentConfig.CANARY_10PERCENT_5MINUTES */
   readonly deploymentConfig?: codedeploy.ILambdaDeploymentConfig;
   readonly logRetention?: logs.RetentionDays;
@@ -82,6 +87,7 @@ export const INGEST_API_DEFAULTS = {
   maintenanceRate: Duration.minutes(1),
   rejectionBurst: 100,
   idempotentHitRatePercent: 10,
+  serverErrorsPerMinute: 5,
   removalPolicy: RemovalPolicy.RETAIN,
   namePrefix: "tidemark",
   entry: fileURLToPath(new URL("../../lambdas/ingestApi/handler.ts", import.meta.url)),
@@ -122,6 +128,9 @@ export function ingestApiProblems(props: IngestApiProps): string[] {
       `throttle: burstLimit (${burstLimit}) must be a whole number ≥ rateLimit (${rateLimit}) > 0`,
     );
   }
+  const serverErrors = props.serverErrorsPerMinute ?? INGEST_API_DEFAULTS.serverErrorsPerMinute;
+  if (!Number.isInteger(serverErrors) || serverErrors < 1)
+    problems.push(`serverErrorsPerMinute: ${serverErrors} is not a whole number ≥ 1`);
   if (props.anchor && !/^0x[0-9a-fA-F]{40}$/.test(props.anchor.registryAddress)) {
     problems.push(`anchor.registryAddress: "${props.anchor.registryAddress}" is not a 0x address`);
   }
@@ -226,6 +235,7 @@ export class IngestApi extends Construct {
     this.addRoutes(props);
     this.alarms = this.createAlarms(props, maintenanceLive);
     this.ingestLive.addAlarm(this.alarms.ingestErrors as cloudwatch.Alarm);
+    this.ingestLive.addAlarm(this.alarms.serverErrors as cloudwatch.Alarm);
     if (props.dashboard) this.addWidgets(props.dashboard);
   }
 
@@ -366,8 +376,8 @@ export class IngestApi extends Construct {
     name: string,
     statistic: string,
     service: string = ServiceName.ingestApi,
+    period: Duration = Duration.minutes(5),
   ): cloudwatch.Metric {
-    const period = Duration.minutes(5);
     return customMetric({ service, metricName: name, statistic, period, stage: this.tidemarkStage });
   }
 
@@ -412,6 +422,16 @@ export class IngestApi extends Construct {
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
+      serverErrors: alarm("ServerErrors", {
+        alarmDescription:
+          "Requests answered 5xx (internal, unavailable, a dependency throttled): producers are being turned away. Rolls back a deployment of the ingest function.",
+        metric: this.metric(IngestApiMetric.ServerErrors, "Sum", ServiceName.ingestApi, Duration.minutes(1)),
+        threshold: props.serverErrorsPerMinute ?? d.serverErrorsPerMinute,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 2,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
       maintenanceErrors: alarm("MaintenanceErrors", {
         alarmDescription: "The maintenance round keeps failing: the outbox, commitments and anchors stall.",
         metric: maintenanceLive.metricErrors({ period: Duration.minutes(5), statistic: "Sum" }),
@@ -440,12 +460,13 @@ export class IngestApi extends Construct {
   private addWidgets(dashboard: cloudwatch.Dashboard): void {
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({
-        title: "Ingest API: events answered",
+        title: "Ingest API: events answered, requests answered 5xx (right)",
         left: [
           this.metric(IngestApiMetric.EventsAccepted, "Sum"),
           this.metric(IngestApiMetric.IdempotentHits, "Sum"),
           this.metric(IngestApiMetric.EventsRejected, "Sum"),
         ],
+        right: [this.metric(IngestApiMetric.ServerErrors, "Sum")],
         width: 12,
       }),
       new cloudwatch.GraphWidget({

@@ -8,6 +8,7 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
+import type { LambdaEvent } from "hono/aws-lambda";
 import { afterAll, beforeAll } from "vitest";
 import { type ApiEventMessage, ApiEventMessageSchema } from "../../../lambdas/ingestApi/apiEventMessage.js";
 import { createIngestApp } from "../../../lambdas/ingestApi/createIngestApp.js";
@@ -118,6 +119,31 @@ export async function outboxEntries(deps: {
     ),
   );
   return shards.flat();
+}
+
+/** An API Gateway HTTP API (payload 2.0) request, as the ingest function receives it. */
+export function apiGatewayEvent(method: string, path: string, apiKey: string, payload?: string): LambdaEvent {
+  return {
+    version: "2.0",
+    routeKey: `${method} ${path}`,
+    rawPath: path,
+    rawQueryString: "",
+    headers: { "content-type": "application/json", "x-api-key": apiKey, host: "api.example" },
+    requestContext: {
+      accountId: "123456789012",
+      apiId: "api",
+      domainName: "api.example",
+      domainPrefix: "api",
+      http: { method, path, protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: "test" },
+      requestId: "r1",
+      routeKey: `${method} ${path}`,
+      stage: "$default",
+      time: "01/Jan/2026:00:00:00 +0000",
+      timeEpoch: 0,
+    },
+    body: payload,
+    isBase64Encoded: false,
+  } as unknown as LambdaEvent;
 }
 
 /** The routes mounted under /v1 as the ingest function serves them. */
