@@ -423,7 +423,9 @@ function perEvent(d: DdbSnapshot, accepted: number): IngestApiCell["dynamoPerEve
   const per = (n: number) => (accepted > 0 ? Math.round((n / accepted) * 1000) / 1000 : 0);
   return {
     requests: per(d.totalRequests),
-    byCommand: Object.fromEntries(Object.entries(d.requests).map(([k, v]) => [k.replace(/Command$/, ""), per(v)])),
+    byCommand: Object.fromEntries(
+      Object.entries(d.requests).map(([k, v]) => [k.replace(/Command$/, ""), per(v)]),
+    ),
     writeUnits: per(d.writeUnits),
   };
 }

@@ -220,7 +220,11 @@ function asDuplicate(outcome: SequenceOutcome | undefined): EventResult {
   return { status: "duplicate", eventId, sequence, acceptedAt, idempotentHit: true };
 }
 
-function emitMetrics(deps: AcceptEventsDependencies, results: readonly EventResult[], latencyMs: number): void {
+function emitMetrics(
+  deps: AcceptEventsDependencies,
+  results: readonly EventResult[],
+  latencyMs: number,
+): void {
   if (!deps.metrics) return;
   const count = (status: EventResult["status"]) => results.filter((r) => r.status === status).length;
   deps.metrics.addMetric(IngestApiMetric.EventsAccepted, MetricUnit.Count, count("accepted"));

@@ -10,12 +10,7 @@ import { apiMessageGroupId } from "./apiEventMessage.js";
 import { createEventStore } from "./eventStore.js";
 import { type IngestFaultInjector, IngestFaultPoint } from "./ingestFaultPoints.js";
 import { ingestKeys, OUTBOX_SHARDS, seqKey } from "./ingestTable.js";
-import {
-  fromOutboxChunkItem,
-  type OutboxChunk,
-  type OutboxRecord,
-  toMessageBody,
-} from "./outboxRecord.js";
+import { fromOutboxChunkItem, type OutboxChunk, type OutboxRecord, toMessageBody } from "./outboxRecord.js";
 
 export interface OutboxParameters {
   readonly ddb: DynamoDBClient;

@@ -123,9 +123,15 @@ export async function sequenceEvents(
       const chunk = pending.slice(0, EVENTS_PER_TRANSACTION);
       const at = now();
       const records = chunk.map((r, i) => toRecord(parameters.signer, stream, (head ?? 0) + 1 + i, r, at));
-      const entry: OutboxChunk = { stream, from: (head ?? 0) + 1, to: (head ?? 0) + records.length, atMs: at };
+      const entry: OutboxChunk = {
+        stream,
+        from: (head ?? 0) + 1,
+        to: (head ?? 0) + records.length,
+        atMs: at,
+      };
       await ddb.send(transaction(parameters, entry, head ?? 0, records, token));
-      for (const record of records) outcomes.set(record.eventId, { status: "accepted", record, chunk: entry });
+      for (const record of records)
+        outcomes.set(record.eventId, { status: "accepted", record, chunk: entry });
       head = (head ?? 0) + records.length;
       pending = pending.slice(chunk.length);
     } catch (error) {

@@ -18,11 +18,7 @@ import {
   type IngestSettings,
   resolveIngestSettings,
 } from "../../lambdas/ingestApi/ingestSettings.js";
-import {
-  EVENT_ID_INDEX,
-  INGEST_TABLE_KEYS,
-  TTL_ATTRIBUTE,
-} from "../../lambdas/ingestApi/ingestTable.js";
+import { EVENT_ID_INDEX, INGEST_TABLE_KEYS, TTL_ATTRIBUTE } from "../../lambdas/ingestApi/ingestTable.js";
 import { PAYLOAD_PREFIX } from "../../lambdas/ingestApi/objectStore.js";
 import { IngestApiEnv, ProcessorEnv } from "../../lambdas/shared/environment.js";
 import { IngestApiMetric } from "../../lambdas/shared/metricNames.js";
@@ -320,10 +316,7 @@ export class IngestApi extends Construct {
 
   /** Least privilege: table items and its eventId index, SendMessage on the queue, payload objects, the key. */
   private grant(props: IngestApiProps): void {
-    const tableResources = [
-      this.table.tableArn,
-      `${this.table.tableArn}/index/${EVENT_ID_INDEX.indexName}`,
-    ];
+    const tableResources = [this.table.tableArn, `${this.table.tableArn}/index/${EVENT_ID_INDEX.indexName}`];
     for (const fn of [this.ingest, this.maintenance]) {
       fn.role.addToPolicy(
         new iam.PolicyStatement({ actions: [...TABLE_ACTIONS], resources: tableResources }),

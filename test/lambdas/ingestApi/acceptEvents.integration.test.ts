@@ -1,5 +1,5 @@
 import type { Metrics } from "@aws-lambda-powertools/metrics";
-import { GetItemCommand, QueryCommand, TransactWriteItemsCommand } from "@aws-sdk/client-dynamodb";
+import { GetItemCommand, TransactWriteItemsCommand } from "@aws-sdk/client-dynamodb";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { acceptEvents, type EventResult } from "../../../lambdas/ingestApi/acceptEvents.js";
@@ -17,6 +17,7 @@ import {
   buildDeps,
   drainQueue,
   event,
+  eventItems,
   type IngestParts,
   outboxEntries,
   provisionIngest,
@@ -50,18 +51,6 @@ const accepted = (r: EventResult | undefined) => {
   return r;
 };
 
-async function outboxRecords(deps: Deps, stream: string) {
-  const { Items = [] } = await deps.ddb.send(
-    new QueryCommand({
-      TableName: deps.tableName,
-      KeyConditionExpression: "pk = :pk",
-      ExpressionAttributeValues: { ":pk": { S: ingestKeys.eventsOf(stream) } },
-      ConsistentRead: true,
-    }),
-  );
-  return Items;
-}
-
 describe("acceptEvents", () => {
   it("answers a resend with the same eventId and sequence: at once, 10 minutes later, and after a restart", async () => {
     // Prepare
@@ -93,7 +82,7 @@ describe("acceptEvents", () => {
         idempotentHit: true,
       });
     }
-    expect(await outboxRecords(restarted, "orders")).toHaveLength(1);
+    expect(await eventItems(restarted, "orders")).toHaveLength(1);
     expect([
       metrics.total(IngestApiMetric.EventsAccepted),
       metrics.total(IngestApiMetric.IdempotentHits),
@@ -131,7 +120,7 @@ describe("acceptEvents", () => {
     expect(new Set(flat.map(ack))).toEqual(
       new Set([`${eventIdOf("race", "same-id")}:2:${acceptedOnes[0]?.acceptedAt}`]),
     );
-    expect(await outboxRecords(deps, "race")).toHaveLength(2);
+    expect(await eventItems(deps, "race")).toHaveLength(2);
     deps.destroy();
   });
 

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
 import {
   CreateQueueCommand,
   DeleteMessageBatchCommand,
@@ -103,6 +103,22 @@ export async function buildDeps(
       sqs.destroy();
     },
   };
+}
+
+/** The stream's event items (`ev#<stream>`), in sequence order, read with strong consistency. */
+export async function eventItems(
+  deps: { readonly ddb: DynamoDBClient; readonly tableName: string },
+  stream: string,
+) {
+  const { Items = [] } = await deps.ddb.send(
+    new QueryCommand({
+      TableName: deps.tableName,
+      KeyConditionExpression: "pk = :pk",
+      ExpressionAttributeValues: { ":pk": { S: ingestKeys.eventsOf(stream) } },
+      ConsistentRead: true,
+    }),
+  );
+  return Items;
 }
 
 /** Every outbox entry still in the table (events not known to be on the queue), all shards. */

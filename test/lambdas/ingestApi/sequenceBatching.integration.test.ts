@@ -11,6 +11,7 @@ import {
   buildDeps,
   drainQueue,
   event,
+  eventItems,
   outboxEntries,
   provisionIngest,
   useIngestParts,
@@ -26,20 +27,14 @@ const send = (deps: Deps, ...events: unknown[]) =>
   acceptEvents(deps, parseEventBatch(body(...events), deps.settings)).then((r) => r.results);
 
 const numbered = (r: EventResult | undefined) => {
-  if (r === undefined || r.status === "rejected") throw new Error(`expected a number, got ${JSON.stringify(r)}`);
+  if (r === undefined || r.status === "rejected")
+    throw new Error(`expected a number, got ${JSON.stringify(r)}`);
   return r;
 };
 
 /** Sequences of the stream's event items, and the eventIds that have an idempotency record. */
 async function tableState(deps: Deps, stream: string, clientEventIds: readonly string[]) {
-  const { Items = [] } = await deps.ddb.send(
-    new QueryCommand({
-      TableName: deps.tableName,
-      KeyConditionExpression: "pk = :pk",
-      ExpressionAttributeValues: { ":pk": { S: ingestKeys.eventsOf(stream) } },
-      ConsistentRead: true,
-    }),
-  );
+  const items = await eventItems(deps, stream);
   const withRecord: string[] = [];
   for (const id of clientEventIds) {
     const { Items: idem = [] } = await deps.ddb.send(
@@ -52,7 +47,7 @@ async function tableState(deps: Deps, stream: string, clientEventIds: readonly s
     );
     if (idem.length > 0) withRecord.push(id);
   }
-  return { sequences: Items.map((i) => Number(i.sequence?.N)), withRecord };
+  return { sequences: items.map((i) => Number(i.sequence?.N)), withRecord };
 }
 
 describe("batched sequencing", () => {
