@@ -14,14 +14,15 @@ export interface AwsFaultControl {
   /**
    * Chance that a conditional DynamoDB write, or an SQS send, is applied and its answer then lost (the
    * connection resets on the way back): the SDK retries a write that already happened (lostAnswer.ts).
+   * Per service: the two are written at very different rates (per event, per publish).
    */
-  lostAnswer: number;
+  readonly lostAnswer: Record<Service, number>;
   /** Faults injected so far, by kind. */
   readonly injected: Record<string, number>;
 }
 
 export function createAwsFaultControl(): AwsFaultControl {
-  return { throttle: 0, partial: 0, lostAnswer: 0, injected: {} };
+  return { throttle: 0, partial: 0, lostAnswer: { dynamodb: 0, sqs: 0 }, injected: {} };
 }
 
 type Service = "dynamodb" | "sqs";
@@ -88,7 +89,7 @@ export function addAwsFaults(
     { step: "initialize", name: "chaosPartialBatch" },
   );
 
-  addLostAnswers(stack, service, () => control.lostAnswer, random, count);
+  addLostAnswers(stack, service, () => control.lostAnswer[service], random, count);
 }
 
 type Next = (args: { input: Record<string, unknown> }) => Promise<{ output: Record<string, unknown> }>;

@@ -139,9 +139,11 @@ export function chaosSchedule(seed: number, options: ChaosScheduleOptions = {}):
 function worldWindows(prng: Prng, window: (minLen: number, maxLen: number) => { from: number; to: number }) {
   const windows: FaultWindow[] = [
     { kind: "dynamoLostAnswer", probability: 0.03 + prng.next() * 0.07, ...window(20, 60) },
-    // SQS sends are the ingestor's publishes, a few per second of wall clock: a longer window and a higher
-    // chance than DynamoDB's (written per event) give every seed some, on a quiet machine too.
-    { kind: "sqsLostAnswer", probability: 0.15 + prng.next() * 0.15, ...window(60, 150) },
+    // SQS sends are the ingestor's publishes: with bundles (eventBundle.ts) about one SendMessageBatch per
+    // chain per invocation, a handful in a 150-block window, so 15-30 % gave most seeds none. A longer
+    // window and an even chance give every seed several; a send whose retries all lose their answer
+    // fails the publish, which the next invocation repeats under the same deduplication ids.
+    { kind: "sqsLostAnswer", probability: 0.4 + prng.next() * 0.2, ...window(150, 300) },
   ];
   for (const mode of ["lagging", "loadBalanced"] as const) {
     for (const chain of ["l1", "l2"] as const) {

@@ -532,7 +532,8 @@ function applyWindows(
     active.filter((w) => w.kind === kind).reduce((s, w) => s + ("probability" in w ? w.probability : 0), 0);
   c.aws.throttle = Math.max(sum("dynamoThrottle"), sum("sqsThrottle"));
   c.aws.partial = Math.max(sum("dynamoPartial"), sum("sqsPartial"));
-  c.aws.lostAnswer = Math.max(sum("dynamoLostAnswer"), sum("sqsLostAnswer"));
+  c.aws.lostAnswer.dynamodb = sum("dynamoLostAnswer");
+  c.aws.lostAnswer.sqs = sum("sqsLostAnswer");
   applyProviderWindows(active, c.providers);
   c.sinkFaults.down = active.some((w) => w.kind === "sinkDown");
   c.sinkFaults.delayMs = Math.max(0, ...active.map((w) => (w.kind === "sinkSlow" ? w.delayMs : 0)));

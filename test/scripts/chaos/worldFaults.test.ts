@@ -182,7 +182,7 @@ describe("AWS answers lost after the write was applied", () => {
     const applied: unknown[] = [];
     const ddb = fakeDynamoDb(applied);
     const control = createAwsFaultControl();
-    control.lostAnswer = 1;
+    control.lostAnswer.dynamodb = 1;
     addAwsFaults(ddb, "dynamodb", control, () => 0);
     // Act
     const put = ddb.send(
@@ -199,12 +199,33 @@ describe("AWS answers lost after the write was applied", () => {
     ddb.destroy();
   });
 
+  it("loses only the answers of the service its window names", async () => {
+    // Prepare: an SQS window (the ingestor's publishes) is open, DynamoDB's is not
+    const applied: unknown[] = [];
+    const ddb = fakeDynamoDb(applied);
+    const control = createAwsFaultControl();
+    control.lostAnswer.sqs = 1;
+    addAwsFaults(ddb, "dynamodb", control, () => 0);
+    // Act
+    await ddb.send(
+      new PutItemCommand({
+        TableName: "t",
+        Item: { pk: { S: "y" } },
+        ConditionExpression: "attribute_not_exists(pk)",
+      }),
+    );
+    // Assess
+    expect(applied).toHaveLength(1);
+    expect(control.injected).toEqual({});
+    ddb.destroy();
+  });
+
   it("leaves unconditional writes alone", async () => {
     // Prepare
     const applied: unknown[] = [];
     const ddb = fakeDynamoDb(applied);
     const control = createAwsFaultControl();
-    control.lostAnswer = 1;
+    control.lostAnswer.dynamodb = 1;
     addAwsFaults(ddb, "dynamodb", control, () => 0);
     // Act
     await ddb.send(new PutItemCommand({ TableName: "t", Item: { pk: { S: "x" } } }));
