@@ -13,6 +13,7 @@ import {
   legacyCanonicalViewSelect,
   legacyMarksSelect,
 } from "./legacyOrphanedBlocks.js";
+import { isPreconfTable } from "./preconfRows.js";
 import {
   type ColumnKind,
   columnsOf,
@@ -56,10 +57,10 @@ function createTableOf(
 
 /** The tables migration 1 created: the Pacaya-era ones, orphan marks in their legacy shape. */
 const PACAYA_TABLES = TABLE_NAMES.filter(
-  (t) => !isShastaTable(t) && !isApiTable(t) && !isFeeTable(t) && t !== MARKS_TABLE,
+  (t) => !isShastaTable(t) && !isApiTable(t) && !isFeeTable(t) && !isPreconfTable(t) && t !== MARKS_TABLE,
 );
 /** Views of the tables that existed by migration 4 (later tables create their own views). */
-const VIEWS_BY_4 = CANONICAL_VIEWS.filter((v) => !isFeeTable(v.table));
+const VIEWS_BY_4 = CANONICAL_VIEWS.filter((v) => !isFeeTable(v.table) && !isPreconfTable(v.table));
 const LEGACY = LEGACY_ORPHANED_BLOCKS;
 
 /**
@@ -115,6 +116,17 @@ export const MIGRATIONS: readonly Migration[] = [
     statements: [
       ...TABLE_NAMES.filter(isFeeTable).map(createTable),
       ...CANONICAL_VIEWS.filter((v) => isFeeTable(v.table)).map(
+        (v) => `CREATE OR REPLACE VIEW ${v.view} AS ${canonicalViewSelect(v)}`,
+      ),
+    ],
+  },
+  {
+    // #12 item 5: the preconfirmation operators of each epoch, read from the PreconfWhitelist (preconfRows.ts).
+    version: 6,
+    description: "preconfirmation operators per epoch (preconf_epochs) with its canonical view",
+    statements: [
+      ...TABLE_NAMES.filter(isPreconfTable).map(createTable),
+      ...CANONICAL_VIEWS.filter((v) => isPreconfTable(v.table)).map(
         (v) => `CREATE OR REPLACE VIEW ${v.view} AS ${canonicalViewSelect(v)}`,
       ),
     ],
