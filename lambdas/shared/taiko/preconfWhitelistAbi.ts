@@ -21,6 +21,7 @@ export const preconfWhitelistAbi = parseAbi([
   "function epochStartTimestamp(uint256 _offset) view returns (uint32)",
   "function operatorCount() view returns (uint8)",
   "function operatorMapping(uint256 index) view returns (address)",
+  "function isOperatorActive(address _proposer, uint32 _epochTimestamp) view returns (bool)",
   // mapping(address proposer => OperatorInfo{uint32 activeSince; uint32 deprecatedInactiveSince; uint8 index; address sequencerAddress})
   "function operators(address proposer) view returns (uint32 activeSince, uint32 deprecatedInactiveSince, uint8 index, address sequencerAddress)",
 ]);
