@@ -207,6 +207,8 @@ async function batch(client: ChainClient, calls: readonly Call[]): Promise<unkno
 
 /** The timestamp of the first header's parent (one eth_getBlockByHash): where its epoch is compared from. */
 async function parentTimestamp(client: ChainClient, first: BlockHeader): Promise<number> {
+  // Genesis has no parent: it starts no epoch of its own (verifyPreconfTables.ts reads it the same way).
+  if (first.number === 0) return first.timestamp;
   const [parent] =
     (await batch(client, [{ method: "eth_getBlockByHash", params: [first.parentHash, false] }])) ?? [];
   const ts = (parent as { timestamp?: Hex } | null | undefined)?.timestamp;
