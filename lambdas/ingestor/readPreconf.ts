@@ -1,6 +1,6 @@
 import { decodeFunctionResult, encodeFunctionData, type Hex, toEventSelector, zeroAddress } from "viem";
 import { RpcError } from "../shared/errors.js";
-import type { Chain, PipelineEvent } from "../shared/events.js";
+import type { PipelineEvent } from "../shared/events.js";
 import { PipelineEventSchema } from "../shared/events.js";
 import { IngestorMetric } from "../shared/metricNames.js";
 import type { PreconfEpochEvent, PreconfOperator, PreconfTrigger } from "../shared/preconfEvents.js";
@@ -8,7 +8,7 @@ import { forkAt, type TaikoNetwork } from "../shared/taiko/networks.js";
 import { epochStartOf, preconfWhitelistAbi } from "../shared/taiko/preconfWhitelistAbi.js";
 import type { BlockHeader, ChainClient } from "./chainReader.js";
 import { bloomMayHoldLogs } from "./logBloom.js";
-import type { IngestorLogger, MetricsSink } from "./observability.js";
+import type { ReadProposalLinksParameters } from "./logSources.js";
 
 /**
  * The preconfirmation operators per epoch (issue 12, item 5), read from the PreconfWhitelist by calls at
@@ -220,12 +220,9 @@ async function parentTimestamp(client: ChainClient, first: BlockHeader): Promise
   return Number(BigInt(ts));
 }
 
-export interface ReadPreconfEventsParameters {
-  readonly chain: Chain;
-  readonly client: ChainClient;
+/** An ingestor step's parameters (logSources.ts), with the READ_PRECONF switch. */
+export interface ReadPreconfEventsParameters extends ReadProposalLinksParameters {
   readonly settings: { readonly network?: TaikoNetwork; readonly readPreconf?: boolean };
-  readonly metrics: MetricsSink;
-  readonly logger: IngestorLogger;
 }
 
 /** The ingestor's step for preconf operators: L1 only, with a network naming a whitelist, unless READ_PRECONF=false. */
