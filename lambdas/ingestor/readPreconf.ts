@@ -7,7 +7,7 @@ import type { PreconfEpochEvent, PreconfOperator, PreconfTrigger } from "../shar
 import { forkAt, type TaikoNetwork } from "../shared/taiko/networks.js";
 import { epochStartOf, preconfWhitelistAbi } from "../shared/taiko/preconfWhitelistAbi.js";
 import type { BlockHeader, ChainClient } from "./chainReader.js";
-import { bloomMayHoldLogs } from "./logBloom.js";
+import { createBloomFilter } from "./logBloom.js";
 import type { ReadProposalLinksParameters } from "./logSources.js";
 
 /**
@@ -53,6 +53,16 @@ export function preconfReadsOf(
   parentTimestamp: number,
 ): PreconfRead[] {
   const reads: PreconfRead[] = [];
+  // One filter per whitelist (a preset names one; a custom network could name one per fork).
+  const filters = new Map<Hex, (bloom: Hex) => boolean>();
+  const mayChange = (whitelist: Hex) => {
+    let filter = filters.get(whitelist);
+    if (!filter) {
+      filter = createBloomFilter({ addresses: [whitelist], eventTopics: OPERATOR_CHANGE_TOPICS });
+      filters.set(whitelist, filter);
+    }
+    return filter;
+  };
   let previous = parentTimestamp;
   for (const header of headers) {
     const whitelist = whitelistAt(network, header.timestamp);
@@ -60,9 +70,7 @@ export function preconfReadsOf(
       epochStartOf(header.timestamp, network.l1ChainId) !== epochStartOf(previous, network.l1ChainId);
     previous = header.timestamp;
     if (!whitelist) continue;
-    const changed =
-      header.logsBloom !== undefined &&
-      bloomMayHoldLogs(header.logsBloom, { addresses: [whitelist], eventTopics: OPERATOR_CHANGE_TOPICS });
+    const changed = header.logsBloom !== undefined && mayChange(whitelist)(header.logsBloom);
     if (newEpoch || changed)
       reads.push({ header, whitelist, trigger: newEpoch ? "epoch_start" : "operator_change" });
   }

@@ -7,6 +7,7 @@ import {
   MARKS_TABLE,
 } from "./canonicalViews.js";
 import { isFeeTable } from "./feeRows.js";
+import { L2_BLOCK_ROLLUP_MIGRATION } from "./l2BlockRollup.js";
 import {
   LEGACY_MARK_COLUMNS,
   LEGACY_ORPHANED_BLOCKS,
@@ -121,8 +122,14 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
-    // #12 item 5: the preconfirmation operators of each epoch, read from the PreconfWhitelist (preconfRows.ts).
+    // #13: the dashboard's first view after a block reads the canonical L2 blocks kept as rows arrive.
     version: 6,
+    description: "l2_block_rollup: canonical L2 blocks with their parent height's time, kept by each write",
+    statements: L2_BLOCK_ROLLUP_MIGRATION,
+  },
+  {
+    // #12 item 5: the preconfirmation operators of each epoch, read from the PreconfWhitelist (preconfRows.ts).
+    version: 7,
     description: "preconfirmation operators per epoch (preconf_epochs) with its canonical view",
     statements: [
       ...TABLE_NAMES.filter(isPreconfTable).map(createTable),
