@@ -379,6 +379,7 @@ function ingestorConfig(
     chains: ["l1"],
     // The bench chain is Pacaya-only (INBOX_ADDRESS, no network preset), where fees are never read.
     readFees: false,
+    readPreconf: false,
   };
 }
 

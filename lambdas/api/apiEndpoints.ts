@@ -5,6 +5,7 @@ import { listBatches } from "./queries/listBatches.js";
 import { listFailedProposals } from "./queries/listFailedProposals.js";
 import { listForcedInclusions } from "./queries/listForcedInclusions.js";
 import { listL2Blocks } from "./queries/listL2Blocks.js";
+import { listPreconfEpochs } from "./queries/listPreconfEpochs.js";
 import { listProveTimes, readProveTimeStats, readStats } from "./queries/listProveTimes.js";
 import { listReorgs } from "./queries/listReorgs.js";
 import { listVerifyTimes, readVerifyTimeStats } from "./queries/listVerifyTimes.js";
@@ -221,6 +222,16 @@ export const API_ENDPOINTS: readonly ApiEndpoint[] = [
       "Over canonical blocks only. Fees: tips and base fee of the L2 blocks in the window, anchor transaction excluded, and the base fee shared with the sequencer (the block header's sharing %). L1 data cost and proving cost: gasUsed × effectiveGasPrice + blobGasUsed × blobGasPrice of the proposing and proving L1 transactions in the window. sequencerProfitWei = priorityFeeWei + sharedBaseFeeWei − l1DataCostWei − provingCostWei (may be negative). Amounts are decimal strings.",
     params: WINDOW,
     run: (db, q) => computeFeeMetrics(db, { since: q.range.gte, until: q.range.lt }),
+  },
+  {
+    path: "/v1/preconf-operators",
+    operationId: "listPreconfOperators",
+    tag: "chain",
+    summary: "Preconfirmation operators per epoch (current, next, candidates), newest epoch first",
+    description:
+      "From the network's PreconfWhitelist, read at each epoch's first L1 block and at every block that changed the operator set; one item per epoch, as its latest canonical read found it. `created[…]` bounds the epoch's start time.",
+    params: PAGE,
+    run: (db, q) => listPreconfEpochs(db, q),
   },
   {
     path: "/v1/dashboard-data",

@@ -25,6 +25,7 @@ export function chainSettings(
     inboxAddresses: chain === "l1" ? inboxAddresses : [],
     ...(config.network ? { network: config.network } : {}),
     readFees: config.readFees,
+    readPreconf: config.readPreconf,
     toBlock,
   };
 }

@@ -49,6 +49,8 @@ export interface IngestorConfig {
   readonly chains: readonly Chain[];
   /** Read receipts for L2 block fees and L1 proposing / proving costs (READ_FEES, default true). */
   readonly readFees: boolean;
+  /** Read the preconfirmation operators per epoch from the PreconfWhitelist (READ_PRECONF, default true). */
+  readonly readPreconf: boolean;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -116,6 +118,7 @@ export function loadIngestorConfig(env: Env): IngestorConfig {
     confirmations: integer(env, IngestorEnv.Confirmations, { default: 0, min: 0 }),
     chains,
     readFees: flag(env, IngestorEnv.ReadFees, true),
+    readPreconf: flag(env, IngestorEnv.ReadPreconf, true),
   };
 }
 

@@ -19,6 +19,7 @@ import type { IngestorLogger, MetricsSink } from "./observability.js";
 import type { PublishedHashes } from "./publishedHashes.js";
 import { type ReadAhead, type ReadBase, startReadAhead, takeReadAhead } from "./readAhead.js";
 import { readFeeEvents } from "./readFees.js";
+import { readPreconfEvents } from "./readPreconf.js";
 import { type RangeRead, readRange, uniqueBlocks } from "./readRange.js";
 import { MAX_DATA_CHARS, type Rejection, type RejectSink } from "./rejections.js";
 import { buildReorgEvents } from "./reorgEvents.js";
@@ -33,6 +34,8 @@ export interface IngestChainSettings {
   readonly network?: TaikoNetwork;
   /** Read L2 block fees and proposing / proving transactions' L1 costs (readFees.ts). Absent: off. */
   readonly readFees?: boolean;
+  /** Read the preconfirmation operators per epoch from the PreconfWhitelist (readPreconf.ts). Absent: off. */
+  readonly readPreconf?: boolean;
   /**
    * Last block to read, inclusive: a backfill's end. Absent, the chain is followed to its head (minus
    * confirmations). Everything else — cursor, reorg handling, publishing — is the same either way.
@@ -126,7 +129,16 @@ export async function ingestChain(parameters: IngestChainParameters): Promise<In
   const links = await readProposalLinks(parameters, headers);
   // Fees of L2 blocks, costs of L1 proposing / proving transactions, from receipts (readFees.ts).
   const fees = await readFeeEvents(parameters, headers, inbox.events);
-  const events: PipelineEvent[] = [...reorgEvents, ...headerEvents, ...inbox.events, ...links, ...fees];
+  // The preconfirmation operators of each epoch, read from the L1 PreconfWhitelist (readPreconf.ts).
+  const preconf = await readPreconfEvents(parameters, headers);
+  const events: PipelineEvent[] = [
+    ...reorgEvents,
+    ...headerEvents,
+    ...inbox.events,
+    ...links,
+    ...fees,
+    ...preconf,
+  ];
   if (read.ancestor) {
     logger.warn("reorg detected", {
       chain,

@@ -85,6 +85,7 @@ function addFreshness(slots: readonly Slot[], metrics: ProcessorMetrics, at: num
 
 function blockTimestamp(event: PipelineEvent): number | undefined {
   if ("l1" in event) return event.l1.timestamp;
+  if (event.type === "preconf_epoch") return event.readAt.timestamp;
   // Freshness is a chain metric: API events have no block (their latency is the ingest API's metric).
   return event.type === "reorg" || event.type === "api_event" ? undefined : event.timestamp;
 }

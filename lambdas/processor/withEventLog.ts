@@ -47,6 +47,6 @@ function chainOf(event: PipelineEvent): Chain | undefined {
   if (event.type === "l2_header" || event.type === "shasta_proposal_block" || event.type === "l2_block_fees")
     return "l2";
   if (event.type === "reorg") return event.chain;
-  if ("l1" in event) return "l1";
+  if ("l1" in event || event.type === "preconf_epoch") return "l1";
   return undefined;
 }

@@ -82,6 +82,8 @@ export const IngestorEnv = {
   Chains: "CHAINS",
   /** `false` turns off reading receipts for L2 block fees and L1 proposing / proving costs (default `true`). */
   ReadFees: "READ_FEES",
+  /** `false` turns off reading the PreconfWhitelist's operators per epoch (default `true`; needs a network naming one). */
+  ReadPreconf: "READ_PRECONF",
   /** Optional: where rejected input (undecodable logs, …) is dead-lettered with its reason. */
   DlqUrl: "DLQ_URL",
 } as const;

@@ -2,6 +2,7 @@ import * as z from "zod/mini";
 import en from "zod/v4/locales/en.js";
 import { ApiEventMessageSchema } from "../ingestApi/apiEventMessage.js";
 import { FEE_EVENT_SCHEMAS } from "./feeEvents.js";
+import { PreconfEpochEventSchema } from "./preconfEvents.js";
 import { SANE_TIMESTAMP, SHASTA_EVENT_SCHEMAS } from "./shastaEvents.js";
 
 // zod/mini instead of classic zod: the same validation, tree-shaken to the checks used here, which keeps
@@ -208,6 +209,8 @@ export const PipelineEventSchema = z.discriminatedUnion("type", [
   ...SHASTA_EVENT_SCHEMAS,
   // Fees and L1 costs (feeEvents.ts): per L2 block, per proposing or proving L1 transaction.
   ...FEE_EVENT_SCHEMAS,
+  // The preconfirmation operators of a beacon epoch, read from the PreconfWhitelist (preconfEvents.ts).
+  PreconfEpochEventSchema,
 ]);
 
 export type L1HeaderEvent = z.infer<typeof L1HeaderEventSchema>;

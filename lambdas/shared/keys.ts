@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { PipelineEvent, ReorgEvent } from "./events.js";
 import { feeEventKeyOf, feePartitionNumber } from "./feeEvents.js";
+import { preconfEventKeyOf } from "./preconfEvents.js";
 import { shastaEventKeyOf, shastaPartitionNumber } from "./shastaEventKeys.js";
 
 /**
@@ -26,6 +27,8 @@ export function eventKey(event: PipelineEvent): string {
     case "l2_block_fees":
     case "l1_tx_cost":
       return feeEventKeyOf(event);
+    case "preconf_epoch":
+      return preconfEventKeyOf(event);
     default:
       return shastaEventKeyOf(event);
   }
@@ -41,8 +44,15 @@ export function observationId(event: PipelineEvent): string {
   // An API event is one fact whatever delivered it (request, outbox sweeper, redrive): its eventId.
   if (event.type === "api_event") return event.eventId;
   const key = eventKey(event);
+  // A whitelist read is no log: the block it was read at is where it was seen.
   const where =
-    "l1" in event ? `${event.l1.blockHash}#${event.l1.logIndex}` : event.type === "reorg" ? "" : event.hash;
+    event.type === "preconf_epoch"
+      ? event.readAt.blockHash
+      : "l1" in event
+        ? `${event.l1.blockHash}#${event.l1.logIndex}`
+        : event.type === "reorg"
+          ? ""
+          : event.hash;
   return createHash("sha256").update(`${key}@${where}`).digest("hex");
 }
 
@@ -65,6 +75,8 @@ export function partitionNumber(event: PipelineEvent): number {
     case "l2_block_fees":
     case "l1_tx_cost":
       return feePartitionNumber(event);
+    case "preconf_epoch":
+      return event.readAt.blockNumber;
     default:
       return shastaPartitionNumber(event);
   }

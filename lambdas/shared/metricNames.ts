@@ -34,6 +34,8 @@ export const IngestorMetric = {
   InboxLogsSkipped: "InboxLogsSkipped",
   /** L2 blocks or L1 transactions whose fees or cost could not be derived from the node's receipts (logged with the reason). */
   FeesSkipped: "FeesSkipped",
+  /** L1 blocks whose PreconfWhitelist state could not be read (no whitelist code yet, state pruned; logged with the reason). */
+  PreconfReadsSkipped: "PreconfReadsSkipped",
   /**
    * Input the ingestor sent to the DLQ with its reason instead of publishing (undecodable logs, a block's
    * logs over the response limit, a header with an impossible timestamp), dimension `chain`. Alarmed.

@@ -1,5 +1,6 @@
 import type { Chain } from "../shared/events.js";
 import { FEE_CANONICAL_VIEWS } from "./feeRows.js";
+import { PRECONF_CANONICAL_VIEWS } from "./preconfRows.js";
 import type { TableName } from "./rows.js";
 import { SHASTA_CANONICAL_VIEWS } from "./shastaRows.js";
 
@@ -34,6 +35,8 @@ export const CANONICAL_VIEWS: readonly CanonicalView[] = [
   ...SHASTA_CANONICAL_VIEWS,
   // Fees: an L2 block's by its L2 block, a transaction's cost by its L1 block (feeRows.ts).
   ...FEE_CANONICAL_VIEWS,
+  // Preconf operators per epoch: by the L1 block the whitelist was read at (preconfRows.ts).
+  ...PRECONF_CANONICAL_VIEWS,
 ];
 
 /** The canonical view of a table, or undefined for tables that are never orphaned (reorgs, block_marks). */

@@ -9,6 +9,7 @@ import {
 } from "./canonicalViews.js";
 import { isFeeTable } from "./feeRows.js";
 import { LEGACY_MARK_COLUMNS, LEGACY_ORPHANED_BLOCKS, legacyMarksSelect } from "./legacyOrphanedBlocks.js";
+import { isPreconfTable } from "./preconfRows.js";
 import {
   type ColumnKind,
   columnsOf,
@@ -95,7 +96,7 @@ function legacyClickhouseCanonicalViewSelect(database: string, v: CanonicalView)
 
 const LEGACY = LEGACY_ORPHANED_BLOCKS;
 /** Views of the tables that existed by migration 4 (later tables create their own views). */
-const VIEWS_BY_4 = CANONICAL_VIEWS.filter((v) => !isFeeTable(v.table));
+const VIEWS_BY_4 = CANONICAL_VIEWS.filter((v) => !isFeeTable(v.table) && !isPreconfTable(v.table));
 const legacyColumns = Object.entries(LEGACY.columns).map(([c, kind]) => `${c} ${CLICKHOUSE_TYPES[kind]}`);
 
 /**
@@ -110,7 +111,8 @@ export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
     // The Pacaya-era tables, exactly as this migration has always created them.
     statements: (database) => [
       ...TABLE_NAMES.filter(
-        (t) => !isShastaTable(t) && !isApiTable(t) && !isFeeTable(t) && t !== MARKS_TABLE,
+        (t) =>
+          !isShastaTable(t) && !isApiTable(t) && !isFeeTable(t) && !isPreconfTable(t) && t !== MARKS_TABLE,
       ).map((t) => createTable(database, t)),
       createTableOf(database, LEGACY.table, legacyColumns, LEGACY.primaryKey),
       ...VIEWS_BY_4.filter((v) => !isShastaTable(v.table)).map(
@@ -163,6 +165,18 @@ export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
     statements: (database) => [
       ...TABLE_NAMES.filter(isFeeTable).map((t) => createTable(database, t)),
       ...CANONICAL_VIEWS.filter((v) => isFeeTable(v.table)).flatMap((v) => [
+        `DROP TABLE IF EXISTS ${database}.${v.view}`,
+        `CREATE VIEW ${database}.${v.view} AS ${clickhouseCanonicalViewSelect(database, v)}`,
+      ]),
+    ],
+  },
+  {
+    // #12 item 5: the preconfirmation operators of each epoch, read from the PreconfWhitelist (preconfRows.ts).
+    version: 6,
+    description: "preconfirmation operators per epoch (preconf_epochs) with its canonical view",
+    statements: (database) => [
+      ...TABLE_NAMES.filter(isPreconfTable).map((t) => createTable(database, t)),
+      ...CANONICAL_VIEWS.filter((v) => isPreconfTable(v.table)).flatMap((v) => [
         `DROP TABLE IF EXISTS ${database}.${v.view}`,
         `CREATE VIEW ${database}.${v.view} AS ${clickhouseCanonicalViewSelect(database, v)}`,
       ]),

@@ -14,6 +14,7 @@ import {
   legacyCanonicalViewSelect,
   legacyMarksSelect,
 } from "./legacyOrphanedBlocks.js";
+import { isPreconfTable } from "./preconfRows.js";
 import {
   type ColumnKind,
   columnsOf,
@@ -57,10 +58,10 @@ function createTableOf(
 
 /** The tables migration 1 created: the Pacaya-era ones, orphan marks in their legacy shape. */
 const PACAYA_TABLES = TABLE_NAMES.filter(
-  (t) => !isShastaTable(t) && !isApiTable(t) && !isFeeTable(t) && t !== MARKS_TABLE,
+  (t) => !isShastaTable(t) && !isApiTable(t) && !isFeeTable(t) && !isPreconfTable(t) && t !== MARKS_TABLE,
 );
 /** Views of the tables that existed by migration 4 (later tables create their own views). */
-const VIEWS_BY_4 = CANONICAL_VIEWS.filter((v) => !isFeeTable(v.table));
+const VIEWS_BY_4 = CANONICAL_VIEWS.filter((v) => !isFeeTable(v.table) && !isPreconfTable(v.table));
 const LEGACY = LEGACY_ORPHANED_BLOCKS;
 
 /**
@@ -125,6 +126,17 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 6,
     description: "l2_block_rollup: canonical L2 blocks with their parent height's time, kept by each write",
     statements: L2_BLOCK_ROLLUP_MIGRATION,
+  },
+  {
+    // #12 item 5: the preconfirmation operators of each epoch, read from the PreconfWhitelist (preconfRows.ts).
+    version: 7,
+    description: "preconfirmation operators per epoch (preconf_epochs) with its canonical view",
+    statements: [
+      ...TABLE_NAMES.filter(isPreconfTable).map(createTable),
+      ...CANONICAL_VIEWS.filter((v) => isPreconfTable(v.table)).map(
+        (v) => `CREATE OR REPLACE VIEW ${v.view} AS ${canonicalViewSelect(v)}`,
+      ),
+    ],
   },
 ];
 

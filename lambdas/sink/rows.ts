@@ -15,6 +15,12 @@ import {
   feeRowsOf,
 } from "./feeRows.js";
 import { l1Log } from "./l1Log.js";
+import {
+  PRECONF_PRIMARY_KEYS,
+  PRECONF_TABLE_COLUMNS,
+  type PreconfTableRowTypes,
+  preconfRowsOf,
+} from "./preconfRows.js";
 import type { SinkRecord } from "./Sink.js";
 import {
   SHASTA_NULLABLE_COLUMNS,
@@ -162,7 +168,11 @@ export interface BlockMarkRow {
 export type BlockMarkState = "orphaned" | "restored";
 
 /** Every table and the shape of its rows (the Shasta tables in shastaRows.ts, the ingest API's in apiEventRows.ts). */
-export interface TableRowTypes extends ShastaTableRowTypes, ApiTableRowTypes, FeeTableRowTypes {
+export interface TableRowTypes
+  extends ShastaTableRowTypes,
+    ApiTableRowTypes,
+    FeeTableRowTypes,
+    PreconfTableRowTypes {
   l1_head_events: L1HeadEventRow;
   l2_head_events: L2HeadEventRow;
   batches: BatchRow;
@@ -297,6 +307,7 @@ export const TABLE_COLUMNS: { readonly [T in TableName]: Columns<TableRowTypes[T
   ...SHASTA_TABLE_COLUMNS,
   ...API_TABLE_COLUMNS,
   ...FEE_TABLE_COLUMNS,
+  ...PRECONF_TABLE_COLUMNS,
 };
 
 /**
@@ -318,6 +329,7 @@ export const PRIMARY_KEYS: { readonly [T in TableName]: readonly (keyof TableRow
   ...SHASTA_PRIMARY_KEYS,
   ...API_PRIMARY_KEYS,
   ...FEE_PRIMARY_KEYS,
+  ...PRECONF_PRIMARY_KEYS,
 };
 
 /** The only columns that may hold null: fees of blocks before EIP-1559, Shasta's per-kind fields, an inline API event's payload_ref. */
@@ -437,6 +449,8 @@ export function rowsOf(record: SinkRecord): SinkRow[] {
     case "l2_block_fees":
     case "l1_tx_cost":
       return feeRowsOf({ ...record, event });
+    case "preconf_epoch":
+      return preconfRowsOf({ ...record, event });
     default:
       return shastaRowsOf({ ...record, event });
   }

@@ -16,6 +16,8 @@ export interface DevnetArtifacts {
   readonly inbox: CompiledContract;
   readonly wrapper: CompiledContract;
   readonly shastaInbox: CompiledContract;
+  readonly preconfWhitelist: CompiledContract;
+  readonly beaconRoots: CompiledContract;
 }
 
 export interface CompileDevnetContractsParameters {
@@ -48,6 +50,8 @@ const PICKED = [
   ["inbox", "DevnetInbox.sol", "DevnetInbox"],
   ["wrapper", "DevnetInboxWrapper.sol", "DevnetInboxWrapper"],
   ["shastaInbox", "DevnetShastaInbox.sol", "DevnetShastaInbox"],
+  ["preconfWhitelist", "DevnetPreconfWhitelist.sol", "DevnetPreconfWhitelist"],
+  ["beaconRoots", "DevnetPreconfWhitelist.sol", "DevnetBeaconRoots"],
 ] as const;
 
 /**

@@ -5,10 +5,10 @@ import {
   createWalletClient,
   type Hex,
   http,
-  keccak256,
   rpcSchema,
 } from "viem";
 import { DevnetError } from "./DevnetError.js";
+import { txHashOf } from "./zeroBlobs.js";
 
 /** A block the driver mined, with the raw transactions it put there (kept to re-include them after a reorg). */
 export interface MinedBlock {
@@ -102,7 +102,7 @@ export function createChainMiner(parameters: { readonly name: string; readonly u
       for (const raw of rawTxs) await wallet.sendRawTransaction({ serializedTransaction: raw });
       await test.request({ method: "evm_mine" });
       const b = await pub.getBlock({ blockTag: "latest" });
-      const txHashes = rawTxs.map((raw) => keccak256(raw));
+      const txHashes = rawTxs.map(txHashOf);
       const included = new Set(b.transactions);
       // Invariants relied on by reorg re-inclusion: nobody else mines on this node, and a mined block
       // holds exactly the transactions we sent.

@@ -20,6 +20,7 @@ import { DevnetError } from "./DevnetError.js";
 import { devnetInboxAbi, devnetInboxWrapperAbi } from "./devnetAbi.js";
 import { type DevnetKnobs, type ResolvedDevnetKnobs, resolveDevnetKnobs } from "./devnetKnobs.js";
 import { devnetShastaInboxAbi } from "./devnetShastaAbi.js";
+import { deployPreconfWhitelist, type PreconfWhitelistHost, preconfTickTxs } from "./preconfWhitelist.js";
 import {
   anchorTx,
   createShastaForkState,
@@ -37,6 +38,7 @@ import {
   shastaBusy,
   shastaTickTxs,
 } from "./shastaFork.js";
+import { zeroBlobSidecars } from "./zeroBlobs.js";
 
 /*
  * The story the driver tells, and the choices that keep it consistent:
@@ -85,6 +87,8 @@ export interface DevnetAddresses {
   readonly shasta?: { readonly inbox: Address; readonly activationTimestamp: number };
   /** The L2 anchor proxy Shasta blocks' first transaction calls. */
   readonly l2Anchor: Address;
+  /** The PreconfWhitelist (preconfWhitelist.ts): the operators of each epoch, read by calls. */
+  readonly preconfWhitelist: Address;
   readonly l1ChainId: number;
   readonly l2ChainId: number;
 }
@@ -428,26 +432,37 @@ async function runSteps(
   }
 }
 
+/** Signs a transaction from dev account `from`; with `blobs`, a blob transaction carrying that many zero blobs (zeroBlobs.ts). */
 function sign(
   chain: Chain,
   from: number,
-  tx: { to?: Address; data?: Hex; value?: bigint; gas: bigint },
+  tx: { to?: Address; data?: Hex; value?: bigint; gas: bigint; blobs?: number },
 ): Promise<Hex> {
   const account = getDevAccounts()[from];
   const nonce = chain.nonces[from];
   if (!account || nonce === undefined) throw new DevnetError(`no dev account ${from}`);
   chain.nonces[from] = nonce + 1;
-  return account.signTransaction({
+  const common = {
     chainId: chain.chainId,
-    type: "eip1559",
     nonce,
-    to: tx.to ?? null,
     data: tx.data,
     value: tx.value ?? 0n,
     gas: tx.gas,
     maxFeePerGas: chain.maxFeePerGas,
     maxPriorityFeePerGas: parseGwei("0.1"),
-  });
+  };
+  if (tx.blobs && tx.to) {
+    // The blob base fee starts at 1 wei and rises only past the target: 1 gwei is ample.
+    const blobs = zeroBlobSidecars(tx.blobs);
+    return account.signTransaction({
+      ...common,
+      ...blobs,
+      type: "eip4844",
+      to: tx.to,
+      maxFeePerBlobGas: parseGwei("1"),
+    });
+  }
+  return account.signTransaction({ ...common, type: "eip1559", to: tx.to ?? null });
 }
 
 function sequencerAddress(i: number): Address {
@@ -701,8 +716,19 @@ async function tickL1(s: DevnetState, timestamp: number): Promise<void> {
       })),
     );
   }
+  const whitelist = requireDeployed(s).preconfWhitelist;
+  raws.push(...(await preconfTickTxs(preconfHost(s), { whitelist, deployer: DEPLOYER, tick: s.l1Tick })));
   const block = await mineL1(s, Math.max(timestamp, s.l1.head.timestamp + 1), raws);
   if (forkTick && s.shasta) s.shasta.stats.activatedInL1Block = block.number;
+}
+
+/** The devnet as the whitelist's deployment and schedule see it (preconfWhitelist.ts). */
+function preconfHost(s: DevnetState): PreconfWhitelistHost {
+  return {
+    signL1: (from, tx) => sign(s.l1, from, tx),
+    accountAddress: sequencerAddress,
+    nonceOf: (from) => s.l1.nonces[from] ?? 0,
+  };
 }
 
 /** The devnet as the Shasta side sees it (shastaFork.ts). */
@@ -795,10 +821,14 @@ async function deployDevnet(s: DevnetState): Promise<DevnetAddresses> {
   });
   const wrapper = getContractAddress({ from: deployer, nonce: BigInt(l1.nonces[DEPLOYER] ?? 0) });
   const wrapperTx = await sign(l1, DEPLOYER, { data: artifacts.wrapper.bytecode, gas: 1_000_000n });
+  const whitelist = await deployPreconfWhitelist(preconfHost(s), artifacts, {
+    deployer: DEPLOYER,
+    sequencers: knobs.sequencers,
+  });
   const shasta = await deployShasta(s, artifacts.shastaInbox.bytecode, clock);
   const block = await l1.miner.mine({
     timestamp: clock,
-    rawTxs: [inboxTx, wrapperTx, ...shasta.rawTxs],
+    rawTxs: [inboxTx, wrapperTx, ...whitelist.rawTxs, ...shasta.rawTxs],
     requireSuccess: true,
   });
   l1.head = block;
@@ -809,6 +839,7 @@ async function deployDevnet(s: DevnetState): Promise<DevnetAddresses> {
     firstL2BlockId: l2.head.number + 1,
     ...(s.shasta ? { shasta: { inbox: s.shasta.inbox, activationTimestamp: s.shasta.activationTs } } : {}),
     l2Anchor: DEVNET_L2_ANCHOR,
+    preconfWhitelist: whitelist.address,
     l1ChainId: l1.chainId,
     l2ChainId: l2.chainId,
   };

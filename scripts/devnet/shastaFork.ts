@@ -96,7 +96,10 @@ export interface ShastaHost {
   readonly proveDelayL1Blocks: Range;
   readonly l1Tick: number;
   /** Signs an L1 transaction from dev account `from` (nonces tracked by the devnet). */
-  signL1(from: number, tx: { to: Address; data: Hex; value?: bigint; gas: bigint }): Promise<Hex>;
+  signL1(
+    from: number,
+    tx: { to: Address; data: Hex; value?: bigint; gas: bigint; blobs?: number },
+  ): Promise<Hex>;
   readonly prover: number;
   readonly proverAddress: Address;
   accountAddress(i: number): Address;
@@ -270,7 +273,8 @@ async function proposeGroup(
   f.stats.proposals++;
   f.stats.forcedInclusionsIncluded += forced;
   const data = call("propose", [p.timestamp + 384, blobs, host.rng.int([0, 4_096]), forced]);
-  return host.signL1(last.sequencer, { to: f.inbox, data, gas: 600_000n });
+  // The transaction carries as many (zero) blobs as its source names, so it pays blob gas as on mainnet.
+  return host.signL1(last.sequencer, { to: f.inbox, data, gas: 600_000n, blobs: blobs.length });
 }
 
 /** One aggregated proof of every contiguous due proposal, its range starting up to two finalized ones back. */

@@ -35,6 +35,8 @@ export interface ChainRereadTarget {
 export interface BackfillRangeParameters extends ChainRereadTarget {
   /** Read L2 block fees and L1 proposing / proving costs (readFees.ts). @default true */
   readonly readFees?: boolean;
+  /** Read the preconfirmation operators per epoch (readPreconf.ts). @default true */
+  readonly readPreconf?: boolean;
   /** First block, inclusive. */
   readonly from: number;
   /** Last block, inclusive. */
@@ -219,5 +221,6 @@ function backfillConfig(p: BackfillRangeParameters): IngestorConfig {
     chains: [p.chain],
     // The same fee reads as the live ingestor: a backfilled range has its fees and L1 costs too.
     readFees: p.readFees ?? true,
+    readPreconf: p.readPreconf ?? true,
   };
 }

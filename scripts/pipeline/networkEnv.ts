@@ -21,6 +21,7 @@ export function devnetNetworkEnv(a: DevnetAddresses): Record<string, string> {
     [NETWORK_SETTINGS.l2Anchor]: a.l2Anchor,
     [NETWORK_SETTINGS.pacayaInbox]: a.inbox,
     [NETWORK_SETTINGS.pacayaInboxWrapper]: a.wrapper,
+    [NETWORK_SETTINGS.preconfWhitelist]: a.preconfWhitelist,
     ...(a.shasta
       ? {
           [NETWORK_SETTINGS.shastaInbox]: a.shasta.inbox,

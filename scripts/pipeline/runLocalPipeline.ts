@@ -367,6 +367,7 @@ async function verifyRun(
   const withoutReason = dlq.entries.filter((e) => !e.errorType || !e.errorMessage);
   if (withoutReason.length > 0) problems.push(`${withoutReason.length} DLQ message(s) carry no reason`);
   if (pipeline.devnet && feeMetrics) problems.push(...devnetFeeProblems(feeMetrics));
+  if (pipeline.devnet && pipeline.network) problems.push(...(await devnetBlobAndPreconfProblems(pipeline)));
   if (counters.duplicatesDropped < counters.duplicatesPublished) {
     problems.push(
       `${counters.duplicatesPublished} duplicates were published but only ${counters.duplicatesDropped} were dropped`,
@@ -461,6 +462,25 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       resolve();
     });
   });
+}
+
+/**
+ * The devnet's Shasta proposals carry blobs and its whitelist has active operators: no blob gas recorded
+ * for them, or no epoch read, means the blob cost or whitelist reads are broken (the values themselves are
+ * checked against the chain by verifyFeeTables / verifyPreconfTables).
+ */
+async function devnetBlobAndPreconfProblems(pipeline: LocalPipeline): Promise<string[]> {
+  const count = async (sql: string) =>
+    Number((await pipeline.sink.query<{ n: number | bigint }>(sql))[0]?.n ?? 0);
+  const problems: string[] = [];
+  const shasta = await count("SELECT count(*) AS n FROM canonical_proposals WHERE proposal_id > 0");
+  const blobCosted = await count(
+    "SELECT count(*) AS n FROM canonical_l1_tx_costs WHERE role = 'propose' AND blob_gas_used > 0",
+  );
+  if (shasta > 0 && blobCosted === 0) problems.push("no blob gas recorded for the devnet's Shasta proposals");
+  const epochs = await count("SELECT count(*) AS n FROM canonical_preconf_epochs WHERE candidate_count > 0");
+  if (epochs === 0) problems.push("no preconfirmation operators recorded from the devnet's whitelist");
+  return problems;
 }
 
 /** The devnet pays tips on L2 and gas on L1: fee tables that stay empty or zero mean the fee reads are broken. */

@@ -12,6 +12,7 @@ import { inboxAbi } from "../../lambdas/shared/inboxAbi.js";
 import type { TaikoNetwork } from "../../lambdas/shared/taiko/networks.js";
 import { CURRENT_ORPHANS_VIEW } from "../../lambdas/sink/canonicalViews.js";
 import { verifyFeeTables } from "./verifyFeeTables.js";
+import { verifyPreconfTables } from "./verifyPreconfTables.js";
 import { verifyShastaTables } from "./verifyShastaTables.js";
 
 /**
@@ -29,6 +30,8 @@ export interface VerifyParameters {
   readonly network?: TaikoNetwork;
   /** With a network: whether the fee tables were written (READ_FEES); checked unless false. */
   readonly fees?: boolean;
+  /** With a network naming a PreconfWhitelist: whether preconf_epochs was written (READ_PRECONF); checked unless false. */
+  readonly preconf?: boolean;
   /** Inclusive ranges to check; the sink must hold exactly the canonical chain inside them. */
   readonly l1Range: { from: number; to: number };
   readonly l2Range: { from: number; to: number };
@@ -98,6 +101,9 @@ export async function verifyAgainstChain(p: VerifyParameters): Promise<VerifyRep
   // Fees and L1 costs are read where a network preset names the L2 anchor (readFees.ts).
   if (p.network && p.fees !== false)
     tables.push(...(await verifyFeeTables({ ...p, network: p.network, l1, l2, logs: logs as Log[] })));
+  // Preconf operators per epoch, where the network names a whitelist (readPreconf.ts).
+  if (p.network && p.preconf !== false)
+    tables.push(...(await verifyPreconfTables({ ...p, network: p.network, l1 })));
 
   const orphans = {
     l1: await checkOrphans(p.query, "l1", "l1_head_events", "l1_block_number", l1Hashes, p.l1Range),

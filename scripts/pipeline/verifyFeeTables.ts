@@ -95,15 +95,19 @@ async function checkL1TxCosts(p: VerifyFeeParameters): Promise<TableCheck> {
   const expected: string[] = [];
   for (const [id, t] of roles) {
     const r = await p.l1.getTransactionReceipt({ hash: t.tx });
-    const cost = r.gasUsed * r.effectiveGasPrice + (r.blobGasUsed ?? 0n) * (r.blobGasPrice ?? 0n);
-    expected.push(`${id} ${t.role}|${cost}`);
+    const blobGas = r.blobGasUsed ?? 0n;
+    const cost = r.gasUsed * r.effectiveGasPrice + blobGas * (r.blobGasPrice ?? 0n);
+    expected.push(`${id} ${t.role}|${cost}|${blobGas}`);
   }
   const rows = await p.query<Record<string, unknown>>(
-    `SELECT l1_tx_hash, l1_block_hash, role, cost_wei FROM canonical_l1_tx_costs WHERE l1_block_number BETWEEN ${p.l1Range.from} AND ${p.l1Range.to}`,
+    `SELECT l1_tx_hash, l1_block_hash, role, cost_wei, blob_gas_used FROM canonical_l1_tx_costs WHERE l1_block_number BETWEEN ${p.l1Range.from} AND ${p.l1Range.to}`,
   );
   return compareSets(
     "l1_tx_costs",
     expected,
-    rows.map((r) => `${str(r.l1_tx_hash)}:${str(r.l1_block_hash)} ${str(r.role)}|${str(r.cost_wei)}`),
+    rows.map(
+      (r) =>
+        `${str(r.l1_tx_hash)}:${str(r.l1_block_hash)} ${str(r.role)}|${str(r.cost_wei)}|${str(r.blob_gas_used)}`,
+    ),
   );
 }

@@ -17,6 +17,7 @@ import {
   verified,
 } from "../../support/events.js";
 import { l1TxCost, l2BlockFees } from "../../support/feeEvents.js";
+import { preconfEpoch } from "../../support/preconfEvents.js";
 import {
   everyBond,
   shastaActivated,
@@ -236,6 +237,8 @@ describe("rowsOf", () => {
       // Fees: a block whose header carries no share (nullable columns), an L1 transaction's cost
       record(l2BlockFees(4, { basefeeSharingPctg: null, sharedBaseFeeWei: null, anchorTxHash: null })),
       record(l1TxCost("propose", at(6))),
+      // The whitelist's operators of an epoch, read at an L1 block
+      record(preconfEpoch(11, 1_700_000_256)),
     ];
     // Act
     const byTable = rowsByTable(records);

@@ -40,6 +40,10 @@ const READ_BUT_UNSET: Readonly<
   },
   PUBLISH_BUNDLE_BYTES: { reason: "bundle size with a default (0 turns bundles off)", only: ["ingestor"] },
   READ_FEES: { reason: "fee reads are on by default with a network preset", only: ["ingestor"] },
+  READ_PRECONF: {
+    reason: "whitelist reads are on by default where the network names a PreconfWhitelist",
+    only: ["ingestor"],
+  },
   L1_RPC_URLS: { reason: "local runs pass URLs; on AWS they are in RPC_URLS_SECRET_ID", only: ["ingestor"] },
   L2_RPC_URLS: { reason: "local runs pass URLs; on AWS they are in RPC_URLS_SECRET_ID", only: ["ingestor"] },
   INBOX_ADDRESS: {
