@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { address, hash, SANE_TIMESTAMP } from "./shastaEvents.js";
+import { address, hash } from "./shastaEvents.js";
 
 /**
  * What a block's fees earn the sequencer and what its L1 transactions cost (issue 12, item 5), as queue

@@ -362,6 +362,4 @@ export async function initialDeposits(
 
 /** Anything proposed-but-unfinalized, or blocks waiting for a proposal: settle() keeps ticking. */
 export const shastaBusy = (f: ShastaForkState | undefined, unproposed: readonly ShastaL2Block[]): boolean =>
-  f !== undefined &&
-  f.activated &&
-  (f.pending.length > 0 || unproposed.some((b) => b.proposalId !== undefined));
+  f?.activated === true && (f.pending.length > 0 || unproposed.some((b) => b.proposalId !== undefined));

@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import type { Hex } from "viem";
 import { IngestorEnv, ProcessorEnv } from "../../lambdas/shared/environment.js";
 import { ProcessorMetric } from "../../lambdas/shared/metricNames.js";
 import { createFaultySink, createSinkFaultControl } from "../chaos/faultySink.js";

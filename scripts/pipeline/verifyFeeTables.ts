@@ -1,4 +1,4 @@
-import { type Hex, type Log, type PublicClient, parseEventLogs } from "viem";
+import { type Hex, type PublicClient, parseEventLogs } from "viem";
 import { inboxAbi } from "../../lambdas/shared/inboxAbi.js";
 import {
   GOLDEN_TOUCH_ADDRESS,

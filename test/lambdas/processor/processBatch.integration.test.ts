@@ -30,7 +30,7 @@ import { useProcessorParts } from "./localTables.js";
 
 // Integration: the processor over the real DynamoDB Local (idempotency + state tables); the DLQ is
 // not needed here (no poison), so SQS is a mock that fails loudly if called.
-const { dynamo, sqs, sqsMock } = useProcessorParts();
+const { dynamo, sqs } = useProcessorParts();
 
 // The injected clock starts at the real time: DynamoDB Local deletes items whose TTL has passed.
 const T0 = Math.floor(Date.now() / 1000) * 1000;
