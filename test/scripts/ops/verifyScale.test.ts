@@ -23,6 +23,9 @@ const BOUNDED_GROWTH_MIB = 64;
 const INBOX = "0x0000000000000000000000000000000000000001";
 const ROOT = new URL("../../../", import.meta.url).pathname;
 const SLOW_MS = 600_000 + BLOCKS * 40;
+const git = (...args: string[]) => execFileSync("git", args, { cwd: ROOT, encoding: "utf8" }).trim();
+/** The code under test, read when the run starts (the tree may change while a long run goes on). */
+const REVISION = { commit: git("rev-parse", "HEAD"), dirty: git("status", "--porcelain").length > 0 };
 
 interface VerifyRun {
   readonly code: number;
@@ -191,14 +194,12 @@ async function writeArtifact(
     common: string[];
   },
 ): Promise<void> {
-  const git = (...args: string[]) => execFileSync("git", args, { cwd: ROOT, encoding: "utf8" }).trim();
   const mib = (n: number) => Math.round(n);
   const evidence = {
     what: "tidemark verify --from 0 over a local anvil chain (L1 loaded from a pre-built empty-block state), sink filled by tidemark backfill's function through the local SQS FIFO, processor and DuckDB, L1 block HOLE left out",
     command: `tidemark verify --from 0 --duckdb <sink.duckdb> --window ${WINDOW} --json`,
     test: "test/scripts/ops/verifyScale.test.ts (npm run verify:scale)",
-    commit: git("rev-parse", "HEAD"),
-    dirty: git("status", "--porcelain").length > 0,
+    ...REVISION,
     at: new Date().toISOString(),
     chain: { l1Blocks: BLOCKS + 1, l2Blocks: L2_BLOCKS + 1, hole: HOLE },
     windows: Math.ceil((BLOCKS + 1) / WINDOW),
