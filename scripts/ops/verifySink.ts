@@ -178,7 +178,7 @@ export async function verifySink(p: VerifySinkParameters): Promise<VerifySinkRep
  * Batches proposed more than `thresholdSeconds` of chain time before the newest L1 header and never
  * proved. Two plain statements, no CTE: ClickHouse 18.16 has none, and DuckDB and Athena run the same text.
  */
-async function unprovenBatchesOf(
+export async function unprovenBatchesOf(
   sink: SqlQueryable,
   thresholdSeconds: number,
 ): Promise<{ batchId: number; proposedAt: number; ageSeconds: number }[]> {
