@@ -47,7 +47,7 @@ export interface Target {
   rpcUrls(): Promise<Record<Chain, string[]>>;
   /** What the deployed (or local) ingestor is configured with. */
   ingestorSettings(): Promise<{ inboxAddresses: Hex[]; network?: TaikoNetwork; partitions: number }>;
-  /** The sink to read, when one is reachable; undefined otherwise (a Firehose sink has no SQL here). */
+  /** The sink to read: a DuckDB file, a sink query server, or (a stage with a Firehose sink) Athena; undefined when none. */
   sink(options?: {
     duckdb?: string;
     sinkUrl?: string;
@@ -217,7 +217,7 @@ function stageTarget(stage: string, parsed: ParsedCommand, io: CliIo): Target {
         partitions: Number(env.PARTITIONS ?? 16),
       };
     },
-    sink: (o = {}) => openSink(o),
+    sink: (o = {}) => (o.duckdb || o.sinkUrl ? openSink(o) : openAthenaSink(names, config)),
     require: (key) => need(key),
   };
 }
@@ -239,6 +239,32 @@ async function openSink(o: {
     }
   }
   return undefined;
+}
+
+/** How long one verify statement may run in Athena: a window's reads scan whole Iceberg partitions. */
+export const STAGE_ATHENA_TIMEOUT_MS = 300_000;
+
+/**
+ * The deployed sink read where it lives: Athena over the Iceberg tables, in the stage's workgroup and
+ * Glue database (stack outputs). Undefined when the stage has no Firehose sink (ClickHouse: --sink-url).
+ */
+async function openAthenaSink(
+  names: Readonly<Record<string, string | undefined>>,
+  config: { region: string },
+): Promise<SqlQueryable | undefined> {
+  const workGroup = names.AthenaWorkGroupName;
+  const database = names.GlueDatabaseName;
+  if (!workGroup || !database) return undefined;
+  const [{ AthenaClient }, { createAthenaQueryable }] = await Promise.all([
+    import("@aws-sdk/client-athena"),
+    import("../../lambdas/api/athenaQueryable.js"),
+  ]);
+  return createAthenaQueryable({
+    client: new AthenaClient(config),
+    workGroup,
+    database,
+    timeoutMs: STAGE_ATHENA_TIMEOUT_MS,
+  });
 }
 
 /** KEY=value lines; blank lines and # comments ignored; no shell expansion. */
