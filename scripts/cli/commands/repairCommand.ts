@@ -63,7 +63,9 @@ export const repairCommand: Command = {
       sinkUrl: stringOption(values, "sink-url"),
     });
     if (!sink)
-      throw new TargetError("repair compares with the sink: pass --duckdb <file> or --sink-url <url>");
+      throw new TargetError(
+        "repair compares with the sink: pass --duckdb <file> or --sink-url <url> (a stage with a Firehose sink is read through Athena)",
+      );
     try {
       const settings = await target.ingestorSettings();
       const result = await repairRange({
