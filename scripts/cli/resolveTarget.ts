@@ -46,7 +46,13 @@ export interface Target {
   /** RPC URLs per chain (flags, env, or the deployed secret). */
   rpcUrls(): Promise<Record<Chain, string[]>>;
   /** What the deployed (or local) ingestor is configured with. */
-  ingestorSettings(): Promise<{ inboxAddresses: Hex[]; network?: TaikoNetwork; partitions: number }>;
+  ingestorSettings(): Promise<{
+    inboxAddresses: Hex[];
+    network?: TaikoNetwork;
+    partitions: number;
+    /** READ_FEES: whether it publishes fee events (default true). */
+    readFees: boolean;
+  }>;
   /** The sink to read: a DuckDB file, a sink query server, or (a stage with a Firehose sink) Athena; undefined when none. */
   sink(options?: {
     duckdb?: string;
@@ -120,6 +126,7 @@ function localTarget(parsed: ParsedCommand, io: CliIo): Target {
       return {
         ...ingestorNetworkOf(env),
         partitions: Number(env.PARTITIONS ?? 16),
+        readFees: readsFees(env),
       };
     },
     sink: (o = {}) => openSink({ ...o, sinkUrl: o.sinkUrl ?? env.SINK_QUERY_URL, duckdb: o.duckdb }),
@@ -215,6 +222,7 @@ function stageTarget(stage: string, parsed: ParsedCommand, io: CliIo): Target {
       return {
         ...ingestorNetworkOf(env),
         partitions: Number(env.PARTITIONS ?? 16),
+        readFees: readsFees(env),
       };
     },
     sink: (o = {}) => (o.duckdb || o.sinkUrl ? openSink(o) : openAthenaSink(names, config)),
@@ -266,6 +274,10 @@ async function openAthenaSink(
     timeoutMs: STAGE_ATHENA_TIMEOUT_MS,
   });
 }
+
+/** The ingestor's READ_FEES as it reads it (lambdas/ingestor/config.ts): on unless "false". */
+const readsFees = (env: Readonly<Record<string, string | undefined>>): boolean =>
+  env[IngestorEnv.ReadFees]?.trim().toLowerCase() !== "false";
 
 /** KEY=value lines; blank lines and # comments ignored; no shell expansion. */
 export function parseEnvFile(text: string): Record<string, string> {
