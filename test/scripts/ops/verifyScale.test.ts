@@ -97,7 +97,12 @@ describe(`tidemark verify --from 0 over a ${BLOCKS}-block local chain`, () => {
     await fetch(l2.url, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "anvil_mine", params: [`0x${L2_BLOCKS.toString(16)}`] }),
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "anvil_mine",
+        params: [`0x${L2_BLOCKS.toString(16)}`],
+      }),
     });
     // The sink as the pipeline leaves it: `tidemark backfill`'s function publishes, the processor writes
     // DuckDB. L1 block HOLE is left out.
@@ -158,14 +163,15 @@ describe(`tidemark verify --from 0 over a ${BLOCKS}-block local chain`, () => {
       // Act: two windows (the baseline, with the bar drawn), then the whole chain.
       const short = await runVerify(["--from", "0", "--to", String(2 * WINDOW - 1), ...common], env);
       const whole = await runVerify(["--from", "0", ...common, "--json"], env);
-      // Assess
-      expect(short.stderr).toMatch(/verify \[[#-]+\] 100% \d+\/\d+ blocks/);
-      expect(short.code).toBe(0);
-      expect(whole.code).toBe(1);
-      const report = JSON.parse(whole.stdout) as {
+      // Assess (the evidence is written first: a failed run is evidence too)
+      const report = JSON.parse(whole.stdout || "{}") as {
         ranges: { l1: { from: number; to: number } };
         findings: { kind: string; table: string; count: number; examples: string[]; action: string }[];
       };
+      if (ARTIFACT) await writeArtifact(ARTIFACT, { short, whole, report, ingestSeconds, common });
+      expect(short.stderr).toMatch(/verify \[[#-]+\] 100% \d+\/\d+ blocks/);
+      expect(short.code, short.stderr.slice(-2_000)).toBe(0);
+      expect(whole.code, whole.stderr.slice(-2_000)).toBe(1);
       expect(report.ranges.l1).toEqual({ from: 0, to: BLOCKS });
       expect(report.findings.filter((f) => f.kind === "missing")).toEqual([
         expect.objectContaining({
@@ -178,7 +184,6 @@ describe(`tidemark verify --from 0 over a ${BLOCKS}-block local chain`, () => {
       expect(short.samples).toBeGreaterThan(0);
       expect(whole.samples).toBeGreaterThan(0);
       expect(whole.peakRssMiB - short.peakRssMiB).toBeLessThan(BOUNDED_GROWTH_MIB);
-      if (ARTIFACT) await writeArtifact(ARTIFACT, { short, whole, report, ingestSeconds, common });
     },
     2 * SLOW_MS,
   );
@@ -189,7 +194,7 @@ async function writeArtifact(
   r: {
     short: VerifyRun;
     whole: VerifyRun;
-    report: { findings: { kind: string; table: string; count: number; action: string }[] };
+    report: { findings?: { kind: string; table: string; count: number; action: string }[] };
     ingestSeconds: number;
     common: string[];
   },
@@ -209,12 +214,16 @@ async function writeArtifact(
       exit: r.whole.code,
       seconds: Math.round(r.whole.seconds),
       peakRssMiB: mib(r.whole.peakRssMiB),
-      findings: r.report.findings.map((f) => `${f.kind} ${f.table} ${f.count} → ${f.action}`),
+      stderrTail: r.whole.code === 1 ? undefined : r.whole.stderr.slice(-1_000),
+      findings: (r.report.findings ?? []).map((f) => `${f.kind} ${f.table} ${f.count} → ${f.action}`),
     },
     baseline: {
       command: `tidemark verify --from 0 --to ${2 * WINDOW - 1} (two windows)`,
       seconds: Math.round(r.short.seconds),
+      exit: r.short.code,
       peakRssMiB: mib(r.short.peakRssMiB),
+      // The last lines it printed when it did not pass (its findings, or the error that stopped it).
+      stderrTail: r.short.code === 0 ? undefined : r.short.stderr.slice(-1_000),
     },
     peakRssGrowthMiB: mib(r.whole.peakRssMiB - r.short.peakRssMiB),
     loadAverageAtEnd: loadavg().map((x) => Math.round(x * 10) / 10),
