@@ -1,5 +1,5 @@
-import type { Chain } from "../shared/events.js";
 import { toNumber, toNumberOrNull } from "../api/sqlDialect.js";
+import type { Chain } from "../shared/events.js";
 import { canonicalViewOf } from "../sink/canonicalViews.js";
 import { TABLE_NAMES, type TableName } from "../sink/rows.js";
 import type { SqlQueryable } from "../sink/SqlQueryable.js";

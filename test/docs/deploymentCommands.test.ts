@@ -80,14 +80,14 @@ function outputsOf(stage: SynthesizedStage, region: string): Record<string, Reco
     out[name] = Object.fromEntries(
       Object.entries(json.Outputs ?? {}).map(([key, o]) => [
         key,
-        valueOf(json, key, (o as Json).Value, region),
+        outputValue(json, key, (o as Json).Value, region),
       ]),
     );
   }
   return out;
 }
 
-function valueOf(json: Json, key: string, value: Json, region: string): string {
+function outputValue(json: Json, key: string, value: Json, region: string): string {
   if (typeof value === "string") return value;
   const ref = value?.Ref as string | undefined;
   const props = ref ? json.Resources?.[ref]?.Properties : undefined;
