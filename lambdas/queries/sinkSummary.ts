@@ -1,7 +1,9 @@
+import { toNumber, toNumberOrNull } from "../api/sqlDialect.js";
 import type { Chain } from "../shared/events.js";
-import { CURRENT_ORPHANS_VIEW, canonicalViewOf } from "../sink/canonicalViews.js";
+import { canonicalViewOf } from "../sink/canonicalViews.js";
 import { TABLE_NAMES, type TableName } from "../sink/rows.js";
 import type { SqlQueryable } from "../sink/SqlQueryable.js";
+import { type SinkSummarySql, sinkSummarySqlOf } from "./sinkSummarySql.js";
 
 export interface TableSummary {
   readonly table: TableName;
@@ -44,12 +46,7 @@ export interface SinkSummary {
 }
 
 export const MAX_GAPS = 100;
-
-/** The identity of one fact per table; two canonical rows with the same identity are a duplicate. */
-const IDENTITY: { readonly [T in TableName]?: string } = {
-  batch_blocks: "event_key || '#' || l2_block_number::VARCHAR",
-  block_marks: "chain || ':' || block_hash || '#' || seq::VARCHAR || '.' || part::VARCHAR",
-};
+const MAX_DUPLICATE_KEYS = 10;
 
 const HEADERS = [
   { chain: "l1", table: "l1_head_events", view: "canonical_l1_head_events", number: "l1_block_number" },
@@ -59,33 +56,27 @@ const HEADERS = [
 /** The verification report's view of the sink: counts, duplicates, orphans and header gaps. */
 export async function summarizeSink(db: SqlQueryable): Promise<SinkSummary> {
   const tables: TableSummary[] = [];
-  for (const table of TABLE_NAMES) tables.push(await summarizeTable(db, table));
+  const sql = sinkSummarySqlOf(db.dialect);
+  for (const table of TABLE_NAMES) tables.push(await summarizeTable(db, sql, table));
 
-  const orphans = await db.query<{ chain: Chain; n: number }>(
-    `SELECT chain, count(*)::INTEGER AS n FROM ${CURRENT_ORPHANS_VIEW} GROUP BY chain`,
-  );
+  const orphans = await db.query<{ chain: Chain; n: unknown }>(sql.orphanCounts());
   const orphanedBlocks = {
-    l1: orphans.find((o) => o.chain === "l1")?.n ?? 0,
-    l2: orphans.find((o) => o.chain === "l2")?.n ?? 0,
+    l1: toNumber(orphans.find((o) => o.chain === "l1")?.n ?? 0),
+    l2: toNumber(orphans.find((o) => o.chain === "l2")?.n ?? 0),
   };
 
   const headers: HeaderCoverage[] = [];
   for (const h of HEADERS) {
-    const [range] = await db.query<{ lo: number | null; hi: number | null; blocks: number; rows: number }>(
-      `SELECT min(${h.number})::DOUBLE AS lo, max(${h.number})::DOUBLE AS hi,
-              count(DISTINCT ${h.number})::INTEGER AS blocks, count(*)::INTEGER AS rows FROM ${h.view}`,
+    const [range] = await db.query<{ lo: unknown; hi: unknown; blocks: unknown }>(
+      sql.headerRange(h.view, h.number),
     );
-    const gaps = await db.query<BlockGap>(
-      `WITH n AS (SELECT DISTINCT ${h.number} AS n FROM ${h.view}),
-       g AS (SELECT lag(n) OVER (ORDER BY n) + 1 AS gap_from, n - 1 AS gap_to FROM n)
-       SELECT gap_from::DOUBLE AS "from", gap_to::DOUBLE AS "to" FROM g WHERE gap_to >= gap_from ORDER BY gap_from LIMIT ${MAX_GAPS}`,
-    );
-    const lo = range?.lo ?? null;
-    const hi = range?.hi ?? null;
-    const blocks = range?.blocks ?? 0;
-    const [several] = await db.query<{ n: number }>(
-      `SELECT count(*)::INTEGER AS n FROM (SELECT ${h.number} FROM ${h.view} GROUP BY 1 HAVING count(*) > 1)`,
-    );
+    const gaps = (
+      await db.query<{ gap_from: unknown; gap_to: unknown }>(sql.headerGaps(h.view, h.number, MAX_GAPS))
+    ).map((g): BlockGap => ({ from: toNumber(g.gap_from), to: toNumber(g.gap_to) }));
+    const lo = toNumberOrNull(range?.lo);
+    const hi = toNumberOrNull(range?.hi);
+    const blocks = toNumber(range?.blocks ?? 0);
+    const [several] = await db.query<{ n: unknown }>(sql.severalHeaders(h.view, h.number));
     headers.push({
       chain: h.chain,
       table: h.table,
@@ -94,30 +85,30 @@ export async function summarizeSink(db: SqlQueryable): Promise<SinkSummary> {
       canonicalBlocks: blocks,
       missingBlocks: lo === null || hi === null ? 0 : hi - lo + 1 - blocks,
       gaps,
-      numbersWithSeveralHeaders: several?.n ?? 0,
+      numbersWithSeveralHeaders: toNumber(several?.n ?? 0),
     });
   }
   return { tables, orphanedBlocks, headers };
 }
 
-async function summarizeTable(db: SqlQueryable, table: TableName): Promise<TableSummary> {
+async function summarizeTable(
+  db: SqlQueryable,
+  sql: SinkSummarySql,
+  table: TableName,
+): Promise<TableSummary> {
   const source = canonicalViewOf(table)?.view ?? table;
-  const identity = IDENTITY[table] ?? "event_key";
-  const [counts] = await db.query<{ rows: number; canonical: number; distinct_keys: number }>(
-    `SELECT (SELECT count(*) FROM ${table})::INTEGER AS rows, count(*)::INTEGER AS canonical,
-            count(DISTINCT ${identity})::INTEGER AS distinct_keys FROM ${source}`,
+  const [counts] = await db.query<{ row_count: unknown; canonical: unknown; distinct_keys: unknown }>(
+    sql.tableCounts(table, source),
   );
-  const duplicates = await db.query<{ k: string }>(
-    `SELECT ${identity} AS k FROM ${source} GROUP BY 1 HAVING count(*) > 1 ORDER BY 1 LIMIT 10`,
-  );
-  const canonicalRows = counts?.canonical ?? 0;
-  const distinctCanonicalKeys = counts?.distinct_keys ?? 0;
+  const duplicates = await db.query<{ k: string }>(sql.duplicateKeys(table, source, MAX_DUPLICATE_KEYS));
+  const canonicalRows = toNumber(counts?.canonical ?? 0);
+  const distinctCanonicalKeys = toNumber(counts?.distinct_keys ?? 0);
   return {
     table,
-    rows: counts?.rows ?? 0,
+    rows: toNumber(counts?.row_count ?? 0),
     canonicalRows,
     distinctCanonicalKeys,
     duplicateCanonicalRows: canonicalRows - distinctCanonicalKeys,
-    duplicateKeys: duplicates.map((d) => d.k),
+    duplicateKeys: duplicates.map((d) => String(d.k)),
   };
 }

@@ -32,7 +32,12 @@ export class StatefulStack extends Stack {
       SinkBucketName: this.storage.bucket.bucketName,
       // `tidemark sink replay` puts rows from firehose-errors/ back to this stream.
       ...(this.storage.firehoseSink
-        ? { FirehoseStreamName: this.storage.firehoseSink.deliveryStreamName }
+        ? {
+            FirehoseStreamName: this.storage.firehoseSink.deliveryStreamName,
+            // `tidemark verify --stage` reads the Iceberg tables and canonical views through Athena.
+            AthenaWorkGroupName: this.storage.firehoseSink.workGroup.ref,
+            GlueDatabaseName: this.storage.firehoseSink.databaseName,
+          }
         : {}),
     };
     for (const [key, value] of Object.entries(outputs)) new CfnOutput(this, key, { value });

@@ -58,7 +58,10 @@ export async function chainRangeAgainstSink(
     duckdb: stringOption(values, "duckdb"),
     sinkUrl: stringOption(values, "sink-url"),
   });
-  if (!sink) throw new TargetError(`${o.command} reads the sink: pass --duckdb <file> or --sink-url <url>`);
+  if (!sink)
+    throw new TargetError(
+      `${o.command} reads the sink: pass --duckdb <file> or --sink-url <url> (a stage with a Firehose sink is read through Athena)`,
+    );
   try {
     const settings = await target.ingestorSettings();
     return {

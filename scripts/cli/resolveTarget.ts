@@ -53,7 +53,7 @@ export interface Target {
     /** READ_FEES: whether it publishes fee events (default true). */
     readFees: boolean;
   }>;
-  /** The sink to read, when one is reachable; undefined otherwise (a Firehose sink has no SQL here). */
+  /** The sink to read: a DuckDB file, a sink query server, or (a stage with a Firehose sink) Athena; undefined when none. */
   sink(options?: {
     duckdb?: string;
     sinkUrl?: string;
@@ -225,7 +225,7 @@ function stageTarget(stage: string, parsed: ParsedCommand, io: CliIo): Target {
         readFees: readsFees(env),
       };
     },
-    sink: (o = {}) => openSink(o),
+    sink: (o = {}) => (o.duckdb || o.sinkUrl ? openSink(o) : openAthenaSink(names, config)),
     require: (key) => need(key),
   };
 }
@@ -247,6 +247,32 @@ async function openSink(o: {
     }
   }
   return undefined;
+}
+
+/** How long one verify statement may run in Athena: a window's reads scan whole Iceberg partitions. */
+export const STAGE_ATHENA_TIMEOUT_MS = 300_000;
+
+/**
+ * The deployed sink read where it lives: Athena over the Iceberg tables, in the stage's workgroup and
+ * Glue database (stack outputs). Undefined when the stage has no Firehose sink (ClickHouse: --sink-url).
+ */
+async function openAthenaSink(
+  names: Readonly<Record<string, string | undefined>>,
+  config: { region: string },
+): Promise<SqlQueryable | undefined> {
+  const workGroup = names.AthenaWorkGroupName;
+  const database = names.GlueDatabaseName;
+  if (!workGroup || !database) return undefined;
+  const [{ AthenaClient }, { createAthenaQueryable }] = await Promise.all([
+    import("@aws-sdk/client-athena"),
+    import("../../lambdas/api/athenaQueryable.js"),
+  ]);
+  return createAthenaQueryable({
+    client: new AthenaClient(config),
+    workGroup,
+    database,
+    timeoutMs: STAGE_ATHENA_TIMEOUT_MS,
+  });
 }
 
 /** The ingestor's READ_FEES as it reads it (lambdas/ingestor/config.ts): on unless "false". */

@@ -1,4 +1,5 @@
 import type { Address } from "viem";
+import { toNumber, toNumberOrNull } from "../../lambdas/api/sqlDialect.js";
 import { type SinkSummary, summarizeSink } from "../../lambdas/queries/sinkSummary.js";
 import type { TaikoNetwork } from "../../lambdas/shared/taiko/networks.js";
 import type { SqlQueryable } from "../../lambdas/sink/SqlQueryable.js";
@@ -162,22 +163,7 @@ export async function verifySink(p: VerifySinkParameters): Promise<VerifySinkRep
   }
 
   const threshold = p.unprovenAfterSeconds ?? 3 * 3600;
-  const unproven = await p.sink.query<{
-    b: number | bigint | string;
-    at: number | bigint | string;
-    now: number | bigint | string;
-  }>(
-    `WITH now AS (SELECT max(block_ts) AS ts FROM canonical_l1_head_events)
-     SELECT b.batch_id AS b, b.proposed_at AS at, (SELECT ts FROM now) AS now FROM canonical_batches b
-     WHERE b.batch_id NOT IN (SELECT batch_id FROM canonical_proved_batches)
-       AND b.proposed_at < (SELECT ts FROM now) - ${Math.floor(threshold)}
-     ORDER BY b.batch_id`,
-  );
-  const unprovenBatches = unproven.map((r) => ({
-    batchId: Number(r.b),
-    proposedAt: Number(r.at),
-    ageSeconds: Number(r.now) - Number(r.at),
-  }));
+  const unprovenBatches = await unprovenBatchesOf(p.sink, threshold);
   add({
     kind: "unproven-batch",
     table: "batches",
@@ -186,4 +172,30 @@ export async function verifySink(p: VerifySinkParameters): Promise<VerifySinkRep
     action: `no proof after ${Math.round(threshold / 60)} min of chain time: check the provers; if the chain has the proof, tidemark backfill --chain l1 over its block`,
   });
   return { ok: findings.length === 0, ranges, findings, chain, summary, unprovenBatches };
+}
+
+/**
+ * Batches proposed more than `thresholdSeconds` of chain time before the newest L1 header and never
+ * proved. Two plain statements, no CTE: ClickHouse 18.16 has none, and DuckDB and Athena run the same text.
+ */
+export async function unprovenBatchesOf(
+  sink: SqlQueryable,
+  thresholdSeconds: number,
+): Promise<{ batchId: number; proposedAt: number; ageSeconds: number }[]> {
+  const [head] = await sink.query<{ ts: unknown }>(
+    "SELECT max(block_ts) AS ts FROM canonical_l1_head_events",
+  );
+  const now = toNumberOrNull(head?.ts);
+  if (now === null) return [];
+  const rows = await sink.query<{ b: unknown; at: unknown }>(
+    `SELECT batch_id AS b, proposed_at AS at FROM canonical_batches
+     WHERE batch_id NOT IN (SELECT batch_id FROM canonical_proved_batches)
+       AND proposed_at < ${now - Math.floor(thresholdSeconds)}
+     ORDER BY batch_id`,
+  );
+  return rows.map((r) => ({
+    batchId: toNumber(r.b),
+    proposedAt: toNumber(r.at),
+    ageSeconds: now - toNumber(r.at),
+  }));
 }

@@ -32,6 +32,7 @@ Options
   --unproven-after <minutes>    a batch without proof after this much chain time is a finding (default 180)
   --duckdb <path>               read this DuckDB file (when no process holds it)
   --sink-url <url>              read through a sink query server (default: SINK_QUERY_URL of the local stack)
+                                (with --stage and neither: Athena, in the stage's workgroup and Glue database)
 
 ${TARGET_USAGE}`;
 
@@ -73,7 +74,7 @@ export const verifyCommand: Command = {
     if (!sink) {
       throw new TargetError(
         target.kind === "stage"
-          ? "no SQL access to the deployed sink: pass --duckdb <file> (a DuckDB copy, e.g. of the Iceberg tables exported from Athena) or --sink-url <url>"
+          ? "no SQL access to the deployed sink: the stack outputs name no Athena workgroup (AthenaWorkGroupName, GlueDatabaseName: redeploy with this version of lib/, or the stage has no Firehose sink); pass --sink-url <url> for ClickHouse, or --duckdb <file>"
           : "no sink to read: the local stack sets SINK_QUERY_URL; or pass --duckdb <file>",
       );
     }
