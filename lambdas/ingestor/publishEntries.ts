@@ -34,17 +34,19 @@ interface Encoded extends EncodedEvent {
  * The messages for `events`, in publish order: with `bundleBytes` > 0, each message group's events (in
  * order) are packed into bundles of at most `bundleBytes` (body and attributes); a run of one stays a
  * plain message, exactly as without bundling. A group's messages keep its events' order; `index` is the
- * message's position and `Id` (unique within any batch) maps SQS's answer back to it.
+ * message's position and `Id` (unique within any batch) maps SQS's answer back to it. Each event's
+ * deduplication id is its observation id unless `dedupIdOf` says otherwise (a re-drive's fresh ids).
  */
 export function toPublishEntries(
   events: readonly PipelineEvent[],
   partitions: number,
   bundleBytes: number,
+  dedupIdOf: (event: PipelineEvent) => string = observationId,
 ): PublishEntry[] {
   if (bundleBytes !== 0 && !(Number.isInteger(bundleBytes) && bundleBytes >= MIN_BUNDLE_BYTES)) {
     throw new RangeError(`bundleBytes must be 0 or an integer ≥ ${MIN_BUNDLE_BYTES}, got ${bundleBytes}`);
   }
-  const encoded = events.map((event, index) => encode(event, index, partitions));
+  const encoded = events.map((event, index) => encode(event, index, partitions, dedupIdOf));
   const runs: Encoded[][] =
     bundleBytes === 0
       ? encoded.map((e) => [e])
@@ -56,13 +58,18 @@ export function toPublishEntries(
   return runs.map((run, index) => toEntry(run, index));
 }
 
-function encode(event: PipelineEvent, index: number, partitions: number): Encoded {
+function encode(
+  event: PipelineEvent,
+  index: number,
+  partitions: number,
+  dedupIdOf: (event: PipelineEvent) => string,
+): Encoded {
   const json = JSON.stringify(event);
   return {
     index,
     json,
     bytes: Buffer.byteLength(json),
-    dedupId: observationId(event),
+    dedupId: dedupIdOf(event),
     group: messageGroupId(event, partitions),
     type: event.type,
     key: eventKey(event),

@@ -41,6 +41,11 @@ export interface PublishEventsOptions {
   readonly random?: () => number;
   /** The chaos suite's crash points; absent in production. */
   readonly faults?: FaultInjector;
+  /**
+   * Each event's deduplication id. @default its observation id. A re-drive of events already published
+   * (`tidemark sink reconcile`) gives fresh ids: SQS would drop the old ones for 5 minutes.
+   */
+  readonly dedupIdOf?: (event: PipelineEvent) => string;
 }
 
 export interface PublishEventsReturnType {
@@ -79,7 +84,12 @@ export async function publishEvents(
 ): Promise<PublishEventsReturnType> {
   const { maxAttempts = 5, baseDelayMs = 100, maxDelayMs = 2000, lanes = DEFAULT_PUBLISH_LANES } = options;
   const sqs = "sendMessageBatch" in client ? client : sdkSqsBatchSender(client);
-  let pending = toPublishEntries(events, partitions, options.bundleBytes ?? DEFAULT_BUNDLE_BYTES);
+  let pending = toPublishEntries(
+    events,
+    partitions,
+    options.bundleBytes ?? DEFAULT_BUNDLE_BYTES,
+    options.dedupIdOf,
+  );
   const messages = pending.length;
   let retried = 0;
   await withRetry(

@@ -120,7 +120,7 @@ export function createIdempotencyStore(parameters: CreateIdempotencyStoreParamet
       else if (result.kind === "error") outcomes[i] = { status: "failed", error: result.error };
       else if (result.item === undefined) toRead.push(i);
       else {
-        const existing = parseRecord(result.item);
+        const existing = parseIdempotencyRecord(result.item);
         const decided = existing && classifyExisting(existing, at, request, owner);
         if (decided) outcomes[i] = decided;
         else toRetake.push(i);
@@ -145,7 +145,8 @@ export function createIdempotencyStore(parameters: CreateIdempotencyStoreParamet
         const request = requests[i] as ClaimRequest;
         if (result.kind === "error") outcomes[i] = { status: "failed", error: result.error };
         else {
-          const existing = result.kind === "ok" && result.item ? parseRecord(result.item) : undefined;
+          const existing =
+            result.kind === "ok" && result.item ? parseIdempotencyRecord(result.item) : undefined;
           const decided = existing
             ? classifyExisting(existing, at, request, owner)
             : changedMeanwhile(request);
@@ -184,7 +185,7 @@ export function createIdempotencyStore(parameters: CreateIdempotencyStoreParamet
         if (result.kind === "ok") outcomes[i] = { status: "claimed", claim: claimOf(request), retaken: true };
         else if (result.kind === "error") outcomes[i] = { status: "failed", error: result.error };
         else {
-          const existing = result.item && parseRecord(result.item);
+          const existing = result.item && parseIdempotencyRecord(result.item);
           outcomes[i] =
             (existing && classifyExisting(existing, at, request, owner)) ?? changedMeanwhile(request);
         }
@@ -207,7 +208,7 @@ export function createIdempotencyStore(parameters: CreateIdempotencyStoreParamet
     return results.map((result): CompleteOutcome => {
       if (result.kind === "ok") return { status: "completed" };
       if (result.kind === "error") return { status: "failed", error: result.error };
-      const current = result.item && parseRecord(result.item);
+      const current = result.item && parseIdempotencyRecord(result.item);
       return current ? { status: "lost", current } : { status: "lost" };
     });
   }
@@ -313,7 +314,8 @@ function toResult(response: BatchStatementResponse | undefined, what: string): S
   return { kind: "error", error: statementError(error, what) };
 }
 
-function parseRecord(item: Record<string, AttributeValue>): IdempotencyRecord | undefined {
+/** An idempotency item as a record, or undefined when it is not one (no id, an unknown status). */
+export function parseIdempotencyRecord(item: Record<string, AttributeValue>): IdempotencyRecord | undefined {
   const id = item[IdempotencyTable.partitionKey]?.S;
   const status = item.status?.S;
   if (id === undefined || (status !== "IN_PROGRESS" && status !== "COMPLETED")) return undefined;

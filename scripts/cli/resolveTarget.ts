@@ -46,7 +46,13 @@ export interface Target {
   /** RPC URLs per chain (flags, env, or the deployed secret). */
   rpcUrls(): Promise<Record<Chain, string[]>>;
   /** What the deployed (or local) ingestor is configured with. */
-  ingestorSettings(): Promise<{ inboxAddresses: Hex[]; network?: TaikoNetwork; partitions: number }>;
+  ingestorSettings(): Promise<{
+    inboxAddresses: Hex[];
+    network?: TaikoNetwork;
+    partitions: number;
+    /** READ_FEES: whether it publishes fee events (default true). */
+    readFees: boolean;
+  }>;
   /** The sink to read, when one is reachable; undefined otherwise (a Firehose sink has no SQL here). */
   sink(options?: {
     duckdb?: string;
@@ -120,6 +126,7 @@ function localTarget(parsed: ParsedCommand, io: CliIo): Target {
       return {
         ...ingestorNetworkOf(env),
         partitions: Number(env.PARTITIONS ?? 16),
+        readFees: readsFees(env),
       };
     },
     sink: (o = {}) => openSink({ ...o, sinkUrl: o.sinkUrl ?? env.SINK_QUERY_URL, duckdb: o.duckdb }),
@@ -215,6 +222,7 @@ function stageTarget(stage: string, parsed: ParsedCommand, io: CliIo): Target {
       return {
         ...ingestorNetworkOf(env),
         partitions: Number(env.PARTITIONS ?? 16),
+        readFees: readsFees(env),
       };
     },
     sink: (o = {}) => openSink(o),
@@ -240,6 +248,10 @@ async function openSink(o: {
   }
   return undefined;
 }
+
+/** The ingestor's READ_FEES as it reads it (lambdas/ingestor/config.ts): on unless "false". */
+const readsFees = (env: Readonly<Record<string, string | undefined>>): boolean =>
+  env[IngestorEnv.ReadFees]?.trim().toLowerCase() !== "false";
 
 /** KEY=value lines; blank lines and # comments ignored; no shell expansion. */
 export function parseEnvFile(text: string): Record<string, string> {

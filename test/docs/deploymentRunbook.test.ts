@@ -35,6 +35,31 @@ function stageCommands(markdown: string): string[][] {
   );
 }
 
+/** The `npx tidemark ...` lines of the runbook's blocks run by a test: `sh local` here, `sh firehose-local` by replayFirehoseErrors.test.ts. */
+function testedLines(markdown: string): Set<string> {
+  const blocks = [...markdown.matchAll(/```sh (?:local|firehose-local)\n([\s\S]*?)```/g)].map(
+    (m) => m[1] as string,
+  );
+  return new Set(
+    blocks.flatMap((b) => b.split("\n").map((l) => l.trim())).filter((l) => l.startsWith("npx tidemark ")),
+  );
+}
+
+/** The recovery table: per row, the failure and the `npx tidemark ...` command it names. */
+function recoveryRows(markdown: string): { failure: string; command: string }[] {
+  const section = markdown.split(/^## /m).find((s) => s.startsWith("Recovery: which command")) ?? "";
+  return section
+    .split("\n")
+    .filter((l) => l.startsWith("| ") && !l.startsWith("| failure") && !l.startsWith("| ---"))
+    .map((l) => {
+      const cells = l.split(" | ");
+      return {
+        failure: (cells[0] ?? "").replace(/^\| /, ""),
+        command: /`(npx tidemark [^`]+)`/.exec(cells[2] ?? "")?.[1] ?? "",
+      };
+    });
+}
+
 let dir: string;
 let stack: LocalStack;
 let markdown: string;
@@ -83,6 +108,22 @@ describe("docs/DEPLOYMENT.md", () => {
     // Assess
     expect(keys.length).toBeGreaterThan(10);
     for (const key of keys) expect(markdown).toContain(`\`${key}\``);
+  });
+
+  it("gives the lagging provider, the deep reorg and a Firehose delivery failure each a recovery command a test runs", () => {
+    // Prepare
+    const rows = recoveryRows(markdown);
+    const tested = testedLines(markdown);
+    // Assess: each failure has a row, and each row's command is a line of a block a test runs
+    for (const failure of [
+      /lagging/,
+      /deeper than/,
+      /Firehose delivery failure, rows under/,
+      /acknowledged but not in the sink/,
+    ])
+      expect(rows.map((r) => r.failure).some((f) => failure.test(f))).toBe(true);
+    for (const row of rows)
+      expect({ ...row, tested: tested.has(row.command) }).toMatchObject({ tested: true });
   });
 
   it("pauses the local ingestor schedule (the cursor stays) and resumes it (the cursor moves on)", async () => {

@@ -1,5 +1,5 @@
-import { createChainClient } from "../../../lambdas/ingestor/chainReader.js";
 import { backfillRange, DEFAULT_BACKFILL_BLOCKS_PER_RANGE } from "../../ops/backfillRange.js";
+import { chainRereadTarget } from "../chainRangeAgainstSink.js";
 import {
   choiceOption,
   EXIT,
@@ -67,17 +67,9 @@ export const backfillCommand: Command = {
       unit: "blocks",
     });
     const result = await backfillRange({
-      chain,
+      ...chainRereadTarget(target, settings, chain, urls),
       from,
       to,
-      client: createChainClient({ urls }),
-      sqs: target.sqs(),
-      ddb: target.ddb(),
-      queueUrl: target.queueUrl,
-      dlqUrl: target.dlqUrl,
-      stateTable: target.stateTable,
-      inboxAddresses: settings.inboxAddresses,
-      ...(settings.network ? { network: settings.network } : {}),
       partitions: settings.partitions,
       blocksPerRange,
       signal: io.signal,

@@ -1,17 +1,6 @@
-import { createChainClient } from "../../../lambdas/ingestor/chainReader.js";
 import { repairRange } from "../../ops/repairRange.js";
-import {
-  choiceOption,
-  EXIT,
-  emit,
-  intOption,
-  parseCommand,
-  stringOption,
-  TARGET_USAGE,
-  TargetError,
-  UsageError,
-} from "../cliSupport.js";
-import { resolveTarget } from "../resolveTarget.js";
+import { CHAIN_RANGE_OPTIONS, chainRangeAgainstSink } from "../chainRangeAgainstSink.js";
+import { EXIT, emit, intOption, parseCommand, TARGET_USAGE } from "../cliSupport.js";
 import type { Command } from "./command.js";
 
 const USAGE = `Usage: tidemark repair --chain l1|l2 --from <block> [--to <block>] [options]
@@ -38,46 +27,22 @@ export const repairCommand: Command = {
   summary: "re-read a block range against the sink and publish its orphan/restore reorg events",
   usage: USAGE,
   async run(argv, io) {
-    const parsed = parseCommand(argv, {
-      chain: { type: "string" },
-      from: { type: "string" },
-      to: { type: "string" },
-      "blocks-per-range": { type: "string" },
-      duckdb: { type: "string" },
-      "sink-url": { type: "string" },
-    });
+    const parsed = parseCommand(argv, CHAIN_RANGE_OPTIONS);
     const { values } = parsed;
     if (values.help) {
       io.stdout.write(`${USAGE}\n`);
       return EXIT.ok;
     }
-    const chain = choiceOption(values, "chain", ["l1", "l2"] as const, true) as "l1" | "l2";
-    const from = intOption(values, "from", { required: true, min: 1 }) as number;
-    const to = intOption(values, "to", { min: 1 });
-    if (to !== undefined && to < from) throw new UsageError(`--to ${to} is below --from ${from}`);
-    const target = resolveTarget(parsed, io);
-    const urls = (await target.rpcUrls())[chain];
-    if (urls.length === 0) throw new TargetError(`no ${chain} RPC URL (set ${chain.toUpperCase()}_RPC_URLS)`);
-    const sink = await target.sink({
-      duckdb: stringOption(values, "duckdb"),
-      sinkUrl: stringOption(values, "sink-url"),
+    const { chain, from, to, target, settings, reread, sink } = await chainRangeAgainstSink(parsed, io, {
+      minBlock: 1,
+      command: "repair",
     });
-    if (!sink)
-      throw new TargetError("repair compares with the sink: pass --duckdb <file> or --sink-url <url>");
     try {
-      const settings = await target.ingestorSettings();
       const result = await repairRange({
-        chain,
+        ...reread,
         from,
         to,
-        client: createChainClient({ urls }),
         sink,
-        sqs: target.sqs(),
-        ddb: target.ddb(),
-        queueUrl: target.queueUrl,
-        dlqUrl: target.dlqUrl,
-        stateTable: target.stateTable,
-        inboxAddresses: settings.inboxAddresses,
         partitions: settings.partitions,
         blocksPerRange: intOption(values, "blocks-per-range", { min: 1 }),
       });

@@ -68,6 +68,22 @@ describe("toPublishEntries", () => {
     expect(plain.map((e) => e.events)).toEqual([1, 1, 1]);
     expect(() => toPublishEntries(events, 16, 100)).toThrow(/bundleBytes must be 0 or an integer/);
   });
+
+  it("takes each event's deduplication id from dedupIdOf when given (a re-drive's fresh ids), bundles included", () => {
+    // Prepare: groups l1:1 (blocks 1, 17, bundled) and l1:2 (block 2, plain)
+    const events = [l1Header(1), l1Header(2), l1Header(17)];
+    const fresh = (e: PipelineEvent) => `redrive-${observationId(e)}`.slice(0, 80);
+
+    // Act
+    const original = toPublishEntries(events, 16, DEFAULT_BUNDLE_BYTES);
+    const redriven = toPublishEntries(events, 16, DEFAULT_BUNDLE_BYTES, fresh);
+
+    // Assess: same messages, other ids; the plain one is exactly its fresh id
+    expect(redriven.map((e) => e.entry.MessageBody)).toEqual(original.map((e) => e.entry.MessageBody));
+    expect(redriven[1]?.entry.MessageDeduplicationId).toBe(fresh(l1Header(2)));
+    for (const [i, e] of redriven.entries())
+      expect(e.entry.MessageDeduplicationId).not.toBe(original[i]?.entry.MessageDeduplicationId);
+  });
 });
 
 describe("publishEvents with bundles", () => {
