@@ -16,6 +16,12 @@ import { localAwsConfig } from "../scripts/local/localAwsConfig.js";
 import { type ProvisionedQueues, provisionIngestTable, provisionQueues } from "../scripts/local/provision.js";
 import { type SqsServer, startSqsServerProcess } from "../scripts/local/sqsServer.js";
 import { localObjectStore } from "../scripts/pipeline/createLocalIngest.js";
+import {
+  createDdbAccounting,
+  type DdbAccounting,
+  type DdbSnapshot,
+  instrumentDdbClient,
+} from "./ddbAccounting.js";
 import type { Goal } from "./processorBench.js";
 import { percentile, renderTable, sortedCopy } from "./stats.js";
 
@@ -46,6 +52,15 @@ export interface IngestApiCell {
   readonly lost: number;
   /** Requests that were due but not sent by the end of the cell (the server could not keep up). */
   readonly behind: number;
+  /**
+   * DynamoDB requests the API made per accepted event, by command, and the item writes (transactional
+   * items and batch writes) per accepted event: the work per event the local stand-in has to do.
+   */
+  readonly dynamoPerEvent: {
+    readonly requests: number;
+    readonly byCommand: Readonly<Record<string, number>>;
+    readonly writeUnits: number;
+  };
 }
 
 export interface IngestApiBenchResult {
@@ -144,6 +159,7 @@ export function ingestApiAccounting(c: IngestApiCell): { check: string; ok: bool
 
 interface BenchStack {
   readonly api: ServedApi;
+  readonly accounting: DdbAccounting;
   readonly deps: IngestRoutesDependencies;
   readonly queues: ProvisionedQueues;
   readonly sqs: SQSClient;
@@ -158,6 +174,8 @@ async function startBenchStack(): Promise<BenchStack> {
     mkdtemp(join(tmpdir(), "tidemark-ingest-api-bench-")),
   ]);
   const ddb = new DynamoDBClient(localAwsConfig(dynamo.endpoint));
+  const accounting = createDdbAccounting();
+  instrumentDdbClient(ddb, accounting);
   const sqs = new SQSClient(localAwsConfig(sqsServer.endpoint));
   const queues = await provisionQueues({ sqs, maxReceiveCount: 3, visibilityTimeoutSeconds: 30 });
   const tableName = await provisionIngestTable(ddb, "bench-ingest");
@@ -181,6 +199,7 @@ async function startBenchStack(): Promise<BenchStack> {
   const api = await serveApi({ db: sink, version: "bench", dashboard: false, ingest: deps });
   return {
     api,
+    accounting,
     deps,
     queues,
     sqs,
@@ -234,6 +253,7 @@ async function runCell(
     behind: 0,
   };
   const consumer = startConsumer(stack, tally);
+  stack.accounting.reset();
   const lagTimer = setInterval(() => {
     void queueDepth(stack.sqs, stack.queues.queueUrl).then((n) => tally.lagSamples.push(n));
   }, 250);
@@ -259,12 +279,13 @@ async function runCell(
   await Promise.all(inFlight);
   tally.behind = requestsTotal - sent;
   const elapsedSeconds = (performance.now() - t0) / 1000;
+  const dynamo = stack.accounting.snapshot(); // the request path only: the sweep below is not counted
   clearInterval(lagTimer);
   // Whatever a request's send left behind (SQS refused) is swept, as the schedule would.
   await drainOutbox({ ...stack.deps, partitions: stack.deps.settings.partitions, graceSeconds: 0 });
   await consumer.drain({ idleMs: 1_000, timeoutMs: 120_000 });
   await consumer.stop();
-  return toCell(c, tally, elapsedSeconds, await queueDepth(stack.sqs, stack.queues.dlqUrl));
+  return toCell(c, tally, elapsedSeconds, await queueDepth(stack.sqs, stack.queues.dlqUrl), dynamo);
 }
 
 /** One batch of one stream; about 5 % of its entries resend an event accepted earlier (same clientEventId). */
@@ -370,6 +391,7 @@ function toCell(
   t: Tally,
   elapsedSeconds: number,
   dlq: number,
+  dynamo: DdbSnapshot,
 ): IngestApiCell {
   const latencies = sortedCopy(t.latencies);
   const lags = sortedCopy(t.lagSamples);
@@ -393,11 +415,23 @@ function toCell(
     dlq,
     lost: t.uniqueSent - t.accepted + neverReceived,
     behind: t.behind,
+    dynamoPerEvent: perEvent(dynamo, t.accepted),
+  };
+}
+
+function perEvent(d: DdbSnapshot, accepted: number): IngestApiCell["dynamoPerEvent"] {
+  const per = (n: number) => (accepted > 0 ? Math.round((n / accepted) * 1000) / 1000 : 0);
+  return {
+    requests: per(d.totalRequests),
+    byCommand: Object.fromEntries(
+      Object.entries(d.requests).map(([k, v]) => [k.replace(/Command$/, ""), per(v)]),
+    ),
+    writeUnits: per(d.writeUnits),
   };
 }
 
 function describeCell(c: IngestApiCell): string {
-  return `${c.label} ${c.offeredPerSecond}/s ×${c.batchSize} for ${c.seconds} s: ${c.acceptedPerSecond} accepted/s, p50 ${c.latencyMs.p50} ms p95 ${c.latencyMs.p95} ms p99 ${c.latencyMs.p99} ms, lag max ${c.queueLag.max}, ${c.idempotentHits} hits, ${c.retriedRequests} retried, ${c.behind} requests behind, DLQ ${c.dlq}, lost ${c.lost}`;
+  return `${c.label} ${c.offeredPerSecond}/s ×${c.batchSize} for ${c.seconds} s: ${c.acceptedPerSecond} accepted/s, p50 ${c.latencyMs.p50} ms p95 ${c.latencyMs.p95} ms p99 ${c.latencyMs.p99} ms, lag max ${c.queueLag.max}, ${c.idempotentHits} hits, ${c.retriedRequests} retried, ${c.behind} requests behind, DLQ ${c.dlq}, lost ${c.lost}; DynamoDB per event ${c.dynamoPerEvent.requests} requests ${JSON.stringify(c.dynamoPerEvent.byCommand)}, ${c.dynamoPerEvent.writeUnits} write units`;
 }
 
 function summarize(
@@ -420,6 +454,8 @@ function summarize(
     String(c.behind),
     String(c.dlq),
     String(c.lost),
+    String(c.dynamoPerEvent.requests),
+    String(c.dynamoPerEvent.writeUnits),
   ]);
   return {
     cells,
@@ -451,9 +487,11 @@ function summarize(
         "behind",
         "DLQ",
         "lost",
+        "ddb req/event",
+        "ddb WU/event",
       ],
       ...rows,
     ]),
-    note: `The load generator, the API server, DynamoDB Local (Java) and the queue consumer share the machine's cores with the SQS server process; latency counts from when each request was due (open loop, at most ${MAX_IN_FLIGHT} requests in flight); "behind" = requests due but not sent by the cell's end; the ceiling is the highest step carried (≥ 95 % accepted, lag ≤ 1,000, 0 lost, 0 DLQ) whatever its p95.`,
+    note: `The load generator, the API server, DynamoDB Local (Java) and the queue consumer share the machine's cores with the SQS server process; latency counts from when each request was due (open loop, at most ${MAX_IN_FLIGHT} requests in flight); "behind" = requests due but not sent by the cell's end; the ceiling is the highest step carried (≥ 95 % accepted, lag ≤ 1,000, 0 lost, 0 DLQ) whatever its p95; "ddb req/event" and "ddb WU/event" = DynamoDB requests and write units (DynamoDB's pricing rule, a transactional item twice) of the request path per accepted event.`,
   };
 }

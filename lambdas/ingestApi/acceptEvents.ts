@@ -9,8 +9,8 @@ import { asDependencyThrottle } from "./dependencyThrottled.js";
 import { type IngestFaultInjector, IngestFaultPoint } from "./ingestFaultPoints.js";
 import type { IngestSettings } from "./ingestSettings.js";
 import { type ObjectStore, payloadObjectKey } from "./objectStore.js";
-import { type EnqueueReturnType, enqueueOutbox } from "./outbox.js";
-import type { OutboxRecord } from "./outboxRecord.js";
+import { enqueueOutbox } from "./outbox.js";
+import type { OutboxChunk, OutboxRecord } from "./outboxRecord.js";
 import type { IncomingEvent, ParsedEvent } from "./parseEventBatch.js";
 import { payloadSha256, type ReceiptSigner, type SignedReceipt } from "./receipts.js";
 import type { SchemaRegistry } from "./schemaRegistry.js";
@@ -61,7 +61,6 @@ export type EventResult =
 export interface AcceptEventsReturnType {
   /** One per input event, in order. */
   readonly results: EventResult[];
-  readonly enqueued: EnqueueReturnType;
 }
 
 /**
@@ -108,40 +107,61 @@ export async function acceptEvents(
     byStream.set(stream, unique);
   }
   const outcomes = new Map<string, SequenceOutcome>();
+  const run = sequenceAndSend(deps);
   // Settled, not all-or-nothing: when one stream's sequencing fails (a throttle), the others' accepted
-  // events still go on the queue before the request answers 503.
+  // events are still on the queue before the request answers 503.
   const sequenced = await Promise.allSettled(
     [...byStream].map(async ([stream, entries]) => {
-      const run: SequenceStream = (s, requests) =>
-        sequenceEvents(
-          {
-            ddb: deps.ddb,
-            tableName: deps.tableName,
-            signer: deps.signer,
-            idempotencyTtlSeconds: deps.settings.idempotencyTtlSeconds,
-            attempts: deps.settings.sequenceAttempts,
-            ...(deps.now ? { now: deps.now } : {}),
-            ...(deps.sleep ? { sleep: deps.sleep } : {}),
-          },
-          s,
-          requests,
-        );
       const requests = entries.map((e) => e.request);
       const got = await (deps.combiner ? deps.combiner(stream, requests, run) : run(stream, requests));
       for (const [eventId, outcome] of got) outcomes.set(eventId, outcome);
     }),
   );
-  const accepted = [...outcomes.values()].flatMap((o) => (o.status === "accepted" ? [o.record] : []));
-  deps.faults?.hit(IngestFaultPoint.AfterSequence, { accepted: accepted.length });
-  const enqueued = await enqueueOutbox({ ...deps, partitions: deps.settings.partitions }, accepted);
   const failed = sequenced.flatMap((s) => (s.status === "rejected" ? [s.reason as unknown] : []));
   if (failed.length > 0) throw failed.find((e) => asDependencyThrottle(e)) ?? failed[0];
   for (const [, entries] of byStream) {
     for (const { index, request } of entries) results[index] = toResult(outcomes.get(request.eventId));
   }
   for (const { index, eventId } of repeats) results[index] = asDuplicate(outcomes.get(eventId));
-  emitMetrics(deps, results as EventResult[], enqueued, (deps.now ?? Date.now)() - startedAt);
-  return { results: results as EventResult[], enqueued };
+  emitMetrics(deps, results as EventResult[], (deps.now ?? Date.now)() - startedAt);
+  return { results: results as EventResult[] };
+}
+
+/**
+ * One stream's call (the combiner's unit): number the events, then put what this call numbered on the
+ * queue and delete the outbox entries of its transactions. Sending per call, not per request, is what
+ * lets an entry go: a transaction of the combiner holds several requests' events, and only the call saw
+ * them all.
+ */
+function sequenceAndSend(deps: AcceptEventsDependencies): SequenceStream {
+  return async (stream, requests) => {
+    const outcomes = await sequenceEvents(
+      {
+        ddb: deps.ddb,
+        tableName: deps.tableName,
+        signer: deps.signer,
+        idempotencyTtlSeconds: deps.settings.idempotencyTtlSeconds,
+        attempts: deps.settings.sequenceAttempts,
+        ...(deps.now ? { now: deps.now } : {}),
+        ...(deps.sleep ? { sleep: deps.sleep } : {}),
+      },
+      stream,
+      requests,
+    );
+    const accepted: OutboxRecord[] = [];
+    const chunks = new Set<OutboxChunk>();
+    for (const o of outcomes.values()) {
+      if (o.status !== "accepted") continue;
+      accepted.push(o.record);
+      if (o.chunk) chunks.add(o.chunk);
+    }
+    deps.faults?.hit(IngestFaultPoint.AfterSequence, { accepted: accepted.length });
+    const enqueued = await enqueueOutbox({ ...deps, partitions: deps.settings.partitions }, accepted, [
+      ...chunks,
+    ]);
+    deps.metrics?.addMetric(IngestApiMetric.OutboxUnsent, MetricUnit.Count, enqueued.unsent);
+    return outcomes;
+  };
 }
 
 async function prepare(
@@ -203,7 +223,6 @@ function asDuplicate(outcome: SequenceOutcome | undefined): EventResult {
 function emitMetrics(
   deps: AcceptEventsDependencies,
   results: readonly EventResult[],
-  enqueued: EnqueueReturnType,
   latencyMs: number,
 ): void {
   if (!deps.metrics) return;
@@ -211,7 +230,6 @@ function emitMetrics(
   deps.metrics.addMetric(IngestApiMetric.EventsAccepted, MetricUnit.Count, count("accepted"));
   deps.metrics.addMetric(IngestApiMetric.IdempotentHits, MetricUnit.Count, count("duplicate"));
   deps.metrics.addMetric(IngestApiMetric.EventsRejected, MetricUnit.Count, count("rejected"));
-  deps.metrics.addMetric(IngestApiMetric.OutboxUnsent, MetricUnit.Count, enqueued.unsent);
   deps.metrics.addMetric(IngestApiMetric.IngestLatencyMs, MetricUnit.Milliseconds, latencyMs);
 }
 

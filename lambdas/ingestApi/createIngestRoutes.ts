@@ -1,6 +1,8 @@
+import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { ApiError, errorBody, InvalidRequestError, LimitExceededError } from "../api/errors.js";
+import { IngestApiMetric } from "../shared/metricNames.js";
 import { type AcceptEventsDependencies, acceptEvents, type EventResult } from "./acceptEvents.js";
 import { STREAM_PATTERN } from "./apiEventMessage.js";
 import { type ApiKeyRecord, type ApiKeys, authorizeStream } from "./apiKeys.js";
@@ -33,6 +35,12 @@ type Env = { Variables: { apiKey: ApiKeyRecord } };
 export function createIngestRoutes(deps: IngestRoutesDependencies): Hono<Env> {
   const app = new Hono<Env>();
   app.onError((error, c) => errorResponse(c, error));
+  // Every answered 5xx counted (onError has already turned a failure into its answer here): the function
+  // succeeds on them, so only this metric makes them visible to an alarm.
+  app.use(async (c, next) => {
+    await next();
+    if (c.res.status >= 500) deps.metrics?.addMetric(IngestApiMetric.ServerErrors, MetricUnit.Count, 1);
+  });
 
   // Authenticate, then spend a token: an unauthenticated flood never drains a real key's bucket.
   const authenticated = async (c: Context<Env>, next: () => Promise<void>) => {

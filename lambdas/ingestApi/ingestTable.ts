@@ -7,8 +7,10 @@ import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
  *   pk                         sk                    item
  *   idem#<eventId>             "-"                   idempotency record: stream, clientEventId, sequence, acceptedAt, token, ttl
  *   head#<stream>              "-"                   stream head: head (last sequence assigned), updatedAt
- *   ev#<stream>                seq(sequence)         event / outbox record: eventId, type, payload | payloadRef,
- *                                                     receipt, enqueued, outboxShard + outboxAt while unsent
+ *   ev#<stream>                seq(sequence)         event record: eventId, type, payload | payloadRef, receipt
+ *                                                     (written once, by the sequencing transaction)
+ *   outbox#<shard>             seq(at)#stream#seq(from)  outbox entry of one sequencing transaction: stream, from,
+ *                                                     to, at; deleted once ev from..to are on the queue
  *   schema                     <eventType>           JSON Schema (as text), version, updatedAt
  *   mode                       <stream>              schema mode of the stream
  *   apikey                     <keyId>               secretSha256, streams, rate, burst, createdAt, revokedAt
@@ -24,16 +26,11 @@ export const INGEST_TABLE_KEYS = { partitionKey: "pk", sortKey: "sk" } as const;
 export const EVENT_ID_INDEX = { indexName: "eventId-index", partitionKey: "eventId" } as const;
 
 /**
- * Sparse index of outbox records not yet on the queue: `outboxShard` and `outboxAt` are set by the
- * sequencing transaction and removed once the message is sent, so the sweeper reads only what is pending.
+ * Partitions of the outbox (spreads a burst of pending entries). An entry covers one sequencing
+ * transaction's range, so the request path writes one item and deletes one item per ≤ 48 events instead of
+ * rewriting every event item to clear its pending mark; its sort key starts with the time it was written,
+ * so the sweeper reads, with strong consistency and no index, only entries older than its grace period.
  */
-export const OUTBOX_INDEX = {
-  indexName: "outbox-index",
-  partitionKey: "outboxShard",
-  sortKey: "outboxAt",
-} as const;
-
-/** Shards of the outbox index (spreads a burst of pending records over partitions). */
 export const OUTBOX_SHARDS = 4;
 
 export const TTL_ATTRIBUTE = "ttl";
@@ -55,6 +52,11 @@ export const ingestKeys = {
   commitHead: (stream: string) => ({ pk: `commithead#${stream}`, sk: SINGLETON_SK }),
   commitment: (stream: string, toSequence: number) => ({ pk: `commit#${stream}`, sk: seqKey(toSequence) }),
   commitmentsOf: (stream: string) => `commit#${stream}`,
+  outboxShard: (shard: number) => `outbox#${shard}`,
+  outbox: (stream: string, from: number, atMs: number) => ({
+    pk: `outbox#${from % OUTBOX_SHARDS}`,
+    sk: `${seqKey(atMs)}#${stream}#${seqKey(from)}`,
+  }),
 } as const;
 
 /** The table as CreateTable wants it (local provisioning; the CDK construct declares the same). */
@@ -66,8 +68,6 @@ export function ingestTableDefinition(tableName: string): CreateTableCommandInpu
       { AttributeName: "pk", AttributeType: "S" },
       { AttributeName: "sk", AttributeType: "S" },
       { AttributeName: EVENT_ID_INDEX.partitionKey, AttributeType: "S" },
-      { AttributeName: OUTBOX_INDEX.partitionKey, AttributeType: "S" },
-      { AttributeName: OUTBOX_INDEX.sortKey, AttributeType: "N" },
     ],
     KeySchema: [
       { AttributeName: "pk", KeyType: "HASH" },
@@ -77,14 +77,6 @@ export function ingestTableDefinition(tableName: string): CreateTableCommandInpu
       {
         IndexName: EVENT_ID_INDEX.indexName,
         KeySchema: [{ AttributeName: EVENT_ID_INDEX.partitionKey, KeyType: "HASH" }],
-        Projection: { ProjectionType: "KEYS_ONLY" },
-      },
-      {
-        IndexName: OUTBOX_INDEX.indexName,
-        KeySchema: [
-          { AttributeName: OUTBOX_INDEX.partitionKey, KeyType: "HASH" },
-          { AttributeName: OUTBOX_INDEX.sortKey, KeyType: "RANGE" },
-        ],
         Projection: { ProjectionType: "KEYS_ONLY" },
       },
     ],

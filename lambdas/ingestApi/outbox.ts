@@ -1,6 +1,5 @@
 import {
   type AttributeValue,
-  BatchGetItemCommand,
   BatchWriteItemCommand,
   type DynamoDBClient,
   QueryCommand,
@@ -8,9 +7,10 @@ import {
 import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { chunk } from "../shared/chunk.js";
 import { apiMessageGroupId } from "./apiEventMessage.js";
+import { createEventStore } from "./eventStore.js";
 import { type IngestFaultInjector, IngestFaultPoint } from "./ingestFaultPoints.js";
-import { OUTBOX_INDEX, OUTBOX_SHARDS } from "./ingestTable.js";
-import { fromOutboxItem, type OutboxRecord, toMessageBody, toOutboxItem } from "./outboxRecord.js";
+import { ingestKeys, OUTBOX_SHARDS, seqKey } from "./ingestTable.js";
+import { fromOutboxChunkItem, type OutboxChunk, type OutboxRecord, toMessageBody } from "./outboxRecord.js";
 
 export interface OutboxParameters {
   readonly ddb: DynamoDBClient;
@@ -22,7 +22,7 @@ export interface OutboxParameters {
 }
 
 export interface EnqueueReturnType {
-  /** Records now on the queue and marked enqueued. */
+  /** Records now on the queue. */
   readonly sent: number;
   /** Records SQS refused this time; they stay in the outbox for drainOutbox. */
   readonly unsent: number;
@@ -33,14 +33,16 @@ const MAX_ENTRIES = 10;
 const MAX_BATCH_BYTES = 250 * 1024;
 
 /**
- * Put outbox records on the FIFO queue and mark them enqueued. Dedup id = eventId, so a record sent
- * twice (a crash after the send, before the mark; the sweeper racing the request) is one message
- * within SQS's 5 minutes, and the processor drops a later one by eventId. Never throws for SQS
- * refusing: an unsent record is durable in the outbox and the sweeper sends it.
+ * Put outbox records on the FIFO queue, then delete the outbox entries (`chunks`) whose every event
+ * is among those sent. Dedup id = eventId, so a record sent twice (a crash after the send, before the
+ * delete; the sweeper racing the request) is one message within SQS's 5 minutes, and the processor drops
+ * a later one by eventId. Never throws for SQS refusing: an unsent record's entry stays, and the sweeper
+ * sends it. An entry whose range holds events not in `records` is left to the sweeper too.
  */
 export async function enqueueOutbox(
   parameters: OutboxParameters,
   records: readonly OutboxRecord[],
+  chunks: readonly OutboxChunk[] = [],
 ): Promise<EnqueueReturnType> {
   const { sqs, queueUrl, partitions } = parameters;
   const sent: OutboxRecord[] = [];
@@ -70,22 +72,28 @@ export async function enqueueOutbox(
     }),
   );
   parameters.faults?.hit(IngestFaultPoint.AfterSend, { sent: sent.length });
-  await markEnqueued(parameters, sent);
+  const onQueue = new Set(sent.map((r) => `${r.stream}\n${r.sequence}`));
+  const done = chunks.filter((c) => {
+    for (let n = c.from; n <= c.to; n++) if (!onQueue.has(`${c.stream}\n${n}`)) return false;
+    return true;
+  });
+  await deleteEntries(parameters, done);
   return { sent: sent.length, unsent: records.length - sent.length };
 }
 
 /**
- * Mark sent records enqueued by writing each `ev#` item again without its outbox attributes, 25 to a
- * BatchWriteItem: the item is a pure function of the record (toOutboxItem) and nothing else writes it, so
- * the put changes only the outbox marks. One UpdateItem per event was the request path's largest cost
- * (100 calls for a batch of 100). What stays unmarked (unprocessed twice, a failed call) is sent again by
- * the sweeper and deduplicated by eventId.
+ * Delete sent outbox entries, 25 to a BatchWriteItem: one item per sequencing transaction (≤ 48 events),
+ * where marking each event item sent was one write per event, the request path's largest cost. What
+ * stays (unprocessed twice, a failed call) is sent again by the sweeper and deduplicated by eventId.
  */
-async function markEnqueued(parameters: OutboxParameters, records: readonly OutboxRecord[]): Promise<void> {
+async function deleteEntries(parameters: OutboxParameters, chunks: readonly OutboxChunk[]): Promise<void> {
   const { ddb, tableName } = parameters;
   await Promise.all(
-    chunk(records, { maxItems: 25 }).map(async (group) => {
-      let requests = group.map((r) => ({ PutRequest: { Item: toOutboxItem({ ...r, enqueued: true }, 0) } }));
+    chunk(chunks, { maxItems: 25 }).map(async (group) => {
+      let requests = group.map((c) => {
+        const k = ingestKeys.outbox(c.stream, c.from, c.atMs);
+        return { DeleteRequest: { Key: { pk: { S: k.pk }, sk: { S: k.sk } } } };
+      });
       for (let attempt = 0; attempt < 3 && requests.length > 0; attempt++) {
         const out = await ddb
           .send(new BatchWriteItemCommand({ RequestItems: { [tableName]: requests } }))
@@ -107,47 +115,43 @@ export interface DrainOutboxParameters extends OutboxParameters {
 }
 
 /**
- * The outbox sweeper: re-send every record still not enqueued after the grace period (its request
- * crashed between the sequencing transaction and the send, or SQS refused). Run on a schedule.
+ * The outbox sweeper: re-send the events of every outbox entry older than the grace period (its request
+ * crashed between the sequencing transaction and the send, or SQS refused), then delete the entry. The
+ * entries are read with strong consistency; the events of each from the stream's own items. Run on a
+ * schedule.
  */
 export async function drainOutbox(parameters: DrainOutboxParameters): Promise<EnqueueReturnType> {
   const { ddb, tableName, graceSeconds, limit = 1000 } = parameters;
   const cutoff = (parameters.now ?? Date.now)() - graceSeconds * 1000;
-  const keys: Record<string, AttributeValue>[] = [];
-  for (let shard = 0; shard < OUTBOX_SHARDS && keys.length < limit; shard++) {
+  const chunks: OutboxChunk[] = [];
+  let events = 0;
+  for (let shard = 0; shard < OUTBOX_SHARDS && events < limit; shard++) {
     let start: Record<string, AttributeValue> | undefined;
     do {
       const page = await ddb.send(
         new QueryCommand({
           TableName: tableName,
-          IndexName: OUTBOX_INDEX.indexName,
-          KeyConditionExpression: "#shard = :shard AND #at <= :cutoff",
-          ExpressionAttributeNames: { "#shard": OUTBOX_INDEX.partitionKey, "#at": OUTBOX_INDEX.sortKey },
-          ExpressionAttributeValues: { ":shard": { S: `outbox#${shard}` }, ":cutoff": { N: String(cutoff) } },
+          // Sort keys start with seqKey(atMs): everything below seqKey(cutoff + 1) was written by cutoff.
+          KeyConditionExpression: "pk = :pk AND sk < :bound",
+          ExpressionAttributeValues: {
+            ":pk": { S: ingestKeys.outboxShard(shard) },
+            ":bound": { S: seqKey(cutoff + 1) },
+          },
+          ConsistentRead: true,
           ExclusiveStartKey: start,
-          Limit: limit - keys.length,
         }),
       );
-      for (const item of page.Items ?? [])
-        keys.push({ pk: item.pk as AttributeValue, sk: item.sk as AttributeValue });
-      start = keys.length < limit ? page.LastEvaluatedKey : undefined;
+      for (const item of page.Items ?? []) {
+        if (events >= limit) break;
+        const c = fromOutboxChunkItem(item);
+        chunks.push(c);
+        events += c.to - c.from + 1;
+      }
+      start = events < limit ? page.LastEvaluatedKey : undefined;
     } while (start);
   }
+  const store = createEventStore({ ddb, tableName });
   const records: OutboxRecord[] = [];
-  for (const group of chunk(keys, { maxItems: 100 })) {
-    let pending = group;
-    while (pending.length > 0) {
-      const out = await ddb.send(
-        new BatchGetItemCommand({ RequestItems: { [tableName]: { Keys: pending, ConsistentRead: true } } }),
-      );
-      // The index is eventually consistent: re-check the record itself before sending.
-      for (const item of out.Responses?.[tableName] ?? []) {
-        const record = fromOutboxItem(item);
-        if (!record.enqueued) records.push(record);
-      }
-      pending = out.UnprocessedKeys?.[tableName]?.Keys ?? [];
-    }
-  }
-  records.sort((a, b) => (a.stream === b.stream ? a.sequence - b.sequence : a.stream < b.stream ? -1 : 1));
-  return enqueueOutbox(parameters, records);
+  for (const c of chunks) records.push(...(await store.readRange(c.stream, c.from, c.to)));
+  return enqueueOutbox(parameters, records, chunks);
 }

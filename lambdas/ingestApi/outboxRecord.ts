@@ -1,11 +1,11 @@
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { API_EVENT_TYPE, API_EVENT_VERSION } from "./apiEventMessage.js";
-import { ingestKeys, OUTBOX_SHARDS } from "./ingestTable.js";
+import { ingestKeys } from "./ingestTable.js";
 import type { SignedReceipt } from "./receipts.js";
 
 /**
- * One accepted event as the `ev#<stream>` item holds it: the durable record of the acceptance, the
- * outbox entry until it is on the queue, and the source of receipts, reads and commitments.
+ * One accepted event as the `ev#<stream>` item holds it: the durable record of the acceptance, what the
+ * outbox sends, and the source of receipts, reads and commitments.
  */
 export interface OutboxRecord {
   readonly stream: string;
@@ -20,13 +20,43 @@ export interface OutboxRecord {
   readonly receipt: SignedReceipt;
   /** Violations found in `warn` mode, recorded with the event. */
   readonly schemaViolations: readonly string[];
-  readonly enqueued: boolean;
 }
 
-/** Outbox shard of an event: spread over OUTBOX_SHARDS index partitions by sequence. */
-const shardOf = (sequence: number) => `outbox#${sequence % OUTBOX_SHARDS}`;
+/**
+ * The outbox entry of one sequencing transaction: events `from`…`to` of `stream` are not known to be on
+ * the queue until it is deleted. Written in the transaction that numbers them, so no accepted event is
+ * ever outside both the queue and the outbox.
+ */
+export interface OutboxChunk {
+  readonly stream: string;
+  readonly from: number;
+  readonly to: number;
+  /** When the transaction ran (ms): the sweeper leaves younger entries to their request. */
+  readonly atMs: number;
+}
 
-export function toOutboxItem(r: OutboxRecord, acceptedAtMs: number): Record<string, AttributeValue> {
+export function toOutboxChunkItem(c: OutboxChunk): Record<string, AttributeValue> {
+  const key = ingestKeys.outbox(c.stream, c.from, c.atMs);
+  return {
+    pk: { S: key.pk },
+    sk: { S: key.sk },
+    stream: { S: c.stream },
+    from: { N: String(c.from) },
+    to: { N: String(c.to) },
+    at: { N: String(c.atMs) },
+  };
+}
+
+export function fromOutboxChunkItem(item: Record<string, AttributeValue>): OutboxChunk {
+  return {
+    stream: item.stream?.S ?? "",
+    from: Number(item.from?.N ?? "0"),
+    to: Number(item.to?.N ?? "0"),
+    atMs: Number(item.at?.N ?? "0"),
+  };
+}
+
+export function toOutboxItem(r: OutboxRecord): Record<string, AttributeValue> {
   const key = ingestKeys.event(r.stream, r.sequence);
   return {
     pk: { S: key.pk },
@@ -44,9 +74,6 @@ export function toOutboxItem(r: OutboxRecord, acceptedAtMs: number): Record<stri
     receiptSignature: { S: r.receipt.signature },
     receiptPublicKey: { S: r.receipt.publicKey },
     ...(r.schemaViolations.length > 0 ? { schemaViolations: { S: JSON.stringify(r.schemaViolations) } } : {}),
-    enqueued: { BOOL: r.enqueued },
-    // Sparse outbox index: present only while the record is not on the queue.
-    ...(r.enqueued ? {} : { outboxShard: { S: shardOf(r.sequence) }, outboxAt: { N: String(acceptedAtMs) } }),
   };
 }
 
@@ -74,7 +101,6 @@ export function fromOutboxItem(item: Record<string, AttributeValue>): OutboxReco
       signature: item.receiptSignature?.S ?? "",
     },
     schemaViolations: item.schemaViolations?.S ? (JSON.parse(item.schemaViolations.S) as string[]) : [],
-    enqueued: item.enqueued?.BOOL === true,
   };
 }
 

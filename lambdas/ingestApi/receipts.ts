@@ -1,5 +1,5 @@
+import { createHash, createPrivateKey, sign } from "node:crypto";
 import { ed25519 } from "@noble/curves/ed25519.js";
-import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, hexToBytes, utf8ToBytes } from "@noble/hashes/utils.js";
 import { canonicalJson } from "./canonicalJson.js";
 
@@ -25,8 +25,9 @@ export interface SignedReceipt extends ReceiptBody {
 /** Domain separation: a receipt signature can never be replayed as a commitment signature or vice versa. */
 const RECEIPT_DOMAIN = "tidemark-receipt-v1\n";
 
+/** Node's hash (OpenSSL): the same digest as @noble/hashes' sha256, at a fraction of the CPU per event. */
 export const payloadSha256 = (payload: unknown): string =>
-  bytesToHex(sha256(utf8ToBytes(canonicalJson(payload))));
+  createHash("sha256").update(canonicalJson(payload), "utf8").digest("hex");
 
 /** The signed bytes: domain tag then the canonical JSON of exactly the five body fields. */
 export function receiptMessage(body: ReceiptBody): Uint8Array {
@@ -41,10 +42,23 @@ export interface ReceiptSigner {
   sign(message: Uint8Array): string;
 }
 
-/** An Ed25519 signer over a 32-byte secret key (@noble/curves: audited, pure JS, no native code). */
+/** PKCS#8 DER prefix of an Ed25519 private key (RFC 8410): the 32-byte seed follows it. */
+const ED25519_PKCS8_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
+
+/**
+ * An Ed25519 signer over a 32-byte secret key, signing with Node's built-in OpenSSL: Ed25519 is
+ * deterministic (RFC 8032), so the signature is byte for byte what @noble/curves gives (a test checks),
+ * at ~0.1 ms instead of several ms of pure-JS CPU per receipt, the request path's largest CPU cost.
+ * Verification (offline, by anyone) stays on @noble/curves.
+ */
 export function createReceiptSigner(secretKey: Uint8Array): ReceiptSigner {
   const publicKeyHex = bytesToHex(ed25519.getPublicKey(secretKey));
-  return { publicKeyHex, sign: (message) => bytesToHex(ed25519.sign(message, secretKey)) };
+  const key = createPrivateKey({
+    key: Buffer.concat([ED25519_PKCS8_PREFIX, secretKey]),
+    format: "der",
+    type: "pkcs8",
+  });
+  return { publicKeyHex, sign: (message) => sign(null, message, key).toString("hex") };
 }
 
 export function signReceipt(body: ReceiptBody, signer: ReceiptSigner): SignedReceipt {

@@ -11,7 +11,13 @@ import { IngestUnavailableError } from "../api/errors.js";
 import { backoffDelay } from "../shared/retry.js";
 import { asDependencyThrottle } from "./dependencyThrottled.js";
 import { ingestKeys, TTL_ATTRIBUTE } from "./ingestTable.js";
-import { fromOutboxItem, type OutboxRecord, toOutboxItem } from "./outboxRecord.js";
+import {
+  fromOutboxItem,
+  type OutboxChunk,
+  type OutboxRecord,
+  toOutboxChunkItem,
+  toOutboxItem,
+} from "./outboxRecord.js";
 import { type ReceiptSigner, signReceipt } from "./receipts.js";
 
 /** One event of one stream, ready to be numbered. */
@@ -27,8 +33,11 @@ export interface SequenceRequest {
 }
 
 export type SequenceOutcome =
-  /** Numbered by this call; `record` is the outbox record to send. */
-  | { readonly status: "accepted"; readonly record: OutboxRecord }
+  /**
+   * Numbered by this call; `record` is the event to send, `chunk` the outbox entry of its transaction
+   * (absent for a commit whose answer was lost: its entry is left to the sweeper).
+   */
+  | { readonly status: "accepted"; readonly record: OutboxRecord; readonly chunk?: OutboxChunk }
   /** Numbered before (another request, an earlier attempt): the first number, unchanged. */
   | {
       readonly status: "duplicate";
@@ -48,8 +57,11 @@ export interface SequenceEventsParameters {
   readonly sleep?: (ms: number) => Promise<unknown>;
 }
 
-/** 2 items per event + the head (+ the stream's registry entry on its first chunk) ≤ TransactWriteItems' 100. */
-const EVENTS_PER_TRANSACTION = 49;
+/**
+ * 2 items per event + the head + the outbox entry (+ the stream's registry entry on its first chunk)
+ * ≤ TransactWriteItems' 100.
+ */
+export const EVENTS_PER_TRANSACTION = 48;
 const BACKOFF = { baseDelayMs: 5, maxDelayMs: 200 };
 /** Rounds in a row that DynamoDB throttled before the request is answered 503 with Retry-After. */
 const THROTTLED_ROUNDS = 3;
@@ -58,8 +70,11 @@ const THROTTLED_ROUNDS = 3;
  * Give each event of ONE stream the next gap-free sequence number, exactly once.
  *
  * Per chunk, one TransactWriteItems: (a) put `idem#<eventId>` if absent, (b) put `ev#<stream>/<seq>`
- * (the outbox, with the signed receipt), (c) move `head#<stream>` from the head we read to head + k.
- * All or nothing, so the invariant "ev item at n ⇔ head ≥ n" holds and no number is skipped or reused.
+ * (the event with its signed receipt), (c) move `head#<stream>` from the head we read to head + k, (d)
+ * put one outbox entry for the chunk's range (deleted once it is on the queue). All or nothing, so the
+ * invariant "ev item at n ⇔ head ≥ n" holds, no number is skipped or reused, and nothing numbered is
+ * outside both the outbox and the queue. A number is never reserved apart from its event: there is no
+ * step between "reserved" and "written" for a crash to leave a gap in.
  * On a cancelled transaction we read the idempotency records back: one that exists is a duplicate (the
  * same number as the first time); one that exists with OUR token is our own commit whose answer was
  * lost (still "accepted"); anything else means the head moved, and the chunk is renumbered.
@@ -67,7 +82,7 @@ const THROTTLED_ROUNDS = 3;
  * Why not a counter (UpdateItem ADD) then a put: a crash between them burns a number (a gap); the
  * transaction makes numbering and recording one step. Why not a sequence-number reservation per
  * request: concurrent duplicates of one clientEventId could both reserve. Contention on the head is
- * the price: one stream sequences one transaction at a time (~tens/s of transactions, ×49 events).
+ * the price: one stream sequences one transaction at a time (~tens/s of transactions, ×48 events).
  */
 export async function sequenceEvents(
   parameters: SequenceEventsParameters,
@@ -96,16 +111,27 @@ export async function sequenceEvents(
     }
     try {
       if (mustReadBack) {
-        pending = await readBack(ddb, tableName, pending, token, outcomes);
-        head = await readHead(ddb, tableName, stream);
+        // Independent reads, in parallel: the head read after (or with) the records is still valid to
+        // condition on — a head that moved meanwhile fails the transaction, which reads both again.
+        [pending, head] = await Promise.all([
+          readBack(ddb, tableName, pending, token, outcomes),
+          readHead(ddb, tableName, stream),
+        ]);
         mustReadBack = false;
         if (pending.length === 0) break;
       }
       const chunk = pending.slice(0, EVENTS_PER_TRANSACTION);
       const at = now();
       const records = chunk.map((r, i) => toRecord(parameters.signer, stream, (head ?? 0) + 1 + i, r, at));
-      await ddb.send(transaction(parameters, stream, head ?? 0, records, token, at));
-      for (const record of records) outcomes.set(record.eventId, { status: "accepted", record });
+      const entry: OutboxChunk = {
+        stream,
+        from: (head ?? 0) + 1,
+        to: (head ?? 0) + records.length,
+        atMs: at,
+      };
+      await ddb.send(transaction(parameters, entry, head ?? 0, records, token));
+      for (const record of records)
+        outcomes.set(record.eventId, { status: "accepted", record, chunk: entry });
       head = (head ?? 0) + records.length;
       pending = pending.slice(chunk.length);
     } catch (error) {
@@ -154,19 +180,18 @@ function toRecord(
     payloadBytes: r.payloadBytes,
     receipt,
     schemaViolations: r.schemaViolations,
-    enqueued: false,
   };
 }
 
 function transaction(
   parameters: SequenceEventsParameters,
-  stream: string,
+  entry: OutboxChunk,
   expectedHead: number,
   records: readonly OutboxRecord[],
   token: string,
-  at: number,
 ): TransactWriteItemsCommand {
   const { tableName, idempotencyTtlSeconds } = parameters;
+  const { stream, atMs: at } = entry;
   const key = (k: { pk: string; sk: string }) => ({ pk: { S: k.pk }, sk: { S: k.sk } });
   const newHead = expectedHead + records.length;
   return new TransactWriteItemsCommand({
@@ -186,6 +211,7 @@ function transaction(
           },
         },
       },
+      { Put: { TableName: tableName, Item: toOutboxChunkItem(entry) } },
       // The stream's first events also list it in the registry the scheduled committer reads: keys scoped
       // to `*` may create streams no key names, and each must still be committed and anchored.
       ...(expectedHead === 0
@@ -217,7 +243,7 @@ function transaction(
         {
           Put: {
             TableName: tableName,
-            Item: toOutboxItem(r, at),
+            Item: toOutboxItem(r),
             ConditionExpression: "attribute_not_exists(pk)",
           },
         },

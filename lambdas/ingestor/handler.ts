@@ -98,7 +98,11 @@ export function createIngestorHandler(dependencies: IngestorHandlerDependencies)
     }
   };
 
-  return middy<IngestorEvent, IngestorReport | SmokeReport, Error, Context>()
+  // No early timeout: middy's default answers 5 ms before the deadline while the poll goes on writing
+  // cursors and publishing outside any invocation (frozen, then resumed beside the next one on Lambda;
+  // still running after a local "pause"). The poll keeps its own time reserve; past it, Lambda's hard
+  // timeout ends the process, which the cursor and lease are built to survive.
+  return middy<IngestorEvent, IngestorReport | SmokeReport, Error, Context>({ timeoutEarlyInMillis: 0 })
     .use(traceInvocation())
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics, { captureColdStartMetric: true }))

@@ -12,7 +12,7 @@ import {
   getHeadersByNumber,
 } from "./chainReader.js";
 import type { RecentBlock } from "./cursorStore.js";
-import { bloomMayHoldLogs } from "./logBloom.js";
+import { createBloomFilter } from "./logBloom.js";
 import type { Rejection } from "./rejections.js";
 
 /** The largest block timestamp the event schema takes (2100-01-01, in seconds); beyond it a node is wrong. */
@@ -344,10 +344,11 @@ async function readLogs(
     }
   }
   const answered = new Set(logs.map((l) => l.blockNumber));
+  const mayHoldLogs = createBloomFilter({ addresses, eventTopics });
   const suspect = headers.filter((h) => {
     if (answered.has(h.number) || oversized.has(h.number)) return false;
     if (!h.logsBloom) throw new RpcError(`${chain} block ${h.number} came without a logsBloom`);
-    return bloomMayHoldLogs(h.logsBloom, { addresses, eventTopics });
+    return mayHoldLogs(h.logsBloom);
   });
   const extra: ChainLog[] = [];
   for (const header of suspect) {

@@ -132,6 +132,11 @@ export const IngestApiMetric = {
   OutboxUnsent: "ApiOutboxUnsent",
   /** Milliseconds to accept a batch (schema checks, sequencing, send). */
   IngestLatencyMs: "ApiIngestLatencyMs",
+  /**
+   * Requests the ingest routes answered 5xx (500 internal, 503 unavailable or a dependency's throttle):
+   * the function itself succeeds on these, so its Errors metric never sees them.
+   */
+  ServerErrors: "ApiServerErrors",
   /** Outbox records the scheduled sweeper sent (their request crashed or SQS refused it). */
   OutboxSwept: "ApiOutboxSwept",
   /** Last sequence assigned, dimension `stream` (scheduled maintenance). */

@@ -19,4 +19,10 @@ export interface SqlQueryable {
    * answers are then not cached by version.
    */
   dataVersion?(): Promise<string | undefined>;
+  /**
+   * A table the store keeps equal to `canonical_l2_head_events` (same columns) plus `prev_ts`, the time of
+   * the canonical block one height below, updated with every write (DuckDB: l2BlockRollup.ts). Absent:
+   * readers use the canonical view.
+   */
+  readonly l2BlockRollup?: string;
 }

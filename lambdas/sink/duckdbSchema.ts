@@ -7,6 +7,7 @@ import {
   MARKS_TABLE,
 } from "./canonicalViews.js";
 import { isFeeTable } from "./feeRows.js";
+import { L2_BLOCK_ROLLUP_MIGRATION } from "./l2BlockRollup.js";
 import {
   LEGACY_MARK_COLUMNS,
   LEGACY_ORPHANED_BLOCKS,
@@ -118,6 +119,12 @@ export const MIGRATIONS: readonly Migration[] = [
         (v) => `CREATE OR REPLACE VIEW ${v.view} AS ${canonicalViewSelect(v)}`,
       ),
     ],
+  },
+  {
+    // #13: the dashboard's first view after a block reads the canonical L2 blocks kept as rows arrive.
+    version: 6,
+    description: "l2_block_rollup: canonical L2 blocks with their parent height's time, kept by each write",
+    statements: L2_BLOCK_ROLLUP_MIGRATION,
   },
 ];
 

@@ -3,6 +3,7 @@ import { type DuckDBAppender, type DuckDBConnection, DuckDBInstance } from "@duc
 import { PermanentError, SinkUnavailableError, TidemarkError } from "../shared/errors.js";
 import { CANONICAL_VIEWS } from "./canonicalViews.js";
 import { CREATE_MIGRATIONS_TABLE, expectedColumns, MIGRATIONS } from "./duckdbSchema.js";
+import { L2_BLOCK_ROLLUP, refreshL2BlockRollup } from "./l2BlockRollup.js";
 import {
   type ColumnKind,
   type ColumnValue,
@@ -104,6 +105,7 @@ export async function createDuckDbSink(params: CreateDuckDbSinkParameters): Prom
         try {
           await writer.run("BEGIN TRANSACTION");
           for (const [table, rows] of byTable) await insertOrIgnore(writer, table, rows);
+          await refreshL2BlockRollup(writer, byTable);
           await writer.run("COMMIT");
         } catch (error) {
           await writer.run("ROLLBACK").catch(() => undefined);
@@ -121,6 +123,8 @@ export async function createDuckDbSink(params: CreateDuckDbSinkParameters): Prom
     writeRows: (byTable) => writeRows(byTable),
 
     dataVersion: async () => generation.current(),
+
+    l2BlockRollup: L2_BLOCK_ROLLUP,
 
     async query<T>(sql: string, values: readonly QueryParam[] = []) {
       ensureOpen();

@@ -18,12 +18,7 @@ import {
   type IngestSettings,
   resolveIngestSettings,
 } from "../../lambdas/ingestApi/ingestSettings.js";
-import {
-  EVENT_ID_INDEX,
-  INGEST_TABLE_KEYS,
-  OUTBOX_INDEX,
-  TTL_ATTRIBUTE,
-} from "../../lambdas/ingestApi/ingestTable.js";
+import { EVENT_ID_INDEX, INGEST_TABLE_KEYS, TTL_ATTRIBUTE } from "../../lambdas/ingestApi/ingestTable.js";
 import { PAYLOAD_PREFIX } from "../../lambdas/ingestApi/objectStore.js";
 import { IngestApiEnv, ProcessorEnv } from "../../lambdas/shared/environment.js";
 import { IngestApiMetric } from "../../lambdas/shared/metricNames.js";
@@ -65,6 +60,11 @@ export interface IngestApiProps {
   readonly rejectionBurst?: number;
   /** Idempotent hits as a percent of answered events, over 15 minutes, that alarm. @default 10 */
   readonly idempotentHitRatePercent?: number;
+  /**
+   * Requests answered 5xx per minute, in 2 of 3 minutes, that raise the server-errors alarm (and roll
+   * back a deployment of the ingest function). @default 5
+   */
+  readonly serverErrorsPerMinute?: number;
   /** @default LambdaDeploymentConfig.CANARY_10PERCENT_5MINUTES */
   readonly deploymentConfig?: codedeploy.ILambdaDeploymentConfig;
   readonly logRetention?: logs.RetentionDays;
@@ -83,6 +83,7 @@ export const INGEST_API_DEFAULTS = {
   maintenanceRate: Duration.minutes(1),
   rejectionBurst: 100,
   idempotentHitRatePercent: 10,
+  serverErrorsPerMinute: 5,
   removalPolicy: RemovalPolicy.RETAIN,
   namePrefix: "tidemark",
   entry: fileURLToPath(new URL("../../lambdas/ingestApi/handler.ts", import.meta.url)),
@@ -106,6 +107,8 @@ const TABLE_ACTIONS = [
   "dynamodb:UpdateItem",
   "dynamodb:ConditionCheckItem",
   "dynamodb:Query",
+  // Deleting sent outbox entries (outbox.ts), 25 to a call.
+  "dynamodb:BatchWriteItem",
 ] as const;
 
 export function ingestApiProblems(props: IngestApiProps): string[] {
@@ -121,6 +124,9 @@ export function ingestApiProblems(props: IngestApiProps): string[] {
       `throttle: burstLimit (${burstLimit}) must be a whole number ≥ rateLimit (${rateLimit}) > 0`,
     );
   }
+  const serverErrors = props.serverErrorsPerMinute ?? INGEST_API_DEFAULTS.serverErrorsPerMinute;
+  if (!Number.isInteger(serverErrors) || serverErrors < 1)
+    problems.push(`serverErrorsPerMinute: ${serverErrors} is not a whole number ≥ 1`);
   if (props.anchor && !/^0x[0-9a-fA-F]{40}$/.test(props.anchor.registryAddress)) {
     problems.push(`anchor.registryAddress: "${props.anchor.registryAddress}" is not a 0x address`);
   }
@@ -225,6 +231,7 @@ export class IngestApi extends Construct {
     this.addRoutes(props);
     this.alarms = this.createAlarms(props, maintenanceLive);
     this.ingestLive.addAlarm(this.alarms.ingestErrors as cloudwatch.Alarm);
+    this.ingestLive.addAlarm(this.alarms.serverErrors as cloudwatch.Alarm);
     if (props.dashboard) this.addWidgets(props.dashboard);
   }
 
@@ -242,12 +249,6 @@ export class IngestApi extends Construct {
     table.addGlobalSecondaryIndex({
       indexName: EVENT_ID_INDEX.indexName,
       partitionKey: { name: EVENT_ID_INDEX.partitionKey, type: dynamodb.AttributeType.STRING },
-      projectionType: dynamodb.ProjectionType.KEYS_ONLY,
-    });
-    table.addGlobalSecondaryIndex({
-      indexName: OUTBOX_INDEX.indexName,
-      partitionKey: { name: OUTBOX_INDEX.partitionKey, type: dynamodb.AttributeType.STRING },
-      sortKey: { name: OUTBOX_INDEX.sortKey, type: dynamodb.AttributeType.NUMBER },
       projectionType: dynamodb.ProjectionType.KEYS_ONLY,
     });
     return table;
@@ -313,13 +314,9 @@ export class IngestApi extends Construct {
     };
   }
 
-  /** Least privilege: table items and its two indexes, SendMessage on the queue, payload objects, the key. */
+  /** Least privilege: table items and its eventId index, SendMessage on the queue, payload objects, the key. */
   private grant(props: IngestApiProps): void {
-    const tableResources = [
-      this.table.tableArn,
-      `${this.table.tableArn}/index/${EVENT_ID_INDEX.indexName}`,
-      `${this.table.tableArn}/index/${OUTBOX_INDEX.indexName}`,
-    ];
+    const tableResources = [this.table.tableArn, `${this.table.tableArn}/index/${EVENT_ID_INDEX.indexName}`];
     for (const fn of [this.ingest, this.maintenance]) {
       fn.role.addToPolicy(
         new iam.PolicyStatement({ actions: [...TABLE_ACTIONS], resources: tableResources }),
@@ -372,8 +369,8 @@ export class IngestApi extends Construct {
     name: string,
     statistic: string,
     service: string = ServiceName.ingestApi,
+    period: Duration = Duration.minutes(5),
   ): cloudwatch.Metric {
-    const period = Duration.minutes(5);
     return customMetric({ service, metricName: name, statistic, period, stage: this.tidemarkStage });
   }
 
@@ -418,6 +415,16 @@ export class IngestApi extends Construct {
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
+      serverErrors: alarm("ServerErrors", {
+        alarmDescription:
+          "Requests answered 5xx (internal, unavailable, a dependency throttled): producers are being turned away. Rolls back a deployment of the ingest function.",
+        metric: this.metric(IngestApiMetric.ServerErrors, "Sum", ServiceName.ingestApi, Duration.minutes(1)),
+        threshold: props.serverErrorsPerMinute ?? d.serverErrorsPerMinute,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 2,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
       maintenanceErrors: alarm("MaintenanceErrors", {
         alarmDescription: "The maintenance round keeps failing: the outbox, commitments and anchors stall.",
         metric: maintenanceLive.metricErrors({ period: Duration.minutes(5), statistic: "Sum" }),
@@ -446,12 +453,13 @@ export class IngestApi extends Construct {
   private addWidgets(dashboard: cloudwatch.Dashboard): void {
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({
-        title: "Ingest API: events answered",
+        title: "Ingest API: events answered, requests answered 5xx (right)",
         left: [
           this.metric(IngestApiMetric.EventsAccepted, "Sum"),
           this.metric(IngestApiMetric.IdempotentHits, "Sum"),
           this.metric(IngestApiMetric.EventsRejected, "Sum"),
         ],
+        right: [this.metric(IngestApiMetric.ServerErrors, "Sum")],
         width: 12,
       }),
       new cloudwatch.GraphWidget({

@@ -23,6 +23,7 @@ const cell = (over: Partial<IngestApiCell> = {}): IngestApiCell => ({
   dlq: 0,
   lost: 0,
   behind: 0,
+  dynamoPerEvent: { requests: 0.1, byCommand: { TransactWriteItems: 0.02 }, writeUnits: 4.1 },
   ...over,
 });
 

@@ -4,6 +4,7 @@ import { cursorNumber } from "../cursor.js";
 import { type Page, toPage } from "../Page.js";
 import { placeholders, toNumber, toNumberOrNull } from "../sqlDialect.js";
 import { createSqlParams } from "../sqlParams.js";
+import { l2BlocksOf } from "./l2BlockSource.js";
 
 export interface L2Block {
   readonly blockNumber: number;
@@ -40,7 +41,7 @@ export async function listL2Blocks(db: SqlQueryable, q: ApiQuery): Promise<Page<
   if (after !== undefined) where.push(`l2_block_number < ${p.add(after)}`);
   const rows = await db.query<Row>(
     "SELECT l2_block_number AS n, block_hash AS h, block_ts AS ts, sum_gas_used AS gas, sum_tx AS tx, " +
-      `base_fee AS fee, sequencer AS seq FROM canonical_l2_head_events WHERE ${where.join(" AND ")} ` +
+      `base_fee AS fee, sequencer AS seq FROM ${l2BlocksOf(db)} WHERE ${where.join(" AND ")} ` +
       `ORDER BY l2_block_number DESC, block_hash LIMIT ${q.limit + 1}`,
     p.values,
   );
@@ -49,7 +50,7 @@ export async function listL2Blocks(db: SqlQueryable, q: ApiQuery): Promise<Page<
   const missing = [...new Set(blocks.map((r) => toNumber(r.n) - 1))].filter((n) => n >= 0 && !times.has(n));
   if (missing.length > 0) {
     const prev = await db.query<{ n: unknown; ts: unknown }>(
-      "SELECT l2_block_number AS n, block_ts AS ts FROM canonical_l2_head_events " +
+      `SELECT l2_block_number AS n, block_ts AS ts FROM ${l2BlocksOf(db)} ` +
         `WHERE l2_block_number IN (${placeholders(missing.length, 1)})`,
       missing,
     );

@@ -1,6 +1,7 @@
 import type { SqlQueryable } from "../../sink/SqlQueryable.js";
 import type { TimeRange } from "../apiParams.js";
 import { joinUsing, toNumber } from "../sqlDialect.js";
+import { l2BlocksOf } from "./l2BlockSource.js";
 
 export interface BlockTimeHistogram {
   /** Block-time samples: consecutive canonical L2 blocks n−1 → n both inside the window (as the cadence metric counts them). */
@@ -17,8 +18,8 @@ export async function readBlockTimeHistogram(
   const inWindow = "block_ts >= $1 AND block_ts < $2";
   const pairs = joinUsing(
     db,
-    `SELECT l2_block_number AS n, block_ts AS ts FROM canonical_l2_head_events WHERE ${inWindow}`,
-    `SELECT l2_block_number + 1 AS n, block_ts AS prev_ts FROM canonical_l2_head_events WHERE ${inWindow}`,
+    `SELECT l2_block_number AS n, block_ts AS ts FROM ${l2BlocksOf(db)} WHERE ${inWindow}`,
+    `SELECT l2_block_number + 1 AS n, block_ts AS prev_ts FROM ${l2BlocksOf(db)} WHERE ${inWindow}`,
     "n",
   );
   const rows = await db.query<{ dt: unknown; c: unknown }>(

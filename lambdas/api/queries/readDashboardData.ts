@@ -4,6 +4,7 @@ import type { Chain } from "../../shared/events.js";
 import type { SqlQueryable } from "../../sink/SqlQueryable.js";
 import type { ApiQuery } from "../apiParams.js";
 import { chainMetricQueriesOf, toNumber } from "../sqlDialect.js";
+import { l2CadenceSql } from "./l2BlockSource.js";
 import { listBatches } from "./listBatches.js";
 import { listL2Blocks } from "./listL2Blocks.js";
 import { listProveTimes, readProveTimeStats, readStats } from "./listProveTimes.js";
@@ -57,7 +58,7 @@ export async function readDashboardData(db: SqlQueryable, q: ApiQuery): Promise<
   const l1Head = await readChainHead(db, "l1");
   const l2Head = await readChainHead(db, "l2");
   const tps = await readTps(db, q.range);
-  const l2BlockCadence = await readStats(db, metrics.l2Cadence, q.range);
+  const l2BlockCadence = await readStats(db, l2CadenceSql(db), q.range);
   const batchCadence = await readStats(db, metrics.batchCadence, q.range);
   const proveTime = await readProveTimeStats(db, q.range);
   const verifyTime = await readVerifyTimeStats(db, q.range);

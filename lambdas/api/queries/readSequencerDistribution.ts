@@ -1,6 +1,7 @@
 import type { SqlQueryable } from "../../sink/SqlQueryable.js";
 import type { TimeRange } from "../apiParams.js";
 import { toNumber } from "../sqlDialect.js";
+import { l2BlocksOf } from "./l2BlockSource.js";
 
 /** The genesis coinbase: blocks built before any sequencer set one. Not a sequencer. */
 export const GENESIS_COINBASE = `0x${"0".repeat(40)}`;
@@ -18,7 +19,7 @@ export async function readSequencerDistribution(
   range: TimeRange,
 ): Promise<readonly SequencerShare[]> {
   const rows = await db.query<{ seq: string; c: unknown }>(
-    "SELECT sequencer AS seq, count(*) AS c FROM canonical_l2_head_events " +
+    `SELECT sequencer AS seq, count(*) AS c FROM ${l2BlocksOf(db)} ` +
       "WHERE block_ts >= $1 AND block_ts < $2 AND sequencer <> $3 GROUP BY sequencer ORDER BY c DESC, seq",
     [range.gte, range.lt, GENESIS_COINBASE],
   );

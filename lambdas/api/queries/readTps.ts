@@ -1,6 +1,7 @@
 import type { SqlQueryable } from "../../sink/SqlQueryable.js";
 import type { TimeRange } from "../apiParams.js";
-import { chainMetricQueriesOf, toNumber, toNumberOrNull } from "../sqlDialect.js";
+import { toNumber, toNumberOrNull } from "../sqlDialect.js";
+import { l2TotalsSql } from "./l2BlockSource.js";
 
 export interface Tps {
   readonly blocks: number;
@@ -13,10 +14,10 @@ export interface Tps {
 
 /** L2 throughput in the window, by the sink's own chain-metric definition. */
 export async function readTps(db: SqlQueryable, range: TimeRange): Promise<Tps> {
-  const [row] = await db.query<{ blocks: unknown; txs: unknown; span: unknown }>(
-    chainMetricQueriesOf(db).l2Totals,
-    [range.gte, range.lt],
-  );
+  const [row] = await db.query<{ blocks: unknown; txs: unknown; span: unknown }>(l2TotalsSql(db), [
+    range.gte,
+    range.lt,
+  ]);
   const blocks = toNumber(row?.blocks ?? 0);
   const transactions = toNumber(row?.txs ?? 0);
   const span = blocks === 0 ? null : toNumberOrNull(row?.span);

@@ -2,7 +2,6 @@ import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
 import { ApiError, errorBody } from "../errors.js";
-import { eventJson } from "./createLogFeed.js";
 import type { EventLog, StreamEvent } from "./EventLog.js";
 import { admit, parseSubscription, runSubscription, type StreamSettings } from "./runSubscription.js";
 import type { DropReason, StreamStats } from "./streamStats.js";
@@ -91,7 +90,8 @@ export function attachWebSocketStream(
       ...deps,
       subscription,
       transport: {
-        send: (e: StreamEvent) => sendFrame(eventFrame(e)),
+        // ws queues frames in order: the run is taken once its last frame is.
+        send: (events: readonly StreamEvent[]) => Promise.all(events.map((e) => sendFrame(eventFrame(e)))),
         heartbeat: () => {
           if (++missedPongs > 2) {
             stats.drop("no_pong");

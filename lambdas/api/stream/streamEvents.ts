@@ -1,6 +1,6 @@
 import type { Context, Hono } from "hono";
 import { streamSSE } from "hono/streaming";
-import { eventJson } from "./createLogFeed.js";
+import { sseFrame } from "./createLogFeed.js";
 import type { EventLog } from "./EventLog.js";
 import { admit, parseSubscription, runSubscription, type StreamSettings } from "./runSubscription.js";
 import type { StreamStats } from "./streamStats.js";
@@ -48,7 +48,7 @@ export function registerEventStream(app: Hono, deps: StreamEventsDependencies): 
         ...deps,
         subscription,
         transport: {
-          send: (e) => stream.writeSSE({ id: String(e.seq), event: e.type, data: eventJson(e) }),
+          send: (events) => stream.write(events.map(sseFrame).join("")),
           heartbeat: () => stream.write(": heartbeat\n\n"),
           close: (reason, detail) => {
             open = false;

@@ -1,13 +1,14 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
 import {
   CreateQueueCommand,
   DeleteMessageBatchCommand,
   ReceiveMessageCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
+import type { LambdaEvent } from "hono/aws-lambda";
 import { afterAll, beforeAll } from "vitest";
 import { type ApiEventMessage, ApiEventMessageSchema } from "../../../lambdas/ingestApi/apiEventMessage.js";
 import { createIngestApp } from "../../../lambdas/ingestApi/createIngestApp.js";
@@ -15,8 +16,10 @@ import type { IngestRoutesDependencies } from "../../../lambdas/ingestApi/create
 import { buildIngestDependencies } from "../../../lambdas/ingestApi/ingestDependencies.js";
 import type { IngestFaultInjector } from "../../../lambdas/ingestApi/ingestFaultPoints.js";
 import { type IngestSettings, resolveIngestSettings } from "../../../lambdas/ingestApi/ingestSettings.js";
-import { ingestTableDefinition } from "../../../lambdas/ingestApi/ingestTable.js";
+import { ingestKeys, ingestTableDefinition, OUTBOX_SHARDS } from "../../../lambdas/ingestApi/ingestTable.js";
 import { createFileObjectStore } from "../../../lambdas/ingestApi/objectStore.js";
+import { fromOutboxChunkItem, type OutboxChunk } from "../../../lambdas/ingestApi/outboxRecord.js";
+import { queryPartition } from "../../../lambdas/ingestApi/queryPartition.js";
 import { loadSigningKey } from "../../../lambdas/ingestApi/signingKey.js";
 import { type DynamoDbLocal, startDynamoDbLocal } from "../../../scripts/local/dynamoDbLocal.js";
 import { localAwsConfig } from "../../../scripts/local/localAwsConfig.js";
@@ -100,6 +103,63 @@ export async function buildDeps(
       sqs.destroy();
     },
   };
+}
+
+/** The stream's event items (`ev#<stream>`), in sequence order, read with strong consistency. */
+export async function eventItems(
+  deps: { readonly ddb: DynamoDBClient; readonly tableName: string },
+  stream: string,
+) {
+  const { Items = [] } = await deps.ddb.send(
+    new QueryCommand({
+      TableName: deps.tableName,
+      KeyConditionExpression: "pk = :pk",
+      ExpressionAttributeValues: { ":pk": { S: ingestKeys.eventsOf(stream) } },
+      ConsistentRead: true,
+    }),
+  );
+  return Items;
+}
+
+/** Every outbox entry still in the table (events not known to be on the queue), all shards. */
+export async function outboxEntries(deps: {
+  readonly ddb: DynamoDBClient;
+  readonly tableName: string;
+}): Promise<OutboxChunk[]> {
+  const shards = await Promise.all(
+    Array.from({ length: OUTBOX_SHARDS }, (_, shard) =>
+      queryPartition(
+        { ddb: deps.ddb, tableName: deps.tableName, pk: ingestKeys.outboxShard(shard), consistentRead: true },
+        fromOutboxChunkItem,
+      ),
+    ),
+  );
+  return shards.flat();
+}
+
+/** An API Gateway HTTP API (payload 2.0) request, as the ingest function receives it. */
+export function apiGatewayEvent(method: string, path: string, apiKey: string, payload?: string): LambdaEvent {
+  return {
+    version: "2.0",
+    routeKey: `${method} ${path}`,
+    rawPath: path,
+    rawQueryString: "",
+    headers: { "content-type": "application/json", "x-api-key": apiKey, host: "api.example" },
+    requestContext: {
+      accountId: "123456789012",
+      apiId: "api",
+      domainName: "api.example",
+      domainPrefix: "api",
+      http: { method, path, protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: "test" },
+      requestId: "r1",
+      routeKey: `${method} ${path}`,
+      stage: "$default",
+      time: "01/Jan/2026:00:00:00 +0000",
+      timeEpoch: 0,
+    },
+    body: payload,
+    isBase64Encoded: false,
+  } as unknown as LambdaEvent;
 }
 
 /** The routes mounted under /v1 as the ingest function serves them. */

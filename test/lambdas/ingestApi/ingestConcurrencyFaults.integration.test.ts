@@ -47,7 +47,8 @@ const RATES = {
   [IngestFaultPoint.AfterSend]: 0.1,
   [IngestFaultPoint.AfterCommit]: 0.25,
   ddbThrottle: 0.005,
-  lostCommitAnswer: 0.02,
+  // Per transaction: a combined call commits up to 48 events in one, so a run has only ~100 of them.
+  lostCommitAnswer: 0.06,
   sqsThrottle: 0.05,
 } as const;
 type FaultKind = keyof typeof RATES;

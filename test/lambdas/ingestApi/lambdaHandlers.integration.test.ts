@@ -2,7 +2,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import type { LambdaContext, LambdaEvent } from "hono/aws-lambda";
+import type { LambdaContext } from "hono/aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createApiKeys } from "../../../lambdas/ingestApi/apiKeys.js";
 import { createIngestLambdaHandler } from "../../../lambdas/ingestApi/handler.js";
@@ -10,7 +10,15 @@ import { createIngestMaintenanceHandler } from "../../../lambdas/ingestApi/maint
 import { IngestApiEnv } from "../../../lambdas/shared/environment.js";
 import { IngestApiMetric } from "../../../lambdas/shared/metricNames.js";
 import { localAwsConfig } from "../../../scripts/local/localAwsConfig.js";
-import { body, drainQueue, event, type IngestParts, provisionIngest, startIngestParts } from "./helpers.js";
+import {
+  apiGatewayEvent,
+  body,
+  drainQueue,
+  event,
+  type IngestParts,
+  provisionIngest,
+  startIngestParts,
+} from "./helpers.js";
 
 // Integration: the ingest API's two Lambda entry points (request function, scheduled maintenance) as
 // Lambda runs them, on DynamoDB Local and the local SQS server, with the signing key from a "secret".
@@ -26,30 +34,6 @@ afterAll(async () => {
 });
 
 const silentLogger = () => new Logger({ serviceName: "test", logLevel: "SILENT" });
-
-function apiGatewayEvent(method: string, path: string, apiKey: string, payload?: string): LambdaEvent {
-  return {
-    version: "2.0",
-    routeKey: `${method} ${path}`,
-    rawPath: path,
-    rawQueryString: "",
-    headers: { "content-type": "application/json", "x-api-key": apiKey, host: "api.example" },
-    requestContext: {
-      accountId: "123456789012",
-      apiId: "api",
-      domainName: "api.example",
-      domainPrefix: "api",
-      http: { method, path, protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: "test" },
-      requestId: "r1",
-      routeKey: `${method} ${path}`,
-      stage: "$default",
-      time: "01/Jan/2026:00:00:00 +0000",
-      timeEpoch: 0,
-    },
-    body: payload,
-    isBase64Encoded: false,
-  } as unknown as LambdaEvent;
-}
 
 const context = {} as LambdaContext;
 

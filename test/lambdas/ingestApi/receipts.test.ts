@@ -1,11 +1,15 @@
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ed25519 } from "@noble/curves/ed25519.js";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 import { describe, expect, it } from "vitest";
 import { canonicalJson } from "../../../lambdas/ingestApi/canonicalJson.js";
 import {
   createReceiptSigner,
   payloadSha256,
+  receiptMessage,
   signReceipt,
   verifyReceipt,
 } from "../../../lambdas/ingestApi/receipts.js";
@@ -66,5 +70,24 @@ describe("receipts", () => {
     const key = await loadSigningKey({ secretHex: "11".repeat(32) });
     expect(key).toHaveLength(32);
     await expect(loadSigningKey({ secretHex: "xyz" })).rejects.toThrow(/INGEST_SIGNING_KEY/);
+  });
+
+  it("signs and hashes byte for byte as @noble/curves and @noble/hashes do (receipts issued before stay valid)", () => {
+    // Prepare: RFC 8032's deterministic signatures: one key and body have exactly one signature.
+    const key = new Uint8Array(32).map((_, i) => (i * 37 + 11) % 256);
+    const payload = { b: [1, "é", null], a: { z: true } };
+    const body = {
+      stream: "s",
+      sequence: 42,
+      eventId: "e",
+      payloadSha256: payloadSha256(payload),
+      acceptedAt: "2026-12-02T07:00:00.000Z",
+    };
+    // Act
+    const receipt = signReceipt(body, createReceiptSigner(key));
+    // Assess
+    expect(body.payloadSha256).toBe(bytesToHex(sha256(utf8ToBytes(canonicalJson(payload)))));
+    expect(receipt.signature).toBe(bytesToHex(ed25519.sign(receiptMessage(body), key)));
+    expect(receipt.publicKey).toBe(bytesToHex(ed25519.getPublicKey(key)));
   });
 });

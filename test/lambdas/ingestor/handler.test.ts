@@ -187,3 +187,65 @@ describe("ingestor handler lease ownership", () => {
     sqs.mock.reset();
   });
 });
+
+describe("ingestor handler past its deadline", () => {
+  it("answers only once its poll has ended, so nothing it does outlives the invocation", async () => {
+    // Prepare: a 50 ms invocation whose poll is parked until released, later than the deadline
+    const sqs = capturingSqs();
+    const store = createMemoryCursorStore();
+    const clock = { now: 1_700_000_000_000 };
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let parked = false;
+    const handler = createIngestorHandler({
+      logger: new Logger({ serviceName: "ingestor", logLevel: "SILENT" }),
+      metrics: new Metrics({ namespace: "Tidemark", serviceName: "ingestor" }),
+      runtime: {
+        config: testConfig({ CHAINS: "l1", TIME_RESERVE_MS: "0", LEASE_SECONDS: "60" }),
+        clients: { l1: node },
+        sqs: sqs.sqs,
+        cursorStore: store,
+        owner: "container-1",
+      },
+      now: () => clock.now,
+      sleep: async (ms) => {
+        if (!parked) {
+          parked = true;
+          await gate;
+        }
+        clock.now += ms;
+      },
+    });
+    const deadline = Date.now() + 50;
+    const ctx = {
+      functionName: "tidemark-ingestor",
+      awsRequestId: "req-late",
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    } as unknown as Context;
+    let answered = false;
+    const invocation = Promise.resolve(handler({}, ctx)).then(
+      (report) => {
+        answered = true;
+        return report as IngestorReport;
+      },
+      (error: unknown) => {
+        answered = true;
+        throw error;
+      },
+    );
+    while (!parked) await new Promise((r) => setImmediate(r));
+
+    // Act: the deadline passes with the poll still running, then the poll is released
+    await new Promise((r) => setTimeout(r, 150));
+    const answeredBeforeRelease = answered;
+    release();
+    const report = await invocation;
+
+    // Assess: no early "timeout" answer while the work went on; the answer is the finished poll's
+    expect(answeredBeforeRelease).toBe(false);
+    expect(report.chains[0]).toMatchObject({ chain: "l1", status: "ok", blocksIngested: 4 });
+    sqs.mock.reset();
+  });
+});

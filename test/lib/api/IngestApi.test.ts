@@ -133,6 +133,24 @@ describe("IngestApi in the service stack", () => {
     });
     expect(alarms["tidemark-dev-ingest-api-ingest-errors"]).toBeDefined();
     expect(alarms["tidemark-dev-ingest-api-maintenance-errors"]).toBeDefined();
+    // Answered 5xx: the function succeeds on them, so its Errors metric cannot see them.
+    expect(alarms["tidemark-dev-ingest-api-server-errors"]).toMatchObject({
+      MetricName: "ApiServerErrors",
+      Statistic: "Sum",
+      Period: 60,
+      Threshold: 5,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 2,
+      Dimensions: [
+        { Name: "service", Value: "ingestApi" },
+        { Name: "stage", Value: "dev" },
+      ],
+    });
+    // ... and a deployment of the ingest function that answers them rolls back.
+    const rollbackAlarms = ofType("AWS::CodeDeploy::DeploymentGroup").flatMap(([, g]) =>
+      (g.Properties.AlarmConfiguration?.Alarms ?? []).map((a: { Name: unknown }) => JSON.stringify(a.Name)),
+    );
+    expect(rollbackAlarms.some((n: string) => n.includes("IngestApiServerErrors"))).toBe(true);
   });
 
   it("outputs the names the CLI reads (tidemark keys|schema --stage)", () => {
@@ -147,8 +165,10 @@ describe("IngestApi in the service stack", () => {
       throttle: { rateLimit: 10, burstLimit: 5 },
       anchor: { secretName: "s", registryAddress: "nope" },
       settings: { maxEventsPerBatch: 0 },
+      serverErrorsPerMinute: 0,
     } as unknown as IngestApiProps);
-    expect(problems).toHaveLength(3);
+    expect(problems).toHaveLength(4);
+    expect(problems.join("\n")).toMatch(/serverErrorsPerMinute/);
     expect(problems.join("\n")).toMatch(/MAX_EVENTS_PER_BATCH/);
     expect(problems.join("\n")).toMatch(/anchor.registryAddress/);
     expect(problems.join("\n")).toMatch(/throttle/);

@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ServedApi, serveApi } from "../../../../lambdas/api/serveLocal.js";
-import { createLogFeed } from "../../../../lambdas/api/stream/createLogFeed.js";
+import { createLogFeed, sharedFeedOf } from "../../../../lambdas/api/stream/createLogFeed.js";
 import {
   createMemoryEventLog,
   type MemoryEventLog,
 } from "../../../../lambdas/api/stream/createMemoryEventLog.js";
 import type { EventLog } from "../../../../lambdas/api/stream/EventLog.js";
+import { runSubscription } from "../../../../lambdas/api/stream/runSubscription.js";
+import { createStreamStats } from "../../../../lambdas/api/stream/streamStats.js";
 import { createDuckDbSink, type DuckDbSink } from "../../../../lambdas/sink/duckdbSink.js";
 import { openSse, type SseClient } from "../sseClient.js";
 
@@ -17,27 +19,28 @@ const event = (i: number) => ({
 });
 const ids = (c: SseClient) => c.frames.filter((f) => f.id !== undefined).map((f) => Number(f.id));
 
-/** The memory log behind a slow store (as DynamoDB is), counting reads and how many run at once. */
+/** The memory log behind a slow store (as DynamoDB is), counting reads, the events they return and how many reads run at once. */
 function slowLog(inner: MemoryEventLog) {
-  const seen = { reads: 0, heads: 0, inFlight: 0, maxInFlight: 0 };
-  const slow = async <T>(run: () => Promise<T>) => {
-    seen.inFlight++;
-    seen.maxInFlight = Math.max(seen.maxInFlight, seen.inFlight);
-    await new Promise((r) => setTimeout(r, 15));
-    try {
-      return await run();
-    } finally {
-      seen.inFlight--;
-    }
-  };
+  const seen = { reads: 0, heads: 0, eventsRead: 0, inFlight: 0, maxInFlight: 0 };
+  const slow = () => new Promise((r) => setTimeout(r, 15));
   const log: EventLog = {
-    read: (after, limit) => {
+    read: async (after, limit) => {
       seen.reads++;
-      return slow(() => inner.read(after, limit));
+      seen.inFlight++;
+      seen.maxInFlight = Math.max(seen.maxInFlight, seen.inFlight);
+      try {
+        await slow();
+        const events = await inner.read(after, limit);
+        seen.eventsRead += events.length;
+        return events;
+      } finally {
+        seen.inFlight--;
+      }
     },
-    head: () => {
+    head: async () => {
       seen.heads++;
-      return slow(() => inner.head());
+      await slow();
+      return inner.head();
     },
   };
   return { log, seen };
@@ -76,8 +79,6 @@ describe("the shared log feed", () => {
     memory.append([event(1)]);
     await Promise.all(opened.map((c) => c.until((f) => f.some((x) => x.id === "2"))));
     const headsAtConnect = counted.seen.heads;
-    counted.seen.maxInFlight = 0;
-    counted.seen.reads = 0;
 
     // Act: 40 more events, in bursts
     for (let burst = 0; burst < 4; burst++) {
@@ -86,9 +87,60 @@ describe("the shared log feed", () => {
     }
     await Promise.all(opened.map((c) => c.until((f) => f.some((x) => x.id === "42"))));
 
-    // Assess: no gap or repeat for any connection
+    // Assess: one read of the log at a time from the first connection on, each event fetched once
+    // (events 2…42: the connections started at the head, 1), and no gap or repeat for any connection
     expect(headsAtConnect).toBeGreaterThan(0);
+    expect(counted.seen.maxInFlight).toBe(1);
+    expect(counted.seen.eventsRead).toBe(41);
     for (const c of opened) expect(ids(c)).toEqual(Array.from({ length: 41 }, (_, i) => i + 2));
+  });
+
+  it("keeps 1,000 subscribers on one reader when they join at a head the window has not reached", async () => {
+    // Prepare: the process's feed anchored at 0, then 100 events appended while nobody waited (its tail is stale)
+    const memoryLog = createMemoryEventLog();
+    const { log, seen } = slowLog(memoryLog);
+    await sharedFeedOf(log).read(0, 10);
+    memoryLog.append(Array.from({ length: 100 }, (_, i) => event(i)));
+    const stats = createStreamStats();
+    const got = Array.from({ length: 1000 }, () => [] as number[]);
+    let open = true;
+    let closeAll = () => {};
+    const closed = new Promise<void>((resolve) => {
+      closeAll = resolve;
+    });
+    const settings = {
+      sseMaxConnections: 1000,
+      sseHeartbeatMs: 60_000,
+      ssePollMs: 10,
+      sseSlowClientMs: 5_000,
+    };
+    // Act: 1,000 subscribers from the head (100) at once, then 50 more events
+    const running = got.map((received) =>
+      runSubscription({
+        log,
+        settings,
+        stats,
+        subscription: { after: 100, matches: () => true },
+        transport: {
+          send: async (events) => {
+            for (const e of events) received.push(e.seq);
+          },
+          heartbeat: async () => {},
+          close: () => {},
+          isOpen: () => open,
+          closed,
+        },
+      }),
+    );
+    memoryLog.append(Array.from({ length: 50 }, (_, i) => event(100 + i)));
+    while (got.some((r) => r.length < 50)) await new Promise((r) => setTimeout(r, 20));
+    open = false;
+    closeAll();
+    await Promise.all(running);
+    // Assess: one read at a time, each event fetched once (the 100 the window lacked, then the 50), every subscriber got 101…150
+    expect(seen.maxInFlight).toBe(1);
+    expect(seen.eventsRead).toBe(150);
+    for (const r of got) expect(r).toEqual(Array.from({ length: 50 }, (_, i) => 101 + i));
   });
 
   it("answers a read from its window exactly as the log does, and from the log behind the window", async () => {
