@@ -1,9 +1,8 @@
 import { fileURLToPath } from "node:url";
-import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import { Duration, Names, RemovalPolicy } from "aws-cdk-lib";
 import type * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as codedeploy from "aws-cdk-lib/aws-codedeploy";
 import * as lambda from "aws-cdk-lib/aws-lambda";
-import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type * as s3 from "aws-cdk-lib/aws-s3";
 import type * as sns from "aws-cdk-lib/aws-sns";
@@ -20,6 +19,7 @@ import { throwIfInvalid } from "./InvalidPropsError.js";
 import { AlarmTopic } from "./monitoring/AlarmTopic.js";
 import { FirehoseDeliveryAlarms } from "./monitoring/FirehoseDeliveryAlarms.js";
 import { PipelineMetrics } from "./monitoring/metrics.js";
+import { OperationsAlarms } from "./monitoring/OperationsAlarms.js";
 import {
   type AlarmThresholds,
   DEFAULT_ALARM_THRESHOLDS,
@@ -397,13 +397,14 @@ export class Tidemark extends Construct {
       rate: p.scheduleRate,
       removalPolicy: p.removalPolicy,
     });
-    this.aliases.processor.addEventSource(
-      new SqsEventSource(this.queue, {
-        batchSize: p.processorBatchSize,
-        reportBatchItemFailures: true,
-        maxConcurrency: p.processorMaxConcurrency,
-      }),
-    );
+    // SqsEventSource's own id, so the mapping is not replaced; not SqsEventSource itself: it grants
+    // GetQueueUrl and ChangeMessageVisibility, which the mapping never calls (EventQueue.bindConsumer grants).
+    this.aliases.processor.addEventSourceMapping(`SqsEventSource:${Names.nodeUniqueId(this.queue.node)}`, {
+      eventSourceArn: this.queue.queueArn,
+      batchSize: p.processorBatchSize,
+      reportBatchItemFailures: true,
+      maxConcurrency: p.processorMaxConcurrency,
+    });
 
     const alarmTopic = new AlarmTopic(this, "AlarmTopic", {
       email: p.alarmEmail,
@@ -437,6 +438,14 @@ export class Tidemark extends Construct {
           namePrefix: p.namePrefix,
         })
       : undefined;
+    const operations = new OperationsAlarms(this, "OperationsAlarms", {
+      ingestorService: services.ingestor,
+      stage: p.tidemarkStage,
+      chainMetricsFunction: this.functions.unprovenBatchAge,
+      chainMetricsScheduleDeadLetterQueue: this.unprovenBatchAgeSchedule.deadLetterQueue,
+      topic: this.topic,
+      namePrefix: p.namePrefix,
+    });
     for (const alarm of this.alarms.forIngestorDeployment) this.deployments.ingestor.addAlarm(alarm);
     for (const alarm of this.alarms.forProcessorDeployment) this.deployments.processor.addAlarm(alarm);
 
@@ -445,9 +454,11 @@ export class Tidemark extends Construct {
       alarms: [
         ...Object.values(this.alarms.alarms),
         ...(deliveryAlarms ? [deliveryAlarms.failedRows, deliveryAlarms.errorObjects] : []),
+        ...operations.all,
       ],
       dashboardName: p.namePrefix,
     }).dashboard;
+    this.dashboard.addWidgets(...operations.widgets);
   }
 
   /** The four functions, each passed the names it reads and granted access to them. */
@@ -505,7 +516,7 @@ export class Tidemark extends Construct {
       },
     });
     this.storage.eventQueue.bindConsumer(processor.fn);
-    this.storage.eventQueue.bindDeadLetterWriter(processor.fn);
+    this.storage.eventQueue.bindDeadLetterWriter(processor.fn, { smokeTest: true });
     this.storage.pipelineTables.bindState(processor.fn, "processor");
     this.storage.pipelineTables.bindIdempotency(processor.fn);
     if (this.sink) this.sink.bindWriter(processor.fn);

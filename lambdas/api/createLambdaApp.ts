@@ -5,6 +5,7 @@ import { getConnInfo } from "hono/aws-lambda";
 import { EVENT_LOG_RETENTION_DAYS, STATE_TABLE } from "../shared/environment.js";
 import { ConfigError } from "../shared/errors.js";
 import { readSetting, tableNameSetting } from "../shared/readConfig.js";
+import { traced } from "../shared/tracing.js";
 import { createSink } from "../sink/createSink.js";
 import type { SqlQueryable } from "../sink/SqlQueryable.js";
 import { readSinkConfig } from "../sink/sinkConfig.js";
@@ -94,7 +95,7 @@ export async function createApiEventLog(env: Env): Promise<EventLog | undefined>
   const tableName = readSetting(env, STATE_TABLE, tableNameSetting());
   const { createDynamoEventLog } = await import("./stream/createDynamoEventLog.js");
   const { DynamoDBClient } = await import("@aws-sdk/client-dynamodb");
-  return createDynamoEventLog({ ddb: new DynamoDBClient({}), tableName });
+  return createDynamoEventLog({ ddb: traced(new DynamoDBClient({})), tableName });
 }
 
 /** The SQL port the API reads, per the backend setting. The Athena adapter is loaded only when used. */
@@ -106,7 +107,7 @@ export async function createApiQueryable(
   if (backend.kind === "athena") {
     const { createAthenaQueryable } = await import("./athenaQueryable.js");
     const { AthenaClient } = await import("@aws-sdk/client-athena");
-    return createAthenaQueryable({ ...backend, client: deps.athenaClient ?? new AthenaClient({}) });
+    return createAthenaQueryable({ ...backend, client: deps.athenaClient ?? traced(new AthenaClient({})) });
   }
   const sink = await createSink(readSinkConfig(env));
   if (!("query" in sink)) throw new ConfigError("SINK", `SINK=${sink.kind} cannot be queried`);

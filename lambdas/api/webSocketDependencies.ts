@@ -1,6 +1,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { WebSocketEnv } from "../shared/environment.js";
 import { readSetting, tableNameSetting } from "../shared/readConfig.js";
+import { traced } from "../shared/tracing.js";
 import { createApiEventLog } from "./createLambdaApp.js";
 import type { EventLog } from "./stream/EventLog.js";
 import { createWebSocketConnections, type WebSocketConnections } from "./stream/webSocketConnections.js";
@@ -15,7 +16,7 @@ export async function webSocketStores(
   if (log === undefined)
     throw new Error("EVENT_LOG_RETENTION_DAYS is not set: the WebSocket stream has no log");
   const connections = createWebSocketConnections({
-    ddb: new DynamoDBClient({}),
+    ddb: traced(new DynamoDBClient({})),
     tableName: readSetting(env, WebSocketEnv.ConnectionsTable, tableNameSetting()),
   });
   return { log, connections };

@@ -3,6 +3,7 @@ import { lambdaAwsRequester } from "../shared/awsLambdaRequester.js";
 import { createMetrics } from "../shared/createMetrics.js";
 import { WebSocketEnv } from "../shared/environment.js";
 import { ServiceName } from "../shared/serviceNames.js";
+import { withTracing } from "../shared/tracing.js";
 import { readApiSettings } from "./apiSettings.js";
 import { emitStreamMetrics } from "./stream/emitStreamMetrics.js";
 import { fanOutWebSocket } from "./stream/fanOutWebSocket.js";
@@ -36,23 +37,25 @@ const load = async () => {
  * filter passes only `log#head` changes), and every minute by a schedule (catch-up on a quiet chain,
  * heartbeats, connections API Gateway lost). One instance at a time (reserved concurrency 1).
  */
-export const handler = async (event: { readonly source?: string; readonly Records?: unknown[] }) => {
-  deps ??= load();
-  const d = await deps;
-  // IngestorSchedule sends `{ "source": "schedule" }`.
-  const scheduled = event.source === "schedule";
-  const result = await fanOutWebSocket(
-    {
-      ...d,
-      stats,
-      onDrop: (connectionId, reason, detail) =>
-        logger.info("stream client dropped", { connectionId, reason, ...detail }),
-      onError: (connectionId, error) =>
-        logger.warn("stream connection left for the next pass", { connectionId, error }),
-    },
-    { heartbeat: scheduled },
-  );
-  d.metrics.flush();
-  logger.debug("fan-out pass", { ...result, scheduled, records: event.Records?.length ?? 0 });
-  return result;
-};
+export const handler = withTracing(
+  async (event: { readonly source?: string; readonly Records?: unknown[] }) => {
+    deps ??= load();
+    const d = await deps;
+    // IngestorSchedule sends `{ "source": "schedule" }`.
+    const scheduled = event.source === "schedule";
+    const result = await fanOutWebSocket(
+      {
+        ...d,
+        stats,
+        onDrop: (connectionId, reason, detail) =>
+          logger.info("stream client dropped", { connectionId, reason, ...detail }),
+        onError: (connectionId, error) =>
+          logger.warn("stream connection left for the next pass", { connectionId, error }),
+      },
+      { heartbeat: scheduled },
+    );
+    d.metrics.flush();
+    logger.debug("fan-out pass", { ...result, scheduled, records: event.Records?.length ?? 0 });
+    return result;
+  },
+);

@@ -1,3 +1,4 @@
+import { withTracing } from "../shared/tracing.js";
 import { readApiSettings } from "./apiSettings.js";
 import { handleWebSocketRoute, type WebSocketRouteEvent } from "./stream/webSocketRoutes.js";
 import { webSocketStores } from "./webSocketDependencies.js";
@@ -11,7 +12,7 @@ const load = async () => ({
 });
 
 /** `$connect` and `$disconnect` of the API Gateway WebSocket API (webSocketRoutes.ts). */
-export const handler = async (event: WebSocketRouteEvent) => {
+export const handler = withTracing(async (event: WebSocketRouteEvent) => {
   deps ??= load();
   return handleWebSocketRoute(event, await deps);
-};
+});

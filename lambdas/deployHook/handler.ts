@@ -3,6 +3,7 @@ import { CodeDeployClient } from "@aws-sdk/client-codedeploy";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import type { Context } from "aws-lambda";
 import { ServiceName } from "../shared/serviceNames.js";
+import { traced, withTracing } from "../shared/tracing.js";
 import {
   type LifecycleHookEvent,
   type PreTrafficHookOutcome,
@@ -14,14 +15,16 @@ const REPORT_RESERVE_MS = 10_000;
 
 // Module scope: clients are built once per container.
 const logger = new Logger({ serviceName: ServiceName.deployHook });
-const codeDeploy = new CodeDeployClient({});
-const lambda = new LambdaClient({});
+const codeDeploy = traced(new CodeDeployClient({}));
+const lambda = traced(new LambdaClient({}));
 
-export const handler = async (event: LifecycleHookEvent, context: Context): Promise<PreTrafficHookOutcome> =>
-  runPreTrafficHook({
-    event,
-    codeDeploy,
-    lambda,
-    logger,
-    deadline: Date.now() + context.getRemainingTimeInMillis() - REPORT_RESERVE_MS,
-  });
+export const handler = withTracing(
+  async (event: LifecycleHookEvent, context: Context): Promise<PreTrafficHookOutcome> =>
+    runPreTrafficHook({
+      event,
+      codeDeploy,
+      lambda,
+      logger,
+      deadline: Date.now() + context.getRemainingTimeInMillis() - REPORT_RESERVE_MS,
+    }),
+);

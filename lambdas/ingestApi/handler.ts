@@ -7,6 +7,7 @@ import { handle, type LambdaContext, type LambdaEvent } from "hono/aws-lambda";
 import { createMetrics } from "../shared/createMetrics.js";
 import { fetchSecretString } from "../shared/fetchSecretString.js";
 import { ServiceName } from "../shared/serviceNames.js";
+import { traced, withTracing } from "../shared/tracing.js";
 import { createIngestApp } from "./createIngestApp.js";
 import { createLambdaIngest, type LambdaIngestClients } from "./lambdaIngest.js";
 
@@ -42,14 +43,16 @@ export function createIngestLambdaHandler(d: IngestLambdaHandlerDependencies) {
   };
 }
 
-export const handler = createIngestLambdaHandler({
-  env: process.env,
-  clients: {
-    ddb: new DynamoDBClient({}),
-    sqs: new SQSClient({}),
-    s3: new S3Client({}),
-    fetchSecret: fetchSecretString,
-  },
-  metrics: createMetrics(ServiceName.ingestApi),
-  logger: new Logger({ serviceName: ServiceName.ingestApi }),
-});
+export const handler = withTracing(
+  createIngestLambdaHandler({
+    env: process.env,
+    clients: {
+      ddb: traced(new DynamoDBClient({})),
+      sqs: traced(new SQSClient({})),
+      s3: traced(new S3Client({})),
+      fetchSecret: fetchSecretString,
+    },
+    metrics: createMetrics(ServiceName.ingestApi),
+    logger: new Logger({ serviceName: ServiceName.ingestApi }),
+  }),
+);

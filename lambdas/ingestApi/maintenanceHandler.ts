@@ -6,6 +6,7 @@ import { createMetrics } from "../shared/createMetrics.js";
 import { fetchSecretString } from "../shared/fetchSecretString.js";
 import { IngestApiMetric } from "../shared/metricNames.js";
 import { ServiceName } from "../shared/serviceNames.js";
+import { traced, withTracing } from "../shared/tracing.js";
 import { type IngestMaintenanceReport, runIngestMaintenance } from "./ingestMaintenance.js";
 import { createLambdaIngest, type LambdaIngestClients, loadAnchorTarget } from "./lambdaIngest.js";
 
@@ -67,9 +68,15 @@ export function createIngestMaintenanceHandler(d: IngestMaintenanceHandlerDepend
   };
 }
 
-export const handler = createIngestMaintenanceHandler({
-  env: process.env,
-  clients: { ddb: new DynamoDBClient({}), sqs: new SQSClient({}), fetchSecret: fetchSecretString },
-  metrics: createMetrics(ServiceName.ingestMaintenance),
-  logger: new Logger({ serviceName: ServiceName.ingestMaintenance }),
-});
+export const handler = withTracing(
+  createIngestMaintenanceHandler({
+    env: process.env,
+    clients: {
+      ddb: traced(new DynamoDBClient({})),
+      sqs: traced(new SQSClient({})),
+      fetchSecret: fetchSecretString,
+    },
+    metrics: createMetrics(ServiceName.ingestMaintenance),
+    logger: new Logger({ serviceName: ServiceName.ingestMaintenance }),
+  }),
+);

@@ -17,6 +17,7 @@ import type { FaultInjector } from "../shared/faultPoints.js";
 import { fetchSecretString } from "../shared/fetchSecretString.js";
 import { ServiceName } from "../shared/serviceNames.js";
 import { isSmokeEvent, type SmokeCheck, type SmokeResult } from "../shared/smokeTest.js";
+import { traced, traceInvocation } from "../shared/tracing.js";
 import { type ChainClient, createChainClient, getHead } from "./chainReader.js";
 import { watchedInboxAddresses } from "./chainSettings.js";
 import { type Env, type IngestorConfig, loadIngestorConfig, resolveRpcUrls } from "./config.js";
@@ -102,6 +103,7 @@ export function createIngestorHandler(dependencies: IngestorHandlerDependencies)
   // still running after a local "pause"). The poll keeps its own time reserve; past it, Lambda's hard
   // timeout ends the process, which the cursor and lease are built to survive.
   return middy<IngestorEvent, IngestorReport | SmokeReport, Error, Context>({ timeoutEarlyInMillis: 0 })
+    .use(traceInvocation())
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics, { captureColdStartMetric: true }))
     .handler(handle);
@@ -213,8 +215,8 @@ function messageOf(error: unknown): string {
 // Module scope: clients and instrumentation are built once per container; config on the first invocation.
 const logger = new Logger({ serviceName: ServiceName.ingestor });
 const metrics = createMetrics(ServiceName.ingestor);
-const sqs = new SQSClient({});
-const ddb = new DynamoDBClient({});
+const sqs = traced(new SQSClient({}));
+const ddb = traced(new DynamoDBClient({}));
 
 export const handler = createIngestorHandler({
   logger,

@@ -18,6 +18,7 @@ import {
   smokeCheck,
   smokeResult,
 } from "../shared/smokeTest.js";
+import { traceInvocation } from "../shared/tracing.js";
 import type { Sink } from "../sink/Sink.js";
 import type { ProcessorConfig, SinkConfig } from "./config.js";
 import { type BatchProcessor, createBatchProcessor } from "./processBatch.js";
@@ -126,6 +127,7 @@ export function createProcessorHandler(dependencies: ProcessorHandlerDependencie
   }
 
   return middy<ProcessorEvent, ProcessorResult, Error, Context>()
+    .use(traceInvocation())
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics, { captureColdStartMetric: true }))
     .handler(async (event, context) => {

@@ -5,6 +5,7 @@ import { lambdaAwsRequester } from "../shared/awsLambdaRequester.js";
 import { createS3RestClient, createS3RestObjectStore } from "../shared/awsS3.js";
 import { AwsEnv, ProcessorEnv } from "../shared/environment.js";
 import { positiveIntSetting, readSetting } from "../shared/readConfig.js";
+import { traced } from "../shared/tracing.js";
 import { createSink } from "../sink/createSink.js";
 import { loadProcessorConfig } from "./config.js";
 import { createProcessorHandler } from "./createProcessorHandler.js";
@@ -20,7 +21,7 @@ const payloadBucket = process.env[ProcessorEnv.PayloadBucket];
  * The sink adapter is built at the first invocation (dynamic import of the configured one only).
  */
 const config = loadProcessorConfig(process.env);
-const ddb = new DynamoDBClient({});
+const ddb = traced(new DynamoDBClient({}));
 /** Only a stack that serves the live stream sets the retention; without it nothing is logged. */
 const logRetentionDays = process.env[ProcessorEnv.EventLogRetentionDays]?.trim()
   ? readSetting(process.env, ProcessorEnv.EventLogRetentionDays, positiveIntSetting(7))
@@ -29,7 +30,7 @@ const logRetentionDays = process.env[ProcessorEnv.EventLogRetentionDays]?.trim()
 export const handler = createProcessorHandler({
   config,
   ddb,
-  sqs: new SQSClient({}),
+  sqs: traced(new SQSClient({})),
   sinkFactory: (sinkConfig) => createSink(sinkConfig),
   // Only a stack that serves the ingest API sets the bucket; without it no event is claim-checked.
   // The light S3 path, not @aws-sdk/client-s3: one GET does not need a fifth of the bundle.

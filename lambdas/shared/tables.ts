@@ -29,12 +29,13 @@ export const l1BlockItemKey = (blockHash: string): string => `l1block#${blockHas
  * Which state-table items each function may touch, as `dynamodb:LeadingKeys` patterns: the IAM
  * policies in lib/ are built from this, so a new item kind is added here or its writer is refused.
  * Cursors and leases (`cursor#<chain>`, cursorStore.ts) are the ingestor's alone; lifecycle items
- * (`batch#<id>`, `proposal#<id>`) and the L1 block index (`l1block#<hash>`) are the processor's, and the unproven-batch-age function only
- * clears their stale index entries.
+ * (`batch#<id>`, `proposal#<id>`), the L1 block index (`l1block#<hash>`) and the live stream's event log
+ * (`log#head`, `log#<seq>`, `logobs#<observation id>`: EVENT_LOG_KEYS, lambdas/api/stream) are the
+ * processor's, and the unproven-batch-age function only clears their stale index entries.
  */
 export const STATE_KEY_PATTERNS = {
   ingestor: ["cursor#*"],
-  processor: ["batch#*", "proposal#*", "l1block#*"],
+  processor: ["batch#*", "proposal#*", "l1block#*", "log#*", "logobs#*"],
   unprovenBatchAge: ["batch#*", "proposal#*"],
   /** The redrive role: `tidemark backfill` keeps its own cursor (`cursor#<chain>#backfill-<from>-<to>`). */
   operator: ["cursor#*"],

@@ -2,6 +2,7 @@ import type { FirehoseClient } from "@aws-sdk/client-firehose";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SinkEnv } from "../shared/environment.js";
 import { ConfigError } from "../shared/errors.js";
+import { traced } from "../shared/tracing.js";
 import type { Sink } from "./Sink.js";
 import {
   CLICKHOUSE_DATABASE_NAME,
@@ -56,7 +57,7 @@ let firehoseClient: FirehoseClient | undefined;
 async function defaultFirehoseClient(): Promise<FirehoseClient> {
   if (firehoseClient === undefined) {
     const { FirehoseClient } = await import("@aws-sdk/client-firehose");
-    firehoseClient = new FirehoseClient({});
+    firehoseClient = traced(new FirehoseClient({}));
   }
   return firehoseClient;
 }
@@ -100,7 +101,7 @@ let secretsClient: SecretsManagerClient | undefined;
 async function defaultSecretsClient(): Promise<SecretsManagerClient> {
   if (secretsClient === undefined) {
     const { SecretsManagerClient } = await import("@aws-sdk/client-secrets-manager");
-    secretsClient = new SecretsManagerClient({});
+    secretsClient = traced(new SecretsManagerClient({}));
   }
   return secretsClient;
 }

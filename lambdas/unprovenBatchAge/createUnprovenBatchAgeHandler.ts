@@ -16,6 +16,7 @@ import {
   smokeResult,
 } from "../shared/smokeTest.js";
 import { UNPROVEN_INDEX } from "../shared/tables.js";
+import { traceInvocation } from "../shared/tracing.js";
 import type { UnprovenBatchAgeConfig } from "./config.js";
 import { oldestUnfinalizedProposal } from "./oldestUnfinalizedProposal.js";
 import { oldestUnprovenBatch } from "./oldestUnprovenBatch.js";
@@ -74,6 +75,7 @@ export function createUnprovenBatchAgeHandler(
   }
 
   return middy<UnprovenBatchAgeEvent, UnprovenBatchAgeReport | SmokeResult, Error, Context>()
+    .use(traceInvocation())
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics))
     .handler(async (event) => {

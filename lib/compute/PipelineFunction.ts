@@ -49,7 +49,8 @@ export const PIPELINE_RUNTIME = lambda.Runtime.NODEJS_22_X;
 /**
  * A Tidemark Lambda function: nodejs22.x on arm64, bundled by the local esbuild (never Docker)
  * as minified CommonJS with source maps, logging JSON into its own log group with explicit
- * retention, under a role that may write to that log group and nothing else until granted.
+ * retention, traced with X-Ray (Active), under a role that may write to that log group and send
+ * traces, and nothing else until granted.
  */
 export class PipelineFunction extends Construct {
   readonly fn: nodejs.NodejsFunction;
@@ -82,6 +83,8 @@ export class PipelineFunction extends Construct {
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       role: this.role,
       logGroup: this.logGroup,
+      // X-Ray: the handlers trace with Powertools Tracer (lambdas/shared/tracing.ts); Active samples here.
+      tracing: lambda.Tracing.ACTIVE,
       loggingFormat: lambda.LoggingFormat.JSON,
       applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
       systemLogLevelV2: lambda.SystemLogLevel.WARN,
@@ -123,6 +126,11 @@ export class PipelineFunction extends Construct {
         `Retention of ${retention} days is the caller's choice for this stage (cost); production keeps logs for a year.`,
       );
     }
+    Validations.of(this.role).acknowledge({
+      id: "AwsSolutions-IAM5[Resource::*]",
+      reason:
+        "Active tracing's xray:PutTraceSegments and xray:PutTelemetryRecords: X-Ray has no resource-level permissions, so the resource is `*` (granted by CDK with tracing).",
+    });
     Validations.of(this.fn).acknowledge({
       id: "AwsSolutions-L1",
       reason:

@@ -15,7 +15,7 @@ export const bindFirehoseSink = (fn: lambda.Function, streamName: string): void 
   fn.addToRolePolicy(
     new iam.PolicyStatement({
       // DescribeDeliveryStream lets the smoke test check the stream is ACTIVE without writing.
-      actions: ["firehose:PutRecordBatch", "firehose:PutRecord", "firehose:DescribeDeliveryStream"],
+      actions: ["firehose:PutRecordBatch", "firehose:DescribeDeliveryStream"],
       resources: [
         Stack.of(fn).formatArn({ service: "firehose", resource: "deliverystream", resourceName: streamName }),
       ],

@@ -1,3 +1,5 @@
+import { ArnFormat, Stack } from "aws-cdk-lib";
+import * as iam from "aws-cdk-lib/aws-iam";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import type { Construct } from "constructs";
@@ -15,6 +17,20 @@ export const bindRpcSecret = (
 ): secretsmanager.ISecret => {
   const secret = secretsmanager.Secret.fromSecretNameV2(scope, "RpcUrlsSecret", secretName);
   fn.addEnvironment(IngestorEnv.RpcUrlsSecretId, secretName);
-  secret.grantRead(fn);
+  // GetSecretValue only: grantRead adds DescribeSecret, which fetchSecretString never calls
+  // (test/lib/contract/permissionsContract). A secret's ARN ends in six random characters.
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ["secretsmanager:GetSecretValue"],
+      resources: [
+        Stack.of(scope).formatArn({
+          service: "secretsmanager",
+          resource: "secret",
+          resourceName: `${secretName}-??????`,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      ],
+    }),
+  );
   return secret;
 };

@@ -34,4 +34,6 @@ export const LAMBDA_BUNDLE_ALIASES: Readonly<Record<string, string>> = {
   "@aws-sdk/credential-provider-node": fileURLToPath(
     new URL("../../lambdas/shared/lambdaCredentialProvider.ts", import.meta.url),
   ),
+  // The X-Ray SDK's only use of semver is SDK v2 capture: see lambdas/shared/semverUnused.ts.
+  semver: fileURLToPath(new URL("../../lambdas/shared/semverUnused.ts", import.meta.url)),
 };

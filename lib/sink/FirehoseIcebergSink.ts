@@ -206,7 +206,7 @@ export class FirehoseIcebergSink extends Construct {
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         // DescribeDeliveryStream lets the smoke test check the stream is ACTIVE without writing.
-        actions: ["firehose:PutRecordBatch", "firehose:PutRecord", "firehose:DescribeDeliveryStream"],
+        actions: ["firehose:PutRecordBatch", "firehose:DescribeDeliveryStream"],
         resources: [this.deliveryStreamArn],
       }),
     );

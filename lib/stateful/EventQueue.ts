@@ -190,23 +190,37 @@ export class EventQueue extends Construct {
     );
   }
 
-  /** Passes QUEUE_URL to a publisher and lets it send (and nothing else). */
+  /**
+   * Passes QUEUE_URL to a publisher and lets it send, and read the queue's attributes (its smoke test
+   * checks the queue is FIFO). Not grantSendMessages: its GetQueueUrl is never called (permissionsContract).
+   */
   bindPublisher(fn: lambda.Function): void {
     fn.addEnvironment(IngestorEnv.QueueUrl, this.queue.queueUrl);
-    this.queue.grantSendMessages(fn);
+    fn.addToRolePolicy(sqsStatement(this.queue, ["sqs:SendMessage", "sqs:GetQueueAttributes"]));
   }
 
   /**
-   * Lets the consumer's event source mapping receive, delete and extend visibility (it runs under the
-   * function's role). No QUEUE_URL: the processor never names the queue (test/lib/contract/settingsContract).
+   * Lets the consumer's event source mapping receive, delete and read attributes (it runs under the
+   * function's role; AWS's SQS event source needs these three). No QUEUE_URL: the processor never names
+   * the queue (test/lib/contract/settingsContract).
    */
   bindConsumer(fn: lambda.Function): void {
-    this.queue.grantConsumeMessages(fn);
+    fn.addToRolePolicy(
+      sqsStatement(this.queue, ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]),
+    );
   }
 
-  /** Passes DLQ_URL to a function that dead-letters poison messages itself, and lets it send there. */
-  bindDeadLetterWriter(fn: lambda.Function): void {
+  /**
+   * Passes DLQ_URL to a function that dead-letters poison messages itself, and lets it send there;
+   * with `smokeTest`, also read the DLQ's attributes (the processor's smoke test checks it is reachable).
+   */
+  bindDeadLetterWriter(fn: lambda.Function, options: { readonly smokeTest?: boolean } = {}): void {
     fn.addEnvironment(ProcessorEnv.DlqUrl, this.deadLetterQueue.queueUrl);
-    this.deadLetterQueue.grantSendMessages(fn);
+    const actions = options.smokeTest ? ["sqs:SendMessage", "sqs:GetQueueAttributes"] : ["sqs:SendMessage"];
+    fn.addToRolePolicy(sqsStatement(this.deadLetterQueue, actions));
   }
 }
+
+/** An allow of `actions` on one queue (SendMessageBatch is authorized as SendMessage). */
+const sqsStatement = (queue: sqs.IQueue, actions: string[]) =>
+  new iam.PolicyStatement({ actions, resources: [queue.queueArn] });

@@ -30,7 +30,8 @@ const IDEMPOTENCY_ACTIONS = [
 
 /**
  * Item reads and writes that name their keys, so `dynamodb:LeadingKeys` can fence them. Scan names
- * none (a LeadingKeys condition would not hold it back), so no function gets it.
+ * none (a LeadingKeys condition would not hold it back), so no function gets it. The operator role runs
+ * backfills and repairs with any of them.
  */
 const STATE_ITEM_ACTIONS = [
   "dynamodb:BatchGetItem",
@@ -42,6 +43,34 @@ const STATE_ITEM_ACTIONS = [
   "dynamodb:UpdateItem",
   "dynamodb:DeleteItem",
 ] as const;
+
+/**
+ * What each function's code runs on the state table, exactly (test/lib/contract/permissionsContract
+ * records the calls and fails on a missing or an unused grant). TransactWriteItems is authorized per
+ * item, by the action of each (Put → PutItem, ConditionCheck → ConditionCheckItem).
+ */
+const STATE_TABLE_USES = {
+  /** Cursor and lease: GetItem, UpdateItem; published-hash items: BatchGetItem, and a Put fenced by a cursor ConditionCheck. */
+  ingestor: {
+    actions: [
+      "dynamodb:GetItem",
+      "dynamodb:UpdateItem",
+      "dynamodb:BatchGetItem",
+      "dynamodb:PutItem",
+      "dynamodb:ConditionCheckItem",
+    ],
+    describe: false,
+  },
+  /** Lifecycle items and the L1 block index: GetItem, UpdateItem, BatchGetItem; the event log: a transaction of Update and Puts. */
+  processor: {
+    actions: ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:BatchGetItem", "dynamodb:PutItem"],
+    // The smoke test checks that the table is ACTIVE.
+    describe: true,
+  },
+} as const satisfies Record<
+  string,
+  { actions: readonly (typeof STATE_ITEM_ACTIONS)[number][]; describe: boolean }
+>;
 
 /** A function that reads and writes items of the state table, named as in STATE_KEY_PATTERNS. */
 export type StateTableUser = keyof typeof STATE_KEY_PATTERNS;
@@ -96,22 +125,28 @@ export class PipelineTables extends Construct {
   }
 
   /**
-   * Passes STATE_TABLE and grants item reads and writes on the items `user` owns (the ingestor its
-   * cursors and leases, the processor the lifecycle items), and DescribeTable for the smoke test.
+   * Passes STATE_TABLE and grants the item actions `user` runs, on the items it owns (the ingestor its
+   * cursors and leases, the processor the lifecycle items and the event log), and DescribeTable to a
+   * smoke test that reads it.
    */
-  bindState(fn: lambda.Function, user: StateTableUser): void {
+  bindState(fn: lambda.Function, user: keyof typeof STATE_TABLE_USES): void {
     fn.addEnvironment(STATE_TABLE, this.stateTable.tableName);
+    const uses = STATE_TABLE_USES[user];
     // The table only: grantReadWriteData would add `index/*`, which the ingestor and processor never read.
     fn.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: [...STATE_ITEM_ACTIONS],
+        actions: [...uses.actions],
         resources: [this.stateTable.tableArn],
         conditions: ownKeysOnly(user),
       }),
     );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ["dynamodb:DescribeTable"], resources: [this.stateTable.tableArn] }),
-    );
+    if (uses.describe)
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ["dynamodb:DescribeTable"],
+          resources: [this.stateTable.tableArn],
+        }),
+      );
   }
 
   /** Lets an operator role (the queue's redrive role) run backfills: their cursor items, nothing else. */

@@ -26,6 +26,7 @@ import {
   type ClickHouseTarget,
   createLocalPipeline,
   type LocalPipeline,
+  type LocalPipelineHooks,
   type RpcTarget,
 } from "./createLocalPipeline.js";
 import { sendPoison } from "./sendPoison.js";
@@ -63,6 +64,12 @@ export interface LocalPipelineOptions {
   readonly signal?: AbortSignal;
   /** Serve the API, the stream and the dashboard over the run's sink while it runs. */
   readonly serve?: ServeDuringRun;
+  /** The processor appends to the live stream's event log, as on AWS when the API is served. @default with `serve` */
+  readonly eventLog?: boolean;
+  /** More hooks on the pipeline (a contract test's recorders); the run's own duplicate publishing stays. */
+  readonly hooks?: Omit<LocalPipelineHooks, "onPublished">;
+  /** Called after verification, before the parts stop (e.g. to invoke the handlers' smoke tests on them). */
+  readonly afterVerify?: (pipeline: LocalPipeline) => Promise<void>;
 }
 
 export interface ServeDuringRun {
@@ -166,10 +173,11 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
     partitions: options.partitions,
     ...(objectStore ? { objectStore } : {}),
     // Served runs stream what the processor applies, live and resumable.
-    eventLog: options.serve !== undefined,
+    eventLog: options.eventLog ?? options.serve !== undefined,
     // Two containers play blue and green: their invocations overlap and meet the lease.
     ingestorContainers: 2,
     hooks: {
+      ...options.hooks,
       // As after SQS's 5-minute window: to SQS it is new, only DynamoDB idempotency can drop it.
       onPublished: (entry) => {
         if (rng() >= duplicateProbability) return;
@@ -210,6 +218,7 @@ export async function runLocalPipeline(options: LocalPipelineOptions = {}): Prom
     progress("verifying");
     const result = await verifyRun(pipeline, { poisonSent, duplicates, timings, mark, t0 });
     clearInterval(ticker);
+    await options.afterVerify?.(pipeline);
     if (served && options.serve?.holdAfterVerify) {
       await handOverL2(pipeline, served.ingest);
       await options.serve.holdAfterVerify(result, servedIngest(pipeline, served.ingest));

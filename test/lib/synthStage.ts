@@ -74,6 +74,12 @@ export const RUNBOOK_ALARMS = [
   "processor-throttles",
   "schedule-dlq-not-empty",
   "state-table-throttles",
+  // OperationsAlarms, beside the pipeline's
+  "inbox-logs-skipped",
+  "poll-failures-l1",
+  "poll-failures-l2",
+  "chain-metrics-errors",
+  "chain-metrics-dlq-not-empty",
   // FirehoseDeliveryAlarms, beside the pipeline's
   "firehose-delivery-failed",
   "firehose-error-objects",

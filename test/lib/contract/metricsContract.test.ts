@@ -33,6 +33,9 @@ const UNWATCHED: Readonly<Record<string, string>> = {
 const NOT_EXERCISED: Readonly<Record<string, string>> = {
   RecordsRejected: "the devnet's logs all decode; rejection has its own tests (lambdas/ingestor)",
   RpcErrors: "the local nodes answer; the chaos suite injects RPC faults",
+  PollFailures:
+    "the local nodes, DynamoDB Local and the SQS server answer every poll (ingestor.ts records a failed one with its chain)",
+  InboxLogsSkipped: "the devnet's logs all decode (logSources.ts records a skipped one with chain=l1)",
   ReorgsDetected: "a 6-second run may see no reorg (the devnet's reorgs are probabilistic)",
   ReorgDepth: "as ReorgsDetected",
   ShastaProposalsProposed: "this devnet story stays on Pacaya (Shasta has its own devnet run)",

@@ -210,7 +210,7 @@ describe("Tidemark with an external Firehose stream", () => {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({
-            Action: ["firehose:DescribeDeliveryStream", "firehose:PutRecord", "firehose:PutRecordBatch"],
+            Action: ["firehose:DescribeDeliveryStream", "firehose:PutRecordBatch"],
             Resource: { "Fn::Join": ["", Match.arrayWith([":deliverystream/shared-sink"])] },
           }),
         ]),

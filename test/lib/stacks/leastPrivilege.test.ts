@@ -122,7 +122,7 @@ describe("state table grants (dynamodb:LeadingKeys)", () => {
 
   it.each([
     ["ingestor", ["cursor#*"]],
-    ["processor", ["batch#*", "proposal#*", "l1block#*"]],
+    ["processor", ["batch#*", "proposal#*", "l1block#*", "log#*", "logobs#*"]],
     ["unprovenBatchAge", ["batch#*", "proposal#*"]],
   ] as const)("limits the %s's item actions to the keys it owns (%j)", (user, patterns) => {
     // Assess
