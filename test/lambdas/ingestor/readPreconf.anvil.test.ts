@@ -132,4 +132,3 @@ describe("readPreconfEvents on the devnet's whitelist", () => {
     ).toBe(true);
   });
 });
-
