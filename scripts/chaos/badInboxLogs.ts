@@ -8,11 +8,11 @@ import {
   type Hex,
   hexToBigInt,
   numberToHex,
-  parseAbi,
   sliceHex,
   zeroHash,
 } from "viem";
 import { inboxAbi } from "../../lambdas/shared/inboxAbi.js";
+import { devnetInboxWrapperAbi } from "../devnet/devnetAbi.js";
 
 /**
  * Bad and absurd inbox logs, emitted on L1 under the real BatchProposed topic from the inbox wrapper
@@ -22,7 +22,6 @@ import { inboxAbi } from "../../lambdas/shared/inboxAbi.js";
 export const BAD_LOG_KINDS = ["undecodable", "tenToTheNineBlocks", "outOfRangeTimestamp"] as const;
 export type BadLogKind = (typeof BAD_LOG_KINDS)[number];
 
-const emitRawAbi = parseAbi(["function emitRaw(bytes32 topic0, bytes data)"]);
 const batchProposed = inboxAbi.find((x) => x.type === "event" && x.name === "BatchProposed") as AbiEvent;
 const batchProposedTopic = encodeEventTopics({ abi: inboxAbi, eventName: "BatchProposed" })[0] as Hex;
 
@@ -83,7 +82,7 @@ export function badLogCall(wrapper: Address, kind: BadLogKind, salt: number) {
   return {
     to: wrapper,
     data: encodeFunctionData({
-      abi: emitRawAbi,
+      abi: devnetInboxWrapperAbi,
       functionName: "emitRaw",
       args: [batchProposedTopic, badLogData(kind, salt)],
     }),

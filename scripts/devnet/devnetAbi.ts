@@ -21,4 +21,6 @@ export const devnetInboxAbi = parseAbi([
 export const devnetInboxWrapperAbi = parseAbi([
   ...INBOX_STRUCTS,
   "function processForcedInclusion(ForcedInclusion inclusion)",
+  // Chaos only: emits any log from an address the ingestor reads (scripts/chaos/badInboxLogs.ts).
+  "function emitRaw(bytes32 topic0, bytes data)",
 ]);

@@ -99,6 +99,7 @@ export const RUNBOOK_ALARMS = [
   "ingest-api-idempotent-hit-rate",
   "ingest-api-ingest-errors",
   "ingest-api-maintenance-errors",
+  "ingest-api-server-errors",
 ] as const;
 
 /** Template JSON has no static type; the tests navigate it by property path. */
