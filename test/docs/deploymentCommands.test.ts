@@ -129,7 +129,11 @@ describe("every command in docs/DEPLOYMENT.md and the README's deployment sectio
     dir = await mkdtemp(join(tmpdir(), "tidemark-doc-commands-"));
     outputsFile = join(dir, "cdk-outputs.json");
     outputs = outputsOf(prod, "eu-west-1");
-    await writeFile(outputsFile, JSON.stringify(outputs));
+    // The promotion procedure's `--stage staging` commands: the same constructs, so the same output keys.
+    const staging = Object.fromEntries(
+      Object.entries(outputs).map(([stack, o]) => [stack.replace("-prod-", "-staging-"), o]),
+    );
+    await writeFile(outputsFile, JSON.stringify({ ...outputs, ...staging }));
   }, 300_000);
   afterAll(async () => {
     vi.unstubAllEnvs();
@@ -171,6 +175,32 @@ describe("every command in docs/DEPLOYMENT.md and the README's deployment sectio
       const file = /--outputs-file (\S+)/.exec(c.text)?.[1];
       if (file !== undefined) expect(file, c.text).toBe("cdk-outputs.json");
     }
+  });
+
+  it("promotes staging to prod in order: synth both, diff prod, deploy and check staging, then deploy prod", async () => {
+    // Prepare
+    const runbook = await read("docs/DEPLOYMENT.md");
+    const section = runbook
+      .split(/^## /m)
+      .find((s) => s.startsWith("Promoting a change from staging to prod"));
+    const steps = commandsIn(section ?? "", "promotion").map((c) => c.text);
+    const at = (pattern: RegExp) => steps.findIndex((t) => pattern.test(t));
+    // Assess: each step is there, and none runs before the one it depends on
+    const order = [
+      /^npm run synth -- -c stage=staging$/,
+      /^npm run synth -- -c stage=prod$/,
+      /^npx cdk diff --all -c stage=prod$/,
+      /^npx cdk deploy --all -c stage=staging --outputs-file cdk-outputs\.json$/,
+      /^npx tidemark health --stage staging$/,
+      /^npx tidemark verify --stage staging$/,
+      /^npx cdk deploy --all -c stage=prod --outputs-file cdk-outputs\.json$/,
+      /^npx tidemark traffic status --stage prod$/,
+    ].map(at);
+    expect(
+      order.every((i) => i >= 0),
+      steps.join("\n"),
+    ).toBe(true);
+    expect(order).toEqual([...order].sort((a, b) => a - b));
   });
 
   it("aws secretsmanager create-secret names the secret the prod ingestor reads", () => {
@@ -269,7 +299,7 @@ function kindOf(c: DocCommand): Kind | undefined {
   if (/^npx tidemark (local\b|--version$)/.test(t)) return "tidemark-self";
   if (/^npx tidemark .*--stage /.test(t)) return "tidemark-stage";
   if (/^npx tidemark /.test(t)) return "tidemark-local";
-  if (/^npx cdk (deploy|bootstrap|synth)\b/.test(t)) return "cdk";
+  if (/^npx cdk (deploy|bootstrap|synth|diff)\b/.test(t)) return "cdk";
   if (/^npm (run |test$)/.test(t)) return "npm";
   if (
     /^aws (secretsmanager create-secret|lambda list-versions-by-function|scheduler update-schedule)\b/.test(t)
