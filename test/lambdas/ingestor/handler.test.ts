@@ -141,40 +141,45 @@ describe("ingestor handler", () => {
   });
 });
 
+/** One container whose first poll parks in its first wait until `release()`; `parked()` says it has. */
+function parkingHandler() {
+  const sqs = capturingSqs();
+  const clock = { now: 1_700_000_000_000 };
+  let release = () => {};
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let isParked = false;
+  const handler = createIngestorHandler({
+    logger: new Logger({ serviceName: "ingestor", logLevel: "SILENT" }),
+    metrics: new Metrics({ namespace: "Tidemark", serviceName: "ingestor" }),
+    runtime: {
+      config: testConfig({ CHAINS: "l1", TIME_RESERVE_MS: "0", LEASE_SECONDS: "60" }),
+      clients: { l1: node },
+      sqs: sqs.sqs,
+      cursorStore: createMemoryCursorStore(),
+      owner: "container-1",
+    },
+    now: () => clock.now,
+    sleep: async (ms) => {
+      if (!isParked) {
+        isParked = true;
+        await gate;
+      }
+      clock.now += ms;
+    },
+  });
+  return { sqs, clock, handler, release: () => release(), parked: () => isParked };
+}
+
 describe("ingestor handler lease ownership", () => {
   it("gives each invocation its own lease owner, so two runs in one container cannot both hold a chain", async () => {
     // Prepare: one container (one runtime, one owner id); its first run parks in a poll wait
-    const sqs = capturingSqs();
-    const store = createMemoryCursorStore();
-    const clock = { now: 1_700_000_000_000 };
-    let release = () => {};
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let parked = false;
-    const handler = createIngestorHandler({
-      logger: new Logger({ serviceName: "ingestor", logLevel: "SILENT" }),
-      metrics: new Metrics({ namespace: "Tidemark", serviceName: "ingestor" }),
-      runtime: {
-        config: testConfig({ CHAINS: "l1", TIME_RESERVE_MS: "0", LEASE_SECONDS: "60" }),
-        clients: { l1: node },
-        sqs: sqs.sqs,
-        cursorStore: store,
-        owner: "container-1",
-      },
-      now: () => clock.now,
-      sleep: async (ms) => {
-        if (!parked) {
-          parked = true;
-          await gate;
-        }
-        clock.now += ms;
-      },
-    });
+    const { sqs, clock, handler, release, parked } = parkingHandler();
     const invocation = (id: string, remainingMs: number) =>
       ({ ...context(remainingMs, clock), awsRequestId: id }) as Context;
     const first = handler({}, invocation("req-1", 30_000)) as Promise<IngestorReport>;
-    while (!parked) await new Promise((r) => setImmediate(r));
+    while (!parked()) await new Promise((r) => setImmediate(r));
 
     // Act: a second, overlapping invocation of the same container
     const second = (await handler({}, invocation("req-2", 3_000))) as IngestorReport;
@@ -191,33 +196,7 @@ describe("ingestor handler lease ownership", () => {
 describe("ingestor handler past its deadline", () => {
   it("answers only once its poll has ended, so nothing it does outlives the invocation", async () => {
     // Prepare: a 50 ms invocation whose poll is parked until released, later than the deadline
-    const sqs = capturingSqs();
-    const store = createMemoryCursorStore();
-    const clock = { now: 1_700_000_000_000 };
-    let release = () => {};
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let parked = false;
-    const handler = createIngestorHandler({
-      logger: new Logger({ serviceName: "ingestor", logLevel: "SILENT" }),
-      metrics: new Metrics({ namespace: "Tidemark", serviceName: "ingestor" }),
-      runtime: {
-        config: testConfig({ CHAINS: "l1", TIME_RESERVE_MS: "0", LEASE_SECONDS: "60" }),
-        clients: { l1: node },
-        sqs: sqs.sqs,
-        cursorStore: store,
-        owner: "container-1",
-      },
-      now: () => clock.now,
-      sleep: async (ms) => {
-        if (!parked) {
-          parked = true;
-          await gate;
-        }
-        clock.now += ms;
-      },
-    });
+    const { sqs, handler, release, parked } = parkingHandler();
     const deadline = Date.now() + 50;
     const ctx = {
       functionName: "tidemark-ingestor",
@@ -235,7 +214,7 @@ describe("ingestor handler past its deadline", () => {
         throw error;
       },
     );
-    while (!parked) await new Promise((r) => setImmediate(r));
+    while (!parked()) await new Promise((r) => setImmediate(r));
 
     // Act: the deadline passes with the poll still running, then the poll is released
     await new Promise((r) => setTimeout(r, 150));
