@@ -214,6 +214,30 @@ describe("every command in docs/DEPLOYMENT.md and the README's deployment sectio
     }
   });
 
+  it("aws dynamodb commands name a table the Stateful stack outputs, and that table keeps point-in-time backups", () => {
+    // Prepare
+    const stateful = prod.stateful.toJSON() as Json;
+    const dynamo = commands.filter((x) => x.text.startsWith("aws dynamodb "));
+    expect(dynamo.map((c) => c.text.split(" ")[2])).toEqual(
+      expect.arrayContaining(["describe-continuous-backups", "restore-table-to-point-in-time"]),
+    );
+    for (const c of dynamo) {
+      const names = [...c.text.matchAll(/--(?:source-table-name|table-name) <(\w+)>/g)].map(
+        (m) => m[1] as string,
+      );
+      // Assess: each is an output of the stack, a Ref to a table with PITR on
+      expect(names.length, c.text).toBeGreaterThan(0);
+      for (const name of names) {
+        const ref = stateful.Outputs?.[name]?.Value?.Ref as string | undefined;
+        const table = ref === undefined ? undefined : stateful.Resources?.[ref];
+        expect(table?.Type, `${c.text}: ${name}`).toBe("AWS::DynamoDB::Table");
+        expect(table?.Properties?.PointInTimeRecoverySpecification, c.text).toEqual({
+          PointInTimeRecoveryEnabled: true,
+        });
+      }
+    }
+  });
+
   it("aws lambda commands name a function the stage's outputs give", () => {
     for (const c of commands.filter((x) => x.text.startsWith("aws lambda "))) {
       expect(outputs["Tidemark-prod-Service"], c.text).toHaveProperty(["ProcessorFunctionName"]);
@@ -302,7 +326,9 @@ function kindOf(c: DocCommand): Kind | undefined {
   if (/^npx cdk (deploy|bootstrap|synth|diff)\b/.test(t)) return "cdk";
   if (/^npm (run |test$)/.test(t)) return "npm";
   if (
-    /^aws (secretsmanager create-secret|lambda list-versions-by-function|scheduler update-schedule)\b/.test(t)
+    /^aws (secretsmanager create-secret|lambda list-versions-by-function|scheduler update-schedule|dynamodb (describe-continuous-backups|restore-table-to-point-in-time))\b/.test(
+      t,
+    )
   )
     return "aws";
   return undefined;
