@@ -18,6 +18,7 @@ import { anchorCommand } from "./commands/anchorCommand.js";
 import { backfillCommand } from "./commands/backfillCommand.js";
 import type { Command } from "./commands/command.js";
 import { consumersCommand } from "./commands/consumersCommand.js";
+import { costCommand } from "./commands/costCommand.js";
 import { dlqCommand } from "./commands/dlqCommand.js";
 import { healthCommand } from "./commands/healthCommand.js";
 import { ingestorCommand } from "./commands/ingestorCommand.js";
@@ -45,6 +46,7 @@ export const COMMANDS: readonly Command[] = [
   schemaCommand,
   receiptCommand,
   anchorCommand,
+  costCommand,
 ];
 
 export const USAGE = `Usage: tidemark <command> [options]

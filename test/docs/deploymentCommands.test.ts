@@ -129,7 +129,11 @@ describe("every command in docs/DEPLOYMENT.md and the README's deployment sectio
     dir = await mkdtemp(join(tmpdir(), "tidemark-doc-commands-"));
     outputsFile = join(dir, "cdk-outputs.json");
     outputs = outputsOf(prod, "eu-west-1");
-    await writeFile(outputsFile, JSON.stringify(outputs));
+    // The promotion procedure's `--stage staging` commands: the same constructs, so the same output keys.
+    const staging = Object.fromEntries(
+      Object.entries(outputs).map(([stack, o]) => [stack.replace("-prod-", "-staging-"), o]),
+    );
+    await writeFile(outputsFile, JSON.stringify({ ...outputs, ...staging }));
   }, 300_000);
   afterAll(async () => {
     vi.unstubAllEnvs();
@@ -173,6 +177,32 @@ describe("every command in docs/DEPLOYMENT.md and the README's deployment sectio
     }
   });
 
+  it("promotes staging to prod in order: synth both, diff prod, deploy and check staging, then deploy prod", async () => {
+    // Prepare
+    const runbook = await read("docs/DEPLOYMENT.md");
+    const section = runbook
+      .split(/^## /m)
+      .find((s) => s.startsWith("Promoting a change from staging to prod"));
+    const steps = commandsIn(section ?? "", "promotion").map((c) => c.text);
+    const at = (pattern: RegExp) => steps.findIndex((t) => pattern.test(t));
+    // Assess: each step is there, and none runs before the one it depends on
+    const order = [
+      /^npm run synth -- -c stage=staging$/,
+      /^npm run synth -- -c stage=prod$/,
+      /^npx cdk diff --all -c stage=prod$/,
+      /^npx cdk deploy --all -c stage=staging --outputs-file cdk-outputs\.json$/,
+      /^npx tidemark health --stage staging$/,
+      /^npx tidemark verify --stage staging$/,
+      /^npx cdk deploy --all -c stage=prod --outputs-file cdk-outputs\.json$/,
+      /^npx tidemark traffic status --stage prod$/,
+    ].map(at);
+    expect(
+      order.every((i) => i >= 0),
+      steps.join("\n"),
+    ).toBe(true);
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+  });
+
   it("aws secretsmanager create-secret names the secret the prod ingestor reads", () => {
     // Prepare
     const expected = stageConfigFromContext({ stage: "prod" }).rpcUrlsSecretName;
@@ -181,6 +211,30 @@ describe("every command in docs/DEPLOYMENT.md and the README's deployment sectio
       // Assess
       expect(/--name (\S+)/.exec(c.text)?.[1], c.text).toBe(expected);
       expect(ingestorEnv).toContain(expected);
+    }
+  });
+
+  it("aws dynamodb commands name a table the Stateful stack outputs, and that table keeps point-in-time backups", () => {
+    // Prepare
+    const stateful = prod.stateful.toJSON() as Json;
+    const dynamo = commands.filter((x) => x.text.startsWith("aws dynamodb "));
+    expect(dynamo.map((c) => c.text.split(" ")[2])).toEqual(
+      expect.arrayContaining(["describe-continuous-backups", "restore-table-to-point-in-time"]),
+    );
+    for (const c of dynamo) {
+      const names = [...c.text.matchAll(/--(?:source-table-name|table-name) <(\w+)>/g)].map(
+        (m) => m[1] as string,
+      );
+      // Assess: each is an output of the stack, a Ref to a table with PITR on
+      expect(names.length, c.text).toBeGreaterThan(0);
+      for (const name of names) {
+        const ref = stateful.Outputs?.[name]?.Value?.Ref as string | undefined;
+        const table = ref === undefined ? undefined : stateful.Resources?.[ref];
+        expect(table?.Type, `${c.text}: ${name}`).toBe("AWS::DynamoDB::Table");
+        expect(table?.Properties?.PointInTimeRecoverySpecification, c.text).toEqual({
+          PointInTimeRecoveryEnabled: true,
+        });
+      }
     }
   });
 
@@ -269,10 +323,12 @@ function kindOf(c: DocCommand): Kind | undefined {
   if (/^npx tidemark (local\b|--version$)/.test(t)) return "tidemark-self";
   if (/^npx tidemark .*--stage /.test(t)) return "tidemark-stage";
   if (/^npx tidemark /.test(t)) return "tidemark-local";
-  if (/^npx cdk (deploy|bootstrap|synth)\b/.test(t)) return "cdk";
+  if (/^npx cdk (deploy|bootstrap|synth|diff)\b/.test(t)) return "cdk";
   if (/^npm (run |test$)/.test(t)) return "npm";
   if (
-    /^aws (secretsmanager create-secret|lambda list-versions-by-function|scheduler update-schedule)\b/.test(t)
+    /^aws (secretsmanager create-secret|lambda list-versions-by-function|scheduler update-schedule|dynamodb (describe-continuous-backups|restore-table-to-point-in-time))\b/.test(
+      t,
+    )
   )
     return "aws";
   return undefined;
