@@ -37,6 +37,9 @@ function identityOf(table: TableName, text: Dialect["text"]): string {
   if (table === "batch_blocks") return `concat(event_key, '#', ${text("l2_block_number")})`;
   if (table === "block_marks")
     return `concat(chain, ':', block_hash, '#', ${text("seq")}, '.', ${text("part")})`;
+  // One row per read of an epoch's operators (preconfRows.ts): an epoch read at its first block and again
+  // at an operator change has two canonical rows under one event key, both wanted.
+  if (table === "preconf_epochs") return "observation_id";
   return "event_key";
 }
 

@@ -162,10 +162,11 @@ describe("docs/DEPLOYMENT.md", () => {
       const io = captureIo({ TIDEMARK_ENV_FILE: join(dir, "local.env") });
       const code = await runTidemark(argv, io);
       if (argv[0] === "backfill") await stack.poller.drain({ idleMs: 1_000, timeoutMs: 60_000 });
-      expect({ command: `tidemark ${argv.join(" ")}`, code, stderr: code === 0 ? "" : io.err() }).toEqual({
+      const said = code === 0 ? "" : `${io.out()}${io.err()}`;
+      expect({ command: `tidemark ${argv.join(" ")}`, code, said }).toEqual({
         command: `tidemark ${argv.join(" ")}`,
         code: 0,
-        stderr: "",
+        said: "",
       });
     }
   });

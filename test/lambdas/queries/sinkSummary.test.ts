@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { summarizeSink } from "../../../lambdas/queries/sinkSummary.js";
 import { createDuckDbSink, type DuckDbSink } from "../../../lambdas/sink/duckdbSink.js";
-import { at, hash, l1Header, l2Header, proposed, record, reorg } from "../../support/events.js";
+import { address, at, hash, l1Header, l2Header, proposed, record, reorg } from "../../support/events.js";
+import { preconfEpoch } from "../../support/preconfEvents.js";
 
 let sink: DuckDbSink | undefined;
 afterEach(async () => {
@@ -15,6 +16,24 @@ async function open(): Promise<DuckDbSink> {
 }
 
 describe("summarizeSink", () => {
+  it("counts an epoch read at its first block and again at an operator change as two facts, not a duplicate", async () => {
+    // Prepare: both L1 blocks canonical; the second read is the same epoch after an OperatorRemoved
+    const s = await open();
+    await s.write([record(l1Header(7)), record(l1Header(8))]);
+    await s.write([
+      record(preconfEpoch(7, 1_000)),
+      record(preconfEpoch(8, 1_000, { trigger: "operator_change", nextOperator: address(5) })),
+    ]);
+    // Act
+    const summary = await summarizeSink(s);
+    // Assess
+    expect(summary.tables.find((t) => t.table === "preconf_epochs")).toMatchObject({
+      canonicalRows: 2,
+      duplicateCanonicalRows: 0,
+      duplicateKeys: [],
+    });
+  });
+
   it("reports a clean sink: counts, no duplicates, contiguous headers", async () => {
     // Prepare
     const s = await open();
