@@ -72,11 +72,12 @@ async function runReadmeFlow(url: string, ingest: ServedIngest, dir: string): Pr
   // The commitment is due after commitEverySeconds, then anchored by the loop: poll as a client would.
   for (let i = 0; i < 60 && anchorVerify.code !== 0; i++) {
     if (i > 0) await new Promise((r) => setTimeout(r, 500));
+    anchorVerify = await cli([...anchorArgs, "--api", url, "--api-key", ingest.apiKey]);
+    // Read after the verify: read before it, an anchor landing in between left the proof without one.
     const proof = await fetch(`${url}/v1/proofs/${eventId}`, { headers });
     anchor = proof.ok
       ? ((await proof.json()) as { commitment?: { anchor?: unknown } }).commitment?.anchor
       : undefined;
-    anchorVerify = await cli([...anchorArgs, "--api", url, "--api-key", ingest.apiKey]);
   }
   let rows: { n: number }[] = [];
   for (let i = 0; i < 40 && rows[0]?.n !== 1; i++) {
