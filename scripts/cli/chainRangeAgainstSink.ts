@@ -96,5 +96,7 @@ export function chainRereadTarget(
     stateTable: target.stateTable,
     inboxAddresses: settings.inboxAddresses,
     ...(settings.network ? { network: settings.network } : {}),
+    readFees: settings.readFees,
+    readPreconf: settings.readPreconf,
   };
 }

@@ -52,6 +52,8 @@ export interface Target {
     partitions: number;
     /** READ_FEES: whether it publishes fee events (default true). */
     readFees: boolean;
+    /** READ_PRECONF: whether it publishes preconf operator events (default true). */
+    readPreconf: boolean;
   }>;
   /** The sink to read: a DuckDB file, a sink query server, or (a stage with a Firehose sink) Athena; undefined when none. */
   sink(options?: {
@@ -126,7 +128,8 @@ function localTarget(parsed: ParsedCommand, io: CliIo): Target {
       return {
         ...ingestorNetworkOf(env),
         partitions: Number(env.PARTITIONS ?? 16),
-        readFees: readsFees(env),
+        readFees: readsFlag(env, IngestorEnv.ReadFees),
+        readPreconf: readsFlag(env, IngestorEnv.ReadPreconf),
       };
     },
     sink: (o = {}) => openSink({ ...o, sinkUrl: o.sinkUrl ?? env.SINK_QUERY_URL, duckdb: o.duckdb }),
@@ -222,7 +225,8 @@ function stageTarget(stage: string, parsed: ParsedCommand, io: CliIo): Target {
       return {
         ...ingestorNetworkOf(env),
         partitions: Number(env.PARTITIONS ?? 16),
-        readFees: readsFees(env),
+        readFees: readsFlag(env, IngestorEnv.ReadFees),
+        readPreconf: readsFlag(env, IngestorEnv.ReadPreconf),
       };
     },
     sink: (o = {}) => (o.duckdb || o.sinkUrl ? openSink(o) : openAthenaSink(names, config)),
@@ -276,8 +280,9 @@ async function openAthenaSink(
 }
 
 /** The ingestor's READ_FEES as it reads it (lambdas/ingestor/config.ts): on unless "false". */
-const readsFees = (env: Readonly<Record<string, string | undefined>>): boolean =>
-  env[IngestorEnv.ReadFees]?.trim().toLowerCase() !== "false";
+/** An ingestor read switch as the ingestor takes it (config.ts): on unless set to false. */
+const readsFlag = (env: Readonly<Record<string, string | undefined>>, name: string): boolean =>
+  env[name]?.trim().toLowerCase() !== "false";
 
 /** KEY=value lines; blank lines and # comments ignored; no shell expansion. */
 export function parseEnvFile(text: string): Record<string, string> {

@@ -30,13 +30,13 @@ export interface ChainRereadTarget {
   readonly inboxAddresses: readonly Hex[];
   /** The network preset: the Shasta inbox among the addresses, and the L2 blocks that name their proposal. */
   readonly network?: TaikoNetwork;
+  /** Read L2 block fees and L1 proposing / proving costs (readFees.ts), as the deployed ingestor's READ_FEES. @default true */
+  readonly readFees?: boolean;
+  /** Read the preconfirmation operators per epoch (readPreconf.ts), as its READ_PRECONF. @default true */
+  readonly readPreconf?: boolean;
 }
 
 export interface BackfillRangeParameters extends ChainRereadTarget {
-  /** Read L2 block fees and L1 proposing / proving costs (readFees.ts). @default true */
-  readonly readFees?: boolean;
-  /** Read the preconfirmation operators per epoch (readPreconf.ts). @default true */
-  readonly readPreconf?: boolean;
   /** First block, inclusive. */
   readonly from: number;
   /** Last block, inclusive. */

@@ -27,8 +27,6 @@ export interface ReconcileSinkParameters extends ChainRereadTarget {
   readonly partitions?: number;
   /** Blocks read and checked per step (memory stays bounded by it). @default 500 */
   readonly blocksPerRange?: number;
-  /** Whether the deployed ingestor reads fees (READ_FEES): their events are checked too. @default true */
-  readonly readFees?: boolean;
   /** Find and report; reopen and publish nothing. */
   readonly dryRun?: boolean;
   /** Called after each step with the next block to check. */
@@ -115,7 +113,9 @@ export async function reconcileSink(p: ReconcileSinkParameters): Promise<Reconci
         confirmations: 0,
         inboxAddresses: p.chain === "l1" ? p.inboxAddresses : [],
         ...(p.network ? { network: p.network } : {}),
+        // What the live ingestor reads is what is checked: fee and preconf events too (unless switched off).
         readFees: p.readFees ?? true,
+        readPreconf: p.readPreconf ?? true,
         toBlock: Math.min(to, start + blocksPerRange - 1),
       },
       // Collected, not published: only what the sink lacks goes out again.

@@ -52,7 +52,6 @@ export async function runSinkReconcile(parsed: ParsedCommand, io: CliIo): Promis
       sink,
       idempotencyTable: target.idempotencyTable,
       partitions: settings.partitions,
-      readFees: settings.readFees,
       dryRun,
       blocksPerRange: intOption(values, "blocks-per-range", { min: 1 }),
       onProgress: ({ next }) => bar?.update(next - from),
