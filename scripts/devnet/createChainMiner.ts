@@ -64,10 +64,16 @@ type AnvilExtraSchema = [
   { Method: "evm_mine"; Parameters?: undefined; ReturnType: Hex },
 ];
 
+/** How long the devnet waits for one of its own anvil nodes to answer. */
+export const DEVNET_RPC_TIMEOUT_MS = 120_000;
+
 /** The JSON-RPC operations the devnet driver needs on one anvil node, over viem's http transport. */
 export function createChainMiner(parameters: { readonly name: string; readonly url: string }): ChainMiner {
   const { name, url } = parameters;
-  const transport = http(url, { retryCount: 0 });
+  // The devnet is the world the pipeline is tested against: it must not fail because the machine is
+  // busy. viem's default 10 s timeout lost blob transactions under load (anvil checks their KZG proofs),
+  // which ended chaos seeds before the pipeline was ever examined. No retry: a resent transaction could land twice.
+  const transport = http(url, { retryCount: 0, timeout: DEVNET_RPC_TIMEOUT_MS });
   const test = createTestClient({ mode: "anvil", transport, rpcSchema: rpcSchema<AnvilExtraSchema>() });
   const pub = createPublicClient({ transport, cacheTime: 0 });
   const wallet = createWalletClient({ transport });

@@ -14,7 +14,13 @@ import {
 } from "viem";
 import { type HDAccount, mnemonicToAccount } from "viem/accounts";
 import { compileDevnetContracts } from "./compile.js";
-import { type BlockRef, type ChainMiner, createChainMiner, type MinedBlock } from "./createChainMiner.js";
+import {
+  type BlockRef,
+  type ChainMiner,
+  createChainMiner,
+  DEVNET_RPC_TIMEOUT_MS,
+  type MinedBlock,
+} from "./createChainMiner.js";
 import { createPrng } from "./createPrng.js";
 import { DevnetError } from "./DevnetError.js";
 import { devnetInboxAbi, devnetInboxWrapperAbi } from "./devnetAbi.js";
@@ -874,7 +880,10 @@ async function deployShasta(s: DevnetState, bytecode: Hex, clock: number): Promi
     firstSize: s.rng.int(s.knobs.batchSize),
   });
   const deposits = await initialDeposits(s.shasta, shastaHost(s), s.knobs.sequencers);
-  const l2 = createTestClient({ mode: "anvil", transport: http(s.l2Url, { retryCount: 0 }) });
+  const l2 = createTestClient({
+    mode: "anvil",
+    transport: http(s.l2Url, { retryCount: 0, timeout: DEVNET_RPC_TIMEOUT_MS }),
+  });
   await l2.setBalance({ address: L2_SETUP.goldenTouch, value: BigInt(L2_SETUP.funds) });
   await l2.setCode({ address: DEVNET_L2_ANCHOR, bytecode: L2_SETUP.anchorCode });
   return { rawTxs: [deployTx, ...deposits] };
