@@ -84,8 +84,13 @@ export async function readRange(provider: ChainClient, parameters: ReadRangePara
   const head = latest.number - confirmations;
   const end = toBlock === undefined ? head : Math.min(head, toBlock);
   const found = await reconcile(provider, publishedView(chain, parameters), latest.number);
-  const base = found.ancestor ? { next: found.ancestor.number + 1, recent: found.below } : parameters.base;
-  const to = Math.min(end, base.next + parameters.maxBlocksPerRange - 1);
+  const pending = await sortPending(provider, parameters.pending, [], latest.number);
+  const revisit = found.ancestor ? undefined : revisitBelow(parameters.base, pending.stale);
+  const base = found.ancestor
+    ? { next: found.ancestor.number + 1, recent: found.below }
+    : (revisit ?? parameters.base);
+  // A revisit re-reads at least up to where the cursor stood, however long: those heights were published.
+  const to = Math.min(end, Math.max(base.next + parameters.maxBlocksPerRange - 1, parameters.base.next - 1));
   const fetched = await getHeadersByNumber(provider, { numbers: range(base.next, to) });
   const headers = fetched.map((header, i) => {
     if (!header) throw new ProviderBehindError(`${chain} block ${base.next + i} is not on this provider yet`);
@@ -93,7 +98,6 @@ export async function readRange(provider: ChainClient, parameters: ReadRangePara
   });
   assertLinked(chain, base.recent.at(-1), headers);
   const rejections = checkTimestamps(chain, headers, parameters.containBadTimestamps);
-  const pending = await sortPending(provider, parameters.pending, headers, latest.number);
   const logs = await readLogs(provider, parameters, headers, rejections);
   return {
     latest,
@@ -280,6 +284,24 @@ function checkTimestamps(chain: Chain, headers: readonly BlockHeader[], contain:
     });
   }
   return rejections;
+}
+
+/**
+ * Where to re-read from when pending blocks below the cursor are stale. Such a block was published by an
+ * attempt that read a new branch below the cursor, so it published a reorg, then died (or lost its lease)
+ * before moving the cursor. That reorg orphaned the window's blocks from that height up; if the chain has
+ * flipped back to them (A→B→A), the window still agrees with the chain and no reorg is seen, so nothing
+ * would restore them. Re-reading from the lowest stale height makes this poll a reorg there: its blocks are
+ * published as restored, under a later seq than the dead attempt's orphan marks.
+ */
+function revisitBelow(
+  base: ReadRangeParameters["base"],
+  stale: readonly RecentBlock[],
+): ReadRangeParameters["base"] | undefined {
+  const below = stale.filter((b) => b.number < base.next).map((b) => b.number);
+  if (below.length === 0) return undefined;
+  const from = Math.min(...below);
+  return { next: from, recent: base.recent.filter((b) => b.number < from) };
 }
 
 /** Pending blocks this provider shows replaced (stale), or cannot yet judge (above its head). */

@@ -127,7 +127,7 @@ async function checkMarks(
     }
     if (hidden.length > 0)
       problems.push(
-        `marks: ${chain} ${hidden.length} canonical block(s) whose latest mark orphans them (e.g. ${hidden.slice(0, 3).join("; ")})`,
+        `marks: ${chain} ${hidden.length} canonical block(s) whose latest mark orphans them (e.g. ${hidden.slice(0, 3).join("; ")}); ${markHistory(marks, chain, hidden[0] as string, p.injectedReorgs)}`,
       );
     if (shown.length > 0)
       problems.push(
@@ -143,6 +143,27 @@ async function checkMarks(
       `reorgs: ${empty.length} reorg row(s) that orphan and restore nothing (e.g. ${empty[0]?.k})`,
     );
   return problems;
+}
+
+/**
+ * The evidence for one wrongly hidden block (`#n hash`): every mark at its height in seq order, and the
+ * reorgs the world injected there, so a failing seed says how its marks came to be.
+ */
+function markHistory(
+  marks: readonly MarkRow[],
+  chain: Chain,
+  block: string,
+  injected: CheckWorldParameters["injectedReorgs"],
+): string {
+  const n = Number(block.slice(1, block.indexOf(" ")));
+  const atHeight = marks
+    .filter((m) => m.chain === chain && Number(m.n) === n)
+    .sort((a, b) => Number(a.seq) - Number(b.seq) || Number(a.part) - Number(b.part))
+    .map((m) => `seq ${Number(m.seq)}.${Number(m.part)} ${m.state} ${m.h.slice(0, 10)}`);
+  const worlds = injected
+    .filter((r) => r.chain === chain && r.orphaned.some((o) => Number(o.number) === n))
+    .map((r) => r.orphaned.find((o) => Number(o.number) === n)?.hash.slice(0, 10));
+  return `marks at #${n}: ${atHeight.join(", ") || "none"}; the world orphaned there: ${worlds.join(", ") || "nothing"}`;
 }
 
 /** One batch's lifecycle as the canonical chain tells it (the attributes lifecycleStore.ts writes). */
