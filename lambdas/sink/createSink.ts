@@ -40,6 +40,24 @@ export async function createSink(
     const sink = await createDuckDbSink({ path: config.path });
     return { ...sink, kind: "duckdb" };
   }
+  return createLambdaSink(config, deps);
+}
+
+/**
+ * The sinks a Lambda function writes to: firehose and clickhouse. The processor's handler builds its
+ * sink here, so its bundle carries no DuckDB adapter (DuckDB keeps one writer per file and is a native
+ * module the bundles leave out); SINK=duckdb is refused as a ConfigError naming SINK.
+ */
+export async function createLambdaSink(
+  config: SinkConfig,
+  deps: CreateSinkDependencies = {},
+): Promise<ConfiguredSink> {
+  if (config.kind === "duckdb") {
+    throw new ConfigError(
+      SinkEnv.Sink,
+      "duckdb is for local runs; a Lambda function writes to firehose or clickhouse",
+    );
+  }
   if (config.kind === "clickhouse") {
     const { createClickHouseSink } = await import("./clickhouseSink.js");
     const connection = await resolveClickHouseConnection(config, deps);

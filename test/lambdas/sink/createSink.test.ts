@@ -2,7 +2,11 @@ import { FirehoseClient, PutRecordBatchCommand } from "@aws-sdk/client-firehose"
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConfigError } from "../../../lambdas/shared/errors.js";
-import { type CreateSinkDependencies, createSink } from "../../../lambdas/sink/createSink.js";
+import {
+  type CreateSinkDependencies,
+  createLambdaSink,
+  createSink,
+} from "../../../lambdas/sink/createSink.js";
 import { readSinkConfig } from "../../../lambdas/sink/sinkConfig.js";
 import { l1Header, record } from "../../support/events.js";
 
@@ -122,5 +126,23 @@ describe("createSink (clickhouse)", () => {
     await expect(
       createSinkFromEnv({ SINK: "clickhouse", CLICKHOUSE_SECRET_ID: "bad" }, { fetchSecret }),
     ).rejects.toMatchObject({ setting: "CLICKHOUSE_SECRET_ID" });
+  });
+});
+
+describe("createLambdaSink (the processor function's sinks)", () => {
+  it("refuses SINK=duckdb as a ConfigError naming SINK, and builds the firehose sink as createSink does", async () => {
+    // Act
+    const duckdb = await createLambdaSink(
+      readSinkConfig({ SINK: "duckdb", DUCKDB_PATH: "/tmp/x.duckdb" }),
+    ).catch((e: unknown) => e);
+    const sink = await createLambdaSink(readSinkConfig({ SINK: "firehose", FIREHOSE_STREAM_NAME: "s" }), {
+      firehoseClient: new FirehoseClient({ region: "us-east-1" }),
+    });
+
+    // Assess
+    expect(duckdb).toBeInstanceOf(ConfigError);
+    expect(duckdb).toMatchObject({ setting: "SINK" });
+    expect((duckdb as Error).message).toContain("duckdb is for local runs");
+    expect(sink.kind).toBe("firehose");
   });
 });
