@@ -93,6 +93,7 @@ const SETTINGS = [
   `mainFields ${LAMBDA_BUNDLE_OUTPUT.mainFields.join(",")}`,
   `external ${LAMBDA_EXTERNAL_MODULES.join(",")}`,
   "AWS SDK bundled with the Lambda-only credential chain",
+  `stand-ins for ${Object.keys(LAMBDA_BUNDLE_ALIASES).join(",")}`,
 ].join(", ");
 
 /** A fresh node process loads the bundle as Lambda's runtime would, and reports its timings. */

@@ -28,7 +28,7 @@ export interface LambdaIngestClients {
   readonly sqs: SQSClient;
   /** Needed only when INGEST_PAYLOAD_BUCKET is set. */
   readonly s3?: S3Client;
-  /** Reads a Secrets Manager secret's string (Powertools `getSecret` in Lambda). */
+  /** Reads a Secrets Manager secret's string (fetchSecretString in Lambda: the light path, cached). */
   readonly fetchSecret: (secretId: string) => Promise<string | undefined>;
   readonly metrics?: Pick<Metrics, "addMetric">;
 }

@@ -183,7 +183,7 @@ export interface LoadIngestorRuntimeParameters {
   /** Publishes events; absent, `sqs` does. */
   readonly sqsBatch?: SqsBatchSender;
   readonly ddb: DynamoDBClient;
-  /** @default Powertools `getSecret` (Secrets Manager, cached) */
+  /** @default fetchSecretString (Secrets Manager over the light path, cached an hour) */
   readonly fetchSecret?: (secretId: string) => Promise<string | undefined>;
   /** @default `<function version>:<random uuid>` */
   readonly owner?: string;

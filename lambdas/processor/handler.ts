@@ -6,7 +6,7 @@ import { createS3RestClient, createS3RestObjectStore } from "../shared/awsS3.js"
 import { AwsEnv, ProcessorEnv } from "../shared/environment.js";
 import { positiveIntSetting, readSetting } from "../shared/readConfig.js";
 import { traced } from "../shared/tracing.js";
-import { createSink } from "../sink/createSink.js";
+import { createLambdaSink } from "../sink/createSink.js";
 import { loadProcessorConfig } from "./config.js";
 import { createProcessorHandler } from "./createProcessorHandler.js";
 
@@ -31,7 +31,7 @@ export const handler = createProcessorHandler({
   config,
   ddb,
   sqs: traced(new SQSClient({})),
-  sinkFactory: (sinkConfig) => createSink(sinkConfig),
+  sinkFactory: (sinkConfig) => createLambdaSink(sinkConfig),
   // Only a stack that serves the ingest API sets the bucket; without it no event is claim-checked.
   // The light S3 path, not @aws-sdk/client-s3: one GET does not need a fifth of the bundle.
   ...(payloadBucket

@@ -69,6 +69,27 @@ export class AwsServiceError extends Error {
   }
 }
 
+/**
+ * An AWS JSON protocol refusal (SQS, Secrets Manager): `{"__type":"com.amazonaws.sqs#QueueDoesNotExist",
+ * "message":"..."}` → AwsServiceError("QueueDoesNotExist"), its message naming `what` was asked.
+ */
+export function awsJsonError(service: string, what: string, response: AwsHttpResponse): AwsServiceError {
+  let parsed: { __type?: string; message?: string; Message?: string } = {};
+  try {
+    parsed = JSON.parse(response.body);
+  } catch {
+    // A proxy's or load balancer's page: the status says enough.
+  }
+  const code = parsed.__type?.split("#").pop()?.split(":")[0] || `Http${response.status}`;
+  const detail = parsed.message ?? parsed.Message ?? response.body.slice(0, 200);
+  return new AwsServiceError(
+    code,
+    `${what} failed with HTTP ${response.status} ${code}: ${detail}`,
+    response.status,
+    service,
+  );
+}
+
 /** What writing to a kept-alive socket the peer already closed fails with. */
 const STALE_SOCKET = new Set(["ECONNRESET", "EPIPE"]);
 

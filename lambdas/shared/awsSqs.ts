@@ -1,4 +1,4 @@
-import { type AwsHttpResponse, type AwsRequester, AwsServiceError } from "./awsRequest.js";
+import { type AwsHttpResponse, type AwsRequester, awsJsonError } from "./awsRequest.js";
 
 /** One entry of SendMessageBatch, as the SQS JSON protocol (and the SDK's input type) spells it. */
 export interface SendMessageBatchEntry {
@@ -72,28 +72,10 @@ export function createSqsJsonClient(parameters: CreateSqsJsonClientParameters): 
       });
     }
     if (response.status === 200) return JSON.parse(response.body);
-    throw sqsError(action, queueUrl, response);
+    throw awsJsonError("sqs", `${action} to ${queueUrl}`, response);
   };
   return {
     sendMessageBatch: (input) =>
       call("SendMessageBatch", input.QueueUrl, input) as Promise<SendMessageBatchOutput>,
   };
-}
-
-/** `{"__type":"com.amazonaws.sqs#QueueDoesNotExist","message":"..."}` → AwsServiceError("QueueDoesNotExist"). */
-function sqsError(action: string, queueUrl: string, response: AwsHttpResponse): AwsServiceError {
-  let parsed: { __type?: string; message?: string; Message?: string } = {};
-  try {
-    parsed = JSON.parse(response.body);
-  } catch {
-    // A proxy's or load balancer's page: the status says enough.
-  }
-  const code = parsed.__type?.split("#").pop()?.split(":")[0] || `Http${response.status}`;
-  const detail = parsed.message ?? parsed.Message ?? response.body.slice(0, 200);
-  return new AwsServiceError(
-    code,
-    `${action} to ${queueUrl} failed with HTTP ${response.status} ${code}: ${detail}`,
-    response.status,
-    "sqs",
-  );
 }

@@ -124,4 +124,5 @@ export const AwsEnv = {
   Region: "AWS_REGION",
   EndpointUrlSqs: "AWS_ENDPOINT_URL_SQS",
   EndpointUrlS3: "AWS_ENDPOINT_URL_S3",
+  EndpointUrlSecretsManager: "AWS_ENDPOINT_URL_SECRETS_MANAGER",
 } as const;

@@ -1,7 +1,7 @@
 import type { FirehoseClient } from "@aws-sdk/client-firehose";
-import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SinkEnv } from "../shared/environment.js";
 import { ConfigError } from "../shared/errors.js";
+import { fetchSecretString } from "../shared/fetchSecretString.js";
 import { traced } from "../shared/tracing.js";
 import type { Sink } from "./Sink.js";
 import {
@@ -22,8 +22,8 @@ export interface ConfiguredSink extends Sink {
 export interface CreateSinkDependencies {
   /** Used by the firehose sink; built once per process when absent. */
   readonly firehoseClient?: FirehoseClient;
-  /** Reads CLICKHOUSE_SECRET_ID; built once per process when absent. */
-  readonly secretsClient?: SecretsManagerClient;
+  /** Reads the CLICKHOUSE_SECRET_ID secret. @default fetchSecretString (Secrets Manager, cached) */
+  readonly fetchSecret?: (secretId: string) => Promise<string | undefined>;
 }
 
 /**
@@ -39,6 +39,24 @@ export async function createSink(
     const { createDuckDbSink } = await import("./duckdbSink.js");
     const sink = await createDuckDbSink({ path: config.path });
     return { ...sink, kind: "duckdb" };
+  }
+  return createLambdaSink(config, deps);
+}
+
+/**
+ * The sinks a Lambda function writes to: firehose and clickhouse. The processor's handler builds its
+ * sink here, so its bundle carries no DuckDB adapter (DuckDB keeps one writer per file and is a native
+ * module the bundles leave out); SINK=duckdb is refused as a ConfigError naming SINK.
+ */
+export async function createLambdaSink(
+  config: SinkConfig,
+  deps: CreateSinkDependencies = {},
+): Promise<ConfiguredSink> {
+  if (config.kind === "duckdb") {
+    throw new ConfigError(
+      SinkEnv.Sink,
+      "duckdb is for local runs; a Lambda function writes to firehose or clickhouse",
+    );
   }
   if (config.kind === "clickhouse") {
     const { createClickHouseSink } = await import("./clickhouseSink.js");
@@ -71,12 +89,10 @@ async function resolveClickHouseConnection(
     const { url, database, username, password } = config;
     return { url, database, ...(username ? { username } : {}), ...(password ? { password } : {}) };
   }
-  const { GetSecretValueCommand } = await import("@aws-sdk/client-secrets-manager");
-  const client = deps.secretsClient ?? (await defaultSecretsClient());
-  const out = await client.send(new GetSecretValueCommand({ SecretId: config.secretId }));
+  const text = await (deps.fetchSecret ?? fetchSecretString)(config.secretId);
   let secret: unknown;
   try {
-    secret = JSON.parse(out.SecretString ?? "");
+    secret = JSON.parse(text ?? "");
   } catch {
     throw new ConfigError(SECRET_ID, `secret ${config.secretId} is not JSON`);
   }
@@ -94,14 +110,4 @@ async function resolveClickHouseConnection(
   const username = field("username");
   const password = field("password");
   return { url, database, ...(username ? { username } : {}), ...(password ? { password } : {}) };
-}
-
-let secretsClient: SecretsManagerClient | undefined;
-
-async function defaultSecretsClient(): Promise<SecretsManagerClient> {
-  if (secretsClient === undefined) {
-    const { SecretsManagerClient } = await import("@aws-sdk/client-secrets-manager");
-    secretsClient = traced(new SecretsManagerClient({}));
-  }
-  return secretsClient;
 }

@@ -36,4 +36,12 @@ export const LAMBDA_BUNDLE_ALIASES: Readonly<Record<string, string>> = {
   ),
   // The X-Ray SDK's only use of semver is SDK v2 capture: see lambdas/shared/semverUnused.ts.
   semver: fileURLToPath(new URL("../../lambdas/shared/semverUnused.ts", import.meta.url)),
+  // The X-Ray SDK's current-segment context, on AsyncLocalStorage: see lambdas/shared/clsOnAsyncLocalStorage.ts.
+  "cls-hooked/context": fileURLToPath(
+    new URL("../../lambdas/shared/clsOnAsyncLocalStorage.ts", import.meta.url),
+  ),
+  // No function calls an event-stream operation: see lambdas/shared/eventStreamsUnused.ts.
+  "@smithy/core/event-streams": fileURLToPath(
+    new URL("../../lambdas/shared/eventStreamsUnused.ts", import.meta.url),
+  ),
 };

@@ -1,9 +1,12 @@
 import { FirehoseClient, PutRecordBatchCommand } from "@aws-sdk/client-firehose";
-import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConfigError } from "../../../lambdas/shared/errors.js";
-import { type CreateSinkDependencies, createSink } from "../../../lambdas/sink/createSink.js";
+import {
+  type CreateSinkDependencies,
+  createLambdaSink,
+  createSink,
+} from "../../../lambdas/sink/createSink.js";
 import { readSinkConfig } from "../../../lambdas/sink/sinkConfig.js";
 import { l1Header, record } from "../../support/events.js";
 
@@ -109,23 +112,37 @@ describe("readSinkConfig (clickhouse)", () => {
 });
 
 describe("createSink (clickhouse)", () => {
-  const secrets = mockClient(SecretsManagerClient);
-  afterEach(() => secrets.reset());
-
   it("reads the connection from the Secrets Manager secret and fails as a ConfigError on a secret without url", async () => {
     // Prepare: the secret points at a closed port, so opening fails after the secret was read and used
-    secrets
-      .on(GetSecretValueCommand, { SecretId: "good" })
-      .resolves({ SecretString: JSON.stringify({ url: "http://127.0.0.1:9", username: "u", password: "p" }) })
-      .on(GetSecretValueCommand, { SecretId: "bad" })
-      .resolves({ SecretString: JSON.stringify({ username: "u" }) });
-    const client = new SecretsManagerClient({ region: "eu-west-1" });
+    const secrets: Record<string, string> = {
+      good: JSON.stringify({ url: "http://127.0.0.1:9", username: "u", password: "p" }),
+      bad: JSON.stringify({ username: "u" }),
+    };
+    const fetchSecret = async (id: string) => secrets[id];
     // Act / Assess
     await expect(
-      createSinkFromEnv({ SINK: "clickhouse", CLICKHOUSE_SECRET_ID: "good" }, { secretsClient: client }),
+      createSinkFromEnv({ SINK: "clickhouse", CLICKHOUSE_SECRET_ID: "good" }, { fetchSecret }),
     ).rejects.toThrow(/127\.0\.0\.1:9/);
     await expect(
-      createSinkFromEnv({ SINK: "clickhouse", CLICKHOUSE_SECRET_ID: "bad" }, { secretsClient: client }),
+      createSinkFromEnv({ SINK: "clickhouse", CLICKHOUSE_SECRET_ID: "bad" }, { fetchSecret }),
     ).rejects.toMatchObject({ setting: "CLICKHOUSE_SECRET_ID" });
+  });
+});
+
+describe("createLambdaSink (the processor function's sinks)", () => {
+  it("refuses SINK=duckdb as a ConfigError naming SINK, and builds the firehose sink as createSink does", async () => {
+    // Act
+    const duckdb = await createLambdaSink(
+      readSinkConfig({ SINK: "duckdb", DUCKDB_PATH: "/tmp/x.duckdb" }),
+    ).catch((e: unknown) => e);
+    const sink = await createLambdaSink(readSinkConfig({ SINK: "firehose", FIREHOSE_STREAM_NAME: "s" }), {
+      firehoseClient: new FirehoseClient({ region: "us-east-1" }),
+    });
+
+    // Assess
+    expect(duckdb).toBeInstanceOf(ConfigError);
+    expect(duckdb).toMatchObject({ setting: "SINK" });
+    expect((duckdb as Error).message).toContain("duckdb is for local runs");
+    expect(sink.kind).toBe("firehose");
   });
 });
