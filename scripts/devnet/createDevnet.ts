@@ -685,9 +685,12 @@ async function verifyDue(s: DevnetState): Promise<Hex[]> {
 async function tickL1(s: DevnetState, timestamp: number): Promise<void> {
   s.l1Tick++;
   const flip = s.flips.l1;
+  // A scheduled reorg takes no draw, so the knob leaves every other seed's story as it was.
+  const scheduled = s.knobs.l1ReorgAfterTicks.includes(s.l1Tick - 1);
   if (flip && (s.settling || flip.backAt <= s.l1Tick)) await flipBackL1(s, flip);
-  else if (!flip && !s.settling && s.rng.chance(s.knobs.l1ReorgProbability)) {
-    const depth = Math.min(s.rng.int([1, s.knobs.l1ReorgMaxDepth]), s.l1Recent.length);
+  else if (!flip && !s.settling && (scheduled || s.rng.chance(s.knobs.l1ReorgProbability))) {
+    const drawn = scheduled ? 1 : s.rng.int([1, s.knobs.l1ReorgMaxDepth]);
+    const depth = Math.min(drawn, s.l1Recent.length);
     if (depth > 0) await reorgL1(s, depth);
   }
   if (!s.flips.l1 && !s.settling && s.knobs.l1FlipProbability > 0 && s.rng.chance(s.knobs.l1FlipProbability))
