@@ -36,6 +36,7 @@ import {
   type ShastaHost,
   type ShastaStats,
   shastaBusy,
+  shastaStoryTold,
   shastaTickTxs,
 } from "./shastaFork.js";
 import { zeroBlobSidecars } from "./zeroBlobs.js";
@@ -98,6 +99,13 @@ export interface DevnetRunParameters {
   readonly l2Blocks?: number;
   /** Stop after this much wall-clock time. */
   readonly durationMs?: number;
+  /**
+   * With `durationMs`: go on past it, unpaced, until the Shasta fork is in force and its story told
+   * (shastaStoryTold), so that a timed run crosses the fork however slow the machine; the fork is a
+   * chain time, so a block count (shastaActivationDelaySec ÷ l2BlockTimeSec L2 blocks), not a wall-clock
+   * one. `l2Blocks` and the signal still end the run. @default false
+   */
+  readonly throughShasta?: boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -311,7 +319,8 @@ export function createDevnet(parameters: CreateDevnetParameters): Devnet {
     requireDeployed(s);
     const { signal } = runParameters;
     const abort = signal ? AbortSignal.any([signal, stopController.signal]) : stopController.signal;
-    running = runSteps(s.knobs, step, runParameters, abort);
+    const unfinished = () => runParameters.throughShasta === true && !shastaStoryTold(s.shasta);
+    running = runSteps(s.knobs, step, runParameters, abort, unfinished);
     try {
       await running;
     } finally {
@@ -410,18 +419,22 @@ function requireDeployed(s: DevnetState): DevnetAddresses {
   return s.addresses;
 }
 
-/** Steps until the block count, the duration or the signal says stop, paced as the knobs say. */
+/**
+ * Steps until the block count, the duration or the signal says stop, paced as the knobs say; past the
+ * duration while `unfinished()` (no pacing then: the time is already spent).
+ */
 async function runSteps(
   knobs: ResolvedDevnetKnobs,
   step: () => Promise<void>,
   { l2Blocks, durationMs }: DevnetRunParameters,
   abort: AbortSignal,
+  unfinished: () => boolean,
 ): Promise<void> {
   const started = performance.now();
   let done = 0;
   const timeLeft = () =>
     durationMs === undefined ? Number.POSITIVE_INFINITY : started + durationMs - performance.now();
-  while (!abort.aborted && (l2Blocks === undefined || done < l2Blocks) && timeLeft() > 0) {
+  while (!abort.aborted && (l2Blocks === undefined || done < l2Blocks) && (timeLeft() > 0 || unfinished())) {
     await step();
     done++;
     if (knobs.pacingMsPerL2Block > 0) {
