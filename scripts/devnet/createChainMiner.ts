@@ -64,10 +64,15 @@ type AnvilExtraSchema = [
   { Method: "evm_mine"; Parameters?: undefined; ReturnType: Hex },
 ];
 
+/** How long the driver waits for its own anvil node's answer. */
+export const DEVNET_RPC_TIMEOUT_MS = 120_000;
+
 /** The JSON-RPC operations the devnet driver needs on one anvil node, over viem's http transport. */
 export function createChainMiner(parameters: { readonly name: string; readonly url: string }): ChainMiner {
   const { name, url } = parameters;
-  const transport = http(url, { retryCount: 0 });
+  // A local node that answers slowly is loaded, not failing: viem's 10 s default ended `npm start` on a
+  // loaded machine (a Shasta proposal's blob transaction, 2026-12-02), and a send is never retried here.
+  const transport = http(url, { retryCount: 0, timeout: DEVNET_RPC_TIMEOUT_MS });
   const test = createTestClient({ mode: "anvil", transport, rpcSchema: rpcSchema<AnvilExtraSchema>() });
   const pub = createPublicClient({ transport, cacheTime: 0 });
   const wallet = createWalletClient({ transport });
