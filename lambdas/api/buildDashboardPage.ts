@@ -15,6 +15,7 @@ const CARDS: readonly [string, string][] = [
   ["forcedInclusions", "Forced inclusions"],
   ["sequencer", "Current sequencer"],
   ["sequencerProfit", "Sequencer profit"],
+  ["preconf", "Preconf operator"],
 ];
 
 const STYLE = `
@@ -35,7 +36,7 @@ main{padding:20px 24px;max-width:1600px;margin:0 auto}
 .card{background:var(--panel);border:1px solid var(--line);border-radius:10px;padding:12px 14px;min-height:92px}
 .card .label{color:var(--muted);font-size:11px;text-transform:uppercase;letter-spacing:.8px}
 .card .value{font-size:26px;font-weight:600;margin-top:6px;font-variant-numeric:tabular-nums;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
-.card[data-card=sequencer] .value{font:600 20px ui-monospace,SFMono-Regular,Menlo,monospace;margin-top:10px;margin-bottom:4px}
+.card[data-card=sequencer] .value,.card[data-card=preconf] .value{font:600 20px ui-monospace,SFMono-Regular,Menlo,monospace;margin-top:10px;margin-bottom:4px}
 .card .sub{color:var(--muted);font-size:12px;margin-top:2px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 #charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(440px,1fr));gap:12px}
 .panel{background:var(--panel);border:1px solid var(--line);border-radius:10px;padding:12px 14px 6px;min-width:0}

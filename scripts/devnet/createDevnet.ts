@@ -42,6 +42,7 @@ import {
   type ShastaHost,
   type ShastaStats,
   shastaBusy,
+  shastaStoryTold,
   shastaTickTxs,
 } from "./shastaFork.js";
 import { zeroBlobSidecars } from "./zeroBlobs.js";
@@ -104,6 +105,13 @@ export interface DevnetRunParameters {
   readonly l2Blocks?: number;
   /** Stop after this much wall-clock time. */
   readonly durationMs?: number;
+  /**
+   * With `durationMs`: go on past it, unpaced, until the Shasta fork is in force and its story told
+   * (shastaStoryTold), so that a timed run crosses the fork however slow the machine; the fork is a
+   * chain time, so a block count (shastaActivationDelaySec ÷ l2BlockTimeSec L2 blocks), not a wall-clock
+   * one. `l2Blocks` and the signal still end the run. @default false
+   */
+  readonly throughShasta?: boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -317,7 +325,8 @@ export function createDevnet(parameters: CreateDevnetParameters): Devnet {
     requireDeployed(s);
     const { signal } = runParameters;
     const abort = signal ? AbortSignal.any([signal, stopController.signal]) : stopController.signal;
-    running = runSteps(s.knobs, step, runParameters, abort);
+    const unfinished = () => runParameters.throughShasta === true && !shastaStoryTold(s.shasta);
+    running = runSteps(s.knobs, step, runParameters, abort, unfinished);
     try {
       await running;
     } finally {
@@ -416,18 +425,22 @@ function requireDeployed(s: DevnetState): DevnetAddresses {
   return s.addresses;
 }
 
-/** Steps until the block count, the duration or the signal says stop, paced as the knobs say. */
+/**
+ * Steps until the block count, the duration or the signal says stop, paced as the knobs say; past the
+ * duration while `unfinished()` (no pacing then: the time is already spent).
+ */
 async function runSteps(
   knobs: ResolvedDevnetKnobs,
   step: () => Promise<void>,
   { l2Blocks, durationMs }: DevnetRunParameters,
   abort: AbortSignal,
+  unfinished: () => boolean,
 ): Promise<void> {
   const started = performance.now();
   let done = 0;
   const timeLeft = () =>
     durationMs === undefined ? Number.POSITIVE_INFINITY : started + durationMs - performance.now();
-  while (!abort.aborted && (l2Blocks === undefined || done < l2Blocks) && timeLeft() > 0) {
+  while (!abort.aborted && (l2Blocks === undefined || done < l2Blocks) && (timeLeft() > 0 || unfinished())) {
     await step();
     done++;
     if (knobs.pacingMsPerL2Block > 0) {
@@ -691,9 +704,12 @@ async function verifyDue(s: DevnetState): Promise<Hex[]> {
 async function tickL1(s: DevnetState, timestamp: number): Promise<void> {
   s.l1Tick++;
   const flip = s.flips.l1;
+  // A scheduled reorg takes no draw, so the knob leaves every other seed's story as it was.
+  const scheduled = s.knobs.l1ReorgAfterTicks.includes(s.l1Tick - 1);
   if (flip && (s.settling || flip.backAt <= s.l1Tick)) await flipBackL1(s, flip);
-  else if (!flip && !s.settling && s.rng.chance(s.knobs.l1ReorgProbability)) {
-    const depth = Math.min(s.rng.int([1, s.knobs.l1ReorgMaxDepth]), s.l1Recent.length);
+  else if (!flip && !s.settling && (scheduled || s.rng.chance(s.knobs.l1ReorgProbability))) {
+    const drawn = scheduled ? 1 : s.rng.int([1, s.knobs.l1ReorgMaxDepth]);
+    const depth = Math.min(drawn, s.l1Recent.length);
     if (depth > 0) await reorgL1(s, depth);
   }
   if (!s.flips.l1 && !s.settling && s.knobs.l1FlipProbability > 0 && s.rng.chance(s.knobs.l1FlipProbability))

@@ -30,6 +30,12 @@ export interface DevnetKnobs {
   /** @default 2 */
   readonly l1ReorgMaxDepth: number;
   /**
+   * L1 ticks (counted from deployment, as PRECONF_SCHEDULE's) whose block is reorged out at the next tick,
+   * depth 1, its transactions re-included one block later: a chosen block orphaned, whatever the draws.
+   * @default []
+   */
+  readonly l1ReorgAfterTicks: readonly number[];
+  /**
    * Chance, per L1 / L2 block, that an A→B→A flip starts: a reorg to B (as above), then after a few
    * blocks a reorg back to A's very blocks (same hashes; B's blocks and those on top dropped). @default 0
    */
@@ -64,6 +70,7 @@ export const DEFAULT_DEVNET_KNOBS: DevnetKnobs = Object.freeze<DevnetKnobs>({
   l2ReorgMaxDepth: 3,
   l1ReorgProbability: 0.03,
   l1ReorgMaxDepth: 2,
+  l1ReorgAfterTicks: [],
   l1FlipProbability: 0,
   l2FlipProbability: 0,
   pacingMsPerL2Block: 150,
@@ -107,6 +114,7 @@ export function resolveDevnetKnobs(overrides: Partial<DevnetKnobs> = {}): Resolv
   int("l2ReorgMaxDepth", k.l2ReorgMaxDepth, 1, 64);
   probability("l1ReorgProbability", k.l1ReorgProbability);
   int("l1ReorgMaxDepth", k.l1ReorgMaxDepth, 1, 64);
+  for (const [i, t] of k.l1ReorgAfterTicks.entries()) int(`l1ReorgAfterTicks[${i}]`, t, 1);
   int("shastaActivationDelaySec", k.shastaActivationDelaySec, 0);
   probability("l1FlipProbability", k.l1FlipProbability);
   probability("l2FlipProbability", k.l2FlipProbability);

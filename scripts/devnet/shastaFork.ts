@@ -360,6 +360,16 @@ export async function initialDeposits(
   return raws;
 }
 
+/**
+ * Shasta L1 ticks after which every one-off event of scheduledEvents has had its tick (the void at 9), so
+ * every Shasta table has something to verify.
+ */
+export const SHASTA_STORY_TICKS = 10;
+
+/** The fork is in force and its story has run SHASTA_STORY_TICKS ticks (true when Shasta never activates). */
+export const shastaStoryTold = (f: ShastaForkState | undefined): boolean =>
+  f === undefined || (f.activated && f.ticks >= SHASTA_STORY_TICKS);
+
 /** Anything proposed-but-unfinalized, or blocks waiting for a proposal: settle() keeps ticking. */
 export const shastaBusy = (f: ShastaForkState | undefined, unproposed: readonly ShastaL2Block[]): boolean =>
   f?.activated === true && (f.pending.length > 0 || unproposed.some((b) => b.proposalId !== undefined));

@@ -40,6 +40,12 @@ export interface LocalPipelineOptions {
   readonly durationMs?: number;
   /** Stop after this many L2 blocks instead (devnet only). */
   readonly l2Blocks?: number;
+  /**
+   * A timed devnet run goes on past `durationMs` until the Shasta fork is in force and its story told
+   * (DevnetRunParameters.throughShasta), so the verification checks every Shasta table on any machine.
+   * @default false
+   */
+  readonly throughShasta?: boolean;
   /** @default 1 */
   readonly seed?: number;
   readonly knobs?: Partial<DevnetKnobs>;
@@ -312,7 +318,9 @@ async function produce(
   const durationMs = options.durationMs ?? 60_000;
   if (pipeline.devnet) {
     await pipeline.devnet.run({
-      ...(options.l2Blocks !== undefined ? { l2Blocks: options.l2Blocks } : { durationMs }),
+      ...(options.l2Blocks !== undefined
+        ? { l2Blocks: options.l2Blocks }
+        : { durationMs, throughShasta: options.throughShasta === true }),
       signal: options.signal,
     });
     mark("devnetRun", tRun);

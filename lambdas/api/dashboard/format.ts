@@ -22,6 +22,15 @@ export function formatDuration(seconds: number | null | undefined): string {
 export const shortAddress = (a: string | null | undefined): string =>
   a == null ? "—" : `${a.slice(0, 6)}…${a.slice(-4)}`;
 
+/** The preconf card's sub-line when no whitelist was ever read: the network has none (or READ_PRECONF=false). */
+export const NO_WHITELIST = "no preconf whitelist on this network";
+
+/**
+ * A preconf operator: 0x0…0 is the whitelist saying it has no operator to draw for the epoch
+ * (_getOperatorForEpoch returns address(0) with no operator or no active candidate; impl/PreconfWhitelist.sol @b9c5bb2).
+ */
+export const formatOperator = (a: string): string => (/^0x0{40}$/.test(a) ? "none" : shortAddress(a));
+
 /** "12 s ago" for a unix-seconds timestamp. */
 export function formatAge(timestamp: number, nowSeconds: number): string {
   const d = Math.max(0, nowSeconds - timestamp);

@@ -6,7 +6,9 @@ import {
   formatDecimal,
   formatDuration,
   formatInteger,
+  formatOperator,
   formatWei,
+  NO_WHITELIST,
   shortAddress,
 } from "./format.js";
 
@@ -119,6 +121,30 @@ function renderCards(d: DashboardData, now: number) {
     c.fees.sequencerProfitWei,
     `fees ${formatWei((BigInt(c.fees.priorityFeeWei) + BigInt(c.fees.sharedBaseFeeWei)).toString())} · L1 ${formatWei(c.fees.l1DataCostWei)} · proving ${formatWei(c.fees.provingCostWei)}`,
   );
+  renderPreconf(c.preconf, now);
+}
+
+/**
+ * The current epoch's preconfirmation operators: the current one as the value, the next one, the epoch's
+ * start and its number of candidates below, each also as a data attribute (the raw API value).
+ */
+function renderPreconf(p: DashboardData["cards"]["preconf"], now: number) {
+  const el = $('[data-card="preconf"]');
+  if (p === null) {
+    setCard("preconf", "none", null, NO_WHITELIST);
+    for (const k of ["next", "epochStart", "candidates"]) delete el.dataset[k];
+    return;
+  }
+  setCard(
+    "preconf",
+    formatOperator(p.currentOperator),
+    p.currentOperator,
+    `next ${formatOperator(p.nextOperator)} · ${formatInteger(p.candidates.length)} candidate${p.candidates.length === 1 ? "" : "s"} · epoch ${formatAge(p.epochStart, now)}`,
+  );
+  el.dataset.next = p.nextOperator;
+  el.dataset.epochStart = String(p.epochStart);
+  el.dataset.candidates = String(p.candidates.length);
+  el.title = `epoch from ${new Date(p.epochStart * 1000).toISOString()}, read at L1 block ${p.readAt.blockNumber}`;
 }
 
 function renderSequencers(d: DashboardData) {
@@ -201,6 +227,7 @@ const LIVE_EVENTS = [
   "forced_inclusion_processed",
   "shasta_proposed",
   "shasta_proved",
+  "preconf_epoch",
 ];
 
 /**

@@ -40,24 +40,14 @@ interface Row {
 
 const list = (s: string): string[] => (s === "" ? [] : s.split(","));
 
-/**
- * Epochs starting in the window, newest first, one item per (whitelist, epoch): its latest canonical
- * observation (an operator's removal changes the epoch's draw at once, so the latest read is the one that held).
- */
-export async function listPreconfEpochs(db: SqlQueryable, q: ApiQuery): Promise<Page<PreconfEpoch>> {
-  const p = createSqlParams();
-  const where = [`epoch_start_ts >= ${p.add(q.range.gte)}`, `epoch_start_ts < ${p.add(q.range.lt)}`];
-  if (q.cursor !== undefined) {
-    const [at] = q.cursor;
-    if (typeof at !== "number") throw new BadParameterError("cursor", "not a cursor of this list");
-    where.push(`epoch_start_ts < ${p.add(at)}`);
-  }
-  const rows = await db.query<Row>(
-    "SELECT whitelist AS w, epoch_start_ts AS e, l1_block_number AS n, l1_block_hash AS h, l1_block_ts AS t, " +
-      "current_operator AS c, next_operator AS x, operators AS o, sequencers AS s, active_since AS a, candidates AS k " +
-      `FROM canonical_preconf_epochs WHERE ${where.join(" AND ")} ORDER BY e DESC, n DESC, h`,
-    p.values,
-  );
+/** The columns of canonical_preconf_epochs a PreconfEpoch is built from, newest epoch and read first. */
+const selectEpochs = (where: string): string =>
+  "SELECT whitelist AS w, epoch_start_ts AS e, l1_block_number AS n, l1_block_hash AS h, l1_block_ts AS t, " +
+  "current_operator AS c, next_operator AS x, operators AS o, sequencers AS s, active_since AS a, candidates AS k " +
+  `FROM canonical_preconf_epochs WHERE ${where} ORDER BY e DESC, n DESC, h`;
+
+/** Rows in selectEpochs' order → one PreconfEpoch per (whitelist, epoch), its latest read first, in that order. */
+function epochsOf(rows: readonly Row[]): PreconfEpoch[] {
   const epochs = new Map<string, PreconfEpoch>();
   for (const r of rows) {
     const key = `${toNumber(r.e)}:${r.w}`;
@@ -83,5 +73,35 @@ export async function listPreconfEpochs(db: SqlQueryable, q: ApiQuery): Promise<
       observations: 1,
     });
   }
-  return toPage([...epochs.values()].slice(0, q.limit + 1), q.limit, (e) => [e.epochStart]);
+  return [...epochs.values()];
+}
+
+/**
+ * Epochs starting in the window, newest first, one item per (whitelist, epoch): its latest canonical
+ * observation (an operator's removal changes the epoch's draw at once, so the latest read is the one that held).
+ */
+export async function listPreconfEpochs(db: SqlQueryable, q: ApiQuery): Promise<Page<PreconfEpoch>> {
+  const p = createSqlParams();
+  const where = [`epoch_start_ts >= ${p.add(q.range.gte)}`, `epoch_start_ts < ${p.add(q.range.lt)}`];
+  if (q.cursor !== undefined) {
+    const [at] = q.cursor;
+    if (typeof at !== "number") throw new BadParameterError("cursor", "not a cursor of this list");
+    where.push(`epoch_start_ts < ${p.add(at)}`);
+  }
+  const rows = await db.query<Row>(selectEpochs(where.join(" AND ")), p.values);
+  return toPage(epochsOf(rows).slice(0, q.limit + 1), q.limit, (e) => [e.epochStart]);
+}
+
+/**
+ * The newest epoch any canonical read describes, as its latest canonical read found it: the dashboard's
+ * current operators, whatever window it shows. Null when no whitelist was ever read (a network without
+ * one, or READ_PRECONF=false). An L1 reorg that orphans the read drops it here at once: the epoch falls
+ * back to its earlier read, or to the previous epoch, until the new chain's block is read.
+ */
+export async function readCurrentPreconfEpoch(db: SqlQueryable): Promise<PreconfEpoch | null> {
+  const rows = await db.query<Row>(
+    selectEpochs("epoch_start_ts = (SELECT max(epoch_start_ts) FROM canonical_preconf_epochs)"),
+  );
+  // Two whitelists can describe one epoch across a fork: the latest read's is the one in force.
+  return epochsOf(rows)[0] ?? null;
 }

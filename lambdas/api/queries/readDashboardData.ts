@@ -7,6 +7,7 @@ import { chainMetricQueriesOf, toNumber } from "../sqlDialect.js";
 import { l2CadenceSql } from "./l2BlockSource.js";
 import { listBatches } from "./listBatches.js";
 import { listL2Blocks } from "./listL2Blocks.js";
+import { type PreconfEpoch, readCurrentPreconfEpoch } from "./listPreconfEpochs.js";
 import { listProveTimes, readProveTimeStats, readStats } from "./listProveTimes.js";
 import { listVerifyTimes, readVerifyTimeStats } from "./listVerifyTimes.js";
 import { type ChainHead, readChainHead } from "./readChainHead.js";
@@ -33,6 +34,11 @@ export interface DashboardData {
     readonly forcedInclusions: number;
     /** Fee totals, L1 data and proving cost, sequencer profit (GET /v1/fees, feeMetrics.ts). */
     readonly fees: FeeMetrics;
+    /**
+     * The newest epoch's preconfirmation operators, as its latest canonical read found it (the same item
+     * GET /v1/preconf-operators gives for that epoch); not bounded by the window. Null: no whitelist read.
+     */
+    readonly preconf: PreconfEpoch | null;
   };
   /** The latest `limit` points of each series in the window, oldest first (ready to plot). */
   readonly charts: {
@@ -73,6 +79,7 @@ export async function readDashboardData(db: SqlQueryable, q: ApiQuery): Promise<
   const batches = await listBatches(db, page);
   const sequencers = await readSequencerDistribution(db, q.range);
   const fees = await computeFeeMetrics(db, { since: q.range.gte, until: q.range.lt });
+  const preconf = await readCurrentPreconfEpoch(db);
   const reorgsOn = (chain: Chain) => toNumber(reorgRows.find((r) => r.chain === chain)?.count ?? 0);
   return {
     range: q.range,
@@ -88,6 +95,7 @@ export async function readDashboardData(db: SqlQueryable, q: ApiQuery): Promise<
       reorgs: { l1: reorgsOn("l1"), l2: reorgsOn("l2") },
       forcedInclusions: toNumber(forced?.n ?? 0),
       fees,
+      preconf,
     },
     charts: {
       blocks: [...blocks.items].reverse().map((b) => ({

@@ -4,6 +4,7 @@ import type { Sink } from "../../../lambdas/sink/Sink.js";
 import type { SqlQueryable } from "../../../lambdas/sink/SqlQueryable.js";
 import { address, at, hash, l2Header, proposed, record, reorg } from "../../support/events.js";
 import { l1TxCost, l2BlockFees } from "../../support/feeEvents.js";
+import { preconfEpoch } from "../../support/preconfEvents.js";
 import { A, B } from "../queries/chainMetricsSeed.js";
 import { ALL, allPages, getJson, type Json, seedApi, testApp } from "./helpers.js";
 
@@ -166,6 +167,58 @@ export function apiExpectations(open: () => Promise<Sink & SqlQueryable>): void 
     expect(body.charts.proveTimes.map((p: Json) => p.seconds)).toEqual([240, 192, 240, 288]);
     expect(body.charts.blobsPerBatch).toHaveLength(4);
     expect(body.charts.sequencers.map((s: Json) => s.address)).toEqual([A, B]);
+  });
+
+  it("shows the current preconf operators: the newest epoch's latest canonical read, the item /v1/preconf-operators serves, reorg-corrected", async () => {
+    // Prepare: epoch E read at L1 block 40; epoch E + 384 at 44 and again at 46, where operator 1 was removed
+    const { sink, app } = await seeded();
+    const E = 1_700_000_256;
+    const without = await getJson(app, `/v1/dashboard-data?${ALL}`);
+    const next = preconfEpoch(44, E + 384);
+    await sink.write([
+      record(preconfEpoch(40, E)),
+      record(next),
+      record(
+        preconfEpoch(46, E + 384, {
+          trigger: "operator_change",
+          currentOperator: address(2),
+          nextOperator: address(2),
+          operators: next.operators.slice(1),
+        }),
+      ),
+    ]);
+    const card = async () => (await getJson(app, `/v1/dashboard-data?${ALL}`)).body.cards.preconf;
+    const listed = async () => (await getJson(app, `/v1/preconf-operators?${ALL}`)).body.items[0];
+
+    // Act: then the L1 reorgs orphan block 46, then 44 as well
+    const latest = { card: await card(), listed: await listed() };
+    await sink.write([record(reorg("l1", 46, 46, 1_800_000_001))]);
+    const afterOne = { card: await card(), listed: await listed() };
+    await sink.write([record(reorg("l1", 44, 44, 1_800_000_002))]);
+    const afterBoth = { card: await card(), listed: await listed() };
+
+    // Assess: no whitelist read, no card; each card is the list's newest item
+    expect(without.body.cards.preconf).toBeNull();
+    expect(latest.card).toEqual(latest.listed);
+    expect(latest.card).toMatchObject({
+      epochStart: E + 384,
+      currentOperator: address(2),
+      nextOperator: address(2),
+      candidates: [address(2)],
+      readAt: { blockNumber: 46, blockHash: hash("l1:46") },
+      observations: 2,
+    });
+    expect(afterOne.card).toEqual(afterOne.listed);
+    expect(afterOne.card).toMatchObject({
+      epochStart: E + 384,
+      currentOperator: address(1),
+      nextOperator: address(2),
+      candidates: [address(1), address(2)],
+      readAt: { blockNumber: 44 },
+      observations: 1,
+    });
+    expect(afterBoth.card).toEqual(afterBoth.listed);
+    expect(afterBoth.card).toMatchObject({ epochStart: E, readAt: { blockNumber: 40 } });
   });
 
   it("serves fee totals, L1 data cost, proving cost and sequencer profit, without orphaned blocks", async () => {

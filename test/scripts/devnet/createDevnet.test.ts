@@ -1,6 +1,7 @@
-import { createPublicClient, decodeEventLog, type Hex, http, type PublicClient } from "viem";
+import { createPublicClient, decodeEventLog, type Hex, http, type PublicClient, parseEventLogs } from "viem";
 import { afterAll, describe, expect, it } from "vitest";
 import { inboxAbi } from "../../../lambdas/shared/inboxAbi.js";
+import { shastaInboxAbi } from "../../../lambdas/shared/taiko/shastaAbi.js";
 import { createDevnet, type DevnetStats } from "../../../scripts/devnet/createDevnet.js";
 import type { DevnetKnobs } from "../../../scripts/devnet/devnetKnobs.js";
 import { type AnvilNode, startAnvil } from "../../../scripts/local/anvil.js";
@@ -192,5 +193,43 @@ describe("createDevnet", () => {
     expect(a.stats.batchesProposed).toBeGreaterThan(0);
     expect(a.reorgs.length).toBeGreaterThan(0);
     expect(b).toEqual(a);
+  });
+
+  it("crosses the Shasta fork and tells its story in a timed run however little time it is given (throughShasta)", async () => {
+    // Prepare: paced as `npm start` is, the fork 60 chain seconds (30 L2 blocks) in; 1 ms gives one block at most
+    const urls = await startChains();
+    const devnet = createDevnet({ ...urls, seed: 3, knobs: { shastaActivationDelaySec: 60 } });
+    const { shasta } = await devnet.deploy();
+    const l1 = createPublicClient({ transport: http(urls.l1Url) }) as PublicClient;
+
+    // Act
+    const timed = await devnet.run({ durationMs: 1 });
+    const through = await devnet.run({ durationMs: 1, throughShasta: true });
+    const events = new Set(
+      parseEventLogs({
+        abi: shastaInboxAbi,
+        logs: await l1.getLogs({ address: shasta?.inbox, fromBlock: 0n }),
+      }).map((l) => l.eventName),
+    );
+    await devnet.stop();
+
+    // Assess: the time alone ends before the fork; through it, every Shasta table's event is on chain
+    expect(timed.l2Blocks).toBeLessThanOrEqual(2);
+    expect(timed.shasta?.activatedInL1Block).toBeUndefined();
+    expect(through.shasta?.activatedInL1Block).toBeGreaterThan(0);
+    expect(through.shasta?.shastaL2Blocks).toBeGreaterThan(0);
+    for (const event of [
+      "InboxActivated",
+      "Proposed",
+      "Proved",
+      "BondDeposited",
+      "WithdrawalRequested",
+      "WithdrawalCancelled",
+      "BondWithdrawn",
+      "ForcedInclusionSaved",
+      "StateRecovered",
+      "ForcedInclusionsVoided",
+    ])
+      expect([...events]).toContain(event);
   });
 });

@@ -21,11 +21,13 @@ describe("resolveDevnetKnobs", () => {
         l1ReorgProbability: 1.5,
         sequencers: 2,
         sequencerWeights: [1],
+        l1ReorgAfterTicks: [20, 0],
       });
 
     // Assess
     expect(attempt).toThrow(ConfigError);
     expect(attempt).toThrow(/batchSize.*l1ReorgProbability|l1ReorgProbability.*batchSize/);
     expect(attempt).toThrow(/sequencerWeights needs 2 entries/);
+    expect(attempt).toThrow(/l1ReorgAfterTicks\[1\] must be an integer in \[1, /);
   });
 });
