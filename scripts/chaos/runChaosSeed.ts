@@ -21,7 +21,7 @@ import { StateTable } from "../../lambdas/shared/tables.js";
 import { logSources } from "../../lambdas/shared/taiko/networks.js";
 import { createPrng } from "../devnet/createPrng.js";
 import { HandlerTimeoutError, type SqsBatchHandler } from "../local/eventSourcePoller.js";
-import { readDlq } from "../ops/readDlq.js";
+import { type DlqEntry, readDlq } from "../ops/readDlq.js";
 import { redriveDlqInRounds } from "../ops/redriveDlqInRounds.js";
 import {
   createLocalPipeline,
@@ -589,11 +589,7 @@ function splitBadLogLetters<
 }
 
 /** After the redrive the DLQ holds exactly the poison, each once, with the reason it failed. */
-function checkDlq(
-  messages: readonly { body: string; errorType: string | undefined; errorMessage: string | undefined }[],
-  poisonSent: number,
-  schedule: ChaosSchedule,
-): string[] {
+function checkDlq(messages: readonly DlqEntry[], poisonSent: number, schedule: ChaosSchedule): string[] {
   const problems: string[] = [];
   const expected = new Map<string, number>();
   for (const p of schedule.poison) {
@@ -623,10 +619,21 @@ function checkDlq(
   for (const [body, left] of expected) {
     if (left !== 0)
       problems.push(
-        `poison ${body.slice(0, 40)}…: ${left > 0 ? `${left} missing from` : `${-left} extra in`} the DLQ`,
+        `poison ${body.slice(0, 40)}…: ${left > 0 ? `${left} missing from` : `${-left} extra in`} the DLQ${left < 0 ? ` (${lettersOf(messages, body)})` : ""}`,
       );
   }
   return problems;
+}
+
+/** Each DLQ copy of one body: where it came from and when, so a failing seed shows how it got there twice. */
+function lettersOf(messages: readonly DlqEntry[], body: string): string {
+  return messages
+    .filter((m) => m.body === body)
+    .map(
+      (m) =>
+        `${m.messageId} from ${m.sourceMessageId ?? "SQS's redrive"} group ${m.groupId} ${m.errorType ?? "no reason"} at ${m.failedAt ?? m.sentAt}, received ${m.receiveCount}×`,
+    )
+    .join("; ");
 }
 
 async function claimsInProgress(
