@@ -8,6 +8,7 @@ import { API_ENDPOINTS, type ApiEndpoint } from "./apiEndpoints.js";
 import { type ApiQuery, parseApiQuery } from "./apiParams.js";
 import type { ApiSettings } from "./apiSettings.js";
 import { buildOpenApiDocument } from "./buildOpenApiDocument.js";
+import { createCardCache } from "./createCardCache.js";
 import { createRateLimiter } from "./createRateLimiter.js";
 import { createResponseCache } from "./createResponseCache.js";
 import { DOCS_PAGE_HTML } from "./docsPage.js";
@@ -166,6 +167,11 @@ export function createApiApp(deps: ApiAppDependencies): Hono {
     dataVersion !== undefined || ttlSeconds > 0
       ? createResponseCache({ ttlMs: ttlSeconds * 1000, nowMs: clock.nowMs, dataVersion })
       : undefined;
+  // A store that versions each table keeps an answer's parts too, while the tables each part read stand.
+  const cards =
+    dataVersion !== undefined && deps.db.tableVersions !== undefined
+      ? createCardCache({ db: deps.db })
+      : undefined;
 
   async function answer(c: Context, endpoint: ApiEndpoint) {
     const q = parseApiQuery(
@@ -174,8 +180,9 @@ export function createApiApp(deps: ApiAppDependencies): Hono {
       Math.floor((clock.windowEndMs ?? clock.nowMs)() / 1000),
       settings,
     );
-    const run = () => endpoint.run(deps.db, q);
-    const body = cache === undefined ? await run() : await cache.get(await keyOf(endpoint.path, q), run);
+    const key = cache === undefined ? undefined : await keyOf(endpoint.path, q);
+    const run = () => endpoint.run(deps.db, q, key === undefined ? undefined : cards?.forAnswer(key));
+    const body = cache === undefined || key === undefined ? await run() : await cache.get(key, run);
     if (body === null) throw new NotFoundError(`nothing recorded yet for ${endpoint.path}`);
     // A cached answer may have been computed for an equivalent window: the window reported is the one asked.
     if ("range" in body) return c.json({ ...body, range: q.range });
