@@ -3,7 +3,7 @@ import { cors } from "hono/cors";
 import { createIngestRoutes, type IngestRoutesDependencies } from "../ingestApi/createIngestRoutes.js";
 import { TidemarkError } from "../shared/errors.js";
 import type { SqlQueryable } from "../sink/SqlQueryable.js";
-import { answerCacheKey, readRecordedTimeBounds } from "./answerCacheKey.js";
+import { answerCacheKey, createRecordedTimeBounds } from "./answerCacheKey.js";
 import { API_ENDPOINTS, type ApiEndpoint } from "./apiEndpoints.js";
 import { type ApiQuery, parseApiQuery } from "./apiParams.js";
 import type { ApiSettings } from "./apiSettings.js";
@@ -173,6 +173,8 @@ export function createApiApp(deps: ApiAppDependencies): Hono {
       ? createCardCache({ db: deps.db })
       : undefined;
 
+  const recordedTimeBounds = createRecordedTimeBounds(deps.db);
+
   async function answer(c: Context, endpoint: ApiEndpoint) {
     const q = parseApiQuery(
       c.req.query(),
@@ -191,11 +193,7 @@ export function createApiApp(deps: ApiAppDependencies): Hono {
 
   async function keyOf(path: string, q: ApiQuery): Promise<string> {
     if (cache === undefined || dataVersion === undefined) return cacheKey(path, q, ttlSeconds);
-    return answerCacheKey(
-      path,
-      q,
-      await cache.get("recorded-time-bounds", () => readRecordedTimeBounds(deps.db)),
-    );
+    return answerCacheKey(path, q, await cache.get("recorded-time-bounds", recordedTimeBounds));
   }
 
   return app;
