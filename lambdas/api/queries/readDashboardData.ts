@@ -5,7 +5,7 @@ import type { SqlQueryable } from "../../sink/SqlQueryable.js";
 import type { ApiQuery } from "../apiParams.js";
 import { type CardCache, uncachedCards } from "../createCardCache.js";
 import { chainMetricQueriesOf, toNumber } from "../sqlDialect.js";
-import { l2CadenceSql } from "./l2BlockSource.js";
+import { readL2Cadence } from "./l2BlockSource.js";
 import { listBatches } from "./listBatches.js";
 import { listL2Blocks } from "./listL2Blocks.js";
 import { listProveTimes, readProveTimeStats, readStats } from "./listProveTimes.js";
@@ -69,7 +69,7 @@ export async function readDashboardData(
   const l1Head = await card("l1Head", (d) => readChainHead(d, "l1"));
   const l2Head = await card("l2Head", (d) => readChainHead(d, "l2"));
   const tps = await card("tps", (d) => readTps(d, q.range));
-  const l2BlockCadence = await card("l2BlockCadence", (d) => readStats(d, l2CadenceSql(d), q.range));
+  const l2BlockCadence = await card("l2BlockCadence", (d) => readL2Cadence(d, q.range));
   const batchCadence = await card("batchCadence", (d) => readStats(d, metrics.batchCadence, q.range));
   const proveTime = await card("proveTime", (d) => readProveTimeStats(d, q.range));
   const verifyTime = await card("verifyTime", (d) => readVerifyTimeStats(d, q.range));
