@@ -183,7 +183,14 @@ export function createApiApp(deps: ApiAppDependencies): Hono {
       settings,
     );
     const key = cache === undefined ? undefined : await keyOf(endpoint.path, q);
-    const run = () => endpoint.run(deps.db, q, key === undefined ? undefined : cards?.forAnswer(key));
+    const run = async () => {
+      const parts = key === undefined ? undefined : cards?.forAnswer(key);
+      try {
+        return await endpoint.run(deps.db, q, parts);
+      } finally {
+        await parts?.settle();
+      }
+    };
     const body = cache === undefined || key === undefined ? await run() : await cache.get(key, run);
     if (body === null) throw new NotFoundError(`nothing recorded yet for ${endpoint.path}`);
     // A cached answer may have been computed for an equivalent window: the window reported is the one asked.

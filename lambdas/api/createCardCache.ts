@@ -48,9 +48,14 @@ interface Entry {
   readonly value: unknown;
 }
 
+/** The card cache of one answer: the cards it computed are kept when it settles (after its last card). */
+export interface SettlingCardCache extends CardCache {
+  settle(): Promise<void>;
+}
+
 export interface CardCacheStore {
   /** The card cache of one answer; `answerKey` names the question (answerCacheKey), cards are kept under it. */
-  forAnswer(answerKey: string): CardCache;
+  forAnswer(answerKey: string): SettlingCardCache;
   readonly stats: { hits: number; misses: number };
 }
 
@@ -60,8 +65,9 @@ const stampOf = (tables: readonly string[], versions: TableVersions) =>
 /**
  * Cards kept per answer key while the tables they read are unchanged: after a new L2 block only the cards
  * that read L2 blocks are computed again. What a card reads is taken from the SQL it runs (tablesReadBy),
- * not declared, so it cannot drift from the queries. Exact as the response cache is: a card is kept only
- * when its tables' versions are the same before and after it was computed (no write landed in between).
+ * not declared, so it cannot drift from the queries. Exact as the response cache is: the table versions are
+ * read once when an answer starts and once when it settles, and a card computed in between is kept only
+ * when its tables' versions are the same at both (no write to them landed while it was computed).
  */
 export function createCardCache(p: {
   readonly db: SqlQueryable;
@@ -74,32 +80,45 @@ export function createCardCache(p: {
   const stats = { hits: 0, misses: 0 };
   const versionsNow = async () => (await db.tableVersions?.()) ?? undefined;
 
-  async function card<T>(key: string, compute: (db: SqlQueryable) => Promise<T>): Promise<T> {
-    const before = await versionsNow();
-    if (before === undefined) return compute(db); // a write in flight: nothing is kept
-    const entry = entries.get(key);
-    if (entry !== undefined && stampOf(entry.tables, before) === entry.stamp) {
-      stats.hits++;
-      return entry.value as T;
-    }
-    stats.misses++;
-    const read = new Set<string>();
-    const value = await compute(recordingReads(db, read));
-    const tables = [...read].sort();
-    const stamp = stampOf(tables, before);
-    const after = await versionsNow();
-    if (!read.has(UNKNOWN) && after !== undefined && stampOf(tables, after) === stamp) {
-      entries.delete(key);
-      while (entries.size >= maxEntries) entries.delete(entries.keys().next().value as string);
-      entries.set(key, { tables, stamp, value });
-    }
-    return value;
+  function forAnswer(answerKey: string): SettlingCardCache {
+    // Read at the first card, not before: an answer whose cards all come from elsewhere never asks.
+    let before: Promise<TableVersions | undefined> | undefined;
+    const computed: { key: string; tables: readonly string[]; value: unknown }[] = [];
+    return {
+      async card<T>(name: string, compute: (db: SqlQueryable) => Promise<T>): Promise<T> {
+        before ??= versionsNow();
+        const versions = await before;
+        if (versions === undefined) return compute(db); // a write in flight: nothing is kept
+        const key = `${answerKey}#${name}`;
+        const entry = entries.get(key);
+        if (entry !== undefined && stampOf(entry.tables, versions) === entry.stamp) {
+          stats.hits++;
+          return entry.value as T;
+        }
+        stats.misses++;
+        const read = new Set<string>();
+        const value = await compute(recordingReads(db, read));
+        if (!read.has(UNKNOWN)) computed.push({ key, tables: [...read].sort(), value });
+        return value;
+      },
+      async settle() {
+        const versions = before === undefined ? undefined : await before;
+        if (versions === undefined || computed.length === 0) return;
+        // A version that cannot be read now keeps nothing; the answer itself stands.
+        const after = await versionsNow().catch(() => undefined);
+        if (after === undefined) return;
+        for (const { key, tables, value } of computed) {
+          const stamp = stampOf(tables, versions);
+          if (stampOf(tables, after) !== stamp) continue;
+          entries.delete(key);
+          while (entries.size >= maxEntries) entries.delete(entries.keys().next().value as string);
+          entries.set(key, { tables, stamp, value });
+        }
+      },
+    };
   }
 
-  return {
-    stats,
-    forAnswer: (answerKey) => ({ card: (name, compute) => card(`${answerKey}#${name}`, compute) }),
-  };
+  return { stats, forAnswer };
 }
 
 /** Noted for a statement that names no known relation: what it reads cannot be versioned, so it is not kept. */

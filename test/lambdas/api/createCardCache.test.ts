@@ -37,7 +37,8 @@ describe("card cache", () => {
 
   it("computes a card again exactly when a table it read was written, and keeps nothing it cannot version", async () => {
     // Prepare
-    const cards = createCardCache({ db: sink }).forAnswer("q");
+    const store = createCardCache({ db: sink });
+    let cards = store.forAnswer("q");
     let runs = 0;
     const l2Count = () =>
       cards.card("l2", async (db: SqlQueryable) => {
@@ -56,10 +57,13 @@ describe("card cache", () => {
         return (await db.query<{ n: unknown }>("SELECT 1 AS n"))[0]?.n;
       });
     const all = async () => [await l2Count(), await batchCount(), await unversioned()];
+    // One answer per round, as the app asks: its cards are kept when it settles.
     const runsOf = async (step: () => Promise<unknown>) => {
       await step();
       const before = runs;
+      cards = store.forAnswer("q");
       const values = await all();
+      await cards.settle();
       return { values, runs: runs - before };
     };
 
@@ -77,5 +81,29 @@ describe("card cache", () => {
     expect(afterBatch).toEqual({ values: [1, 1, 1], runs: 2 });
     // The marks hide the batch's L1 block: the batch card reads them (the view), the rollup card does not.
     expect(afterReorg).toEqual({ values: [1, 0, 1], runs: 2 });
+  });
+
+  it("keeps no card computed while a write to its tables landed", async () => {
+    // Prepare
+    const store = createCardCache({ db: sink });
+    let runs = 0;
+    const count = async (write: boolean) => {
+      const cards = store.forAnswer("moving");
+      const n = await cards.card("l2", async (db: SqlQueryable) => {
+        runs++;
+        const [row] = await db.query<{ n: unknown }>(`SELECT count(*)::INTEGER AS n FROM ${L2_BLOCK_ROLLUP}`);
+        if (write) await sink.write([record(l2Header(50))]); // lands after the card read its rows
+        return row?.n;
+      });
+      await cards.settle();
+      return n;
+    };
+    // Act
+    const stale = await count(true);
+    const next = await count(false);
+    const kept = await count(false);
+    // Assess: the card read before the write is not served after it
+    expect([stale, next, kept]).toEqual([1, 2, 2]);
+    expect(runs).toBe(2);
   });
 });
