@@ -58,6 +58,8 @@ Tidemark measured side by side with what users would pick instead, in one run.
   --duration <s>   ingest-api: seconds per sustained cell (default 300, the issue's 5 minutes; 10 with
                    --quick; or INGEST_API_BENCH_SECONDS); each rate step runs a fifth of it (≥ 5 s)
   ingest-api: INGEST_API_BENCH_RATE (events/s, default 500) sets the sustained rate
+  serve: SERVE_BENCH_CLIENTS (comma-separated SSE client counts, default 100,1000; empty: the API
+                   figures only, no fan-out)
   --out <file>     where to write the results (default bench/results.json)
   --help
 `;
@@ -119,7 +121,7 @@ export async function runBench(options: {
       parts.serve = await runServeBench({
         blocks: quick ? 5_000 : 100_000,
         requests: quick ? 20 : 200,
-        clients: quick ? [20] : [100, 1000],
+        clients: serveBenchClients(process.env.SERVE_BENCH_CLIENTS) ?? (quick ? [20] : [100, 1000]),
         seconds: quick ? 5 : 60,
         eventsPerSecond: 20,
         log,
@@ -345,6 +347,20 @@ export function mergeResults(
     accounting: [...previous.accounting.filter((c) => kept(c.part)), ...fresh.accounting],
     partsGeneratedAt: { ...olderStamps, ...stamp },
   };
+}
+
+/** SERVE_BENCH_CLIENTS: the SSE client counts to fan out to; "" runs none (the API figures alone). */
+export function serveBenchClients(value: string | undefined): number[] | undefined {
+  if (value === undefined) return undefined;
+  const counts = value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
+  const bad = counts.filter((n) => !(Number.isInteger(n) && n > 0));
+  if (bad.length > 0)
+    throw new Error(`SERVE_BENCH_CLIENTS must list whole numbers of clients above 0, got ${value}`);
+  return counts;
 }
 
 async function readResults(file: string): Promise<BenchResults | undefined> {

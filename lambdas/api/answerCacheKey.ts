@@ -16,16 +16,63 @@ const TIME_COLUMNS = TABLE_NAMES.flatMap((table) =>
     .map(([column]) => ({ table, column })),
 );
 
-/** One statement: the bounds over every time column, orphaned rows included (bounds only need to cover). */
-export async function readRecordedTimeBounds(db: SqlQueryable): Promise<RecordedTimeBounds> {
-  const parts = TIME_COLUMNS.map(
+/** The tables that have a time column. */
+const TIMED_TABLES = [...new Set(TIME_COLUMNS.map((c) => c.table))];
+
+/** One statement: per table of `tables`, the bounds over its time columns, orphaned rows included (bounds only need to cover). */
+async function readTableTimeBounds(
+  db: SqlQueryable,
+  tables: readonly string[],
+): Promise<Map<string, RecordedTimeBounds>> {
+  const parts = TIME_COLUMNS.filter((c) => tables.includes(c.table)).map(
     ({ table, column }) =>
-      `SELECT min(${column}) AS lo, max(${column}) AS hi FROM ${table}${final(db)} WHERE ${column} IS NOT NULL`,
+      `SELECT '${table}' AS t, min(${column}) AS lo, max(${column}) AS hi FROM ${table}${final(db)} WHERE ${column} IS NOT NULL`,
   );
-  const [row] = await db.query<{ lo: unknown; hi: unknown }>(
-    `SELECT min(lo) AS lo, max(hi) AS hi FROM (${parts.join(" UNION ALL ")}) AS b`,
+  const rows = await db.query<{ t: string; lo: unknown; hi: unknown }>(
+    `SELECT t, min(lo) AS lo, max(hi) AS hi FROM (${parts.join(" UNION ALL ")}) AS b GROUP BY t`,
   );
-  return { min: toNumberOrNull(row?.lo), max: toNumberOrNull(row?.hi) };
+  return new Map(rows.map((r) => [r.t, { min: toNumberOrNull(r.lo), max: toNumberOrNull(r.hi) }]));
+}
+
+/** The bounds over all of them (a table without a row adds nothing). */
+function spanOf(bounds: Iterable<RecordedTimeBounds>): RecordedTimeBounds {
+  let min: number | null = null;
+  let max: number | null = null;
+  for (const b of bounds) {
+    if (b.min !== null && (min === null || b.min < min)) min = b.min;
+    if (b.max !== null && (max === null || b.max > max)) max = b.max;
+  }
+  return { min, max };
+}
+
+/** One statement: the bounds over every time column of every table. */
+export async function readRecordedTimeBounds(db: SqlQueryable): Promise<RecordedTimeBounds> {
+  return spanOf((await readTableTimeBounds(db, TIMED_TABLES)).values());
+}
+
+/**
+ * readRecordedTimeBounds, keeping each table's bounds while its version stands (SqlQueryable.tableVersions):
+ * after a new L2 block only the L2 headers' bounds are read again. A store without table versions, or a
+ * write in flight, reads every table.
+ */
+export function createRecordedTimeBounds(db: SqlQueryable): () => Promise<RecordedTimeBounds> {
+  const kept = new Map<string, RecordedTimeBounds & { readonly version: string }>();
+  return async () => {
+    const before = await db.tableVersions?.();
+    if (before === undefined) return readRecordedTimeBounds(db);
+    const stale = TIMED_TABLES.filter((t) => kept.get(t)?.version !== before(t));
+    const fresh = stale.length === 0 ? new Map() : await readTableTimeBounds(db, stale);
+    const after = await db.tableVersions?.();
+    const now = new Map<string, RecordedTimeBounds>(kept);
+    for (const t of stale) {
+      const bounds = fresh.get(t) ?? { min: null, max: null };
+      now.set(t, bounds);
+      // Kept only when no write to the table landed while it was read.
+      if (after !== undefined && after(t) === before(t)) kept.set(t, { ...bounds, version: before(t) });
+      else kept.delete(t);
+    }
+    return spanOf(now.values());
+  };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { computeFeeMetrics } from "../queries/feeMetrics.js";
 import type { SqlQueryable } from "../sink/SqlQueryable.js";
 import type { ApiParamName, ApiQuery } from "./apiParams.js";
+import type { CardCache } from "./createCardCache.js";
 import { listBatches } from "./queries/listBatches.js";
 import { listFailedProposals } from "./queries/listFailedProposals.js";
 import { listForcedInclusions } from "./queries/listForcedInclusions.js";
@@ -24,8 +25,8 @@ export interface ApiEndpoint {
   readonly summary: string;
   readonly description?: string;
   readonly params: readonly ApiParamName[];
-  /** The JSON body; null answers 404 (nothing recorded yet). */
-  readonly run: (db: SqlQueryable, q: ApiQuery) => Promise<object | null>;
+  /** The JSON body; null answers 404 (nothing recorded yet). `cards` may keep parts of earlier answers. */
+  readonly run: (db: SqlQueryable, q: ApiQuery, cards?: CardCache) => Promise<object | null>;
 }
 
 const WINDOW: readonly ApiParamName[] = ["created[gte]", "created[lt]"];
@@ -240,6 +241,6 @@ export const API_ENDPOINTS: readonly ApiEndpoint[] = [
     summary: "Every dashboard card and chart in one call",
     description: "`limit` is the number of points per chart (the latest ones in the window).",
     params: [...WINDOW, "limit"],
-    run: (db, q) => readDashboardData(db, q),
+    run: (db, q, cards) => readDashboardData(db, q, cards),
   },
 ];

@@ -3,11 +3,12 @@ import { cors } from "hono/cors";
 import { createIngestRoutes, type IngestRoutesDependencies } from "../ingestApi/createIngestRoutes.js";
 import { TidemarkError } from "../shared/errors.js";
 import type { SqlQueryable } from "../sink/SqlQueryable.js";
-import { answerCacheKey, readRecordedTimeBounds } from "./answerCacheKey.js";
+import { answerCacheKey, createRecordedTimeBounds } from "./answerCacheKey.js";
 import { API_ENDPOINTS, type ApiEndpoint } from "./apiEndpoints.js";
 import { type ApiQuery, parseApiQuery } from "./apiParams.js";
 import type { ApiSettings } from "./apiSettings.js";
 import { buildOpenApiDocument } from "./buildOpenApiDocument.js";
+import { createCardCache } from "./createCardCache.js";
 import { createRateLimiter } from "./createRateLimiter.js";
 import { createResponseCache } from "./createResponseCache.js";
 import { DOCS_PAGE_HTML } from "./docsPage.js";
@@ -166,6 +167,13 @@ export function createApiApp(deps: ApiAppDependencies): Hono {
     dataVersion !== undefined || ttlSeconds > 0
       ? createResponseCache({ ttlMs: ttlSeconds * 1000, nowMs: clock.nowMs, dataVersion })
       : undefined;
+  // A store that versions each table keeps an answer's parts too, while the tables each part read stand.
+  const cards =
+    dataVersion !== undefined && deps.db.tableVersions !== undefined
+      ? createCardCache({ db: deps.db })
+      : undefined;
+
+  const recordedTimeBounds = createRecordedTimeBounds(deps.db);
 
   async function answer(c: Context, endpoint: ApiEndpoint) {
     const q = parseApiQuery(
@@ -174,8 +182,16 @@ export function createApiApp(deps: ApiAppDependencies): Hono {
       Math.floor((clock.windowEndMs ?? clock.nowMs)() / 1000),
       settings,
     );
-    const run = () => endpoint.run(deps.db, q);
-    const body = cache === undefined ? await run() : await cache.get(await keyOf(endpoint.path, q), run);
+    const key = cache === undefined ? undefined : await keyOf(endpoint.path, q);
+    const run = async () => {
+      const parts = key === undefined ? undefined : cards?.forAnswer(key);
+      try {
+        return await endpoint.run(deps.db, q, parts);
+      } finally {
+        await parts?.settle();
+      }
+    };
+    const body = cache === undefined || key === undefined ? await run() : await cache.get(key, run);
     if (body === null) throw new NotFoundError(`nothing recorded yet for ${endpoint.path}`);
     // A cached answer may have been computed for an equivalent window: the window reported is the one asked.
     if ("range" in body) return c.json({ ...body, range: q.range });
@@ -184,11 +200,7 @@ export function createApiApp(deps: ApiAppDependencies): Hono {
 
   async function keyOf(path: string, q: ApiQuery): Promise<string> {
     if (cache === undefined || dataVersion === undefined) return cacheKey(path, q, ttlSeconds);
-    return answerCacheKey(
-      path,
-      q,
-      await cache.get("recorded-time-bounds", () => readRecordedTimeBounds(deps.db)),
-    );
+    return answerCacheKey(path, q, await cache.get("recorded-time-bounds", recordedTimeBounds));
   }
 
   return app;

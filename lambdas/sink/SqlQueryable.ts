@@ -1,6 +1,9 @@
 /** A value bound to a `$1`-style query parameter. */
 export type QueryParam = string | number | bigint | boolean | null;
 
+/** The version of one table (by name) at one moment: equal versions, equal rows. */
+export type TableVersions = (table: string) => string;
+
 /** The SQL a queryable sink speaks; readers that need dialect-specific SQL (chain metrics) pick by it. */
 export type SqlDialect = "duckdb" | "clickhouse" | "athena";
 
@@ -19,6 +22,12 @@ export interface SqlQueryable {
    * answers are then not cached by version.
    */
   dataVersion?(): Promise<string | undefined>;
+  /**
+   * dataVersion per table: a table's version differs whenever its rows may differ. Lets an answer read
+   * from a few tables outlive writes to the others. Undefined while a write is in flight; absent when the
+   * store cannot tell.
+   */
+  tableVersions?(): Promise<TableVersions | undefined>;
   /**
    * A table the store keeps equal to `canonical_l2_head_events` (same columns) plus `prev_ts`, the time of
    * the canonical block one height below, updated with every write (DuckDB: l2BlockRollup.ts). Absent:

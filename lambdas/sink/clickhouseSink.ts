@@ -175,6 +175,16 @@ export async function createClickHouseSink(params: CreateClickHouseSinkParameter
       return `${String(row?.n)}:${String(row?.h)}`;
     },
 
+    // The same, per table: a table's active parts change exactly when its rows may.
+    async tableVersions() {
+      const rows = await query<{ t: string; n: unknown; h: unknown }>(
+        "SELECT table AS t, count() AS n, toString(sum(cityHash64(name))) AS h FROM system.parts " +
+          `WHERE database = '${database}' AND active GROUP BY table`,
+      );
+      const parts = new Map(rows.map((r) => [r.t, `${String(r.n)}:${String(r.h)}`]));
+      return (table: string) => parts.get(table) ?? "0";
+    },
+
     // The server answers and the schema is in place.
     health: () =>
       measureHealth(async () => {

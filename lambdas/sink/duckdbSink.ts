@@ -3,7 +3,7 @@ import { type DuckDBAppender, type DuckDBConnection, DuckDBInstance } from "@duc
 import { PermanentError, SinkUnavailableError, TidemarkError } from "../shared/errors.js";
 import { CANONICAL_VIEWS } from "./canonicalViews.js";
 import { CREATE_MIGRATIONS_TABLE, expectedColumns, MIGRATIONS } from "./duckdbSchema.js";
-import { L2_BLOCK_ROLLUP, refreshL2BlockRollup } from "./l2BlockRollup.js";
+import { L2_BLOCK_ROLLUP, refreshL2BlockRollup, touchedL2Heights } from "./l2BlockRollup.js";
 import {
   type ColumnKind,
   type ColumnValue,
@@ -98,20 +98,23 @@ export async function createDuckDbSink(params: CreateDuckDbSinkParameters): Prom
   // Invariant: this sink is the file's only writer (the lock above), so counting its writes versions the data.
   const generation = createWriteGeneration();
   const writeRows = (byTable: ReadonlyMap<TableName, readonly Record<string, ColumnValue>[]>) =>
-    generation.track(() =>
-      serialized(async () => {
-        ensureOpen();
-        if (byTable.size === 0) return;
-        try {
-          await writer.run("BEGIN TRANSACTION");
-          for (const [table, rows] of byTable) await insertOrIgnore(writer, table, rows);
-          await refreshL2BlockRollup(writer, byTable);
-          await writer.run("COMMIT");
-        } catch (error) {
-          await writer.run("ROLLBACK").catch(() => undefined);
-          throw asSinkError(error, "DuckDB write failed", { path, tables: [...byTable.keys()] });
-        }
-      }),
+    generation.track(
+      () =>
+        serialized(async () => {
+          ensureOpen();
+          if (byTable.size === 0) return;
+          try {
+            await writer.run("BEGIN TRANSACTION");
+            for (const [table, rows] of byTable) await insertOrIgnore(writer, table, rows);
+            await refreshL2BlockRollup(writer, byTable);
+            await writer.run("COMMIT");
+          } catch (error) {
+            await writer.run("ROLLBACK").catch(() => undefined);
+            throw asSinkError(error, "DuckDB write failed", { path, tables: [...byTable.keys()] });
+          }
+        }),
+      // The rollup is written in the same transaction whenever the heights it keeps are touched.
+      touchedL2Heights(byTable).length > 0 ? [...byTable.keys(), L2_BLOCK_ROLLUP] : byTable.keys(),
     );
 
   return {
@@ -123,6 +126,8 @@ export async function createDuckDbSink(params: CreateDuckDbSinkParameters): Prom
     writeRows: (byTable) => writeRows(byTable),
 
     dataVersion: async () => generation.current(),
+
+    tableVersions: async () => generation.tables(),
 
     l2BlockRollup: L2_BLOCK_ROLLUP,
 

@@ -39,6 +39,13 @@ export async function listL2Blocks(db: SqlQueryable, q: ApiQuery): Promise<Page<
   if (q.address !== undefined) where.push(`sequencer = ${p.add(q.address)}`);
   const after = cursorNumber(q.cursor);
   if (after !== undefined) where.push(`l2_block_number < ${p.add(after)}`);
+  // Over the rollup (DuckDB): the page's lowest height first (a top-N of one integer column), so the sort
+  // below sees only the rows at or above it — the same page, without sorting every row in the window.
+  if (db.l2BlockRollup !== undefined)
+    where.push(
+      `l2_block_number >= (SELECT list_min(max(l2_block_number, ${q.limit + 1})) FROM ${db.l2BlockRollup} ` +
+        `WHERE ${where.join(" AND ")})`,
+    );
   const rows = await db.query<Row>(
     "SELECT l2_block_number AS n, block_hash AS h, block_ts AS ts, sum_gas_used AS gas, sum_tx AS tx, " +
       `base_fee AS fee, sequencer AS seq FROM ${l2BlocksOf(db)} WHERE ${where.join(" AND ")} ` +

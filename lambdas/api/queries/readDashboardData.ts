@@ -3,8 +3,9 @@ import { computeFeeMetrics, type FeeMetrics } from "../../queries/feeMetrics.js"
 import type { Chain } from "../../shared/events.js";
 import type { SqlQueryable } from "../../sink/SqlQueryable.js";
 import type { ApiQuery } from "../apiParams.js";
+import { type CardCache, uncachedCards } from "../createCardCache.js";
 import { chainMetricQueriesOf, toNumber } from "../sqlDialect.js";
-import { l2CadenceSql } from "./l2BlockSource.js";
+import { readL2Cadence } from "./l2BlockSource.js";
 import { listBatches } from "./listBatches.js";
 import { listL2Blocks } from "./listL2Blocks.js";
 import { type PreconfEpoch, readCurrentPreconfEpoch } from "./listPreconfEpochs.js";
@@ -56,30 +57,41 @@ export interface DashboardData {
   };
 }
 
-/** Every card and chart of the dashboard in one call, each from the same query module as its own endpoint. */
-export async function readDashboardData(db: SqlQueryable, q: ApiQuery): Promise<DashboardData> {
+/**
+ * Every card and chart of the dashboard in one call, each from the same query module as its own endpoint.
+ * `cards` may keep cards from an earlier answer to the same question while the tables they read are
+ * unchanged (createCardCache.ts): after a new L2 block only the L2 cards are computed again.
+ */
+export async function readDashboardData(
+  db: SqlQueryable,
+  q: ApiQuery,
+  cards: CardCache = uncachedCards(db),
+): Promise<DashboardData> {
   const page = { ...q, cursor: undefined, address: undefined, block: {} };
   const metrics = chainMetricQueriesOf(db);
+  const { card } = cards;
+  const window = [q.range.gte, q.range.lt];
   // Sequential on purpose: one connection answers one query at a time anyway.
-  const l1Head = await readChainHead(db, "l1");
-  const l2Head = await readChainHead(db, "l2");
-  const tps = await readTps(db, q.range);
-  const l2BlockCadence = await readStats(db, l2CadenceSql(db), q.range);
-  const batchCadence = await readStats(db, metrics.batchCadence, q.range);
-  const proveTime = await readProveTimeStats(db, q.range);
-  const verifyTime = await readVerifyTimeStats(db, q.range);
-  const reorgRows = await db.query<{ chain: Chain; count: unknown }>(metrics.reorgs, [
-    q.range.gte,
-    q.range.lt,
-  ]);
-  const [forced] = await db.query<{ n: unknown }>(metrics.forcedInclusions, [q.range.gte, q.range.lt]);
-  const blocks = await listL2Blocks(db, page);
-  const proofs = await listProveTimes(db, page);
-  const verifications = await listVerifyTimes(db, page);
-  const batches = await listBatches(db, page);
-  const sequencers = await readSequencerDistribution(db, q.range);
-  const fees = await computeFeeMetrics(db, { since: q.range.gte, until: q.range.lt });
-  const preconf = await readCurrentPreconfEpoch(db);
+  const l1Head = await card("l1Head", (d) => readChainHead(d, "l1"));
+  const l2Head = await card("l2Head", (d) => readChainHead(d, "l2"));
+  const tps = await card("tps", (d) => readTps(d, q.range));
+  const l2BlockCadence = await card("l2BlockCadence", (d) => readL2Cadence(d, q.range));
+  const batchCadence = await card("batchCadence", (d) => readStats(d, metrics.batchCadence, q.range));
+  const proveTime = await card("proveTime", (d) => readProveTimeStats(d, q.range));
+  const verifyTime = await card("verifyTime", (d) => readVerifyTimeStats(d, q.range));
+  const reorgRows = await card("reorgs", (d) =>
+    d.query<{ chain: Chain; count: unknown }>(metrics.reorgs, window),
+  );
+  const [forced] = await card("forcedInclusions", (d) =>
+    d.query<{ n: unknown }>(metrics.forcedInclusions, window),
+  );
+  const blocks = await card("blocks", (d) => listL2Blocks(d, page));
+  const proofs = await card("proveTimes", (d) => listProveTimes(d, page));
+  const verifications = await card("verifyTimes", (d) => listVerifyTimes(d, page));
+  const batches = await card("batches", (d) => listBatches(d, page));
+  const sequencers = await card("sequencers", (d) => readSequencerDistribution(d, q.range));
+  const fees = await card("fees", (d) => computeFeeMetrics(d, { since: q.range.gte, until: q.range.lt }));
+  const preconf = await card("preconf", (d) => readCurrentPreconfEpoch(d));
   const reorgsOn = (chain: Chain) => toNumber(reorgRows.find((r) => r.chain === chain)?.count ?? 0);
   return {
     range: q.range,

@@ -387,4 +387,57 @@ export function apiExpectations(open: () => Promise<Sink & SqlQueryable>): void 
     expect(afterReorg.cached[2]).toMatchObject({ blockNumber: 9 });
     expect(afterReorg.cached[0].cards.reorgs.l2).toBe(2);
   });
+
+  it("keeps the dashboard's cards whose tables stand; after new blocks, a batch and reorgs its answer equals one from scratch", async () => {
+    // Prepare: one app over the store with its table versions (cards kept), one over its bare SQL (every card computed)
+    const { sink } = await seeded();
+    const counted = { statements: 0 };
+    const cachedApp = testApp({
+      dialect: sink.dialect,
+      query: (sql, params) => {
+        counted.statements++;
+        return sink.query(sql, params);
+      },
+      dataVersion: async () => sink.dataVersion?.(),
+      tableVersions: async () => sink.tableVersions?.(),
+    });
+    const freshApp = testApp({ dialect: sink.dialect, query: (sql, params) => sink.query(sql, params) });
+    const paths = [`/v1/dashboard-data?${ALL}`, "/v1/dashboard-data?created[gte]=1005&limit=3"];
+    const round = async () => {
+      const start = counted.statements;
+      const cached = [];
+      const fresh = [];
+      for (const path of paths) {
+        cached.push((await getJson(cachedApp, path)).body);
+        fresh.push((await getJson(freshApp, path)).body);
+      }
+      return { cached, fresh, statements: counted.statements - start };
+    };
+
+    // Act
+    const first = await round();
+    await sink.write(
+      [9, 10].map((n) => record(l2Header(n, { timestamp: 1030 + 2 * (n - 8), txCount: n, miner: B }))),
+    );
+    const afterBlocks = await round();
+    await sink.write([record(proposed(9, at(109)))]);
+    const afterBatch = await round();
+    await sink.write([record(reorg("l2", 10, 10))]);
+    const afterL2Reorg = await round();
+    await sink.write([record(reorg("l1", 109, 109))]);
+    const afterL1Reorg = await round();
+
+    // Assess: every answer is the one from scratch
+    const rounds = { first, afterBlocks, afterBatch, afterL2Reorg, afterL1Reorg };
+    for (const [label, r] of Object.entries(rounds)) expect(r.cached, label).toEqual(r.fresh);
+    expect(afterBlocks.cached[0].cards.l2Head).toMatchObject({ blockNumber: 10 });
+    expect(afterBatch.cached[0].charts.blobsPerBatch.map((b: Json) => b.batchId)).toContain(9);
+    expect(afterL2Reorg.cached[0].cards.l2Head).toMatchObject({ blockNumber: 9 });
+    expect(afterL1Reorg.cached[0].charts.blobsPerBatch.map((b: Json) => b.batchId)).not.toContain(9);
+    // A new L2 block or batch recomputes only the cards that read its table; a reorg's marks hide rows of
+    // every canonical view, so the cards over them are computed again.
+    expect(afterBlocks.statements).toBeLessThan(first.statements / 2);
+    expect(afterBatch.statements).toBeLessThan(first.statements / 2);
+    expect(afterL2Reorg.statements).toBeGreaterThan(afterBlocks.statements);
+  });
 }
