@@ -105,7 +105,6 @@ const TABLE_ACTIONS = [
   "dynamodb:BatchGetItem",
   "dynamodb:PutItem",
   "dynamodb:UpdateItem",
-  "dynamodb:ConditionCheckItem",
   "dynamodb:Query",
   // Deleting sent outbox entries (outbox.ts), 25 to a call.
   "dynamodb:BatchWriteItem",
@@ -204,8 +203,12 @@ export class IngestApi extends Construct {
       timeout: Duration.seconds(29),
       memorySize: 1024,
     });
+    // The maintenance never reads or writes payloads (its role has no S3 grant), and its handler builds no
+    // S3 client: given the bucket, its cold start would fail (createLambdaIngest refuses a bucket without one).
+    const { [IngestApiEnv.PayloadBucket]: _payloadBucket, ...maintenanceEnvironment } = environment;
     this.maintenance = new PipelineFunction(this, "Maintenance", {
       ...common,
+      environment: maintenanceEnvironment,
       entry: d.maintenanceEntry,
       description: "Tidemark ingest API maintenance: outbox sweep, commitments, anchoring",
       serviceName: ServiceName.ingestMaintenance,
@@ -314,24 +317,41 @@ export class IngestApi extends Construct {
     };
   }
 
-  /** Least privilege: table items and its eventId index, SendMessage on the queue, payload objects, the key. */
+  /**
+   * Least privilege, the calls the code makes (test/lib/contract/permissionsContract.test.ts runs both
+   * functions and compares): table items, Query on the eventId index (an index serves nothing else),
+   * SendMessage on the queue (its URL is given: no GetQueueUrl or GetQueueAttributes), GetSecretValue on
+   * the key (Powertools getSecret: no DescribeSecret), payload objects.
+   */
   private grant(props: IngestApiProps): void {
-    const tableResources = [this.table.tableArn, `${this.table.tableArn}/index/${EVENT_ID_INDEX.indexName}`];
     for (const fn of [this.ingest, this.maintenance]) {
       fn.role.addToPolicy(
-        new iam.PolicyStatement({ actions: [...TABLE_ACTIONS], resources: tableResources }),
+        new iam.PolicyStatement({ actions: [...TABLE_ACTIONS], resources: [this.table.tableArn] }),
       );
-      props.queue.grantSendMessages(fn.role);
-      this.signingKey.grantRead(fn.role);
+      fn.role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ["dynamodb:Query"],
+          resources: [`${this.table.tableArn}/index/${EVENT_ID_INDEX.indexName}`],
+        }),
+      );
+      fn.role.addToPolicy(
+        new iam.PolicyStatement({ actions: ["sqs:SendMessage"], resources: [props.queue.queueArn] }),
+      );
+      fn.role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ["secretsmanager:GetSecretValue"],
+          resources: [this.signingKey.secretArn],
+        }),
+      );
     }
-    // Objects under the payload prefix only, and only the two calls each makes (grantRead/grantPut would add
-    // List*, Abort* and the rest).
+    // Objects under the payload prefix only, and only the call each makes (grantRead/grantPut would add
+    // List*, Abort* and the rest): the request function writes payloads, the processor reads them.
     const payloads = this.payloadBucket.arnForObjects(`${PAYLOAD_PREFIX}*`);
     const payloadReason =
       "One prefix of the payload bucket: objects are named by their payload's SHA-256, so no narrower key exists.";
     const bucketId = Stack.of(this).getLogicalId(this.payloadBucket.node.defaultChild as s3.CfnBucket);
     for (const [role, actions] of [
-      [this.ingest.role, ["s3:PutObject", "s3:GetObject"]],
+      [this.ingest.role, ["s3:PutObject"]],
       [props.processor.role as iam.IRole, ["s3:GetObject"]],
     ] as const) {
       role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...actions], resources: [payloads] }));

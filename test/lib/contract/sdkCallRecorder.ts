@@ -107,10 +107,21 @@ function sqsCalls(command: string, input: Json): RawCall[] {
   return [{ action: `sqs:${action}`, named: String(input.QueueUrl).split("/").pop() ?? "", leadingKeys: [] }];
 }
 
+/** S3 authorizes an object call on `<bucket>/<key>` (the bucket is the resource map's name). */
+function s3Calls(command: string, input: Json): RawCall[] {
+  return [{ action: `s3:${command}`, named: String(input.Bucket), suffix: `/${input.Key}`, leadingKeys: [] }];
+}
+
 const SERVICES: Readonly<Record<string, (command: string, input: Json) => RawCall[]>> = {
   DynamoDBClient: dynamoCalls,
   SQSClient: sqsCalls,
+  S3Client: s3Calls,
 };
+
+/** What every SDK v3 client inherits `send` from (one @smithy/core in this tree, so one prototype). */
+interface SdkClientPrototype {
+  send(this: SdkClient, ...args: unknown[]): unknown;
+}
 
 /**
  * Records the IAM authorizations behind every call the given SDK clients make, as an SDK middleware on
@@ -124,6 +135,7 @@ export function recordSdkCalls(parameters: {
   const calls: IamCall[] = [];
   const unknown: string[] = [];
   const callers = new AsyncLocalStorage<string>();
+  const watched = new WeakSet<SdkClient>();
   const record = (clientName: string, commandName: string, input: Json) => {
     const command = commandName.replace(/Command$/, "");
     const toCalls = SERVICES[clientName];
@@ -142,16 +154,37 @@ export function recordSdkCalls(parameters: {
       });
     }
   };
+  const watch = (client: SdkClient): void => {
+    watched.add(client);
+    client.middlewareStack.add(
+      (next: Json, context: Json) => async (args: Json) => {
+        record(context.clientName, context.commandName, args.input);
+        return next(args);
+      },
+      { step: "initialize", name: "tidemarkIamCallRecorder", override: true },
+    );
+  };
   return {
     /** Adds the recording middleware to a client. */
-    watch(client: SdkClient): void {
-      client.middlewareStack.add(
-        (next: Json, context: Json) => async (args: Json) => {
-          record(context.clientName, context.commandName, args.input);
-          return next(args);
-        },
-        { step: "initialize", name: "tidemarkIamCallRecorder", override: true },
-      );
+    watch,
+    /**
+     * Also watches every SDK client that first sends inside an `as` (the clients a handler builds for
+     * itself, `new DynamoDBClient({})` in its module), by wrapping the `send` all clients share. The
+     * returned function restores it.
+     */
+    watchClientsCreatedBy(base: SdkClientPrototype): () => void {
+      const send = base.send;
+      base.send = function (this: SdkClient, ...args: unknown[]) {
+        if (!watched.has(this) && callers.getStore() !== undefined) watch(this);
+        return send.apply(this, args);
+      };
+      return () => {
+        base.send = send;
+      };
+    },
+    /** Records a call made without an SDK client (a signed request on the light path), as `caller`. */
+    recordCall(call: IamCall): void {
+      calls.push(call);
     },
     /** Runs `run` with every call it makes attributed to `caller`. */
     as: <T>(caller: string, run: () => T): T => callers.run(caller, run),

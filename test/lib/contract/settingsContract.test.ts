@@ -73,6 +73,11 @@ const READ_BUT_UNSET: Readonly<
     reason: "as STATE_TABLE: the event log is the stream function's",
     only: ["api"],
   },
+  INGEST_PAYLOAD_BUCKET: {
+    reason:
+      "the maintenance shares the request function's loader (createLambdaIngest) but builds no S3 client: given the bucket, its cold start fails, so it is left unset",
+    only: ["ingestMaintenance"],
+  },
   ANCHOR_SECRET_ID: { reason: "set only with -c anchorSecretName", only: ["ingestApi", "ingestMaintenance"] },
   ANCHOR_REGISTRY_ADDRESS: {
     reason: "set only with -c anchorRegistry",
