@@ -89,8 +89,7 @@ export async function readRange(provider: ChainClient, parameters: ReadRangePara
   const base = found.ancestor
     ? { next: found.ancestor.number + 1, recent: found.below }
     : (revisit ?? parameters.base);
-  // A revisit re-reads at least up to where the cursor stood, however long: those heights were published.
-  const to = Math.min(end, Math.max(base.next + parameters.maxBlocksPerRange - 1, parameters.base.next - 1));
+  const to = Math.min(end, base.next + parameters.maxBlocksPerRange - 1);
   const fetched = await getHeadersByNumber(provider, { numbers: range(base.next, to) });
   const headers = fetched.map((header, i) => {
     if (!header) throw new ProviderBehindError(`${chain} block ${base.next + i} is not on this provider yet`);
@@ -292,7 +291,8 @@ function checkTimestamps(chain: Chain, headers: readonly BlockHeader[], contain:
  * before moving the cursor. That reorg orphaned the window's blocks from that height up; if the chain has
  * flipped back to them (A→B→A), the window still agrees with the chain and no reorg is seen, so nothing
  * would restore them. Re-reading from the lowest stale height makes this poll a reorg there: its blocks are
- * published as restored, under a later seq than the dead attempt's orphan marks.
+ * published as restored, under a later seq than the dead attempt's orphan marks (heights past this range
+ * are restored by the next polls, as every re-read block at or below the cursor's high water is).
  */
 function revisitBelow(
   base: ReadRangeParameters["base"],

@@ -175,42 +175,56 @@ describe("ingestChain", () => {
     expect(t.store.peek("l1").pending ?? []).toEqual([]);
   });
 
-  it("restores what an attempt that died after publishing a reorg orphaned, when the chain flips back (A→B→A)", async () => {
-    // Prepare: blocks 0..9 (branch A) ingested; the chain forks after 6 (branch B); the attempt that
-    // publishes that reorg (A7..A9 orphaned) dies before the cursor moves; then the chain flips back to A.
-    const a = fakeChain(10);
-    const t = setup(a);
-    await t.poll();
-    t.node.chain = fakeChain(12, "fork", a.slice(0, 7));
-    const diesAfterPublish = createFaultInjector((point) => point === FaultPoint.IngestorAfterPublish);
-    await expect(t.poll(diesAfterPublish)).rejects.toBeInstanceOf(InjectedCrash);
-    expect(t.store.peek("l1").next).toBe(10);
-    const back = fakeChain(12, "main", a);
-    t.node.chain = back;
+  it.each([
+    { maxBlocksPerRange: 100, what: "in one range" },
+    { maxBlocksPerRange: 2, what: "over several ranges" },
+  ])(
+    "restores what an attempt that died after publishing a reorg orphaned, when the chain flips back (A→B→A), $what",
+    async ({ maxBlocksPerRange }) => {
+      // Prepare: blocks 0..9 (branch A) ingested; the chain forks after 6 (branch B); the attempt that
+      // publishes that reorg (A7..A9 orphaned) dies before the cursor moves; then the chain flips back to A.
+      const a = fakeChain(10);
+      const t = setup(a, { maxBlocksPerRange });
+      const pollToHead = async () => {
+        for (let i = 0; i < 20 && !(await t.poll()).caughtUp; i++);
+      };
+      await pollToHead();
+      t.node.chain = fakeChain(12, "fork", a.slice(0, 7));
+      const diesAfterPublish = createFaultInjector((point) => point === FaultPoint.IngestorAfterPublish);
+      await expect(t.poll(diesAfterPublish)).rejects.toBeInstanceOf(InjectedCrash);
+      expect(t.store.peek("l1").next).toBe(10);
+      const back = fakeChain(12, "main", a);
+      t.node.chain = back;
 
-    // Act
-    await t.poll();
+      // Act
+      await pollToHead();
 
-    // Assess: by every mark published (the latest seq wins), each block of the chain is canonical, and
-    // nothing of branch B is; the cursor holds branch A.
-    const latest = new Map<string, { seq: number; state: "orphaned" | "restored" }>();
-    for (const e of t.published.flat()) {
-      if (e.type !== "reorg") continue;
-      const seq = e.seq ?? 0;
-      const marks = [
-        ...e.orphaned.map((b) => ({ hash: b.hash, state: "orphaned" as const })),
-        ...(e.restored ?? []).map((b) => ({ hash: b.hash, state: "restored" as const })),
-      ];
-      for (const m of marks)
-        if ((latest.get(m.hash)?.seq ?? -1) <= seq) latest.set(m.hash, { seq, state: m.state });
-    }
-    const hidden = back.filter((b) => latest.get(b.hash)?.state === "orphaned").map((b) => b.number);
-    expect(hidden).toEqual([]);
-    const fork = fakeChain(12, "fork", a.slice(0, 7)).slice(7);
-    expect(fork.filter((b) => latest.get(b.hash)?.state !== "orphaned").map((b) => b.number)).toEqual([]);
-    expect(t.store.peek("l1")).toMatchObject({ next: 12 });
-    expect(t.store.peek("l1").recent.at(-1)).toEqual({ number: 11, hash: back[11]?.hash });
-  });
+      // Assess: by every mark published (the latest seq wins), each block of the chain is canonical, and
+      // nothing of branch B is; the cursor holds branch A.
+      const latest = new Map<string, { seq: number; state: "orphaned" | "restored" }>();
+      for (const e of t.published.flat()) {
+        if (e.type !== "reorg") continue;
+        const seq = e.seq ?? 0;
+        const marks = [
+          ...e.orphaned.map((b) => ({ hash: b.hash, state: "orphaned" as const })),
+          ...(e.restored ?? []).map((b) => ({ hash: b.hash, state: "restored" as const })),
+        ];
+        for (const m of marks)
+          if ((latest.get(m.hash)?.seq ?? -1) <= seq) latest.set(m.hash, { seq, state: m.state });
+      }
+      const hidden = back.filter((b) => latest.get(b.hash)?.state === "orphaned").map((b) => b.number);
+      expect(hidden).toEqual([]);
+      // Every block of branch B that went out (the dead attempt's range) is orphaned again.
+      const sent = new Set(t.published.flat().flatMap((e) => (e.type === "l1_header" ? [e.hash] : [])));
+      const fork = fakeChain(12, "fork", a.slice(0, 7))
+        .slice(7)
+        .filter((b) => sent.has(b.hash));
+      expect(fork.length).toBeGreaterThan(0);
+      expect(fork.filter((b) => latest.get(b.hash)?.state !== "orphaned").map((b) => b.number)).toEqual([]);
+      expect(t.store.peek("l1")).toMatchObject({ next: 12 });
+      expect(t.store.peek("l1").recent.at(-1)).toEqual({ number: 11, hash: back[11]?.hash });
+    },
+  );
 
   it("walks back to the common ancestor on a reorg, publishes it, then the new canonical blocks", async () => {
     // Prepare: blocks 0..9 ingested, then the chain forks after block 6 and grows to 11
