@@ -68,16 +68,9 @@ const AWS_ONLY: Readonly<Record<string, string>> = {
     "the Firehose sink's health check in the smoke test (firehoseSink.ts)",
   "processor s3:GetObject PayloadBucket/payloads/*":
     "claim-checked ingest API payloads are in S3 on AWS (awsS3.ts); local runs read a file store (localObjectStore)",
+  // Every other function run here: the ingestor's and processor's entries above say the same in their words.
   ...Object.fromEntries(
-    [
-      ServiceName.unprovenBatchAge,
-      ServiceName.ingestApi,
-      ServiceName.ingestMaintenance,
-      ServiceName.apiWebSocketRoutes,
-      ServiceName.apiWebSocket,
-      ServiceName.apiStream,
-      "api",
-    ].flatMap((f) => [
+    RUN_HERE.filter((f) => f !== ServiceName.ingestor && f !== ServiceName.processor).flatMap((f) => [
       [`${f} logs:* <*Logs*>`, "the Lambda runtime writes the function's logs, not its code"],
       [
         `${f} xray:* *`,
